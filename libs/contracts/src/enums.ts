@@ -1,0 +1,66 @@
+/** Shared vocabulary of the public contract (DESIGN.md §3). Values are part of the API: do not rename. */
+
+export const CHANNELS = ['email', 'sms', 'phone', 'post'] as const;
+export type Channel = (typeof CHANNELS)[number];
+/** A ledger entry may cover every channel at once. */
+export const LEDGER_CHANNELS = [...CHANNELS, 'all'] as const;
+export type LedgerChannel = (typeof LEDGER_CHANNELS)[number];
+
+export const PURPOSES = ['own-marketing', 'partner-marketing', 'profiling', 'market-research'] as const;
+export type Purpose = (typeof PURPOSES)[number];
+export const LEDGER_PURPOSES = [...PURPOSES, 'all'] as const;
+export type LedgerPurpose = (typeof LEDGER_PURPOSES)[number];
+
+export const CONSENT_DECISIONS = ['grant', 'withdraw', 'prohibit', 'lift-prohibition'] as const;
+export type ConsentDecision = (typeof CONSENT_DECISIONS)[number];
+
+export const SEND_DECISIONS = ['allow', 'suppress'] as const;
+export type SendDecision = (typeof SEND_DECISIONS)[number];
+
+export const SUPPRESSION_ENTRY_REASONS = ['bounce', 'complaint', 'robinson', 'manual'] as const;
+export type SuppressionEntryReason = (typeof SUPPRESSION_ENTRY_REASONS)[number];
+
+export const REASON_CODES = [
+  'no-consent',
+  'consent-withdrawn',
+  'consent-expired',
+  'prohibited',
+  'directory-ban',
+  'processing-restricted',
+  'erased',
+  'bounce',
+  'complaint',
+  'robinson',
+  'manual',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+/** Legal rules of DESIGN.md §1; every decision reason cites one. */
+export const RULES = {
+  R1: 'Act 917/2014 §200(1)',
+  R2: 'Act 917/2014 §200(2)',
+  R3: 'Act 917/2014 §202, Ombudsman practice',
+  R4: 'Act 917/2014 §200-203, KKV guidance',
+  R5: 'GDPR Art 21(2)-(3)',
+  R6: 'GDPR Art 7(1),(3)',
+  R7: 'GDPR Art 18',
+  R8: 'GDPR Art 17, ICO practice',
+  R9: 'ePrivacy Art 12, Act 917/2014 ch. on directory services',
+} as const;
+export type RuleId = keyof typeof RULES;
+
+export const ROLES = ['admin', 'staff', 'marketing', 'partner'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const CUSTOMER_KINDS = ['person', 'organization'] as const;
+export type CustomerKind = (typeof CUSTOMER_KINDS)[number];
+
+export const LANGUAGES = ['fi', 'sv', 'en'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export const DIRECTORY_BAN_SCOPES = ['full', 'partial'] as const;
+export type DirectoryBanScope = (typeof DIRECTORY_BAN_SCOPES)[number];
+export const DIRECTORY_FIELDS = ['address', 'phone', 'name'] as const;
+export type DirectoryField = (typeof DIRECTORY_FIELDS)[number];
+export const DIRECTORY_OUTLETS = ['printed', 'online', 'inquiry-service', 'reverse-search'] as const;
+export type DirectoryOutlet = (typeof DIRECTORY_OUTLETS)[number];
