@@ -6,8 +6,8 @@ const moduleNameMapper = {
   '^@kielto/contracts$': '<rootDir>/libs/contracts/src',
   '^@kielto/platform$': '<rootDir>/libs/platform/src',
 };
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }] };
-const common = { rootDir: __dirname, moduleFileExtensions: ['js', 'json', 'ts'], testEnvironment: 'node', transform, moduleNameMapper };
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] };
+const common = { rootDir: __dirname, setupFiles: ['reflect-metadata'], moduleFileExtensions: ['js', 'json', 'ts'], testEnvironment: 'node', transform, moduleNameMapper };
 
 module.exports = {
   globalSetup: '<rootDir>/test/setup/global-setup.js',

@@ -1,0 +1,17 @@
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Min } from 'class-validator';
+import { BaseEnv } from '@kielto/platform';
+
+export class SuppressionEnv extends BaseEnv {
+  /** Checks answer 503 when the state may be older than this (fail closed). */
+  @Transform(({ value }) => (value === undefined ? undefined : Number(value)))
+  @IsInt()
+  @Min(100)
+  SUPPRESSION_MAX_STALENESS_MS = 5000;
+
+  /**
+   * Every instance keeps the whole list in memory, so each consumes every partition with its own consumer
+   * group; the id must be stable across restarts of the same instance. Defaults to `<host>-<port>`.
+   */
+  @IsOptional() @IsString() SUPPRESSION_INSTANCE_ID?: string;
+}

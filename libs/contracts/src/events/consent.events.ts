@@ -1,0 +1,53 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Min, MinLength, ValidateNested } from 'class-validator';
+import {
+  CONSENT_DECISIONS,
+  ConsentDecision,
+  LEDGER_CHANNELS,
+  LEDGER_PURPOSES,
+  LedgerChannel,
+  LedgerPurpose,
+} from '../enums';
+
+export const CONSENT_EVENT_TYPES = {
+  recorded: 'fi.kielto.consent.recorded.v1',
+  erased: 'fi.kielto.consent.ledger-erased.v1',
+} as const;
+
+/**
+ * Whom a ledger entry is about: a customer id, or a bare e-mail/phone given as its keyed hash so that no
+ * identifier travels in clear. The Kafka key is `subjectKey(subject)`.
+ */
+export class ConsentSubjectV1 {
+  @IsIn(['customer', 'email', 'phone'])
+  type!: 'customer' | 'email' | 'phone';
+
+  /** Customer id, or the HMAC-SHA256 hex of the normalised identifier. */
+  @IsString()
+  @MinLength(1)
+  @Matches(/^[A-Za-z0-9_-]+$/)
+  key!: string;
+}
+
+export function subjectKey(subject: ConsentSubjectV1): string {
+  return `${subject.type}:${subject.key}`;
+}
+
+export class ConsentRecordedV1 {
+  @IsString() @MinLength(1) entryId!: string;
+  @ValidateNested() @Type(() => ConsentSubjectV1) subject!: ConsentSubjectV1;
+  @IsIn(LEDGER_CHANNELS) channel!: LedgerChannel;
+  @IsIn(LEDGER_PURPOSES) purpose!: LedgerPurpose;
+  @IsIn(CONSENT_DECISIONS) decision!: ConsentDecision;
+  @IsISO8601({ strict: true }) recordedAt!: string;
+  @IsOptional() @IsISO8601({ strict: true }) expiresAt?: string;
+  @IsString() source!: string;
+  /** Position in the subject's ledger (same as the envelope sequence). */
+  @IsInt() @Min(1) sequence!: number;
+}
+
+/** The ledger of a subject was deleted (customer erased); consumers drop what they hold for it. */
+export class ConsentLedgerErasedV1 {
+  @ValidateNested() @Type(() => ConsentSubjectV1) subject!: ConsentSubjectV1;
+  @IsISO8601({ strict: true }) erasedAt!: string;
+}

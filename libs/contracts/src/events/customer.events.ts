@@ -1,0 +1,78 @@
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  MinLength,
+  ValidateNested,
+  IsArray,
+} from 'class-validator';
+import { CUSTOMER_KINDS, CustomerKind, LANGUAGES, Language } from '../enums';
+
+export const CUSTOMER_EVENT_TYPES = {
+  created: 'fi.kielto.customer.created.v1',
+  updated: 'fi.kielto.customer.updated.v1',
+  restricted: 'fi.kielto.customer.restricted.v1',
+  restrictionLifted: 'fi.kielto.customer.restriction-lifted.v1',
+  erased: 'fi.kielto.customer.erased.v1',
+} as const;
+export type CustomerEventType = (typeof CUSTOMER_EVENT_TYPES)[keyof typeof CUSTOMER_EVENT_TYPES];
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/**
+ * An identifier of the customer as a keyed hash (HMAC-SHA256 of the normalised value with the partner hash
+ * key). E-mail addresses and identity codes never travel in clear; phone numbers appear in clear only in
+ * `listing`, because directory outlets publish them (R9).
+ */
+export class ContactPointHashV1 {
+  @IsIn(['email', 'phone'])
+  kind!: 'email' | 'phone';
+
+  @Matches(HEX64)
+  hash!: string;
+
+  /** `own` = the customer's own address/number; `contact-person` = a named person at an organisation (R3). */
+  @IsIn(['own', 'contact-person'])
+  owner!: 'own' | 'contact-person';
+}
+
+export class AddressV1 {
+  @IsString() street!: string;
+  @IsString() postalCode!: string;
+  @IsString() city!: string;
+  @IsString() country!: string;
+}
+
+/** What directory outlets may publish, before bans are applied. */
+export class DirectoryListingV1 {
+  @IsString() name!: string;
+  @IsOptional() @IsString() phone?: string;
+  @IsOptional() @ValidateNested() @Type(() => AddressV1) address?: AddressV1;
+}
+
+/**
+ * Every customer event carries the complete current state of the customer (event-carried state transfer),
+ * so a consumer only needs the newest event of a customer and the topic can be compacted.
+ */
+export class CustomerStateV1 {
+  @IsString() @MinLength(1) customerId!: string;
+  @IsString() @MinLength(1) customerNumber!: string;
+  @IsIn(CUSTOMER_KINDS) kind!: CustomerKind;
+  @IsIn(LANGUAGES) language!: Language;
+  @IsBoolean() activeContract!: boolean;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ContactPointHashV1) contactPoints!: ContactPointHashV1[];
+  @ValidateNested() @Type(() => DirectoryListingV1) listing!: DirectoryListingV1;
+  @IsOptional() @IsISO8601({ strict: true }) restrictedSince?: string;
+  @IsISO8601({ strict: true }) since!: string;
+}
+
+/** After erasure only keyed hashes remain, so that opt-outs keep being honoured (R8). */
+export class CustomerErasedV1 {
+  @IsString() @MinLength(1) customerId!: string;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ContactPointHashV1) contactPoints!: ContactPointHashV1[];
+  @IsISO8601({ strict: true }) erasedAt!: string;
+}

@@ -1,0 +1,4 @@
+export * from './business-id';
+export * from './identity-code';
+export * from './normalise';
+export * from './validators';

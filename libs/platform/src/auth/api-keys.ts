@@ -1,0 +1,64 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Role, ROLES } from '@kielto/contracts';
+
+export interface Actor {
+  /** Stable, non-secret id of the key: recorded as the actor of every write. */
+  keyId: string;
+  role: Role;
+}
+
+interface KeyEntry extends Actor {
+  digest: Buffer;
+}
+
+const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/**
+ * The API keys of KIELTO_API_KEYS: `role:key` or `role:sha256:<hex of the key's SHA-256>`, so that a
+ * config need not hold secrets in clear. Keys are compared by digest in constant time.
+ */
+export class ApiKeyRegistry {
+  private readonly entries: KeyEntry[];
+
+  constructor(spec: string) {
+    this.entries = spec
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((item, index) => ApiKeyRegistry.parse(item, index));
+  }
+
+  private static parse(item: string, index: number): KeyEntry {
+    const colon = item.indexOf(':');
+    const role = item.slice(0, colon) as Role;
+    if (colon <= 0 || !ROLES.includes(role)) {
+      throw new Error(`KIELTO_API_KEYS entry ${index + 1} must start with one of ${ROLES.join('|')}:`);
+    }
+    const rest = item.slice(colon + 1);
+    const hashed = /^sha256:([0-9a-fA-F]{64})$/.exec(rest);
+    if (!hashed && rest.length < 8) {
+      throw new Error(`KIELTO_API_KEYS entry ${index + 1} (${role}) is shorter than 8 characters`);
+    }
+    const digest = hashed ? Buffer.from(hashed[1], 'hex') : sha256(rest);
+    return { role, digest, keyId: `${role}-${digest.toString('hex').slice(0, 12)}` };
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** True when a key of the registry is the given plain key (used by the production guardrails). */
+  contains(plainKey: string): boolean {
+    return this.authenticate(plainKey) !== undefined;
+  }
+
+  authenticate(presentedKey: string): Actor | undefined {
+    const digest = sha256(presentedKey);
+    let found: KeyEntry | undefined;
+    // Walk every entry so the time taken does not reveal which key matched.
+    for (const entry of this.entries) {
+      if (timingSafeEqual(entry.digest, digest) && !found) found = entry;
+    }
+    return found && { keyId: found.keyId, role: found.role };
+  }
+}

@@ -1,0 +1,114 @@
+import fastifyHelmet from '@fastify/helmet';
+import { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { ServiceConfig } from './config/service-config';
+import { createValidationPipe, PROBLEM_CONTENT_TYPE, problemFromFrameworkError, ProblemDetailsFilter } from './http/problem';
+import { ConsumerProgress } from './kafka/consumer-progress';
+import { KafkaEventsServer, KafkaEventsServerOptions } from './kafka/kafka-events.server';
+import { KafkaService } from './kafka/kafka.service';
+import { httpRequestDuration } from './metrics/metrics';
+
+export interface ServiceApp {
+  app: NestFastifyApplication;
+  url: string;
+  events?: KafkaEventsServer;
+}
+
+export interface BootstrapOptions {
+  title: string;
+  description: string;
+  /** Consumer settings when the app has @EventPattern handlers. */
+  consumer?: KafkaEventsServerOptions;
+  /** Listen on this port instead of the configured one (tests use 0). */
+  port?: number;
+  /** Content types a route accepts besides application/json (e.g. NDJSON streams, HTML forms). */
+  extraContentTypes?: (path: string) => readonly string[];
+  /** Hook to adjust the app before listening (extra content-type parsers, raw body…). */
+  configure?: (app: NestFastifyApplication) => void | Promise<void>;
+}
+
+/** Creates a hybrid HTTP + Kafka service with the house conventions and starts it. */
+export async function startService(module: Type<unknown>, options: BootstrapOptions): Promise<ServiceApp> {
+  const app = await createServiceApp(module, options);
+  const config = app.get(ServiceConfig);
+  let events: KafkaEventsServer | undefined;
+  if (options.consumer) {
+    events = new KafkaEventsServer(app.get(KafkaService), options.consumer, app.get(ConsumerProgress));
+    app.connectMicroservice({ strategy: events }, { inheritAppConfig: false });
+    await app.startAllMicroservices();
+  }
+  await app.listen({ port: options.port ?? config.port, host: config.env.HOST });
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return { app, url: `http://${config.env.HOST}:${port}`, events };
+}
+
+export async function createServiceApp(module: Type<unknown>, options: BootstrapOptions): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: Number(process.env.KIELTO_BODY_LIMIT ?? 1_048_576),
+    // Deep JSON is rejected by the parser's depth guard below; prototype pollution attempts are errors.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    forceCloseConnections: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true, rawBody: true, abortOnError: false });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  const config = app.get(ServiceConfig);
+  const fastify = app.getHttpAdapter().getInstance();
+
+  await app.register(fastifyHelmet, { contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], formAction: ["'self'"] } } });
+  const origins = config.env.KIELTO_CORS_ORIGINS?.split(',').map((o) => o.trim());
+  if (origins?.length) app.enableCors({ origin: origins });
+
+  // Errors Fastify raises before Nest sees the request (bad JSON, size, content type) are problems too.
+  fastify.setErrorHandler((error: { statusCode?: number; code?: string; message?: string }, request, reply) => {
+    const body = { ...problemFromFrameworkError(error), instance: request.url.split('?')[0], requestId: String(request.id) };
+    if (body.status >= 500) request.log.error({ err: error }, 'unhandled framework error');
+    void reply.status(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
+  });
+  // Bodies are JSON unless a route says otherwise: anything else is a 415 before parsing.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const length = Number(request.headers['content-length'] ?? 0);
+    const chunked = request.headers['transfer-encoding'] !== undefined;
+    if (length === 0 && !chunked) return done();
+    const type = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const path = request.url.split('?')[0];
+    if (type === 'application/json' || (options.extraContentTypes?.(path) ?? []).includes(type)) return done();
+    const body = { ...problemFromFrameworkError({ statusCode: 415 }), instance: path, requestId: String(request.id) };
+    void reply.status(415).type(PROBLEM_CONTENT_TYPE).send(body);
+  });
+  const histogram = httpRequestDuration();
+  fastify.addHook('onResponse', (request, reply, done) => {
+    histogram.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.enableShutdownHooks();
+  setUpDocs(app, options, config);
+  await options.configure?.(app);
+  return app;
+}
+
+function setUpDocs(app: INestApplication, options: BootstrapOptions, config: ServiceConfig): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(options.title)
+      .setDescription(options.description)
+      .setVersion('1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key from KIELTO_API_KEYS' })
+      .addServer(`http://${config.env.HOST}:${config.port}`)
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
+}

@@ -1,0 +1,96 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+
+/** Keys used when nothing is configured outside production, so that `npm start` just works on a laptop. */
+export const DEVELOPMENT_API_KEYS =
+  'admin:dev-admin-key,staff:dev-staff-key,marketing:dev-marketing-key,partner:dev-partner-key';
+export const DEVELOPMENT_SECRET = 'kielto-development-secret-do-not-use-in-production';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+
+/**
+ * Environment shared by every service. Each app extends it with its own variables, and the app refuses to
+ * start with a clear message naming every bad variable (never its value: some are secrets).
+ */
+export class BaseEnv {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @IsString()
+  HOST = '127.0.0.1';
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT?: number;
+
+  @IsString()
+  @MinLength(1)
+  MONGODB_URI = 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
+
+  /** Each service owns the database `<prefix>-<service>`; tests use their own prefix. */
+  @IsString()
+  @MinLength(1)
+  MONGODB_DB_PREFIX = 'kielto';
+
+  @IsString()
+  @MinLength(1)
+  KAFKA_BROKERS = '127.0.0.1:9092';
+
+  /** Prepended to every topic and consumer group (tests isolate themselves with it). */
+  @IsString()
+  KAFKA_TOPIC_PREFIX = '';
+
+  @IsOptional() @IsIn(['plaintext', 'ssl', 'sasl-plain', 'sasl-scram-256', 'sasl-scram-512', 'sasl-ssl-plain', 'sasl-ssl-scram-256', 'sasl-ssl-scram-512'])
+  KAFKA_SECURITY: string = 'plaintext';
+
+  @IsOptional() @IsString() KAFKA_SASL_USERNAME?: string;
+  @IsOptional() @IsString() KAFKA_SASL_PASSWORD?: string;
+
+  /** `role:key` or `role:sha256:<hex>`, comma-separated. */
+  @IsString()
+  @MinLength(1)
+  KIELTO_API_KEYS = DEVELOPMENT_API_KEYS;
+
+  /** Key for the HMAC of normalised identifiers: matching inside kielto and the partner feed (DESIGN.md §3). */
+  @IsString()
+  @MinLength(16)
+  KIELTO_PARTNER_HASH_KEY = DEVELOPMENT_SECRET;
+
+  /** Allow plaintext Kafka/MongoDB connections in production (e.g. a private compose network). */
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  KIELTO_ALLOW_PLAINTEXT = 'false';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** Largest accepted request body in bytes (bigger → 413). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  KIELTO_BODY_LIMIT = 1_048_576;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  KIELTO_RATE_LIMIT_PER_MINUTE = 600_000;
+
+  @IsOptional() @IsString() KIELTO_CORS_ORIGINS?: string;
+}
+
+export class ConfigValidationError extends Error {}
+
+/** Validates `process.env` against an env class; throws one readable error listing every bad variable. */
+export function validateEnv<T extends BaseEnv>(envClass: new () => T, raw: Record<string, unknown>): T {
+  const defined = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
+  const env = plainToInstance(envClass, defined, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `  - ${e.property}: ${Object.keys(e.constraints ?? {}).join(', ')}`);
+    throw new ConfigValidationError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return env;
+}

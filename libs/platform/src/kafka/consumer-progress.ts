@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+
+/**
+ * What a consumer has fully processed, per topic-partition, and since when the service's state includes
+ * everything that was in the topics. That time, `asOf`, is what suppression answers are based on: a
+ * watermark poller samples the topics' end offsets at time t, and once processing reaches them the state
+ * is complete as of t.
+ */
+@Injectable()
+export class ConsumerProgress {
+  private readonly processed = new Map<string, bigint>(); // "topic:partition" → next offset to process
+  private readonly pending: { at: number; ends: Map<string, bigint> }[] = [];
+  private caughtUpAt = 0;
+
+  markProcessed(topic: string, partition: number, lastOffset: string): void {
+    const key = `${topic}:${partition}`;
+    const next = BigInt(lastOffset) + 1n;
+    if ((this.processed.get(key) ?? -1n) < next) this.processed.set(key, next);
+    this.advance();
+  }
+
+  /** Called by the poller with the end offsets (high watermarks) seen at `at`. */
+  observeEnds(at: number, ends: Map<string, bigint>): void {
+    this.pending.push({ at, ends });
+    if (this.pending.length > 64) this.pending.shift();
+    this.advance();
+  }
+
+  /** Epoch ms up to which the state is known complete; 0 = never caught up yet. */
+  get asOf(): number {
+    return this.caughtUpAt;
+  }
+
+  lag(): number {
+    const latest = this.pending.at(-1);
+    if (!latest) return 0;
+    let lag = 0n;
+    for (const [key, end] of latest.ends) {
+      const done = this.processed.get(key) ?? 0n;
+      if (end > done) lag += end - done;
+    }
+    return Number(lag);
+  }
+
+  private advance(): void {
+    while (this.pending.length > 0 && this.covers(this.pending[0].ends)) {
+      this.caughtUpAt = Math.max(this.caughtUpAt, this.pending.shift()!.at);
+    }
+  }
+
+  private covers(ends: Map<string, bigint>): boolean {
+    for (const [key, end] of ends) {
+      // An empty partition (end 0) needs nothing; otherwise we must have processed up to its end.
+      if (end > 0n && (this.processed.get(key) ?? 0n) < end) return false;
+    }
+    return true;
+  }
+}

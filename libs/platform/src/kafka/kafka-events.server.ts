@@ -1,0 +1,204 @@
+import { Logger } from '@nestjs/common';
+import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { lastValueFrom } from 'rxjs';
+import { CloudEventV1, TOPICS } from '@kielto/contracts';
+import { ConsumerProgress } from './consumer-progress';
+import { parseEvent } from './event-parser';
+import { KafkaService } from './kafka.service';
+
+/** What an @EventPattern(<topic>) handler receives: the valid events of one batch, in partition order. */
+export interface EventBatch {
+  topic: string;
+  partition: number;
+  events: CloudEventV1[];
+}
+
+export interface KafkaEventsServerOptions {
+  /** Consumer group (without the topic prefix). */
+  groupId: string;
+  /** Read from the beginning when the group has no committed offset (rebuilds, new instances). */
+  fromBeginning?: boolean;
+  /** How often the end offsets are sampled to compute `asOf`. */
+  watermarkIntervalMs?: number;
+}
+
+const MAX_BACKOFF_MS = 10_000;
+
+/**
+ * Nest microservice transport for kielto's topics, on kafkajs. Compared with Nest's stock Kafka transport it
+ * (1) hands each @EventPattern handler whole batches, so consumers can write in bulk, (2) validates every
+ * message and sends malformed ones to the DLQ with the reason, then moves on, (3) retries a failing batch
+ * with backoff and commits offsets only after the handler succeeded (nothing accepted is lost), and
+ * (4) tracks progress so the service can tell how fresh its state is.
+ */
+export class KafkaEventsServer extends Server implements CustomTransportStrategy {
+  protected override readonly logger = new Logger(KafkaEventsServer.name);
+  private consumer?: Consumer;
+  private watermarkTimer?: NodeJS.Timeout;
+  private stopping = false;
+  dlqCount = 0;
+
+  constructor(
+    private readonly kafka: KafkaService,
+    private readonly options: KafkaEventsServerOptions,
+    readonly progress: ConsumerProgress = new ConsumerProgress(),
+  ) {
+    super();
+  }
+
+  private get groupId(): string {
+    return this.kafka.topic(this.options.groupId);
+  }
+
+  /** Logical topics (contract names) that have a handler. */
+  private get logicalTopics(): string[] {
+    return [...this.messageHandlers.keys()];
+  }
+
+  async listen(callback: (...optionalParams: unknown[]) => void): Promise<void> {
+    try {
+      await this.start();
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  private async start(): Promise<void> {
+    const topics = this.logicalTopics.map((t) => this.kafka.topic(t));
+    if (topics.length === 0) return;
+    const consumer = this.kafka.kafka.consumer({
+      groupId: this.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 15_000,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 100,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, () => void this.seedProgress(topics));
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'Kafka consumer crashed');
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+    this.startWatermarkPoller(topics);
+  }
+
+  private async handleBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload) {
+    const logical = batch.topic.slice(this.kafka.config.topicPrefix.length);
+    const handler = this.getHandlerByPattern(logical);
+    if (!handler || batch.messages.length === 0) return;
+
+    const valid: CloudEventV1[] = [];
+    const poisoned: { message: KafkaMessage; reason: string }[] = [];
+    for (const message of batch.messages) {
+      const result = parseEvent(message.value, message.key?.toString('utf8'));
+      if (result.ok) valid.push(result.event);
+      else poisoned.push({ message, reason: result.reason });
+    }
+
+    for (let attempt = 0; ; attempt++) {
+      if (!isRunning() || isStale()) return;
+      try {
+        if (poisoned.length > 0) await this.deadLetter(batch.topic, batch.partition, poisoned);
+        if (valid.length > 0) {
+          const eventBatch: EventBatch = { topic: logical, partition: batch.partition, events: valid };
+          await lastValueFrom(this.transformToObservable(await handler(eventBatch)), { defaultValue: undefined });
+        }
+        break;
+      } catch (error) {
+        // A transient failure (database down, broker gone): keep the offsets, back off, try the same batch again.
+        const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(attempt, 7));
+        this.logger.warn({ err: error, topic: batch.topic, partition: batch.partition, attempt, delay }, 'batch failed; retrying');
+        await sleep(delay);
+        await heartbeat().catch(() => undefined);
+      }
+    }
+    const last = batch.messages[batch.messages.length - 1].offset;
+    resolveOffset(last);
+    await commitOffsetsIfNecessary();
+    this.progress.markProcessed(batch.topic, batch.partition, last);
+    await heartbeat();
+  }
+
+  private async deadLetter(topic: string, partition: number, poisoned: { message: KafkaMessage; reason: string }[]) {
+    await this.kafka.producer.send({
+      topic: this.kafka.topic(TOPICS.dlq),
+      acks: -1,
+      messages: poisoned.map(({ message, reason }) => ({
+        key: message.key,
+        value: message.value,
+        headers: {
+          'kielto-dlq-reason': reason,
+          'kielto-dlq-topic': topic,
+          'kielto-dlq-partition': String(partition),
+          'kielto-dlq-offset': message.offset,
+          'kielto-dlq-consumer': this.groupId,
+        },
+      })),
+    });
+    this.dlqCount += poisoned.length;
+    for (const { message, reason } of poisoned) {
+      this.logger.warn({ topic, partition, offset: message.offset, reason }, 'malformed event sent to the DLQ');
+    }
+  }
+
+  /** After a (re)join, what the group had committed before counts as processed. */
+  private async seedProgress(topics: string[]): Promise<void> {
+    try {
+      const committed = await this.kafka.getAdmin().fetchOffsets({ groupId: this.groupId, topics });
+      for (const t of committed) {
+        for (const p of t.partitions) {
+          if (Number(p.offset) > 0) this.progress.markProcessed(t.topic, p.partition, String(BigInt(p.offset) - 1n));
+        }
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not read committed offsets');
+    }
+  }
+
+  private startWatermarkPoller(topics: string[]): void {
+    const interval = this.options.watermarkIntervalMs ?? 250;
+    let busy = false;
+    this.watermarkTimer = setInterval(() => {
+      if (busy || this.stopping) return;
+      busy = true;
+      const at = Date.now();
+      Promise.all(topics.map(async (topic) => ({ topic, offsets: await this.kafka.getAdmin().fetchTopicOffsets(topic) })))
+        .then((all) => {
+          const ends = new Map<string, bigint>();
+          for (const { topic, offsets } of all) {
+            for (const o of offsets) ends.set(`${topic}:${o.partition}`, BigInt(o.high));
+          }
+          this.progress.observeEnds(at, ends);
+        })
+        .catch(() => undefined) // the broker is unreachable: asOf stops advancing, checks fail closed
+        .finally(() => (busy = false));
+    }, interval);
+    this.watermarkTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.watermarkTimer);
+    await this.consumer?.disconnect().catch(() => undefined);
+  }
+
+  on(): void {
+    throw new Error('KafkaEventsServer does not emit status events');
+  }
+
+  unwrap<T>(): T {
+    return this.consumer as T;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,128 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Admin, ITopicConfig, Kafka, logLevel, Partitioners, Producer, SASLOptions } from 'kafkajs';
+import { TOPICS } from '@kielto/contracts';
+import { ServiceConfig } from '../config/service-config';
+
+/**
+ * Every topic of the contract with its settings. Topics are created by the services at start-up, never by
+ * broker auto-creation (DESIGN.md §4). Retention is unlimited where a topic is a source of truth that an
+ * empty store is rebuilt from; state topics are compacted so only the newest state of each key stays.
+ */
+export const TOPIC_SPECS: ReadonlyArray<{ name: string; partitions: number; config: Record<string, string> }> = [
+  // Each customer event carries the full state; compaction drops superseded personal data, erasure included.
+  { name: TOPICS.customers, partitions: 3, config: { 'cleanup.policy': 'compact', 'retention.ms': '-1' } },
+  // The consent ledger: every entry counts (latest-wins per channel/purpose), so nothing may be compacted.
+  { name: TOPICS.consents, partitions: 3, config: { 'cleanup.policy': 'delete', 'retention.ms': '-1' } },
+  { name: TOPICS.directoryBans, partitions: 3, config: { 'cleanup.policy': 'compact', 'retention.ms': '-1' } },
+  { name: TOPICS.suppression, partitions: 3, config: { 'cleanup.policy': 'compact', 'retention.ms': '-1' } },
+  { name: TOPICS.dlq, partitions: 1, config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * 86_400_000) } },
+];
+
+function saslOptions(config: ServiceConfig): SASLOptions | undefined {
+  const security = config.env.KAFKA_SECURITY;
+  if (!security.startsWith('sasl')) return undefined;
+  const username = config.env.KAFKA_SASL_USERNAME ?? '';
+  const password = config.env.KAFKA_SASL_PASSWORD ?? '';
+  if (security.endsWith('scram-256')) return { mechanism: 'scram-sha-256', username, password };
+  if (security.endsWith('scram-512')) return { mechanism: 'scram-sha-512', username, password };
+  return { mechanism: 'plain', username, password };
+}
+
+/** The Kafka client, one idempotent producer, and topic provisioning for a service. */
+@Injectable()
+export class KafkaService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(KafkaService.name);
+  readonly kafka: Kafka;
+  readonly producer: Producer;
+  private admin?: Admin;
+  private producerConnected = false;
+
+  constructor(readonly config: ServiceConfig) {
+    const security = config.env.KAFKA_SECURITY;
+    this.kafka = new Kafka({
+      clientId: `kielto-${config.service.name}`,
+      brokers: config.env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+      ssl: security === 'ssl' || security.startsWith('sasl-ssl'),
+      sasl: saslOptions(config),
+      connectionTimeout: 3000,
+      requestTimeout: 10000,
+      retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5000 },
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry) => {
+        // kafkajs log entries hold broker and protocol details only, never message values.
+        const { message, ...rest } = entry.log;
+        const level = entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
+        this.logger[level]({ kafka: entry.namespace, ...rest }, message);
+      },
+    });
+    // Idempotent with one request in flight: no duplicates from retries and per-key order kept.
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.producer.on(this.producer.events.DISCONNECT, () => (this.producerConnected = false));
+    this.producer.on(this.producer.events.CONNECT, () => (this.producerConnected = true));
+  }
+
+  topic(name: string): string {
+    return this.config.physical(name);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.ensureTopics();
+    await this.producer.connect();
+  }
+
+  async ensureTopics(): Promise<void> {
+    const admin = this.getAdmin();
+    const existing = new Set(await admin.listTopics());
+    const missing: ITopicConfig[] = TOPIC_SPECS.filter((t) => !existing.has(this.topic(t.name))).map((t) => ({
+      topic: this.topic(t.name),
+      numPartitions: t.partitions,
+      replicationFactor: -1,
+      configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+    }));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({ topics: missing, waitForLeaders: true });
+    } catch (error) {
+      // Another service may have created the same topic at the same moment.
+      if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+    }
+    this.logger.log(`created topics ${missing.map((t) => t.topic).join(', ')}`);
+  }
+
+  getAdmin(): Admin {
+    this.admin ??= this.kafka.admin();
+    return this.admin;
+  }
+
+  /** For readiness: can we reach the cluster right now? */
+  async ping(timeoutMs = 2000): Promise<void> {
+    const admin = this.getAdmin();
+    await withTimeout(admin.connect().then(() => admin.describeCluster()), timeoutMs, 'Kafka did not answer');
+  }
+
+  get isProducerConnected(): boolean {
+    return this.producerConnected;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.producer.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+}
+
+export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

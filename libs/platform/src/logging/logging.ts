@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Params } from 'nestjs-pino';
+
+/**
+ * Paths that may hold personal data or secrets anywhere in a log object. Bodies are never logged; URLs are
+ * logged without their query string (checks carry e-mail addresses and phone numbers there).
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-kielto-signature"]',
+  'req.query',
+  'req.body',
+  '*.email',
+  '*.emails',
+  '*.phone',
+  '*.phones',
+  '*.personalIdentityCode',
+  '*.identityCode',
+  '*.name',
+  '*.address',
+  '*.contactPersons',
+  '*.from',
+  '*.text',
+];
+
+const QUIET_ROUTES = /^\/(health|metrics|docs)/;
+
+export function pinoParams(level: string): Params {
+  return {
+    pinoHttp: {
+      level,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      genReqId: (req: IncomingMessage) => {
+        const given = req.headers['x-request-id'];
+        return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
+      },
+      autoLogging: { ignore: (req: IncomingMessage) => QUIET_ROUTES.test(req.url ?? '') },
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: String(req.url).split('?')[0],
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customSuccessMessage: () => 'request completed',
+      customErrorMessage: () => 'request failed',
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { MongooseModule } from '@nestjs/mongoose';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeyRegistry } from './auth/api-keys';
+import { BaseEnv, validateEnv } from './config/base-env';
+import { SERVICE_ENV, ServiceConfig, ServiceDescriptor } from './config/service-config';
+import { assertProductionSafe } from './config/guardrails';
+import { IdentifierHasher } from './crypto/identifier-hasher';
+import { HealthController } from './health/health.controller';
+import { ConsumerProgress } from './kafka/consumer-progress';
+import { KafkaService } from './kafka/kafka.service';
+import { pinoParams } from './logging/logging';
+import { MetricsController, registerDefaultMetrics } from './metrics/metrics';
+import { EventLog } from './outbox/event-log.service';
+import { OutboxEvent, OutboxEventSchema } from './outbox/outbox-event.schema';
+
+export interface PlatformOptions<E extends BaseEnv> {
+  service: ServiceDescriptor;
+  env: new () => E;
+  /** Defaults to process.env; tests pass their own. */
+  rawEnv?: Record<string, string | undefined>;
+  /** The app's own secrets, checked by the production guardrails. */
+  secrets?: (env: E) => Record<string, string | undefined>;
+}
+
+/**
+ * Everything a kielto service stands on, wired once: validated config, logging, MongoDB, Kafka, the event
+ * log/outbox, API-key auth with roles, health and metrics. Each app imports `PlatformModule.forService(…)`.
+ */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forService<E extends BaseEnv>(options: PlatformOptions<E>): DynamicModule {
+    const env = validateEnv(options.env, options.rawEnv ?? process.env);
+    assertProductionSafe(env, options.secrets?.(env));
+    const config = new ServiceConfig(options.service, env);
+    registerDefaultMetrics(options.service.name);
+    const providers: Provider[] = [
+      { provide: ServiceConfig, useValue: config },
+      { provide: SERVICE_ENV, useValue: env },
+      { provide: options.env, useValue: env },
+      { provide: ApiKeyRegistry, useValue: new ApiKeyRegistry(env.KIELTO_API_KEYS) },
+      { provide: IdentifierHasher, useValue: new IdentifierHasher(env.KIELTO_PARTNER_HASH_KEY) },
+      KafkaService,
+      EventLog,
+      ConsumerProgress,
+    ];
+    return {
+      module: PlatformModule,
+      imports: [
+        LoggerModule.forRoot(pinoParams(env.LOG_LEVEL)),
+        MongooseModule.forRoot(env.MONGODB_URI, {
+          dbName: config.databaseName,
+          serverSelectionTimeoutMS: 5000,
+          autoIndex: true,
+          // FerretDB has no retryable writes; MongoDB keeps its defaults through the URI.
+          retryWrites: false,
+          maxPoolSize: 20,
+        }),
+        MongooseModule.forFeature([{ name: OutboxEvent.name, schema: OutboxEventSchema }]),
+        TerminusModule.forRoot({ logger: false }),
+      ],
+      controllers: [HealthController, MetricsController],
+      providers: [...providers, { provide: APP_GUARD, useClass: ApiKeyGuard }],
+      exports: [...providers, MongooseModule],
+    };
+  }
+}
