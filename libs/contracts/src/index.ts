@@ -1,3 +1,6 @@
+// Decorated classes below need the metadata polyfill loaded first, whoever imports them.
+import 'reflect-metadata';
+
 export * from './enums';
 export * from './topics';
 export * from './cloud-event';

@@ -65,12 +65,6 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
   const origins = config.env.KIELTO_CORS_ORIGINS?.split(',').map((o) => o.trim());
   if (origins?.length) app.enableCors({ origin: origins });
 
-  // Errors Fastify raises before Nest sees the request (bad JSON, size, content type) are problems too.
-  fastify.setErrorHandler((error: { statusCode?: number; code?: string; message?: string }, request, reply) => {
-    const body = { ...problemFromFrameworkError(error), instance: request.url.split('?')[0], requestId: String(request.id) };
-    if (body.status >= 500) request.log.error({ err: error }, 'unhandled framework error');
-    void reply.status(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
-  });
   // Bodies are JSON unless a route says otherwise: anything else is a 415 before parsing.
   fastify.addHook('onRequest', (request, reply, done) => {
     const length = Number(request.headers['content-length'] ?? 0);

@@ -44,11 +44,11 @@ export class FreshnessService implements ReadinessCheck {
     return asOf;
   }
 
-  async check() {
+  check() {
     const staleness = this.stalenessMs;
-    return {
+    return Promise.resolve({
       ok: staleness <= this.env.SUPPRESSION_MAX_STALENESS_MS,
       detail: { asOf: this.asOf ? new Date(this.asOf).toISOString() : null, lag: this.progress.lag() },
-    };
+    });
   }
 }

@@ -51,6 +51,8 @@ export class KafkaService implements OnModuleInit, OnApplicationShutdown {
       logCreator: () => (entry) => {
         // kafkajs log entries hold broker and protocol details only, never message values.
         const { message, ...rest } = entry.log;
+        // Retries are bounded on purpose (the outbox relay retries publication itself).
+        if (message.startsWith('Limiting retries for the idempotent producer')) return;
         const level = entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
         this.logger[level]({ kafka: entry.namespace, ...rest }, message);
       },

@@ -148,7 +148,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       return;
     }
     this.relayRunning = this.relay()
-      .catch((error) => this.logger.warn({ err: error }, 'outbox relay failed; will retry'))
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'outbox relay failed; will retry'))
       .finally(() => (this.relayRunning = undefined));
   }
 
