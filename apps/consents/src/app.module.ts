@@ -1,12 +1,24 @@
 import { Module } from '@nestjs/common';
 import { PlatformModule } from '@kielto/platform';
-import { ConsentsEnv } from './consents.env';
+import { ConsentsEnv, parseUnsubscribeKeys } from './consents.env';
 import { ConsentsModule } from './consents/consents.module';
+import { SelfServiceModule } from './self-service/self-service.module';
 
 @Module({
   imports: [
-    PlatformModule.forService({ service: { name: 'consents', defaultPort: 3002 }, env: ConsentsEnv }),
+    PlatformModule.forService({
+      service: { name: 'consents', defaultPort: 3002 },
+      env: ConsentsEnv,
+      // Production refuses development defaults and short secrets for these too.
+      secrets: (env) => ({
+        KIELTO_SMS_WEBHOOK_SECRET: env.KIELTO_SMS_WEBHOOK_SECRET,
+        ...Object.fromEntries(
+          parseUnsubscribeKeys(env.KIELTO_UNSUBSCRIBE_KEYS).map(({ kid, secret }) => [`KIELTO_UNSUBSCRIBE_KEYS (${kid})`, secret]),
+        ),
+      }),
+    }),
     ConsentsModule,
+    SelfServiceModule,
   ],
 })
 export class AppModule {}

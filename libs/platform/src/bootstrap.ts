@@ -4,6 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { AuditTrail } from './audit/audit-trail.service';
+import { AuthenticatedRequest } from './auth/roles.decorator';
 import { ServiceConfig } from './config/service-config';
 import { createValidationPipe, PROBLEM_CONTENT_TYPE, problemFromFrameworkError, ProblemDetailsFilter } from './http/problem';
 import { ConsumerProgress } from './kafka/consumer-progress';
@@ -35,6 +37,8 @@ export async function startService(module: Type<unknown>, options: BootstrapOpti
   const app = await createServiceApp(module, options);
   const config = app.get(ServiceConfig);
   let events: KafkaEventsServer | undefined;
+  // Initialise first: topics are created in onModuleInit, and consumers may only subscribe after that.
+  await app.init();
   if (options.consumer) {
     events = new KafkaEventsServer(app.get(KafkaService), options.consumer, app.get(ConsumerProgress));
     app.connectMicroservice({ strategy: events }, { inheritAppConfig: false });
@@ -77,7 +81,19 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
     void reply.status(415).type(PROBLEM_CONTENT_TYPE).send(body);
   });
   const histogram = httpRequestDuration();
+  const audit = app.get(AuditTrail);
   fastify.addHook('onResponse', (request, reply, done) => {
+    const actor = (request as unknown as AuthenticatedRequest).actor;
+    if (audit.shouldRecord(request.method, actor)) {
+      void audit.record({
+        actor,
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        params: (request.params ?? {}) as Record<string, string>,
+        status: reply.statusCode,
+        requestId: String(request.id),
+      });
+    }
     histogram.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
       reply.elapsedTime / 1000,

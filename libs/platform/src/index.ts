@@ -1,3 +1,5 @@
+export * from './audit/audit-record.schema';
+export * from './audit/audit-trail.service';
 export * from './auth/api-keys';
 export * from './auth/api-key.guard';
 export * from './auth/roles.decorator';
@@ -17,3 +19,4 @@ export * from './metrics/metrics';
 export * from './outbox/event-log.service';
 export * from './outbox/outbox-event.schema';
 export * from './platform.module';
+export * from './crypto/field-cipher';

@@ -3,6 +3,9 @@ import { APP_GUARD } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
+import { AuditRecord, AuditRecordSchema } from './audit/audit-record.schema';
+import { AuditController } from './audit/audit.controller';
+import { AuditTrail } from './audit/audit-trail.service';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyRegistry } from './auth/api-keys';
 import { BaseEnv, validateEnv } from './config/base-env';
@@ -47,6 +50,7 @@ export class PlatformModule {
       KafkaService,
       EventLog,
       ConsumerProgress,
+      AuditTrail,
     ];
     return {
       module: PlatformModule,
@@ -60,10 +64,13 @@ export class PlatformModule {
           retryWrites: false,
           maxPoolSize: 20,
         }),
-        MongooseModule.forFeature([{ name: OutboxEvent.name, schema: OutboxEventSchema }]),
+        MongooseModule.forFeature([
+          { name: OutboxEvent.name, schema: OutboxEventSchema },
+          { name: AuditRecord.name, schema: AuditRecordSchema },
+        ]),
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [HealthController, MetricsController],
+      controllers: [HealthController, MetricsController, AuditController],
       providers: [...providers, { provide: APP_GUARD, useClass: ApiKeyGuard }],
       exports: [...providers, MongooseModule],
     };

@@ -1,26 +1,111 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Actor, CurrentActor, Roles } from '@kielto/platform';
-import { Decision } from '../decision/decision.types';
+import { Body, Controller, Get, Header, HttpCode, Logger, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { pipeline, Readable } from 'node:stream';
+import { CHANNELS, PURPOSES } from '@kielto/contracts';
+import { Actor, CurrentActor, FieldError, PROBLEM_CONTENT_TYPE, problem, Roles } from '@kielto/platform';
 import { FreshnessService } from '../freshness/freshness.service';
-import { CheckService } from './check.service';
-import { CheckQueryDto } from './dto/check-query.dto';
+import { CheckService, validationProblem } from './check.service';
+import { CheckStream } from './check-stream';
+import { readChannel, readPurpose } from './contact-reader';
+import { BulkCheckDto, BulkCheckResponseDto, DecisionDto } from './dto/check-query.dto';
+
+export const NDJSON = 'application/x-ndjson';
+export const AS_OF_HEADER = 'x-kielto-as-of';
 
 @ApiTags('suppression')
 @ApiBearerAuth()
 @Controller('v1/suppression')
 export class CheckController {
+  private readonly logger = new Logger(CheckController.name);
+
   constructor(
     private readonly checks: CheckService,
     private readonly freshness: FreshnessService,
   ) {}
 
-  /** May this contact be marketed to on this channel for this purpose? */
+  /** May this contact be marketed to on this channel for this purpose? Exactly one identifier. */
   @Get('check')
   @Roles('staff', 'marketing', 'partner')
-  check(@Query() query: CheckQueryDto, @CurrentActor() actor: Actor): Decision & { asOf: string } {
-    this.checks.assertContact(query, actor, 'email');
+  @ApiQuery({ name: 'channel', enum: CHANNELS })
+  @ApiQuery({ name: 'purpose', enum: PURPOSES })
+  @ApiQuery({ name: 'email', required: false })
+  @ApiQuery({ name: 'phone', required: false })
+  @ApiQuery({ name: 'customerId', required: false })
+  @ApiQuery({ name: 'emailHash', required: false, description: 'HMAC-SHA256 hex of the normalised address' })
+  @ApiQuery({ name: 'phoneHash', required: false, description: 'HMAC-SHA256 hex of the E.164 number' })
+  @ApiOkResponse({ type: DecisionDto })
+  check(@Query() query: Record<string, unknown>, @CurrentActor() actor: Actor) {
+    return this.checks.checkQuery(query, actor);
+  }
+
+  /** Up to 10 000 contacts (more → 413); results in input order, each with its ref. */
+  @Post('check')
+  @HttpCode(200)
+  @Roles('staff', 'marketing', 'partner')
+  @Header('content-type', 'application/json; charset=utf-8')
+  @ApiBody({ type: BulkCheckDto })
+  @ApiOkResponse({ type: BulkCheckResponseDto })
+  bulk(@Body() body: unknown, @CurrentActor() actor: Actor): string {
+    const outcome = this.checks.checkBulk(this.checks.readBulk(body, actor));
+    return `{"results":[${outcome.results.join(',')}],"asOf":"${new Date(outcome.asOf).toISOString()}"}`;
+  }
+
+  /**
+   * NDJSON in (`{ref?, email?|phone?|customerId?|emailHash?|phoneHash?}` a line), NDJSON out: one result
+   * `{ref, decision, reasons}` per non-blank line in order, or `{ref?, line, error}` for a line that cannot
+   * be checked. Freshness is checked once at the start; the watermark is in the `X-Kielto-As-Of` header.
+   */
+  @Post('check/stream')
+  @Roles('staff', 'marketing', 'partner')
+  @ApiQuery({ name: 'channel', enum: CHANNELS })
+  @ApiQuery({ name: 'purpose', enum: PURPOSES })
+  @ApiConsumes(NDJSON)
+  @ApiProduces(NDJSON)
+  @ApiBody({ description: 'one contact per line', schema: { type: 'string' } })
+  stream(
+    @Query() query: Record<string, unknown>,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @CurrentActor() actor: Actor,
+  ): void {
+    const errors: FieldError[] = [];
+    for (const key in query) {
+      if (key !== 'channel' && key !== 'purpose')
+        errors.push({ field: key, message: `property ${key} should not exist` });
+    }
+    const channel = readChannel(query.channel, errors);
+    const purpose = readPurpose(query.purpose, errors);
+    if (errors.length > 0 || !channel || !purpose) throw validationProblem(errors);
+    const body = request.body;
+    if (body !== undefined && !(body instanceof Readable)) {
+      const unsupported = problem(
+        415,
+        'Send the contacts as application/x-ndjson, one JSON object per line',
+        'unsupported-media-type',
+        [{ field: 'content-type', message: `content-type must be ${NDJSON}` }],
+      );
+      void reply.status(415).type(PROBLEM_CONTENT_TYPE).send(unsupported);
+      return;
+    }
     const asOf = this.freshness.assertFresh();
-    return { ...this.checks.check(query, query.channel, query.purpose), asOf: new Date(asOf).toISOString() };
+    const answers = new CheckStream({
+      channel,
+      purpose,
+      hashedOnly: actor.role === 'partner',
+      decide: (contact, ch, p, now) => this.checks.decide(contact, ch, p, now),
+    });
+    if (body === undefined) answers.end();
+    else {
+      pipeline(body, answers, (error) => {
+        if (error) this.logger.warn({ err: error, lines: answers.stats.lines }, 'check stream ended early');
+      });
+    }
+    void reply
+      .status(200)
+      .header('content-type', `${NDJSON}; charset=utf-8`)
+      .header('cache-control', 'no-store')
+      .header(AS_OF_HEADER, new Date(asOf).toISOString())
+      .send(answers);
   }
 }

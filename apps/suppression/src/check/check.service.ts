@@ -1,47 +1,157 @@
 import { Injectable } from '@nestjs/common';
-import { Channel, normaliseEmail, normalisePhone, Purpose } from '@kielto/contracts';
-import { Actor, fieldProblem, IdentifierHasher, ProblemException } from '@kielto/platform';
+import { Channel, Purpose } from '@kielto/contracts';
+import { Actor, FieldError, ProblemException } from '@kielto/platform';
 import { decide } from '../decision/decision-engine';
 import { Decision, SubjectFacts } from '../decision/decision.types';
+import { FreshnessService } from '../freshness/freshness.service';
+import { SuppressionMetrics } from '../metrics/suppression-metrics';
 import { SuppressionState } from '../state/suppression-state';
-import { ContactDto } from './dto/check-query.dto';
+import { Contact, isHashed, readChannel, readContact, readPurpose } from './contact-reader';
+import { resultJson } from './decision-json';
+import { FastIdentifierHasher } from './fast-hasher';
 
 const NO_FACTS: SubjectFacts = Object.freeze({ ledger: [], suppressionEntries: [] });
-const IDENTIFIER_FIELDS = ['email', 'phone', 'customerId', 'emailHash', 'phoneHash'] as const;
+export const MAX_BULK_CONTACTS = 10_000;
+/** Field errors reported at most per request; the detail says when there were more. */
+const MAX_REPORTED_ERRORS = 100;
+const QUERY_KEYS = new Set(['channel', 'purpose', 'email', 'phone', 'customerId', 'emailHash', 'phoneHash']);
+const BULK_KEYS = new Set(['channel', 'purpose', 'contacts']);
 
-/** Resolves a contact to the facts held about it and asks the decision engine. */
+export interface BulkRequest {
+  channel: Channel;
+  purpose: Purpose;
+  contacts: Contact[];
+  /** The contacts array as sent (for the clearance's input hash). */
+  raw: unknown[];
+}
+
+export interface BulkOutcome {
+  /** One JSON object per contact, in input order. */
+  results: string[];
+  allowed: number;
+  suppressed: number;
+  asOf: number;
+}
+
+export const PARTNER_HASHED_ONLY = 'Partners may check hashed identifiers only (emailHash, phoneHash)';
+
+export function validationProblem(errors: FieldError[], status = 400): ProblemException {
+  const shown = errors.slice(0, MAX_REPORTED_ERRORS);
+  const names = [...new Set(shown.map((e) => e.field))].join(', ');
+  const more = errors.length > shown.length ? ` (and ${errors.length - shown.length} more errors)` : '';
+  return new ProblemException(status, 'validation', `Invalid request: ${names}${more}`, shown);
+}
+
+/** Resolves contacts to the facts held about them and asks the decision engine. */
 @Injectable()
 export class CheckService {
   constructor(
     private readonly state: SuppressionState,
-    private readonly hasher: IdentifierHasher,
+    private readonly hasher: FastIdentifierHasher,
+    private readonly freshness: FreshnessService,
+    private readonly metrics: SuppressionMetrics,
   ) {}
 
-  /** Validates that exactly one identifier is given, and that partners use hashed identifiers only. */
-  assertContact(contact: ContactDto, actor: Actor, field = 'contact'): void {
-    let given = 0;
-    for (const f of IDENTIFIER_FIELDS) if (contact[f] !== undefined) given++;
-    if (given !== 1) throw fieldProblem(field, 'exactly one of email, phone, customerId, emailHash or phoneHash is required');
-    if (actor.role === 'partner' && contact.emailHash === undefined && contact.phoneHash === undefined) {
-      throw new ProblemException(403, 'forbidden', 'Partners may check hashed identifiers only (emailHash, phoneHash)');
+  facts(contact: Contact): SubjectFacts {
+    switch (contact.field) {
+      case 'email':
+        return this.state.factsForIdentifier('email', this.hasher.hash(contact.value));
+      case 'phone':
+        return this.state.factsForIdentifier('phone', this.hasher.hash(contact.value));
+      case 'emailHash':
+        return this.state.factsForIdentifier('email', contact.value);
+      case 'phoneHash':
+        return this.state.factsForIdentifier('phone', contact.value);
+      case 'customerId':
+        return this.state.factsForCustomer(contact.value) ?? NO_FACTS;
     }
   }
 
-  facts(contact: ContactDto): SubjectFacts {
-    if (contact.email !== undefined) {
-      const email = normaliseEmail(contact.email);
-      return email === null ? NO_FACTS : this.state.factsForIdentifier('email', this.hasher.hash(email));
-    }
-    if (contact.phone !== undefined) {
-      const phone = normalisePhone(contact.phone);
-      return phone === null ? NO_FACTS : this.state.factsForIdentifier('phone', this.hasher.hash(phone));
-    }
-    if (contact.emailHash !== undefined) return this.state.factsForIdentifier('email', contact.emailHash);
-    if (contact.phoneHash !== undefined) return this.state.factsForIdentifier('phone', contact.phoneHash);
-    return this.state.factsForCustomer(contact.customerId!) ?? NO_FACTS;
+  /** Decides one validated contact and counts the decision. */
+  decide(contact: Contact, channel: Channel, purpose: Purpose, now: number): Decision {
+    const decision = decide(this.facts(contact), channel, purpose, now);
+    this.metrics.tally.add(decision);
+    return decision;
   }
 
-  check(contact: ContactDto, channel: Channel, purpose: Purpose, now = Date.now()): Decision {
-    return decide(this.facts(contact), channel, purpose, now);
+  /** GET /v1/suppression/check: validate the query by hand (no class-validator on the hot path), then decide. */
+  checkQuery(query: Record<string, unknown>, actor: Actor): Decision & { asOf: string } {
+    const errors: FieldError[] = [];
+    const contactFields: Record<string, unknown> = {};
+    for (const key in query) {
+      if (!QUERY_KEYS.has(key)) errors.push({ field: key, message: `property ${key} should not exist` });
+      else if (key !== 'channel' && key !== 'purpose') contactFields[key] = query[key];
+    }
+    const channel = readChannel(query.channel, errors);
+    const purpose = readPurpose(query.purpose, errors);
+    const contact = readContact(contactFields, '', errors);
+    if (errors.length > 0 || !contact || !channel || !purpose) throw validationProblem(errors);
+    if (actor.role === 'partner' && !isHashed(contact))
+      throw new ProblemException(403, 'forbidden', PARTNER_HASHED_ONLY);
+    const asOf = this.freshness.assertFresh();
+    const decision = this.decide(contact, channel, purpose, Date.now());
+    return { decision: decision.decision, reasons: decision.reasons, asOf: new Date(asOf).toISOString() };
+  }
+
+  /**
+   * Validates a bulk body `{channel, purpose, contacts}`: more than 10 000 contacts is a 413 naming
+   * `contacts`, any invalid contact a 400 naming its field (`contacts[17].email`), and a partner sending a
+   * clear identifier a 403. Nothing is answered unless every contact is valid.
+   */
+  readBulk(body: unknown, actor: Actor): BulkRequest {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw validationProblem([{ field: 'body', message: 'body must be a JSON object {channel, purpose, contacts}' }]);
+    }
+    const record = body as Record<string, unknown>;
+    const errors: FieldError[] = [];
+    for (const key in record)
+      if (!BULK_KEYS.has(key)) errors.push({ field: key, message: `property ${key} should not exist` });
+    const channel = readChannel(record.channel, errors);
+    const purpose = readPurpose(record.purpose, errors);
+    const raw = record.contacts;
+    if (!Array.isArray(raw)) {
+      errors.push({ field: 'contacts', message: 'contacts must be an array' });
+      throw validationProblem(errors);
+    }
+    if (raw.length > MAX_BULK_CONTACTS) {
+      throw new ProblemException(
+        413,
+        'too-many-contacts',
+        `At most ${MAX_BULK_CONTACTS} contacts per request; use the stream`,
+        [
+          {
+            field: 'contacts',
+            message: `contacts must contain at most ${MAX_BULK_CONTACTS} elements (got ${raw.length})`,
+          },
+        ],
+      );
+    }
+    const contacts: Contact[] = new Array<Contact>(raw.length);
+    let clear = false;
+    for (let i = 0; i < raw.length && errors.length < MAX_REPORTED_ERRORS; i++) {
+      const contact = readContact(raw[i], `contacts[${i}]`, errors);
+      if (contact) {
+        contacts[i] = contact;
+        if (!isHashed(contact)) clear = true;
+      }
+    }
+    if (errors.length > 0 || !channel || !purpose) throw validationProblem(errors);
+    if (actor.role === 'partner' && clear) throw new ProblemException(403, 'forbidden', PARTNER_HASHED_ONLY);
+    return { channel, purpose, contacts, raw };
+  }
+
+  /** Decides every contact of a validated bulk request against one fresh state. */
+  checkBulk(request: BulkRequest): BulkOutcome {
+    const asOf = this.freshness.assertFresh();
+    const now = Date.now();
+    const { channel, purpose, contacts } = request;
+    const results = new Array<string>(contacts.length);
+    let allowed = 0;
+    for (let i = 0; i < contacts.length; i++) {
+      const decision = this.decide(contacts[i], channel, purpose, now);
+      if (decision.reasons.length === 0) allowed++;
+      results[i] = resultJson(contacts[i].ref, decision);
+    }
+    return { results, allowed, suppressed: contacts.length - allowed, asOf };
   }
 }

@@ -1,9 +1,10 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { TOPICS } from '@kielto/contracts';
+import { SUPPRESSION_ENTRIES_TOPIC, TOPICS } from '@kielto/contracts';
 import { EventBatch } from '@kielto/platform';
 import { SuppressionProjector } from '../state/suppression-projector.service';
 
+/** Every instance consumes every partition of these topics (its own consumer group) into its own store. */
 @Controller()
 export class SuppressionEventsController {
   constructor(private readonly projector: SuppressionProjector) {}
@@ -20,6 +21,12 @@ export class SuppressionEventsController {
 
   @EventPattern(TOPICS.directoryBans)
   async directoryBans(@Payload() batch: EventBatch): Promise<void> {
+    await this.projector.project(batch.events);
+  }
+
+  /** Staff entries written by any instance (internal topic). */
+  @EventPattern(SUPPRESSION_ENTRIES_TOPIC)
+  async entries(@Payload() batch: EventBatch): Promise<void> {
     await this.projector.project(batch.events);
   }
 }

@@ -10,24 +10,36 @@ import {
   DIRECTORY_BAN_EVENT_TYPES,
   DirectoryBanLiftedV1,
   DirectoryBanSetV1,
+  SUPPRESSION_ENTRY_EVENT_TYPES,
+  SuppressionEntriesImportedV1,
+  SuppressionEntryRemovedV1,
+  SuppressionEntryV1,
   subjectKey,
 } from '@kielto/contracts';
+import { PartnerFeedService } from '../feed/partner-feed.service';
 import { StateWrites, SuppressionRepository } from './suppression.repository';
-import { SuppressionState } from './suppression-state';
+import { AffectedIdentifiers, CustomerRecord, StaffEntry, SuppressionState } from './suppression-state';
 
 /**
- * Turns source events into the suppression state: first persisted (idempotent upserts), then applied to
- * the in-memory index, and only then are the Kafka offsets committed (by the transport). A crash at any
- * point replays events that are already applied, which changes nothing.
+ * Turns events into the suppression state: first persisted (idempotent upserts), then applied to the in-memory
+ * index, then the partner feed is published for every identifier whose answers may have changed, and only
+ * then are the Kafka offsets committed (by the transport). A crash at any point replays events that are
+ * already applied, which changes nothing.
+ *
+ * Batches are projected one at a time (the Kafka consumer and the local staff-entry path share a queue), so
+ * a feed value computed from a newer state is never overtaken by one computed from an older state.
  */
 @Injectable()
 export class SuppressionProjector implements OnModuleInit {
   private readonly logger = new Logger(SuppressionProjector.name);
   private loaded = false;
+  private tail: Promise<unknown> = Promise.resolve();
+  eventsProjected = 0;
 
   constructor(
     readonly state: SuppressionState,
     private readonly repository: SuppressionRepository,
+    private readonly feed: PartnerFeedService,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -41,26 +53,38 @@ export class SuppressionProjector implements OnModuleInit {
     return this.loaded;
   }
 
-  /** Applies a batch of events from one topic-partition, in order. Returns the affected identifier hashes. */
-  async project(events: CloudEventV1[]): Promise<Set<string>> {
+  /** Applies a batch of events from one topic-partition, in order. Returns the affected identifiers. */
+  project(events: CloudEventV1[]): Promise<AffectedIdentifiers> {
+    const run = this.tail.then(() => this.projectNow(events));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async projectNow(events: CloudEventV1[]): Promise<AffectedIdentifiers> {
     const writes = new StateWrites();
     const apply: (() => void)[] = [];
-    const affected = new Set<string>();
-    // Decide against a scratch view of sequences so a batch with several events of one aggregate works.
+    const affected: AffectedIdentifiers = new Map();
     for (const event of events) this.plan(event, writes, apply, affected);
     if (!writes.isEmpty) await this.repository.write(writes);
     for (const fn of apply) fn();
+    this.eventsProjected += events.length;
+    await this.feed.publish(affected);
     return affected;
   }
 
-  private plan(event: CloudEventV1, w: StateWrites, apply: (() => void)[], affected: Set<string>): void {
+  /**
+   * Plans one event: the writes that persist it, the in-memory change, and the identifiers it affects.
+   * Events already held (a replay, a redelivery) plan nothing, which makes replaying cheap as well as harmless.
+   */
+  private plan(event: CloudEventV1, w: StateWrites, apply: (() => void)[], affected: AffectedIdentifiers): void {
     switch (event.type) {
       case CUSTOMER_EVENT_TYPES.created:
       case CUSTOMER_EVENT_TYPES.updated:
       case CUSTOMER_EVENT_TYPES.restricted:
       case CUSTOMER_EVENT_TYPES.restrictionLifted: {
         const d = event.data as CustomerStateV1;
-        const record = {
+        if (this.isOlderCustomerEvent(d.customerId, event.sequence)) return;
+        const record: CustomerRecord = {
           customerId: d.customerId,
           sequence: event.sequence,
           kind: d.kind,
@@ -69,38 +93,40 @@ export class SuppressionProjector implements OnModuleInit {
           contactPoints: d.contactPoints.map((cp) => ({ kind: cp.kind, hash: cp.hash, owner: cp.owner })),
         };
         w.customer(record);
-        for (const cp of this.state.customers.get(d.customerId)?.contactPoints ?? []) affected.add(cp.hash);
-        for (const cp of record.contactPoints) affected.add(cp.hash);
+        this.state.addCustomerIdentifiers(d.customerId, affected);
+        for (const cp of record.contactPoints) affected.set(cp.hash, cp.kind);
         apply.push(() => this.state.applyCustomer(record));
         return;
       }
       case CUSTOMER_EVENT_TYPES.erased: {
         const d = event.data as CustomerErasedV1;
+        if (this.isOlderCustomerEvent(d.customerId, event.sequence)) return;
         const at = Date.parse(d.erasedAt);
-        const previous = this.state.customers.get(d.customerId);
-        const record = {
+        // Nothing but the keyed hashes survives erasure (R8); kind and since are fixed values so that the
+        // record does not depend on whether the (compacted-away) creation event was ever seen.
+        const record: CustomerRecord = {
           customerId: d.customerId,
           sequence: event.sequence,
-          kind: previous?.kind ?? 'person',
-          since: previous?.since ?? at,
+          kind: 'person',
+          since: at,
           erasedAt: at,
           contactPoints: d.contactPoints.map((cp) => ({ kind: cp.kind, hash: cp.hash, owner: cp.owner })),
         };
         w.customer(record);
+        this.state.addCustomerIdentifiers(d.customerId, affected);
         for (const cp of record.contactPoints) {
           w.erased(cp.hash, at);
-          affected.add(cp.hash);
+          affected.set(cp.hash, cp.kind);
         }
-        apply.push(() => {
-          this.state.applyCustomer(record);
-          for (const cp of record.contactPoints) this.state.markErased(cp.hash, at);
-        });
+        apply.push(() => this.state.applyCustomer(record));
         return;
       }
       case CONSENT_EVENT_TYPES.recorded: {
         const d = event.data as ConsentRecordedV1;
+        const key = subjectKey(d.subject);
+        if (this.state.isLedgerEntryKnownOrErased(key, d.sequence)) return;
         const entry = {
-          subjectKey: subjectKey(d.subject),
+          subjectKey: key,
           sequence: d.sequence,
           channel: d.channel,
           purpose: d.purpose,
@@ -109,7 +135,7 @@ export class SuppressionProjector implements OnModuleInit {
           expiresAt: d.expiresAt ? Date.parse(d.expiresAt) : undefined,
         };
         w.ledgerEntry(entry);
-        for (const h of this.state.affectedHashes(d.subject)) affected.add(h);
+        this.state.addSubjectIdentifiers(d.subject, affected);
         apply.push(() => this.state.applyLedgerEntry(entry));
         return;
       }
@@ -117,7 +143,7 @@ export class SuppressionProjector implements OnModuleInit {
         const d = event.data as ConsentLedgerErasedV1;
         const key = subjectKey(d.subject);
         w.ledgerFloor(key, event.sequence);
-        for (const h of this.state.affectedHashes(d.subject)) affected.add(h);
+        this.state.addSubjectIdentifiers(d.subject, affected);
         apply.push(() => this.state.eraseLedger(key, event.sequence));
         return;
       }
@@ -125,15 +151,66 @@ export class SuppressionProjector implements OnModuleInit {
       case DIRECTORY_BAN_EVENT_TYPES.lifted: {
         const d = event.data as DirectoryBanSetV1 | DirectoryBanLiftedV1;
         const full = 'scope' in d && d.scope === 'full';
-        const ban = { customerId: d.customerId, sequence: event.sequence, fullSince: full ? Date.parse(d.since) : undefined };
+        if ((this.state.banSequence(d.customerId) ?? 0) >= event.sequence) return;
+        const ban = {
+          customerId: d.customerId,
+          sequence: event.sequence,
+          fullSince: full ? Date.parse(d.since) : undefined,
+        };
         w.ban(ban);
-        for (const cp of this.state.customers.get(d.customerId)?.contactPoints ?? []) affected.add(cp.hash);
+        this.state.addCustomerIdentifiers(d.customerId, affected);
         apply.push(() => this.state.applyBan(ban));
+        return;
+      }
+      case SUPPRESSION_ENTRY_EVENT_TYPES.added:
+        this.planStaffEntry(event.data as SuppressionEntryV1, w, apply, affected);
+        return;
+      case SUPPRESSION_ENTRY_EVENT_TYPES.imported:
+        for (const entry of (event.data as SuppressionEntriesImportedV1).entries)
+          this.planStaffEntry(entry, w, apply, affected);
+        return;
+      case SUPPRESSION_ENTRY_EVENT_TYPES.removed: {
+        const d = event.data as SuppressionEntryRemovedV1;
+        const at = Date.parse(d.removedAt);
+        const held = this.state.staffEntry(d.entryId);
+        if (!held && this.state.isStaffEntryRemoved(d.entryId)) return;
+        if (held) affected.set(held.hash, held.kind);
+        w.staffEntryRemoved(d.entryId, at);
+        apply.push(() => {
+          const removed = this.state.removeStaffEntry(d.entryId, at);
+          // An entry added earlier in this same batch was not held at planning time.
+          if (removed && !affected.has(removed.hash)) affected.set(removed.hash, removed.kind);
+        });
         return;
       }
       default:
         // parseEvent only lets known types through; a known type without a case here is a bug.
         this.logger.error({ type: event.type }, 'event type without a projection');
     }
+  }
+
+  private planStaffEntry(
+    d: SuppressionEntryV1,
+    w: StateWrites,
+    apply: (() => void)[],
+    affected: AffectedIdentifiers,
+  ): void {
+    if (this.state.staffEntry(d.entryId) || this.state.isStaffEntryRemoved(d.entryId)) return;
+    const entry: StaffEntry & { createdBy?: string } = {
+      id: d.entryId,
+      hash: d.hash,
+      kind: d.kind,
+      reason: d.reason,
+      channel: d.channel,
+      since: Date.parse(d.since),
+    };
+    w.staffEntry({ ...entry, createdBy: d.createdBy });
+    affected.set(d.hash, d.kind);
+    apply.push(() => this.state.addStaffEntry(entry));
+  }
+
+  private isOlderCustomerEvent(customerId: string, sequence: number): boolean {
+    const held = this.state.customers.get(customerId);
+    return held !== undefined && held.sequence >= sequence;
   }
 }

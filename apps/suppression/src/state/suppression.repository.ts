@@ -31,21 +31,37 @@ export class StateWrites {
 
   ledgerFloor(subjectKey: string, below: number): void {
     this.ledgerDeletes.push(subjectKey);
-    this.marker(`floor:${subjectKey}`, 'ledger-floor', below);
+    this.marker(`floor:${subjectKey}`, 'ledger-floor', below, 'max');
   }
 
   erased(hash: string, at: number): void {
-    this.marker(`erased:${hash}`, 'erased', at);
+    this.marker(`erased:${hash}`, 'erased', at, 'min');
   }
 
-  private marker(id: string, type: MarkerDoc['type'], value: number): void {
-    this.markers.push({ updateOne: { filter: { _id: id }, update: { $set: { type, value } }, upsert: true } });
+  staffEntryRemoved(id: string, at: number): void {
+    this.entries.push({ deleteOne: { filter: { _id: id } } });
+    this.marker(`removed:${id}`, 'entry-removed', at, 'min');
+  }
+
+  /**
+   * Markers only move one way (erasure and removal times to the earliest, ledger floors to the highest), as
+   * the in-memory state does, so a replayed older event changes nothing.
+   */
+  private marker(id: string, type: MarkerDoc['type'], value: number, keep: 'min' | 'max'): void {
+    const beaten = keep === 'min' ? { $gt: value } : { $lt: value };
+    this.markers.push({
+      updateOne: { filter: { _id: id, value: beaten }, update: { $set: { value } }, upsert: false },
+    });
+    this.markers.push({ updateOne: { filter: { _id: id }, update: { $setOnInsert: { type, value } }, upsert: true } });
   }
 
   ban(b: BanRecord): void {
     const { customerId, ...rest } = b;
-    const update = b.fullSince === undefined ? { $set: { sequence: b.sequence }, $unset: { fullSince: 1 } } : { $set: rest };
-    this.bans.push({ updateOne: { filter: { _id: customerId, sequence: { $lt: b.sequence } }, update, upsert: false } });
+    const update =
+      b.fullSince === undefined ? { $set: { sequence: b.sequence }, $unset: { fullSince: 1 } } : { $set: rest };
+    this.bans.push({
+      updateOne: { filter: { _id: customerId, sequence: { $lt: b.sequence } }, update, upsert: false },
+    });
     this.bans.push({ updateOne: { filter: { _id: customerId }, update: { $setOnInsert: rest }, upsert: true } });
   }
 
@@ -54,13 +70,15 @@ export class StateWrites {
     this.entries.push({ updateOne: { filter: { _id: id }, update: { $setOnInsert: rest }, upsert: true } });
   }
 
-  staffEntryRemoved(id: string): void {
-    this.entries.push({ deleteOne: { filter: { _id: id } } });
-  }
-
   get isEmpty(): boolean {
     return (
-      this.customers.length + this.ledger.length + this.ledgerDeletes.length + this.markers.length + this.bans.length + this.entries.length === 0
+      this.customers.length +
+        this.ledger.length +
+        this.ledgerDeletes.length +
+        this.markers.length +
+        this.bans.length +
+        this.entries.length ===
+      0
     );
   }
 }
@@ -81,7 +99,7 @@ export class SuppressionRepository {
     // in-memory floor already filters; each collection's writes are idempotent upserts.
     await Promise.all([
       w.customers.length && this.customers.bulkWrite(w.customers, { ordered: true }),
-      w.markers.length && this.markers.bulkWrite(w.markers, { ordered: false }),
+      w.markers.length && this.markers.bulkWrite(w.markers, { ordered: true }),
       w.bans.length && this.bans.bulkWrite(w.bans, { ordered: true }),
       w.entries.length && this.entries.bulkWrite(w.entries, { ordered: true }),
     ]);
@@ -98,8 +116,17 @@ export class SuppressionRepository {
   /** Loads everything into a fresh state (cold start). */
   async load(state: SuppressionState): Promise<void> {
     for await (const d of this.markers.find().lean().cursor({ batchSize: 10_000 })) {
-      if (d.type === 'erased') state.markErased(d._id.slice('erased:'.length), d.value);
-      else state.eraseLedger(d._id.slice('floor:'.length), d.value);
+      switch (d.type) {
+        case 'erased':
+          state.markErased(d._id.slice('erased:'.length), d.value);
+          break;
+        case 'ledger-floor':
+          state.eraseLedger(d._id.slice('floor:'.length), d.value);
+          break;
+        case 'entry-removed':
+          state.removeStaffEntry(d._id.slice('removed:'.length), d.value);
+          break;
+      }
     }
     for await (const d of this.customers.find().lean().cursor({ batchSize: 10_000 })) {
       state.applyCustomer({

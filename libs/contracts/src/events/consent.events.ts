@@ -33,6 +33,17 @@ export function subjectKey(subject: ConsentSubjectV1): string {
   return `${subject.type}:${subject.key}`;
 }
 
+/** Proof of a decision (GDPR Art 7(1)): how and by whom it was captured. Carries no identifiers in clear. */
+export class ConsentEvidenceV1 {
+  @IsOptional() @IsString() noticeVersion?: string;
+  /** The API key id, or `self-service` / `sms-gateway` for decisions people made themselves. */
+  @IsString() @MinLength(1) capturedBy!: string;
+  /** e.g. a ticket number, or the campaign id of an unsubscribe link. */
+  @IsOptional() @IsString() reference?: string;
+  /** Id of the unsubscribe token a one-click unsubscribe came with (makes repeated POSTs idempotent). */
+  @IsOptional() @IsString() tokenId?: string;
+}
+
 export class ConsentRecordedV1 {
   @IsString() @MinLength(1) entryId!: string;
   @ValidateNested() @Type(() => ConsentSubjectV1) subject!: ConsentSubjectV1;
@@ -44,9 +55,13 @@ export class ConsentRecordedV1 {
   @IsString() source!: string;
   /** Position in the subject's ledger (same as the envelope sequence). */
   @IsInt() @Min(1) sequence!: number;
+  @IsOptional() @ValidateNested() @Type(() => ConsentEvidenceV1) evidence?: ConsentEvidenceV1;
 }
 
-/** The ledger of a subject was deleted (customer erased); consumers drop what they hold for it. */
+/**
+ * The ledger of a subject was deleted (customer erased); consumers drop what they hold for it. The envelope
+ * `sequence` of this event is the floor: every entry of the subject below it is gone, later ones count again.
+ */
 export class ConsentLedgerErasedV1 {
   @ValidateNested() @Type(() => ConsentSubjectV1) subject!: ConsentSubjectV1;
   @IsISO8601({ strict: true }) erasedAt!: string;

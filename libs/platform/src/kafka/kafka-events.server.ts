@@ -82,7 +82,16 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
       this.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'Kafka consumer crashed');
     });
     await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning ?? true });
+    // Right after a topic is created the broker may not host it yet (UNKNOWN_TOPIC_OR_PARTITION): retry.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning ?? true });
+        break;
+      } catch (error) {
+        if (attempt >= 40 || (error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+        await sleep(250);
+      }
+    }
     await consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Admin, ITopicConfig, Kafka, logLevel, Partitioners, Producer, SASLOptions } from 'kafkajs';
-import { TOPICS } from '@kielto/contracts';
+import { SUPPRESSION_ENTRIES_TOPIC, TOPICS } from '@kielto/contracts';
 import { ServiceConfig } from '../config/service-config';
 
 /**
@@ -15,6 +15,8 @@ export const TOPIC_SPECS: ReadonlyArray<{ name: string; partitions: number; conf
   { name: TOPICS.consents, partitions: 3, config: { 'cleanup.policy': 'delete', 'retention.ms': '-1' } },
   { name: TOPICS.directoryBans, partitions: 3, config: { 'cleanup.policy': 'compact', 'retention.ms': '-1' } },
   { name: TOPICS.suppression, partitions: 3, config: { 'cleanup.policy': 'compact', 'retention.ms': '-1' } },
+  // Internal to suppression: staff entries, replayed by every instance and by rebuilds, so kept forever.
+  { name: SUPPRESSION_ENTRIES_TOPIC, partitions: 3, config: { 'cleanup.policy': 'delete', 'retention.ms': '-1' } },
   { name: TOPICS.dlq, partitions: 1, config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * 86_400_000) } },
 ];
 
@@ -86,14 +88,31 @@ export class KafkaService implements OnModuleInit, OnApplicationShutdown {
       replicationFactor: -1,
       configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
     }));
-    if (missing.length === 0) return;
-    try {
-      await admin.createTopics({ topics: missing, waitForLeaders: true });
-    } catch (error) {
-      // Another service may have created the same topic at the same moment.
-      if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+    if (missing.length > 0) {
+      try {
+        await admin.createTopics({ topics: missing, waitForLeaders: true });
+        this.logger.log(`created topics ${missing.map((t) => t.topic).join(', ')}`);
+      } catch (error) {
+        // Another service may have created the same topic at the same moment.
+        if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+      }
     }
-    this.logger.log(`created topics ${missing.map((t) => t.topic).join(', ')}`);
+    await this.waitForLeaders(TOPIC_SPECS.map((t) => this.topic(t.name)));
+  }
+
+  /** A new topic's metadata reaches every listener a moment after creation; subscribing earlier fails. */
+  private async waitForLeaders(topics: string[], timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const { topics: meta } = await this.getAdmin().fetchTopicMetadata({ topics });
+        if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`Kafka topics have no leader after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   getAdmin(): Admin {

@@ -41,7 +41,8 @@ export function pinoParams(level: string): Params {
         req: (req: { id: string; method: string; url: string }) => ({
           id: req.id,
           method: req.method,
-          path: String(req.url).split('?')[0],
+          // Self-service paths hold a signed token that works like a password for that person's preferences.
+          path: String(req.url).split('?')[0].replace(/^\/u\/[^/]+/, '/u/[token]'),
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },

@@ -117,6 +117,15 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     );
   }
 
+  /**
+   * Erasure of an append-only log whose sequences must keep increasing: the caller first appends a marker
+   * event, then deletes everything below it, published or not. The marker stays as the aggregate's floor.
+   */
+  async deleteBelow(topic: string, aggregateId: string, belowSequence: number): Promise<number> {
+    const result = await this.events.deleteMany({ topic, aggregateId, sequence: { $lt: belowSequence } });
+    return result.deletedCount;
+  }
+
   async deleteAggregate(topic: string, aggregateId: string): Promise<number> {
     const result = await this.events.deleteMany({ topic, aggregateId, pending: { $exists: false } });
     return result.deletedCount;

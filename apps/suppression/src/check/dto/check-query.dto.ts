@@ -1,31 +1,67 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
-import { Channel, CHANNELS, IsNormalisableEmail, IsNormalisablePhone, Purpose, PURPOSES } from '@kielto/contracts';
+import { Channel, CHANNELS, Purpose, PURPOSES } from '@kielto/contracts';
+import { MAX_REF_LENGTH } from '../contact-reader';
 
-const HEX64 = /^[0-9a-f]{64}$/;
+/*
+ * OpenAPI shapes of the check routes. They document the API only: the hot paths validate by hand in
+ * contact-reader.ts (class-validator on 10 000 nested objects costs more than deciding them), with the same
+ * rules and field names.
+ */
 
 /** A contact to check: exactly one identifier. Partners may use only the hashed ones. */
 export class ContactDto {
+  @ApiPropertyOptional({
+    description: `Echoed in the result (string of at most ${MAX_REF_LENGTH} characters, or a number)`,
+  })
+  ref?: string | number;
+
   @ApiPropertyOptional({ example: 'matti@example.fi' })
-  @IsOptional() @IsString() @IsNormalisableEmail() email?: string;
+  email?: string;
 
   @ApiPropertyOptional({ example: '+358401234567' })
-  @IsOptional() @IsString() @IsNormalisablePhone() phone?: string;
+  phone?: string;
 
-  @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID() customerId?: string;
+  @ApiPropertyOptional()
+  customerId?: string;
 
   @ApiPropertyOptional({ description: 'HMAC-SHA256 hex of the normalised e-mail with the partner hash key' })
-  @IsOptional() @Matches(HEX64, { message: 'emailHash must be 64 lower-case hex characters' }) emailHash?: string;
+  emailHash?: string;
 
   @ApiPropertyOptional({ description: 'HMAC-SHA256 hex of the E.164 phone number with the partner hash key' })
-  @IsOptional() @Matches(HEX64, { message: 'phoneHash must be 64 lower-case hex characters' }) phoneHash?: string;
+  phoneHash?: string;
 }
 
-export class CheckQueryDto extends ContactDto {
+export class BulkCheckDto {
   @ApiProperty({ enum: CHANNELS })
-  @IsIn(CHANNELS) channel!: Channel;
+  channel!: Channel;
 
   @ApiProperty({ enum: PURPOSES })
-  @IsIn(PURPOSES) purpose!: Purpose;
+  purpose!: Purpose;
+
+  @ApiProperty({ type: [ContactDto], maxItems: 10_000 })
+  contacts!: ContactDto[];
+}
+
+export class ReasonDto {
+  @ApiProperty() code!: string;
+  @ApiProperty({ example: 'R5' }) rule!: string;
+  @ApiProperty() source!: string;
+  @ApiProperty({ nullable: true, type: String }) since!: string | null;
+}
+
+export class DecisionDto {
+  @ApiProperty({ enum: ['allow', 'suppress'] }) decision!: string;
+  @ApiProperty({ type: [ReasonDto] }) reasons!: ReasonDto[];
+  @ApiProperty({ description: 'The answers include every source event published before this instant' }) asOf!: string;
+}
+
+export class BulkResultDto {
+  @ApiProperty({ nullable: true }) ref!: string | number | null;
+  @ApiProperty({ enum: ['allow', 'suppress'] }) decision!: string;
+  @ApiProperty({ type: [ReasonDto] }) reasons!: ReasonDto[];
+}
+
+export class BulkCheckResponseDto {
+  @ApiProperty({ type: [BulkResultDto] }) results!: BulkResultDto[];
+  @ApiProperty() asOf!: string;
 }

@@ -30,11 +30,14 @@ export const LedgerDocSchema = SchemaFactory.createForClass(LedgerDoc);
 // erasure of a subject's ledger: deleteMany by subjectKey
 LedgerDocSchema.index({ subjectKey: 1 });
 
-/** Ledger erasure floors and erased identifiers (R8): _id = subject key or `erased:<hash>`. */
+/**
+ * Small facts that must survive a restart: ledger erasure floors (`floor:<subject key>`), erased identifiers
+ * (`erased:<hash>`, R8) and removed staff entries (`removed:<entry id>`, so a redelivered addition stays removed).
+ */
 @Schema({ collection: 'markers', versionKey: false })
 export class MarkerDoc {
   @Prop({ type: String }) _id!: string;
-  @Prop({ required: true }) type!: 'ledger-floor' | 'erased';
+  @Prop({ required: true }) type!: 'ledger-floor' | 'erased' | 'entry-removed';
   @Prop({ required: true }) value!: number;
 }
 export const MarkerDocSchema = SchemaFactory.createForClass(MarkerDoc);

@@ -1,0 +1,74 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  CloudEventV1,
+  CONSENT_EVENT_TYPES,
+  ConsentLedgerErasedV1,
+  ConsentSubjectV1,
+  CustomerErasedV1,
+  subjectKey,
+  TOPICS,
+} from '@kielto/contracts';
+import { EventLog } from '@kielto/platform';
+import { CustomerDirectoryRepository } from './customer-directory.repository';
+import { SmsKeywordRepository } from './sms-keyword.repository';
+
+/**
+ * On `customer erased`, the ledgers of the customer id and of every identifier of the customer are deleted.
+ * Sequences of a subject must keep increasing (suppression orders by them), so for each subject a
+ * `ledger-erased` marker is appended first — its sequence is the floor below which consumers drop the subject's
+ * entries — and only then is everything below the marker deleted. The marker stays, holding no personal data.
+ *
+ * Evidence-only records of the same people (SMS keywords) are deleted with them.
+ *
+ * Idempotent on redelivery: a subject already holding the marker of this erasure (same `erasedAt`) is not
+ * marked again, only the deletion below it is repeated (a crash may have come between the two).
+ */
+@Injectable()
+export class LedgerErasureService {
+  private readonly logger = new Logger(LedgerErasureService.name);
+
+  constructor(
+    private readonly eventLog: EventLog,
+    private readonly directory: CustomerDirectoryRepository,
+    private readonly smsKeywords: SmsKeywordRepository,
+  ) {}
+
+  async eraseCustomer(event: CloudEventV1<CustomerErasedV1>): Promise<void> {
+    const { customerId, contactPoints, erasedAt } = event.data;
+    const known = await this.directory.findById(customerId);
+    if (known?.erasedAt && known.sequence >= event.sequence) return;
+    const identifierKeys = contactPoints.map((cp) => subjectKey({ type: cp.kind, key: cp.hash }));
+    const keys = [...new Set([`customer:${customerId}`, ...identifierKeys, ...(known?.subjects ?? [])])];
+    let erased = 0;
+    for (const key of keys) erased += await this.eraseSubject(key, erasedAt);
+    erased += await this.smsKeywords.deleteFor(keys);
+    // Last: a crash before this line makes the redelivered event run the (idempotent) steps above again.
+    const subjects = [...new Set([...identifierKeys, ...(known?.subjects ?? [])])];
+    await this.directory.markErased(customerId, event.sequence, subjects, new Date(erasedAt));
+    this.logger.log({ customerId, subjects: keys.length, erased }, 'consent ledgers erased');
+  }
+
+  private async eraseSubject(key: string, erasedAt: string): Promise<number> {
+    const events = await this.eventLog.history(TOPICS.consents, key);
+    const marker = events.find(
+      (e) => e.type === CONSENT_EVENT_TYPES.erased && (e.data as ConsentLedgerErasedV1).erasedAt === erasedAt,
+    );
+    if (!marker && !events.some((e) => e.type === CONSENT_EVENT_TYPES.recorded)) return 0;
+    const floor =
+      marker?.sequence ??
+      (
+        await this.eventLog.append<ConsentLedgerErasedV1>({
+          topic: TOPICS.consents,
+          aggregateId: key,
+          type: CONSENT_EVENT_TYPES.erased,
+          data: { subject: subjectFromKey(key), erasedAt },
+        })
+      ).sequence;
+    return this.eventLog.deleteBelow(TOPICS.consents, key, floor);
+  }
+}
+
+function subjectFromKey(key: string): ConsentSubjectV1 {
+  const colon = key.indexOf(':');
+  return { type: key.slice(0, colon) as ConsentSubjectV1['type'], key: key.slice(colon + 1) };
+}

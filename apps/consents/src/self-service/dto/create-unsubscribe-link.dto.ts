@@ -1,0 +1,53 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
+import {
+  IsNormalisableEmail,
+  IsNormalisablePhone,
+  LEDGER_CHANNELS,
+  LEDGER_PURPOSES,
+  LedgerChannel,
+  LedgerPurpose,
+} from '@kielto/contracts';
+
+/** A link for exactly one subject: a customer id, or a bare e-mail address or phone number. */
+export class CreateUnsubscribeLinkDto {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  customerId?: string;
+
+  @ApiPropertyOptional({ example: 'matti.meikalainen@example.fi' })
+  @IsOptional()
+  @IsString()
+  @IsNormalisableEmail()
+  email?: string;
+
+  @ApiPropertyOptional({ example: '+358401234567' })
+  @IsOptional()
+  @IsString()
+  @IsNormalisablePhone()
+  phone?: string;
+
+  @ApiProperty({ enum: LEDGER_CHANNELS, description: 'What the one-click POST withdraws' })
+  @IsIn(LEDGER_CHANNELS)
+  channel!: LedgerChannel;
+
+  @ApiProperty({ enum: LEDGER_PURPOSES })
+  @IsIn(LEDGER_PURPOSES)
+  purpose!: LedgerPurpose;
+
+  @ApiProperty({ example: 'spring-offers-2025', description: 'Kept as the evidence reference of the withdrawal' })
+  @IsString()
+  @Matches(/^[^\p{Cc}]{1,100}$/u, { message: 'campaignId must be 1-100 characters without control characters' })
+  campaignId!: string;
+}
+
+export class UnsubscribeLinkDto {
+  @ApiProperty({ example: 'https://kielto.example.fi/u/eyJ2IjoxLC….Zm9v' }) url!: string;
+  @ApiProperty() token!: string;
+  @ApiProperty({
+    description: 'Headers to put on the message (RFC 2369, RFC 8058)',
+    example: { 'List-Unsubscribe': '<https://kielto.example.fi/u/…>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+  })
+  headers!: { 'List-Unsubscribe': string; 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
+}

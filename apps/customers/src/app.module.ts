@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { PlatformModule } from '@kielto/platform';
+import { CustomersEnv } from './customers.env';
+import { CustomersModule } from './customers/customers.module';
+
+@Module({
+  imports: [
+    PlatformModule.forService({
+      service: { name: 'customers', defaultPort: 3001 },
+      env: CustomersEnv,
+      secrets: (env) => ({
+        KIELTO_PII_KEYS: env.KIELTO_PII_KEYS,
+        KIELTO_PII_HASH_KEY: env.KIELTO_PII_HASH_KEY,
+        KIELTO_SERVICE_KEY: env.KIELTO_SERVICE_KEY,
+      }),
+    }),
+    CustomersModule,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { assertProductionSafe, ConfigValidationError, validateEnv } from '@kielto/platform';
+import { CustomersEnv, DEVELOPMENT_PII_KEYS } from './customers.env';
+
+const secrets = (env: CustomersEnv) => ({
+  KIELTO_PII_KEYS: env.KIELTO_PII_KEYS,
+  KIELTO_PII_HASH_KEY: env.KIELTO_PII_HASH_KEY,
+  KIELTO_SERVICE_KEY: env.KIELTO_SERVICE_KEY,
+});
+
+describe(CustomersEnv.name, () => {
+  it('works with no configuration outside production', () => {
+    const env = validateEnv(CustomersEnv, {});
+    expect(env.KIELTO_PII_KEYS).toBe(DEVELOPMENT_PII_KEYS);
+    expect(env.CONSENTS_URL).toBe('http://127.0.0.1:3002');
+    expect(env.DIRECTORY_BANS_URL).toBe('http://127.0.0.1:3003');
+    expect(env.SUPPRESSION_URL).toBe('http://127.0.0.1:3004');
+    expect(() => assertProductionSafe(env, secrets(env))).not.toThrow();
+  });
+
+  it('refuses to start in production on the development secrets, naming each', () => {
+    const env = validateEnv(CustomersEnv, { NODE_ENV: 'production', KIELTO_ALLOW_PLAINTEXT: 'true' });
+    const attempt = () => assertProductionSafe(env, secrets(env));
+    expect(attempt).toThrow(/KIELTO_PII_KEYS/);
+    expect(attempt).toThrow(/KIELTO_PII_HASH_KEY/);
+    expect(attempt).toThrow(/KIELTO_SERVICE_KEY/);
+  });
+
+  it('names a malformed key list without echoing it', () => {
+    const bad = 'k1:' + randomBytes(16).toString('base64');
+    try {
+      validateEnv(CustomersEnv, { KIELTO_PII_KEYS: bad });
+      throw new Error('should have failed');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigValidationError);
+      expect(String(error)).toMatch(/KIELTO_PII_KEYS/);
+      expect(String(error)).not.toContain(bad);
+    }
+  });
+
+  it('accepts a rotated key list and custom service URLs', () => {
+    const keys = `k2:${randomBytes(32).toString('base64')},k1:${randomBytes(32).toString('base64')}`;
+    const env = validateEnv(CustomersEnv, { KIELTO_PII_KEYS: keys, CONSENTS_URL: 'https://consents.internal:8443' });
+    expect(env.KIELTO_PII_KEYS).toBe(keys);
+    expect(env.CONSENTS_URL).toBe('https://consents.internal:8443');
+  });
+});

@@ -1,0 +1,62 @@
+import { Transform } from 'class-transformer';
+import {
+  IsInt,
+  IsString,
+  IsUrl,
+  Max,
+  Min,
+  MinLength,
+  Validate,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
+import { BaseEnv, DEVELOPMENT_API_KEYS, DEVELOPMENT_SECRET, FieldCipher } from '@kielto/platform';
+
+@ValidatorConstraint({ name: 'isFieldCipherKeys' })
+class IsFieldCipherKeys implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return FieldCipher.isValidSpec(value);
+  }
+
+  defaultMessage(): string {
+    return 'must be keyId:base64-of-32-bytes[,keyId:key…] (first = active)';
+  }
+}
+
+/**
+ * Development key, used when nothing is configured outside production. Its id contains "example", so the
+ * production guardrails refuse to start with it.
+ */
+export const DEVELOPMENT_PII_KEYS = 'dev-example:a2llbHRvLWRldmVsb3BtZW50LWtleS0zMi1ieXRlcyE=';
+const DEVELOPMENT_ADMIN_KEY = DEVELOPMENT_API_KEYS.split(',')
+  .find((k) => k.startsWith('admin:'))!
+  .slice('admin:'.length);
+
+const url = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
+
+export class CustomersEnv extends BaseEnv {
+  /** AES-256-GCM keys for personal data at rest: `keyId:base64key[,…]`, the first encrypts, all decrypt. */
+  @Validate(IsFieldCipherKeys)
+  KIELTO_PII_KEYS = DEVELOPMENT_PII_KEYS;
+
+  /** HMAC key of the identity-code lookup hash (separate from the partner key: partners never see it). */
+  @IsString()
+  @MinLength(16)
+  KIELTO_PII_HASH_KEY = DEVELOPMENT_SECRET;
+
+  /** An admin API key of the other services, used to gather the data-subject export. */
+  @IsString()
+  @MinLength(8)
+  KIELTO_SERVICE_KEY = DEVELOPMENT_ADMIN_KEY;
+
+  @IsUrl(url) CONSENTS_URL = 'http://127.0.0.1:3002';
+  @IsUrl(url) DIRECTORY_BANS_URL = 'http://127.0.0.1:3003';
+  @IsUrl(url) SUPPRESSION_URL = 'http://127.0.0.1:3004';
+
+  /** How long the export waits for each of the other services before answering 503. */
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  KIELTO_EXPORT_TIMEOUT_MS = 10_000;
+}

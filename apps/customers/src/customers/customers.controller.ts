@@ -1,0 +1,87 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Actor, CurrentActor, Roles } from '@kielto/platform';
+import { CustomerView } from './customer-mapping';
+import { CustomersService, ErasureReceipt } from './customers.service';
+import { CreateCustomerDto } from './dto/create-customer.dto';
+import { CustomerQueryDto, IdentityCodeSearchDto } from './dto/customer-query.dto';
+import { LiftRestrictionDto, RestrictDto } from './dto/restriction.dto';
+import { UpdateCustomerDto } from './dto/update-customer.dto';
+import { DataSubjectExport, DataSubjectExportService } from './export/data-subject-export.service';
+
+@ApiTags('customers')
+@ApiBearerAuth()
+@Roles('staff')
+@Controller('v1/customers')
+export class CustomersController {
+  constructor(
+    private readonly customers: CustomersService,
+    private readonly exports: DataSubjectExportService,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  create(@Body() body: CreateCustomerDto, @CurrentActor() actor: Actor): Promise<CustomerView> {
+    return this.customers.create(body, actor);
+  }
+
+  @Get()
+  @Header('cache-control', 'no-store')
+  @ApiOperation({ summary: 'Find customers by exactly one of email, phone or customerNumber' })
+  find(@Query() query: CustomerQueryDto): Promise<CustomerView[]> {
+    return this.customers.find(query);
+  }
+
+  @Post('search')
+  @HttpCode(200)
+  @Header('cache-control', 'no-store')
+  @ApiOperation({ summary: 'Find customers by personal identity code (in the body, never in a URL)' })
+  search(@Body() body: IdentityCodeSearchDto): Promise<CustomerView[]> {
+    return this.customers.findByIdentityCode(body.personalIdentityCode);
+  }
+
+  @Get(':id')
+  @Header('cache-control', 'no-store')
+  get(@Param('id') id: string): Promise<CustomerView> {
+    return this.customers.get(id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Rectify (409 while processing is restricted)' })
+  update(
+    @Param('id') id: string,
+    @Body() body: UpdateCustomerDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<CustomerView> {
+    return this.customers.update(id, body, actor);
+  }
+
+  @Delete(':id')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Erase (409 while activeContract is true or processing is restricted)' })
+  erase(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<ErasureReceipt> {
+    return this.customers.erase(id, actor);
+  }
+
+  @Put(':id/restriction')
+  @ApiOperation({ summary: 'Restrict processing (GDPR Art 18); suppression then blocks all marketing' })
+  restrict(@Param('id') id: string, @Body() body: RestrictDto, @CurrentActor() actor: Actor): Promise<CustomerView> {
+    return this.customers.restrict(id, body.reason, actor);
+  }
+
+  @Delete(':id/restriction')
+  liftRestriction(
+    @Param('id') id: string,
+    @Body() body: LiftRestrictionDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<CustomerView> {
+    return this.customers.liftRestriction(id, body.reason, actor);
+  }
+
+  @Get(':id/export')
+  @Header('cache-control', 'no-store')
+  @ApiOperation({ summary: 'The data-subject export from all four services (503 rather than partial)' })
+  export(@Param('id') id: string): Promise<DataSubjectExport> {
+    return this.exports.export(id);
+  }
+}

@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { CustomerStore } from './customer-store';
+import { CustomersController } from './customers.controller';
+import { CustomersRepository } from './customers.repository';
+import { CustomersService } from './customers.service';
+import { DataSubjectExportService } from './export/data-subject-export.service';
+import { IdentityCodeProtector } from './identity-code-protector';
+import { CustomerDoc, CustomerDocSchema } from './schemas/customer.schema';
+import {
+  CustomerNumberDoc,
+  CustomerNumberDocSchema,
+  CustomerRevisionDoc,
+  CustomerRevisionDocSchema,
+} from './schemas/customer-revision.schema';
+
+@Module({
+  imports: [
+    MongooseModule.forFeature([
+      { name: CustomerDoc.name, schema: CustomerDocSchema },
+      { name: CustomerRevisionDoc.name, schema: CustomerRevisionDocSchema },
+      { name: CustomerNumberDoc.name, schema: CustomerNumberDocSchema },
+    ]),
+  ],
+  controllers: [CustomersController],
+  providers: [CustomersRepository, CustomerStore, IdentityCodeProtector, CustomersService, DataSubjectExportService],
+})
+export class CustomersModule {}

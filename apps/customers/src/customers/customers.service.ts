@@ -1,0 +1,423 @@
+/*
+ * How a write stays correct without transactions (FerretDB has none, and concurrent updates of one document
+ * are not atomic there):
+ *
+ *   1. Propose: insert the revision `<id>:<version+1>` holding the new private state (clear e-mail addresses,
+ *      sealed identity code…) and the public event payload. Inserts of one _id are decided by the unique index,
+ *      so at most one revision per version can ever exist; superseded revisions become stubs, never deleted.
+ *   2. Commit: append the event with expectedSequence = version+1. The event log (unique per sequence) is the
+ *      commit point: revision v is committed iff event v exists, and then event v is necessarily revision v's.
+ *   3. Project: the read model (`customers`, used for lookups) is rewritten from the newest committed revision
+ *      by a projector that runs after the append and again from the outbox relay, so a crash after step 2
+ *      heals on the next sweep. The projector re-checks the log after writing and repeats while behind, so
+ *      interleaved projections of two versions cannot leave an older one in place.
+ *
+ * Reads of a customer go to the source (newest event → its revision), never to a lagging projection; lookups
+ * use the projection only to find candidates and then read each from the source.
+ * A writer that finds its version already proposed helps: if that revision's event is still missing (its writer
+ * may have died between steps 1 and 2) it appends it, then re-reads and decides again. So a crashed writer can
+ * never block a customer, and its change is either published exactly as proposed (by the next writer) or not
+ * at all. An abandoned proposal (step 1 only) is invisible to readers: nothing is committed without its event.
+ * Superseded personal data does not linger: once a version is committed, older revisions become stubs and older
+ * outbox payloads are redacted (the rectification history keeps field names only); erasure does the same for all.
+ */
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { CUSTOMER_EVENT_TYPES, CustomerErasedV1, normaliseEmail, normalisePhone } from '@kielto/contracts';
+import {
+  Actor,
+  ConcurrentModificationError,
+  EventLog,
+  fieldProblem,
+  IdentifierHasher,
+  ProblemException,
+} from '@kielto/platform';
+import { generateCustomerNumber, normaliseCustomerNumber } from './customer-number';
+import { contactPointsOf, CustomerView, toEventState, toView } from './customer-mapping';
+import { Address, ContactPerson, CustomerRecord } from './customer-record';
+import { CustomerStore } from './customer-store';
+import { CustomersRepository, LookupKey } from './customers.repository';
+import { AddressDto, ContactPersonDto } from './dto/customer-parts.dto';
+import { CreateCustomerDto } from './dto/create-customer.dto';
+import { CustomerQueryDto } from './dto/customer-query.dto';
+import { UpdateCustomerDto } from './dto/update-customer.dto';
+import { IdentityCodeProtector } from './identity-code-protector';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NUMBER_ATTEMPTS = 20;
+const RECTIFIABLE_FIELDS = [
+  'name',
+  'personalIdentityCode',
+  'businessId',
+  'language',
+  'emails',
+  'phones',
+  'address',
+  'contactPersons',
+  'activeContract',
+] as const;
+
+export interface ErasureReceipt {
+  id: string;
+  status: 'erased';
+  erasedAt: string;
+}
+
+/** A customer with its identity code opened: only for the data subject's own export. */
+export interface CustomerExportRecord {
+  customer: Omit<CustomerView, 'personalIdentityCode'> & { personalIdentityCode?: string };
+  events: { sequence: number; type: string; time: string }[];
+}
+
+/** The customer register and the data subject's rights (GDPR Art 15-18, 21). */
+@Injectable()
+export class CustomersService {
+  private readonly logger = new Logger(CustomersService.name);
+
+  constructor(
+    private readonly store: CustomerStore,
+    private readonly repository: CustomersRepository,
+    private readonly identityCodes: IdentityCodeProtector,
+    private readonly hasher: IdentifierHasher,
+    private readonly eventLog: EventLog,
+  ) {}
+
+  async create(input: CreateCustomerDto, actor: Actor): Promise<CustomerView> {
+    this.assertKindRules(input.kind, input);
+    const id = randomUUID();
+    const customerNumber = await this.claimCustomerNumber(id);
+    const now = new Date().toISOString();
+    const record: CustomerRecord = {
+      id,
+      customerNumber,
+      kind: input.kind,
+      name: input.name.trim(),
+      ...(input.personalIdentityCode ? this.identityCodes.seal(input.personalIdentityCode, id) : {}),
+      ...(input.businessId ? { businessId: input.businessId } : {}),
+      language: input.language ?? 'fi',
+      emails: normaliseAll(input.emails, normaliseEmail),
+      phones: normaliseAll(input.phones, normalisePhone),
+      ...(input.address ? { address: toAddress(input.address) } : {}),
+      contactPersons: (input.contactPersons ?? []).map(toContactPerson),
+      activeContract: input.activeContract ?? false,
+      restrictionHistory: [],
+      rectifications: [],
+      createdAt: now,
+      createdBy: actor.keyId,
+      updatedAt: now,
+    };
+    const version = await this.store.commit({
+      customerId: id,
+      baseVersion: 0,
+      type: CUSTOMER_EVENT_TYPES.created,
+      payload: toEventState(record, this.hasher),
+      record,
+    });
+    return toView(record, version);
+  }
+
+  async get(id: string): Promise<CustomerView> {
+    const { record, version } = await this.loadLive(id);
+    return toView(record, version);
+  }
+
+  /** Lookup by e-mail, phone or customer number, in any case or format. */
+  async find(query: CustomerQueryDto): Promise<CustomerView[]> {
+    const given = (['email', 'phone', 'customerNumber'] as const).filter((k) => query[k] !== undefined);
+    if (given.length !== 1)
+      throw fieldProblem(given[1] ?? 'email', 'give exactly one of email, phone or customerNumber');
+    let key: LookupKey;
+    if (query.email !== undefined) key = { field: 'emails', value: normaliseEmail(query.email)! };
+    else if (query.phone !== undefined) key = { field: 'phones', value: normalisePhone(query.phone)! };
+    else {
+      const customerNumber = normaliseCustomerNumber(query.customerNumber!);
+      if (!customerNumber)
+        throw fieldProblem('customerNumber', 'customerNumber must be K and 8 digits with a valid check digit');
+      key = { field: 'customerNumber', value: customerNumber };
+    }
+    return this.lookup(key);
+  }
+
+  findByIdentityCode(code: string): Promise<CustomerView[]> {
+    return this.lookup({ field: 'identityCodeHash', value: this.identityCodes.hash(code) });
+  }
+
+  /** Rectification (GDPR Art 16): records which fields changed, when and by which key, never the values. */
+  update(id: string, input: UpdateCustomerDto, actor: Actor): Promise<CustomerView> {
+    return this.retryOnce(async () => {
+      const { record, version } = await this.loadLive(id);
+      this.assertNotRestricted(record);
+      const next: CustomerRecord = { ...record };
+      if (input.name !== undefined) next.name = input.name.trim();
+      if (input.personalIdentityCode === null) {
+        delete next.identityCode;
+        delete next.identityCodeHash;
+        delete next.identityCodeMask;
+      } else if (input.personalIdentityCode !== undefined) {
+        if (this.identityCodes.hash(input.personalIdentityCode) !== record.identityCodeHash) {
+          Object.assign(next, this.identityCodes.seal(input.personalIdentityCode, id));
+        }
+      }
+      if (input.businessId === null) delete next.businessId;
+      else if (input.businessId !== undefined) next.businessId = input.businessId;
+      if (input.language !== undefined) next.language = input.language;
+      if (input.emails !== undefined) next.emails = normaliseAll(input.emails, normaliseEmail);
+      if (input.phones !== undefined) next.phones = normaliseAll(input.phones, normalisePhone);
+      if (input.address === null) delete next.address;
+      else if (input.address !== undefined) next.address = toAddress(input.address);
+      if (input.contactPersons !== undefined) next.contactPersons = input.contactPersons.map(toContactPerson);
+      if (input.activeContract !== undefined) next.activeContract = input.activeContract;
+      // Each write also moves a code sealed with a retired key to the active one.
+      if (next.identityCode) next.identityCode = this.identityCodes.rotate(next.identityCode, id);
+      this.assertKindRules(next.kind, {
+        personalIdentityCode: next.identityCode ? 'set' : undefined,
+        businessId: next.businessId,
+        contactPersons: next.contactPersons,
+      });
+
+      const fields = changedFields(record, next);
+      if (fields.length === 0) return toView(record, version);
+      const now = new Date().toISOString();
+      next.updatedAt = now;
+      next.rectifications = [...record.rectifications, { at: now, actor: actor.keyId, fields }];
+      const committed = await this.store.commit({
+        customerId: id,
+        baseVersion: version,
+        type: CUSTOMER_EVENT_TYPES.updated,
+        payload: toEventState(next, this.hasher),
+        record: next,
+      });
+      return toView(next, committed);
+    });
+  }
+
+  /** Restriction of processing (GDPR Art 18): the record is only stored, and suppression blocks all marketing. */
+  restrict(id: string, reason: string, actor: Actor): Promise<CustomerView> {
+    return this.retryOnce(async () => {
+      const { record, version } = await this.loadLive(id);
+      this.assertNotRestricted(record);
+      const now = new Date().toISOString();
+      const next: CustomerRecord = {
+        ...record,
+        restriction: { since: now, reason, by: actor.keyId },
+        restrictionHistory: [
+          ...(record.restrictionHistory ?? []),
+          { at: now, action: 'restricted', actor: actor.keyId, reason },
+        ],
+        updatedAt: now,
+      };
+      const committed = await this.store.commit({
+        customerId: id,
+        baseVersion: version,
+        type: CUSTOMER_EVENT_TYPES.restricted,
+        payload: toEventState(next, this.hasher),
+        record: next,
+      });
+      return toView(next, committed);
+    });
+  }
+
+  liftRestriction(id: string, reason: string | undefined, actor: Actor): Promise<CustomerView> {
+    return this.retryOnce(async () => {
+      const { record, version } = await this.loadLive(id);
+      if (!record.restriction) {
+        throw new ProblemException(
+          HttpStatus.CONFLICT,
+          'not-restricted',
+          'Processing of this customer is not restricted',
+        );
+      }
+      const now = new Date().toISOString();
+      const lifted = { at: now, action: 'lifted' as const, actor: actor.keyId, ...(reason ? { reason } : {}) };
+      const next: CustomerRecord = {
+        ...record,
+        restrictionHistory: [...(record.restrictionHistory ?? []), lifted],
+        updatedAt: now,
+      };
+      delete next.restriction;
+      const committed = await this.store.commit({
+        customerId: id,
+        baseVersion: version,
+        type: CUSTOMER_EVENT_TYPES.restrictionLifted,
+        payload: toEventState(next, this.hasher),
+        record: next,
+      });
+      return toView(next, committed);
+    });
+  }
+
+  /**
+   * Erasure (GDPR Art 17). Refused while a contract is active (a legal basis to keep the data) or processing
+   * is restricted. The erased event carries only keyed hashes, so opt-outs keep being honoured (R8); every
+   * earlier revision and published payload of the customer is stripped of personal data.
+   */
+  erase(id: string, actor: Actor): Promise<ErasureReceipt> {
+    return this.retryOnce(async () => {
+      const { record, version } = await this.loadLive(id);
+      this.assertNotRestricted(record);
+      if (record.activeContract) {
+        throw new ProblemException(
+          HttpStatus.CONFLICT,
+          'active-contract',
+          'The customer has an active contract, a legal basis to keep the data; end it (activeContract: false) before erasure',
+        );
+      }
+      const erasedAt = new Date().toISOString();
+      const payload: CustomerErasedV1 = {
+        customerId: id,
+        contactPoints: contactPointsOf(record, this.hasher),
+        erasedAt,
+      };
+      await this.store.commit({
+        customerId: id,
+        baseVersion: version,
+        type: CUSTOMER_EVENT_TYPES.erased,
+        payload,
+        erasedAt,
+      });
+      // Events of this customer still waiting in the outbox keep their payload until published; publish them
+      // now so that the redaction reaches them too (a failure here is repaired by the next sync of this id).
+      await this.eventLog
+        .flush()
+        .then(() => this.store.sync(id))
+        .catch((error: unknown) => this.logger.warn({ err: error, customerId: id }, 'erasure redaction deferred'));
+      this.logger.log({ customerId: id, actor: actor.keyId }, 'customer erased');
+      return { id, status: 'erased', erasedAt };
+    });
+  }
+
+  /** The customer for the data subject's own export: everything held, the identity code opened. */
+  async exportRecord(id: string): Promise<CustomerExportRecord> {
+    const { record, version } = await this.loadLive(id);
+    const events = await this.store.events(id);
+    const view = toView(record, version);
+    return {
+      customer: {
+        ...view,
+        ...(record.identityCode ? { personalIdentityCode: this.identityCodes.open(record.identityCode, id) } : {}),
+      },
+      events: events.map((e) => ({ sequence: e.sequence, type: e.type, time: e.time })),
+    };
+  }
+
+  // ---- helpers ----
+
+  private async loadLive(id: string): Promise<{ record: CustomerRecord; version: number }> {
+    const current = UUID.test(id) ? await this.store.load(id.toLowerCase()) : undefined;
+    if (!current || current.erased)
+      throw new ProblemException(HttpStatus.NOT_FOUND, 'not-found', 'No customer with this id');
+    return current;
+  }
+
+  private async lookup(key: LookupKey): Promise<CustomerView[]> {
+    const ids = await this.repository.findIds(key);
+    const found: CustomerView[] = [];
+    for (const id of ids) {
+      // The read model may lag the log by a moment: confirm each candidate against the committed state.
+      const current = await this.store.load(id);
+      if (!current || current.erased) continue;
+      if (matches(current.record, key)) found.push(toView(current.record, current.version));
+    }
+    return found;
+  }
+
+  private async claimCustomerNumber(customerId: string): Promise<string> {
+    for (let attempt = 0; attempt < NUMBER_ATTEMPTS; attempt++) {
+      const candidate = generateCustomerNumber();
+      if (await this.repository.claimCustomerNumber(candidate, customerId)) return candidate;
+    }
+    throw new Error('could not draw a free customer number');
+  }
+
+  private assertNotRestricted(record: CustomerRecord): void {
+    if (record.restriction) {
+      throw new ProblemException(
+        HttpStatus.CONFLICT,
+        'processing-restricted',
+        'Processing of this customer is restricted (GDPR Art 18): the record may only be stored until the restriction is lifted',
+      );
+    }
+  }
+
+  private assertKindRules(
+    kind: CustomerRecord['kind'],
+    input: { personalIdentityCode?: string | null; businessId?: string | null; contactPersons?: unknown[] },
+  ): void {
+    if (kind === 'person') {
+      if (input.businessId) throw fieldProblem('businessId', 'businessId is for organisations only');
+      if (input.contactPersons?.length)
+        throw fieldProblem('contactPersons', 'contactPersons are for organisations only');
+    } else if (input.personalIdentityCode) {
+      throw fieldProblem('personalIdentityCode', 'personalIdentityCode is for persons only');
+    }
+  }
+
+  /** A concurrent write of the same customer: decide once more on fresh state, then give up with 409. */
+  private async retryOnce<T>(action: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await action();
+      } catch (error) {
+        if (!(error instanceof ConcurrentModificationError)) throw error;
+        if (attempt >= 1) {
+          throw new ProblemException(
+            HttpStatus.CONFLICT,
+            'concurrent-modification',
+            'The customer was changed by another request; try again',
+          );
+        }
+      }
+    }
+  }
+}
+
+function normaliseAll(values: string[] | undefined, normalise: (raw: string) => string | null): string[] {
+  const out: string[] = [];
+  for (const raw of values ?? []) {
+    const value = normalise(raw);
+    if (value !== null && !out.includes(value)) out.push(value);
+  }
+  return out;
+}
+
+function toAddress(input: AddressDto): Address {
+  return {
+    street: input.street.trim(),
+    postalCode: input.postalCode.trim(),
+    city: input.city.trim(),
+    country: input.country.trim(),
+  };
+}
+
+function toContactPerson(input: ContactPersonDto): ContactPerson {
+  const email = input.email === undefined ? null : normaliseEmail(input.email);
+  const phone = input.phone === undefined ? null : normalisePhone(input.phone);
+  return {
+    name: input.name.trim(),
+    ...(email ? { email } : {}),
+    ...(phone ? { phone } : {}),
+    ...(input.title ? { title: input.title.trim() } : {}),
+    ...(input.address ? { address: toAddress(input.address) } : {}),
+  };
+}
+
+function changedFields(before: CustomerRecord, after: CustomerRecord): string[] {
+  const value = (r: CustomerRecord, field: (typeof RECTIFIABLE_FIELDS)[number]): unknown => {
+    if (field === 'personalIdentityCode') return r.identityCodeHash ?? null;
+    return r[field] ?? null;
+  };
+  return RECTIFIABLE_FIELDS.filter((f) => JSON.stringify(value(before, f)) !== JSON.stringify(value(after, f)));
+}
+
+function matches(record: CustomerRecord, key: LookupKey): boolean {
+  switch (key.field) {
+    case 'emails':
+      return record.emails.includes(key.value);
+    case 'phones':
+      return record.phones.includes(key.value);
+    case 'customerNumber':
+      return record.customerNumber === key.value;
+    case 'identityCodeHash':
+      return record.identityCodeHash === key.value;
+  }
+}

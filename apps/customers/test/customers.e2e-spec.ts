@@ -1,0 +1,657 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import SonicBoom from 'sonic-boom';
+import request from 'supertest';
+import { bearer, eventually, KEYS, ServiceName, startStack, Stack } from '../../../test/support/stack';
+
+/*
+ * The customers service over HTTP and Kafka against the real stack: suppression (and consents, directory bans
+ * when present) consume what it publishes. Every line the services log is captured and, with every message of
+ * the test's customers topic and every document of the customers database, scanned for identity codes in clear.
+ */
+
+// Starting four services against real Kafka takes seconds; the per-project testTimeout does not reach here.
+jest.setTimeout(120_000);
+
+const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+const MONGODB_URI = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
+
+const IDENTITY_CODES = ['131052-308T', '010594Y202E', '020594X303B', '010516B403T', '010501A5013', '040404A605B'];
+const usedCodes = new Set<string>();
+const code = (i: number) => {
+  usedCodes.add(IDENTITY_CODES[i]);
+  return IDENTITY_CODES[i];
+};
+
+const appExists = (name: ServiceName) => existsSync(join(__dirname, '..', '..', name, 'src', 'service.ts'));
+
+// ---- log capture: pino writes through SonicBoom or process.stdout; every line of every service is kept ----
+const captured: string[] = [];
+/** Keep the run quiet: info and below are only captured, warnings and errors are shown too. */
+const shown = (text: string) => !/"level":(10|20|30),/.test(text);
+const originalWrite = SonicBoom.prototype.write;
+SonicBoom.prototype.write = function (this: SonicBoom, data: string): boolean {
+  captured.push(data);
+  return shown(data) ? originalWrite.call(this, data) : true;
+};
+const originalStdout = process.stdout.write.bind(process.stdout);
+const originalStderr = process.stderr.write.bind(process.stderr);
+const capture =
+  (original: typeof process.stdout.write) =>
+  (chunk: string | Uint8Array, ...rest: never[]): boolean => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    captured.push(text);
+    return shown(text) ? original(chunk, ...rest) : true;
+  };
+process.stdout.write = capture(originalStdout) as typeof process.stdout.write;
+process.stderr.write = capture(originalStderr) as typeof process.stderr.write;
+
+describe('customers service', () => {
+  let stack: Stack;
+  let base: string;
+  const run = randomBytes(3).toString('hex');
+  const email = (name: string) => `${name}.${run}@example.fi`;
+
+  beforeAll(async () => {
+    // Customers last: its export reads the other services' URLs, which the stack sets as each one starts.
+    const services = (['suppression', 'consents', 'directory-bans'] as ServiceName[]).filter(appExists);
+    stack = await startStack([...services, 'customers'], {
+      LOG_LEVEL: 'info',
+      KIELTO_SERVICE_KEY: KEYS.admin,
+      KIELTO_PII_KEYS: `test-2:${randomBytes(32).toString('base64')},test-1:${randomBytes(32).toString('base64')}`,
+      KIELTO_PII_HASH_KEY: 'test-pii-hash-key-0123456789abcdef0123',
+      KIELTO_EXPORT_TIMEOUT_MS: '5000',
+    });
+    base = stack.urls.customers;
+  });
+  afterAll(async () => {
+    await stack?.close();
+    if (stack) await dropTestData(stack.prefix);
+    SonicBoom.prototype.write = originalWrite;
+    process.stdout.write = originalStdout;
+    process.stderr.write = originalStderr;
+  });
+
+  const staff = () => bearer('staff');
+  const create = (body: object) => request(base).post('/v1/customers').set(staff()).send(body);
+  const check = (query: Record<string, string>) =>
+    request(stack.urls.suppression).get('/v1/suppression/check').set(bearer('marketing')).query(query);
+
+  /** Polls suppression until its answer for the query satisfies `ok`. */
+  const answerOf = (
+    query: Record<string, string>,
+    ok: (body: { decision: string; reasons: { code: string }[] }) => boolean,
+    what: string,
+  ) =>
+    eventually(
+      async () => {
+        const res = await check(query);
+        return res.status === 200 && ok(res.body) && res.body;
+      },
+      15000,
+      what,
+    );
+
+  it('rejects an invalid identity code, e-mail, phone or business ID with 400 naming the field, and writes nothing', async () => {
+    const badCode = await create({
+      kind: 'person',
+      name: 'Matti Virhe',
+      personalIdentityCode: '131052-308X',
+      emails: [email('bad-code')],
+    });
+    expect(badCode.status).toBe(400);
+    expect(badCode.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(badCode.body.errors).toEqual([expect.objectContaining({ field: 'personalIdentityCode' })]);
+    expect(JSON.stringify(badCode.body)).not.toContain('131052-308X');
+
+    const badEmail = await create({ kind: 'person', name: 'Matti Virhe', emails: ['not-an-address'] });
+    expect(badEmail.status).toBe(400);
+    expect(badEmail.body.errors).toEqual([expect.objectContaining({ field: 'emails' })]);
+
+    const badPhone = await create({ kind: 'person', name: 'Matti Virhe', phones: ['12'] });
+    expect(badPhone.status).toBe(400);
+    expect(badPhone.body.errors).toEqual([expect.objectContaining({ field: 'phones' })]);
+
+    const badPerson = await create({
+      kind: 'organization',
+      name: 'Oy Ab',
+      businessId: '0112038-8',
+      contactPersons: [{ name: 'Maija', email: 'nope' }],
+    });
+    expect(badPerson.status).toBe(400);
+    expect(badPerson.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'businessId',
+      'contactPersons[0].email',
+    ]);
+
+    const unknownField = await create({ kind: 'person', name: 'Matti', favouriteColour: 'blue' });
+    expect(unknownField.status).toBe(400);
+    expect(unknownField.body.errors).toEqual([expect.objectContaining({ field: 'favouriteColour' })]);
+
+    const codeForOrganisation = await create({ kind: 'organization', name: 'Oy Ab', personalIdentityCode: code(5) });
+    expect(codeForOrganisation.status).toBe(400);
+    expect(codeForOrganisation.body.errors).toEqual([expect.objectContaining({ field: 'personalIdentityCode' })]);
+
+    const nothing = await request(base)
+      .get('/v1/customers')
+      .set(staff())
+      .query({ email: email('bad-code') });
+    expect(nothing.status).toBe(200);
+    expect(nothing.body).toEqual([]);
+  });
+
+  it('refuses callers without a key (401) and roles other than staff/admin (403)', async () => {
+    expect((await request(base).get('/v1/customers').query({ email: 'a@example.fi' })).status).toBe(401);
+    expect(
+      (await request(base).get('/v1/customers').set(bearer('marketing')).query({ email: 'a@example.fi' })).status,
+    ).toBe(403);
+    expect(
+      (await request(base).post('/v1/customers').set(bearer('partner')).send({ kind: 'person', name: 'X' })).status,
+    ).toBe(403);
+  });
+
+  it('creates a person with a customer number, masks the identity code, and finds it by upper-cased e-mail, phone and number', async () => {
+    const created = await create({
+      kind: 'person',
+      name: 'Matti Meikäläinen',
+      personalIdentityCode: code(0).toLowerCase(),
+      language: 'sv',
+      emails: [`  ${email('Matti.Lookup').toUpperCase()} `],
+      phones: ['040 123 4567'],
+      address: { street: 'Mannerheimintie 1', postalCode: '00100', city: 'Helsinki', country: 'FI' },
+      activeContract: true,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      customerNumber: expect.stringMatching(/^K\d{8}$/),
+      kind: 'person',
+      language: 'sv',
+      emails: [email('matti.lookup')],
+      phones: ['+358401234567'],
+      activeContract: true,
+      restricted: false,
+      version: 1,
+    });
+    expect(created.body.personalIdentityCode).toBe('**********T');
+    const { id, customerNumber } = created.body;
+
+    const fetched = await request(base).get(`/v1/customers/${id}`).set(staff());
+    expect(fetched.status).toBe(200);
+    expect(fetched.body).toEqual(created.body);
+    expect(JSON.stringify(fetched.body)).not.toContain(code(0));
+
+    const byEmail = await request(base)
+      .get('/v1/customers')
+      .set(staff())
+      .query({ email: email('MATTI.LOOKUP').toUpperCase() });
+    expect(byEmail.status).toBe(200);
+    expect(byEmail.body.map((c: { id: string }) => c.id)).toEqual([id]);
+
+    const byPhone = await request(base).get('/v1/customers').set(staff()).query({ phone: '+358 40 1234567' });
+    expect(byPhone.body.map((c: { id: string }) => c.id)).toContain(id);
+
+    const byNumber = await request(base)
+      .get('/v1/customers')
+      .set(staff())
+      .query({ customerNumber: `${customerNumber.slice(0, 5).toLowerCase()} ${customerNumber.slice(5)}` });
+    expect(byNumber.body.map((c: { id: string }) => c.id)).toEqual([id]);
+
+    const byCode = await request(base)
+      .post('/v1/customers/search')
+      .set(staff())
+      .send({ personalIdentityCode: code(0) });
+    expect(byCode.status).toBe(200);
+    expect(byCode.body.map((c: { id: string }) => c.id)).toEqual([id]);
+
+    const mistyped = customerNumber.slice(0, 8) + String((Number(customerNumber[8]) + 1) % 10);
+    const badNumber = await request(base).get('/v1/customers').set(staff()).query({ customerNumber: mistyped });
+    expect(badNumber.status).toBe(400);
+    expect(badNumber.body.errors).toEqual([expect.objectContaining({ field: 'customerNumber' })]);
+
+    expect((await request(base).get(`/v1/customers/${randomUUIDLike()}`).set(staff())).status).toBe(404);
+    expect((await request(base).get('/v1/customers/not-an-id').set(staff())).status).toBe(404);
+  });
+
+  it('rectifies with PATCH, keeping the names of changed fields (not values), and lookups follow', async () => {
+    const created = await create({
+      kind: 'person',
+      name: 'Liisa Vanha',
+      emails: [email('liisa.old')],
+      personalIdentityCode: code(1),
+    });
+    const { id } = created.body;
+    const patched = await request(base)
+      .patch(`/v1/customers/${id}`)
+      .set(staff())
+      .send({ name: 'Liisa Uusi', emails: [email('liisa.new')], personalIdentityCode: code(2) });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({
+      name: 'Liisa Uusi',
+      emails: [email('liisa.new')],
+      version: 2,
+      personalIdentityCode: '**********B',
+    });
+    expect(patched.body.rectifications).toEqual([
+      {
+        at: expect.any(String),
+        actor: expect.stringMatching(/^staff-/),
+        fields: ['name', 'personalIdentityCode', 'emails'],
+      },
+    ]);
+    expect(JSON.stringify(patched.body.rectifications)).not.toContain('Liisa');
+
+    const unchanged = await request(base).patch(`/v1/customers/${id}`).set(staff()).send({ name: 'Liisa Uusi' });
+    expect(unchanged.body.version).toBe(2);
+
+    const old = await request(base)
+      .get('/v1/customers')
+      .set(staff())
+      .query({ email: email('liisa.old') });
+    expect(old.body).toEqual([]);
+    const fresh = await request(base)
+      .get('/v1/customers')
+      .set(staff())
+      .query({ email: email('liisa.new') });
+    expect(fresh.body.map((c: { id: string }) => c.id)).toEqual([id]);
+    const byOldCode = await request(base)
+      .post('/v1/customers/search')
+      .set(staff())
+      .send({ personalIdentityCode: code(1) });
+    expect(byOldCode.body).toEqual([]);
+
+    const badPatch = await request(base).patch(`/v1/customers/${id}`).set(staff()).send({ kind: 'organization' });
+    expect(badPatch.status).toBe(400);
+    const badCode = await request(base)
+      .patch(`/v1/customers/${id}`)
+      .set(staff())
+      .send({ personalIdentityCode: '010594Y2021' });
+    expect(badCode.status).toBe(400);
+    expect(badCode.body.errors).toEqual([expect.objectContaining({ field: 'personalIdentityCode' })]);
+  });
+
+  it('keeps concurrent rectifications of one customer in a definite order without losing a committed one', async () => {
+    const { id } = (await create({ kind: 'person', name: 'Kilpa', emails: [email('race')] })).body;
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        request(base)
+          .patch(`/v1/customers/${id}`)
+          .set(staff())
+          .send({ name: `Kilpa ${i}` }),
+      ),
+    );
+    const ok = results.filter((r) => r.status === 200);
+    for (const r of results) expect([200, 409]).toContain(r.status);
+    expect(ok.length).toBeGreaterThan(0);
+    const final = await request(base).get(`/v1/customers/${id}`).set(staff());
+    // Every successful PATCH committed exactly one version, in a single line of versions.
+    expect(final.body.version).toBe(1 + ok.length);
+    expect(new Set(ok.map((r) => r.body.version)).size).toBe(ok.length);
+    expect(final.body.rectifications).toHaveLength(ok.length);
+  });
+
+  it('finishes a change whose writer died after proposing it, so a customer is never blocked and nothing is half-done', async () => {
+    const { id } = (await create({ kind: 'person', name: 'Keskeytynyt', emails: [email('crash')] })).body;
+    const client = await MongoClient.connect(MONGODB_URI);
+    try {
+      type RevisionDoc = { _id: string; record: { name: string }; payload: { listing: { name: string } } };
+      const revisions = client.db(`${stack.prefix}-customers`).collection<RevisionDoc>('customer_revisions');
+      const committed = (await revisions.findOne({ _id: `${id}:1` }))!;
+      // A writer proposed version 2 (a new name) and died before appending its event.
+      await revisions.insertOne({
+        ...committed,
+        _id: `${id}:2`,
+        version: 2,
+        type: 'fi.kielto.customer.updated.v1',
+        record: { ...committed.record, name: 'Kesken' },
+        payload: { ...committed.payload, listing: { ...committed.payload.listing, name: 'Kesken' } },
+        createdAt: new Date(),
+      } as RevisionDoc);
+    } finally {
+      await client.close();
+    }
+    // Invisible while uncommitted: readers follow the event log, which has no version 2.
+    expect((await request(base).get(`/v1/customers/${id}`).set(staff())).body).toMatchObject({
+      name: 'Keskeytynyt',
+      version: 1,
+    });
+
+    // The next writer finds version 2 taken, publishes the abandoned proposal as it was, and applies its own on top.
+    const patched = await request(base).patch(`/v1/customers/${id}`).set(staff()).send({ language: 'en' });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ name: 'Kesken', language: 'en', version: 3 });
+    const byEmail = await eventually(
+      async () => {
+        const res = await request(base)
+          .get('/v1/customers')
+          .set(staff())
+          .query({ email: email('crash') });
+        return res.body[0]?.version === 3 && res.body[0];
+      },
+      5000,
+      'read model at version 3',
+    );
+    expect(byEmail.name).toBe('Kesken');
+  });
+
+  it('restriction makes suppression answer processing-restricted, refuses other writes with 409, and lifting restores the answer', async () => {
+    const address = email('rajoitus');
+    const { id } = (await create({ kind: 'person', name: 'Rauha Rajoitus', emails: [address], activeContract: true }))
+      .body;
+    const query = { channel: 'email', purpose: 'own-marketing', email: address.toUpperCase() };
+    // Soft opt-in (R2): own marketing to an existing customer is allowed until they object.
+    const before = await answerOf(query, (b) => b.decision === 'allow', 'allow before restriction');
+
+    const restricted = await request(base)
+      .put(`/v1/customers/${id}/restriction`)
+      .set(staff())
+      .send({ reason: 'accuracy contested' });
+    expect(restricted.status).toBe(200);
+    expect(restricted.body).toMatchObject({
+      restricted: true,
+      restriction: { reason: 'accuracy contested', since: expect.any(String) },
+    });
+    const during = await answerOf(query, (b) => b.decision === 'suppress', 'suppress while restricted');
+    expect(during.reasons).toEqual(
+      expect.arrayContaining([expect.objectContaining({ code: 'processing-restricted', rule: 'R7' })]),
+    );
+
+    const patch = await request(base).patch(`/v1/customers/${id}`).set(staff()).send({ name: 'Muutos' });
+    expect(patch.status).toBe(409);
+    expect(patch.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(
+      (await request(base).put(`/v1/customers/${id}/restriction`).set(staff()).send({ reason: 'again' })).status,
+    ).toBe(409);
+    expect((await request(base).patch(`/v1/customers/${id}`).set(staff()).send({ activeContract: false })).status).toBe(
+      409,
+    );
+    expect((await request(base).delete(`/v1/customers/${id}`).set(staff())).status).toBe(409);
+    expect((await request(base).put(`/v1/customers/${id}/restriction`).set(staff()).send({})).status).toBe(400);
+    expect((await request(base).get(`/v1/customers/${id}`).set(staff())).body.name).toBe('Rauha Rajoitus');
+
+    const lifted = await request(base)
+      .delete(`/v1/customers/${id}/restriction`)
+      .set(staff())
+      .send({ reason: 'resolved' });
+    expect(lifted.status).toBe(200);
+    expect(lifted.body.restricted).toBe(false);
+    expect(lifted.body.restrictionHistory.map((r: { action: string }) => r.action)).toEqual(['restricted', 'lifted']);
+    const after = await answerOf(query, (b) => b.decision === 'allow', 'allow after lifting');
+    expect(after.reasons).toEqual(before.reasons);
+    expect((await request(base).delete(`/v1/customers/${id}/restriction`).set(staff())).status).toBe(409);
+  });
+
+  it('erasure: 409 with an active contract, 202 after clearing it, then 404 and suppression answers erased for the old e-mail', async () => {
+    const address = email('poisto');
+    const created = await create({
+      kind: 'person',
+      name: 'Eero Poisto',
+      personalIdentityCode: code(3),
+      emails: [address],
+      phones: ['+358 50 765 4321'],
+      activeContract: true,
+    });
+    const { id } = created.body;
+    await answerOf(
+      { channel: 'email', purpose: 'own-marketing', email: address },
+      (b) => b.decision === 'allow',
+      'customer known',
+    );
+
+    const refused = await request(base).delete(`/v1/customers/${id}`).set(staff());
+    expect(refused.status).toBe(409);
+    expect(refused.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(refused.body.type).toMatch(/active-contract$/);
+
+    expect((await request(base).patch(`/v1/customers/${id}`).set(staff()).send({ activeContract: false })).status).toBe(
+      200,
+    );
+    const erased = await request(base).delete(`/v1/customers/${id}`).set(staff());
+    expect(erased.status).toBe(202);
+    expect(erased.body).toMatchObject({ id, status: 'erased' });
+
+    expect((await request(base).get(`/v1/customers/${id}`).set(staff())).status).toBe(404);
+    expect((await request(base).patch(`/v1/customers/${id}`).set(staff()).send({ name: 'x' })).status).toBe(404);
+    expect((await request(base).delete(`/v1/customers/${id}`).set(staff())).status).toBe(404);
+    expect((await request(base).get(`/v1/customers/${id}/export`).set(staff())).status).toBe(404);
+    expect((await request(base).get('/v1/customers').set(staff()).query({ email: address })).body).toEqual([]);
+
+    for (const query of <Record<string, string>[]>[
+      { channel: 'email', purpose: 'own-marketing', email: address },
+      { channel: 'sms', purpose: 'own-marketing', phone: '0507654321' },
+    ]) {
+      const answer = await answerOf(
+        query,
+        (b) => b.reasons.some((r) => r.code === 'erased'),
+        `erased answer for ${query.channel}`,
+      );
+      expect(answer.decision).toBe('suppress');
+    }
+
+    // Nothing personal is left in the customers database: not the e-mail, the phone, the name or the code.
+    await eventually(
+      async () => {
+        const dump = await dumpDatabase(`${stack.prefix}-customers`);
+        return (
+          !dump.includes(address) &&
+          !dump.includes('+358507654321') &&
+          !dump.includes('Eero Poisto') &&
+          !dump.includes(code(3))
+        );
+      },
+      10000,
+      'personal data gone from the customers database',
+    );
+  });
+
+  it('exports everything held about the person from all four services as one JSON document', async () => {
+    const address = email('vienti');
+    const created = await create({
+      kind: 'person',
+      name: 'Veera Vienti',
+      personalIdentityCode: code(4),
+      emails: [address],
+      phones: ['0401112223'],
+    });
+    const { id, customerNumber } = created.body;
+    await request(base).patch(`/v1/customers/${id}`).set(staff()).send({ language: 'en' }).expect(200);
+    await request(stack.urls.consents)
+      .post('/v1/consents')
+      .set(staff())
+      .send({
+        customerId: id,
+        channel: 'email',
+        purpose: 'own-marketing',
+        decision: 'grant',
+        source: 'web-form',
+        evidence: { noticeVersion: 'v7' },
+      })
+      .expect(201);
+    await request(stack.urls.consents)
+      .post('/v1/consents')
+      .set(staff())
+      .send({
+        email: address.toUpperCase(),
+        channel: 'sms',
+        purpose: 'partner-marketing',
+        decision: 'prohibit',
+        source: 'phone-call',
+      })
+      .expect(201);
+    const haveBans = stack.apps['directory-bans'] !== undefined;
+    if (haveBans) {
+      await request(stack.urls['directory-bans'])
+        .put(`/v1/directory-bans/${id}`)
+        .set(staff())
+        .send({ scope: 'full', reason: 'customer request' })
+        .expect((res) => expect([200, 201]).toContain(res.status));
+    }
+
+    const res = await request(base).get(`/v1/customers/${id}/export`).set(staff());
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/application\/json/);
+    const body = res.body;
+    expect(Date.parse(body.generatedAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(body.customer).toMatchObject({
+      id,
+      customerNumber,
+      emails: [address],
+      phones: ['+358401112223'],
+      personalIdentityCode: code(4),
+    });
+    expect(body.consents.history).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          decision: 'grant',
+          channel: 'email',
+          evidence: expect.objectContaining({ noticeVersion: 'v7' }),
+        }),
+        expect.objectContaining({ decision: 'prohibit', channel: 'sms' }),
+      ]),
+    );
+    if (haveBans) expect(body.directoryBan).toMatchObject({ scope: 'full' });
+    expect(body).toHaveProperty('suppression');
+    expect(body.history.events.map((e: { type: string }) => e.type)).toEqual([
+      'fi.kielto.customer.created.v1',
+      'fi.kielto.customer.updated.v1',
+    ]);
+    expect(body.history.rectifications).toEqual([expect.objectContaining({ fields: ['language'] })]);
+  });
+
+  it('answers 503 rather than a partial export when another service does not answer', async () => {
+    const { id } = (await create({ kind: 'person', name: 'Osa Vienti', emails: [email('partial')] })).body;
+    // A second customers instance on the same database whose consents URL points nowhere.
+    const saved = process.env.CONSENTS_URL;
+    process.env.CONSENTS_URL = 'http://127.0.0.1:9';
+    let other: Awaited<ReturnType<typeof import('../src/service').start>> | undefined;
+    try {
+      const { start } = isolatedImport<typeof import('../src/service')>('../src/service');
+      other = await start(0);
+      const res = await request(other.url).get(`/v1/customers/${id}/export`).set(staff());
+      expect(res.status).toBe(503);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(res.headers['retry-after']).toBeDefined();
+      expect(res.body.detail).toMatch(/consents/);
+    } finally {
+      process.env.CONSENTS_URL = saved;
+      await other?.app.close();
+    }
+  });
+
+  it('never puts an identity code in clear on Kafka, in the database or in any log line of the run', async () => {
+    expect(usedCodes.size).toBeGreaterThanOrEqual(5);
+    const messages = await readTopic(`${stack.prefix}.kielto.customers.v1`);
+    expect(messages.length).toBeGreaterThanOrEqual(10);
+    const kafkaText = messages.join('\n');
+    const dump = await dumpDatabase(`${stack.prefix}-customers`);
+    // The database does hold sealed codes (the scan would prove nothing otherwise).
+    expect(dump).toContain('A256GCM');
+    const logText = captured.join('');
+    expect(logText).toMatch(/request completed/);
+    for (const c of usedCodes) {
+      for (const form of [c, c.toLowerCase(), c.replace(/[-+A-FU-Y]/, '')]) {
+        expect(kafkaText).not.toContain(form);
+        expect(dump).not.toContain(form);
+        expect(logText).not.toContain(form);
+      }
+    }
+    // E-mail addresses never travel in clear either (only keyed hashes).
+    expect(kafkaText).not.toMatch(/@example\.fi/);
+  });
+});
+
+function randomUUIDLike(): string {
+  const hex = randomBytes(16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Imports a module in a fresh module registry, so its env is read again. */
+function isolatedImport<T>(path: string): T {
+  let loaded: T | undefined;
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require(path) as T;
+  });
+  return loaded!;
+}
+
+/** Removes the databases and topics of this test file's stack. */
+async function dropTestData(prefix: string): Promise<void> {
+  const client = await MongoClient.connect(MONGODB_URI);
+  try {
+    const { databases } = await client.db().admin().listDatabases();
+    for (const { name } of databases) if (name.startsWith(`${prefix}-`)) await client.db(name).dropDatabase();
+  } finally {
+    await client.close();
+  }
+  const admin = new Kafka({
+    clientId: 'customers-e2e-cleanup',
+    brokers: KAFKA_BROKERS.split(','),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Every document of every collection of a database, as one JSON text. */
+async function dumpDatabase(name: string): Promise<string> {
+  const client = await MongoClient.connect(MONGODB_URI);
+  try {
+    const db = client.db(name);
+    const parts: string[] = [];
+    for (const { name: collection } of await db.listCollections().toArray()) {
+      parts.push(JSON.stringify(await db.collection(collection).find().toArray()));
+    }
+    return parts.join('\n');
+  } finally {
+    await client.close();
+  }
+}
+
+/** All messages of a topic from the beginning up to its current end. */
+async function readTopic(topic: string): Promise<string[]> {
+  const kafka = new Kafka({
+    clientId: 'customers-e2e-scan',
+    brokers: KAFKA_BROKERS.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const remaining = new Map(ends.filter((e) => Number(e.high) > 0).map((e) => [e.partition, Number(e.high)]));
+  const messages: string[] = [];
+  if (remaining.size === 0) return messages;
+  const consumer = kafka.consumer({ groupId: `customers-e2e-scan-${randomBytes(4).toString('hex')}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  await consumer.run({
+    eachMessage: ({ partition, message }) => {
+      messages.push(`${message.key?.toString() ?? ''} ${message.value?.toString() ?? ''}`);
+      if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
+      if (remaining.size === 0) done();
+      return Promise.resolve();
+    },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      finished,
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('topic not read in time')), 30000))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+  return messages;
+}

@@ -1,0 +1,60 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Actor, CurrentActor, Roles } from '@kielto/platform';
+import { BansService } from './bans.service';
+import { DirectoryBanHistory, DirectoryBanPage, DirectoryBanWithHistory } from './directory-ban.types';
+import { CustomerIdParamDto } from './dto/customer-id-param.dto';
+import { ListDirectoryBansQueryDto } from './dto/list-directory-bans-query.dto';
+import { LiftDirectoryBanDto, PutDirectoryBanDto } from './dto/put-directory-ban.dto';
+
+@ApiTags('directory-bans')
+@ApiBearerAuth()
+@Controller('v1/directory-bans')
+export class BansController {
+  constructor(private readonly bans: BansService) {}
+
+  /** Replace semantics: always 200 with the ban now in force (a first ban is not a separate 201 case). */
+  @Put(':customerId')
+  @HttpCode(200)
+  @Roles('staff')
+  @ApiOkResponse({ description: 'The ban now in force, with its history' })
+  set(
+    @Param() { customerId }: CustomerIdParamDto,
+    @Body() body: PutDirectoryBanDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<DirectoryBanWithHistory> {
+    return this.bans.set(customerId, body, actor);
+  }
+
+  @Get()
+  @Roles('staff')
+  list(@Query() query: ListDirectoryBansQueryDto): Promise<DirectoryBanPage> {
+    return this.bans.list(query.limit, query.after);
+  }
+
+  @Get(':customerId')
+  @Roles('staff')
+  @ApiOkResponse({ description: 'The ban in force, who set it, why, and the history of changes; 404 when none' })
+  get(@Param() { customerId }: CustomerIdParamDto): Promise<DirectoryBanWithHistory> {
+    return this.bans.get(customerId);
+  }
+
+  @Get(':customerId/history')
+  @Roles('staff')
+  @ApiOkResponse({ description: 'The history of changes, also after the ban was lifted; 404 when there never was one' })
+  history(@Param() { customerId }: CustomerIdParamDto): Promise<DirectoryBanHistory> {
+    return this.bans.history(customerId);
+  }
+
+  @Delete(':customerId')
+  @HttpCode(204)
+  @Roles('staff')
+  @ApiNoContentResponse({ description: 'The ban was lifted; 404 when there was none' })
+  async lift(
+    @Param() { customerId }: CustomerIdParamDto,
+    @Body() body: LiftDirectoryBanDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<void> {
+    await this.bans.lift(customerId, body.reason, actor);
+  }
+}

@@ -1,0 +1,96 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { AnyBulkWriteOperation, Model } from 'mongoose';
+import { DirectoryBanScope, DirectoryField, DirectoryOutlet } from '@kielto/contracts';
+import { BanState } from './ban-history';
+import { DirectoryBan } from './directory-ban.types';
+import { DirectoryBanDoc } from './schemas/directory-ban.schema';
+
+const BAN_FIELDS = ['scope', 'hiddenFields', 'outlets', 'since', 'reason', 'setBy', 'liftedAt', 'liftedBy'] as const;
+type BanField = (typeof BAN_FIELDS)[number];
+
+const isDuplicateKey = (e: unknown) =>
+  (e as { code?: number }).code === 11000 || /E11000|duplicate key/i.test(String((e as Error)?.message));
+
+function toBan(d: DirectoryBanDoc): DirectoryBan {
+  return {
+    customerId: d._id,
+    scope: d.scope as DirectoryBanScope,
+    hiddenFields: (d.hiddenFields ?? []) as DirectoryField[],
+    outlets: (d.outlets ?? []) as DirectoryOutlet[],
+    ...(d.reason != null ? { reason: d.reason } : {}),
+    ...(d.setBy != null ? { setBy: d.setBy } : {}),
+    since: d.since ?? '',
+    sequence: d.sequence,
+  };
+}
+
+/** The only place that touches the bans read model. */
+@Injectable()
+export class BansRepository {
+  constructor(@InjectModel(DirectoryBanDoc.name) private readonly bans: Model<DirectoryBanDoc>) {}
+
+  /**
+   * Makes the read model reflect a ban event unless it already holds that event or a newer one. Two writes, both
+   * idempotent: a conditional update of an older state, then an insert if the customer had nothing yet.
+   */
+  async apply(state: BanState): Promise<void> {
+    const fields: Partial<Record<BanField, unknown>> = state.active
+      ? {
+          scope: state.ban.scope,
+          hiddenFields: state.ban.hiddenFields,
+          outlets: state.ban.outlets,
+          since: state.ban.since,
+          reason: state.ban.reason,
+          setBy: state.ban.setBy,
+        }
+      : { liftedAt: state.liftedAt, liftedBy: state.liftedBy };
+    const set: Record<string, unknown> = { sequence: state.sequence, active: state.active };
+    const unset: Record<string, 1> = {};
+    for (const field of BAN_FIELDS) {
+      if (fields[field] !== undefined) set[field] = fields[field];
+      else unset[field] = 1;
+    }
+    const ops: AnyBulkWriteOperation<DirectoryBanDoc>[] = [
+      {
+        updateOne: {
+          filter: { _id: state.customerId, sequence: { $lt: state.sequence } },
+          update: Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set },
+        },
+      },
+      { updateOne: { filter: { _id: state.customerId }, update: { $setOnInsert: set }, upsert: true } },
+    ];
+    try {
+      await this.bans.bulkWrite(ops, { ordered: true });
+    } catch (error) {
+      // The projector runs after an append and again when the relay publishes, possibly at the same moment:
+      // the loser of the insert race finds the document there now and the conditional update does the rest.
+      if (!isDuplicateKey(error)) throw error;
+      await this.bans.bulkWrite(ops, { ordered: true });
+    }
+  }
+
+  /** Active bans in customer-id order, after the given customer id. */
+  async list(limit: number, after?: string): Promise<DirectoryBan[]> {
+    const docs = await this.bans
+      .find({ active: true, ...(after !== undefined ? { _id: { $gt: after } } : {}) })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .lean<DirectoryBanDoc[]>();
+    return docs.map(toBan);
+  }
+
+  /** Every active ban in customer-id order, streamed from a cursor (the export's merge join). */
+  async *activeInIdOrder(batchSize: number): AsyncGenerator<DirectoryBan> {
+    const cursor = this.bans
+      .find({ active: true }, { liftedAt: 0, liftedBy: 0 })
+      .sort({ _id: 1 })
+      .lean<DirectoryBanDoc[]>()
+      .cursor({ batchSize });
+    try {
+      for await (const doc of cursor) yield toBan(doc as DirectoryBanDoc);
+    } finally {
+      await cursor.close();
+    }
+  }
+}

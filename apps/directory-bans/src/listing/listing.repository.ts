@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { AnyBulkWriteOperation, Model } from 'mongoose';
+import { Listing, ListingChange } from './listing.types';
+import { ListingDoc } from './schemas/listing.schema';
+
+const PERSONAL_FIELDS = ['customerNumber', 'name', 'phone', 'address'] as const;
+
+/** The only place that touches the listings collection. */
+@Injectable()
+export class ListingRepository {
+  constructor(@InjectModel(ListingDoc.name) private readonly listings: Model<ListingDoc>) {}
+
+  /**
+   * Applies a batch of changes in one bulk write. Each change is a conditional update of an older state plus an
+   * insert-if-absent, so a redelivered or older event changes nothing.
+   */
+  async apply(changes: readonly ListingChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const ops: AnyBulkWriteOperation<ListingDoc>[] = [];
+    for (const change of changes) {
+      const set: Record<string, unknown> = { sequence: change.sequence };
+      const unset: Record<string, 1> = {};
+      if (change.erased) {
+        Object.assign(set, { publishable: false, erased: true });
+        for (const field of PERSONAL_FIELDS) unset[field] = 1;
+      } else {
+        Object.assign(set, { publishable: !change.restricted });
+        unset.erased = 1;
+        for (const field of PERSONAL_FIELDS) {
+          if (change.listing[field] !== undefined) set[field] = change.listing[field];
+          else unset[field] = 1;
+        }
+      }
+      ops.push(
+        {
+          updateOne: {
+            filter: { _id: change.customerId, sequence: { $lt: change.sequence } },
+            update: { $set: set, $unset: unset },
+          },
+        },
+        { updateOne: { filter: { _id: change.customerId }, update: { $setOnInsert: set }, upsert: true } },
+      );
+    }
+    await this.listings.bulkWrite(ops, { ordered: true });
+  }
+
+  /** Every publishable listing in customer-id order, streamed from a cursor. */
+  async *publishableInIdOrder(batchSize: number): AsyncGenerator<Listing> {
+    const cursor = this.listings
+      .find({ publishable: true }, { sequence: 0, publishable: 0, erased: 0 })
+      .sort({ _id: 1 })
+      .lean<ListingDoc[]>()
+      .cursor({ batchSize });
+    try {
+      for await (const raw of cursor) {
+        const doc = raw as ListingDoc;
+        yield {
+          customerId: doc._id,
+          customerNumber: doc.customerNumber ?? '',
+          name: doc.name ?? '',
+          ...(doc.phone != null ? { phone: doc.phone } : {}),
+          ...(doc.address != null ? { address: doc.address } : {}),
+        };
+      }
+    } finally {
+      await cursor.close();
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { CloudEventV1, CUSTOMER_EVENT_TYPES, CustomerErasedV1, CustomerStateV1 } from '@kielto/contracts';
+import { ListingRepository } from './listing.repository';
+import { ListingChange } from './listing.types';
+
+/** Turns customer events into listing changes. Every customer event carries the customer's full state. */
+export function listingChangeOf(event: CloudEventV1): ListingChange | undefined {
+  switch (event.type) {
+    case CUSTOMER_EVENT_TYPES.created:
+    case CUSTOMER_EVENT_TYPES.updated:
+    case CUSTOMER_EVENT_TYPES.restricted:
+    case CUSTOMER_EVENT_TYPES.restrictionLifted: {
+      const d = event.data as CustomerStateV1;
+      const { name, phone, address } = d.listing;
+      return {
+        customerId: d.customerId,
+        sequence: event.sequence,
+        erased: false,
+        restricted: d.restrictedSince !== undefined,
+        listing: {
+          customerNumber: d.customerNumber,
+          name,
+          ...(phone !== undefined ? { phone } : {}),
+          ...(address !== undefined
+            ? { address: { street: address.street, postalCode: address.postalCode, city: address.city, country: address.country } }
+            : {}),
+        },
+      };
+    }
+    case CUSTOMER_EVENT_TYPES.erased:
+      return { customerId: (event.data as CustomerErasedV1).customerId, sequence: event.sequence, erased: true };
+    default:
+      return undefined;
+  }
+}
+
+/** The listing projection: the newest state of each customer, as directory outlets may see it. */
+@Injectable()
+export class ListingService {
+  private readonly logger = new Logger(ListingService.name);
+
+  constructor(private readonly repository: ListingRepository) {}
+
+  /** Applies a batch from one partition; only each customer's newest event of the batch is written. */
+  async project(events: readonly CloudEventV1[]): Promise<void> {
+    const newest = new Map<string, ListingChange>();
+    for (const event of events) {
+      const change = listingChangeOf(event);
+      if (!change) {
+        // parseEvent lets only known types through; a known type on this topic without a case here is a bug.
+        this.logger.error({ type: event.type, id: event.id }, 'customer event type without a listing projection');
+        continue;
+      }
+      const held = newest.get(change.customerId);
+      if (!held || held.sequence < change.sequence) newest.set(change.customerId, change);
+    }
+    await this.repository.apply([...newest.values()]);
+  }
+}

@@ -1,0 +1,20 @@
+/** What a directory outlet may publish about a customer before bans are applied. */
+export interface Listing {
+  customerId: string;
+  customerNumber: string;
+  name: string;
+  phone?: string;
+  address?: ListingAddress;
+}
+
+export interface ListingAddress {
+  street: string;
+  postalCode: string;
+  city: string;
+  country: string;
+}
+
+/** A customer event reduced to what the listing projection needs. */
+export type ListingChange =
+  | { customerId: string; sequence: number; erased: false; restricted: boolean; listing: Omit<Listing, 'customerId'> }
+  | { customerId: string; sequence: number; erased: true };

@@ -1,0 +1,131 @@
+import { StringDecoder } from 'node:string_decoder';
+import { Transform, TransformCallback } from 'node:stream';
+import { Channel, Purpose } from '@kielto/contracts';
+import type { FieldError } from '@kielto/platform';
+import type { Decision } from '../decision/decision.types';
+import { Contact, isHashed, MAX_REF_LENGTH, readContact } from './contact-reader';
+import { errorLineJson, resultJson } from './decision-json';
+
+/** A line longer than this is answered with an error line and skipped (no contact needs a fraction of it). */
+export const MAX_LINE_LENGTH = 16 * 1024;
+
+export interface CheckStreamOptions {
+  channel: Channel;
+  purpose: Purpose;
+  /** Partners may use hashed identifiers only: other lines get an error line. */
+  hashedOnly: boolean;
+  decide(contact: Contact, channel: Channel, purpose: Purpose, now: number): Decision;
+}
+
+export interface CheckStreamStats {
+  lines: number;
+  checked: number;
+  allowed: number;
+  errors: number;
+}
+
+/**
+ * NDJSON in, NDJSON out: one output line per non-blank input line, in order — a result `{ref, decision,
+ * reasons}` or, for a line that cannot be checked, `{ref?, line, error}` (the stream goes on). Runs as a
+ * Transform piped between the request and the reply, so a slow reader slows the writer down (back-pressure)
+ * and memory stays flat for any number of rows.
+ *
+ * The loop is deliberately plain: lines are split by hand, each is JSON.parse'd and validated by hand, and
+ * each answer is one template string; one output chunk is pushed per input chunk.
+ */
+export class CheckStream extends Transform {
+  readonly stats: CheckStreamStats = { lines: 0, checked: 0, allowed: 0, errors: 0 };
+  private readonly decoder = new StringDecoder('utf8');
+  private rest = '';
+  /** Inside an over-long line: drop input until its newline. */
+  private skipping = false;
+  private readonly errors: FieldError[] = [];
+
+  constructor(private readonly options: CheckStreamOptions) {
+    super({ readableObjectMode: false, writableHighWaterMark: 64 * 1024, readableHighWaterMark: 256 * 1024 });
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    let text = this.decoder.write(chunk);
+    let out = '';
+    const now = Date.now();
+    if (this.skipping) {
+      const nl = text.indexOf('\n');
+      if (nl === -1) return callback();
+      this.skipping = false;
+      text = text.slice(nl + 1);
+    }
+    if (this.rest.length > 0) {
+      text = this.rest + text;
+      this.rest = '';
+    }
+    let start = 0;
+    for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
+      out += this.line(text, start, nl, now);
+      start = nl + 1;
+    }
+    if (text.length - start > MAX_LINE_LENGTH) {
+      out += this.tooLong();
+      this.skipping = true;
+    } else {
+      this.rest = text.slice(start);
+    }
+    callback(null, out.length > 0 ? out : undefined);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const text = this.rest + this.decoder.end();
+    this.rest = '';
+    const out = this.skipping ? '' : this.line(text, 0, text.length, Date.now());
+    callback(null, out.length > 0 ? out : undefined);
+  }
+
+  private tooLong(): string {
+    this.stats.lines++;
+    this.stats.errors++;
+    return errorLineJson(null, this.stats.lines, `line is longer than ${MAX_LINE_LENGTH} characters`) + '\n';
+  }
+
+  /** Answers text[start, end) (one physical line); blank lines count for numbering but get no answer. */
+  private line(text: string, start: number, end: number, now: number): string {
+    const n = ++this.stats.lines;
+    if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
+    if (end - start > MAX_LINE_LENGTH) {
+      this.stats.errors++;
+      return errorLineJson(null, n, `line is longer than ${MAX_LINE_LENGTH} characters`) + '\n';
+    }
+    const line = text.slice(start, end);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      if (line.trim().length === 0) return '';
+      this.stats.errors++;
+      return errorLineJson(null, n, 'line is not valid JSON') + '\n';
+    }
+    const errors = this.errors;
+    errors.length = 0;
+    const contact = readContact(raw, '', errors);
+    if (!contact) {
+      this.stats.errors++;
+      const ref = refOf(raw);
+      return errorLineJson(ref, n, errors.map((e) => e.message).join('; ')) + '\n';
+    }
+    if (this.options.hashedOnly && !isHashed(contact)) {
+      this.stats.errors++;
+      return errorLineJson(contact.ref, n, 'partners may check hashed identifiers only (emailHash, phoneHash)') + '\n';
+    }
+    const decision = this.options.decide(contact, this.options.channel, this.options.purpose, now);
+    this.stats.checked++;
+    if (decision.reasons.length === 0) this.stats.allowed++;
+    return resultJson(contact.ref, decision) + '\n';
+  }
+}
+
+function refOf(raw: unknown): string | number | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const ref = (raw as { ref?: unknown }).ref;
+  return (typeof ref === 'string' && ref.length <= MAX_REF_LENGTH) || (typeof ref === 'number' && Number.isFinite(ref))
+    ? ref
+    : null;
+}

@@ -1,0 +1,38 @@
+import type { Decision, Reason } from '../decision/decision.types';
+
+/**
+ * Hand-written JSON for the hot paths (bulk and stream): a result line is a template around a pre-serialised
+ * ref and reasons serialised once per (code, since) — there are few distinct ones in any campaign.
+ */
+const REASON_CACHE_LIMIT = 50_000;
+const reasonCache = new Map<string, string>();
+
+function reasonJson(reason: Reason): string {
+  const key = reason.since === null ? reason.code : reason.code + reason.since;
+  let json = reasonCache.get(key);
+  if (json === undefined) {
+    if (reasonCache.size >= REASON_CACHE_LIMIT) reasonCache.clear();
+    json = JSON.stringify(reason);
+    reasonCache.set(key, json);
+  }
+  return json;
+}
+
+export function refJson(ref: string | number | null): string {
+  return ref === null ? 'null' : JSON.stringify(ref);
+}
+
+/** `{"ref":…,"decision":…,"reasons":[…]}` — the same bytes JSON.stringify would produce. */
+export function resultJson(ref: string | number | null, decision: Decision): string {
+  const reasons = decision.reasons;
+  if (reasons.length === 0) return `{"ref":${refJson(ref)},"decision":"${decision.decision}","reasons":[]}`;
+  let list = reasonJson(reasons[0]);
+  for (let i = 1; i < reasons.length; i++) list += ',' + reasonJson(reasons[i]);
+  return `{"ref":${refJson(ref)},"decision":"${decision.decision}","reasons":[${list}]}`;
+}
+
+/** `{"ref":…,"line":n,"error":"…"}` for a stream line that could not be checked (ref only when it was read). */
+export function errorLineJson(ref: string | number | null, line: number, error: string): string {
+  const head = ref === null ? '{' : `{"ref":${refJson(ref)},`;
+  return `${head}"line":${line},"error":${JSON.stringify(error)}}`;
+}

@@ -1,0 +1,358 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
+import {
+  LEDGER_CHANNELS,
+  LedgerChannel,
+  normaliseEmail,
+  normalisePhone,
+  SUPPRESSION_ENTRIES_TOPIC,
+  SUPPRESSION_ENTRY_EVENT_TYPES,
+  SUPPRESSION_ENTRY_REASONS,
+  SuppressionEntriesImportedV1,
+  SuppressionEntryAddedV1,
+  SuppressionEntryReason,
+  SuppressionEntryRemovedV1,
+  SuppressionEntryV1,
+} from '@kielto/contracts';
+import { Actor, EventLog, FieldError, fieldProblem, IdentifierHasher, ProblemException } from '@kielto/platform';
+import { IdentifierKind, StaffEntry, SuppressionState } from '../state/suppression-state';
+import { SuppressionProjector } from '../state/suppression-projector.service';
+
+export interface EntryView {
+  id: string;
+  kind: IdentifierKind;
+  reason: SuppressionEntryReason;
+  channel: LedgerChannel;
+  since: string;
+  /** The identifier's keyed hash (the identifier itself is never stored). */
+  hash: string;
+}
+
+export interface EntryInput {
+  email?: unknown;
+  phone?: unknown;
+  channel?: unknown;
+  reason?: unknown;
+}
+
+export interface ImportError {
+  line: number;
+  field: string;
+  message: string;
+}
+
+export interface ImportResult {
+  imported: number;
+  duplicates: number;
+  errors: ImportError[];
+  /** The import is all-or-nothing: every line is validated before anything is written. */
+  atomic: true;
+  note: string;
+}
+
+/** Import limits: a national Robinson extract fits; a runaway upload does not exhaust memory. */
+export const MAX_IMPORT_LINES = 1_000_000;
+export const MAX_IMPORT_BYTES = 128 * 1024 * 1024;
+const MAX_IMPORT_ERRORS = 100;
+/** Entries per imported event (each event must stay well under Kafka's 1 MB message limit). */
+const IMPORT_CHUNK = 1000;
+const ENTRY_KEYS = new Set(['email', 'phone', 'channel', 'reason']);
+const EMAIL_ONLY_REASONS: ReadonlySet<string> = new Set(['bounce', 'complaint']);
+
+interface ValidEntry {
+  kind: IdentifierKind;
+  hash: string;
+  channel: LedgerChannel;
+  reason: SuppressionEntryReason;
+}
+
+const toView = (e: StaffEntry): EntryView => ({
+  id: e.id,
+  kind: e.kind,
+  reason: e.reason,
+  channel: e.channel,
+  since: new Date(e.since).toISOString(),
+  hash: e.hash,
+});
+
+/**
+ * Staff entries of the opt-out list (bounce, complaint, robinson, manual). They are written as events through
+ * suppression's own event log to the internal topic `kielto.suppression-entries.v1`: applied here at once
+ * (the event log's projector), and consumed by every suppression instance, so all instances answer alike and
+ * a rebuild from Kafka restores them. Only the identifier's keyed hash is stored or published.
+ */
+@Injectable()
+export class EntriesService implements OnModuleInit {
+  constructor(
+    private readonly eventLog: EventLog,
+    private readonly hasher: IdentifierHasher,
+    private readonly state: SuppressionState,
+    private readonly projector: SuppressionProjector,
+  ) {}
+
+  onModuleInit(): void {
+    this.eventLog.registerProjector(SUPPRESSION_ENTRIES_TOPIC, async (event) => {
+      await this.projector.project([event]);
+    });
+  }
+
+  /** Validates one entry; adds field errors (named with `prefix`) and returns undefined when invalid. */
+  validate(input: EntryInput, errors: { field: string; message: string }[], prefix = ''): ValidEntry | undefined {
+    const before = errors.length;
+    const field = (name: string) => prefix + name;
+    for (const key in input) {
+      if (!ENTRY_KEYS.has(key)) errors.push({ field: field(key), message: `property ${key} should not exist` });
+    }
+    const reason = input.reason;
+    if (typeof reason !== 'string' || !(SUPPRESSION_ENTRY_REASONS as readonly string[]).includes(reason)) {
+      errors.push({
+        field: field('reason'),
+        message: `reason must be one of the following values: ${SUPPRESSION_ENTRY_REASONS.join(', ')}`,
+      });
+    }
+    const channel = input.channel;
+    if (typeof channel !== 'string' || !(LEDGER_CHANNELS as readonly string[]).includes(channel)) {
+      errors.push({
+        field: field('channel'),
+        message: `channel must be one of the following values: ${LEDGER_CHANNELS.join(', ')}`,
+      });
+    } else if (
+      typeof reason === 'string' &&
+      EMAIL_ONLY_REASONS.has(reason) &&
+      channel !== 'email' &&
+      channel !== 'all'
+    ) {
+      errors.push({
+        field: field('channel'),
+        message: `a ${reason} applies to e-mail only: channel must be email or all`,
+      });
+    }
+    let kind: IdentifierKind | undefined;
+    let normalised: string | null = null;
+    if ((input.email === undefined) === (input.phone === undefined)) {
+      errors.push({ field: field('email'), message: 'exactly one of email or phone is required' });
+    } else if (input.email !== undefined) {
+      kind = 'email';
+      normalised = typeof input.email === 'string' ? normaliseEmail(input.email) : null;
+      if (normalised === null) errors.push({ field: field('email'), message: 'email must be a valid e-mail address' });
+    } else {
+      kind = 'phone';
+      normalised = typeof input.phone === 'string' ? normalisePhone(input.phone) : null;
+      if (normalised === null) errors.push({ field: field('phone'), message: 'phone must be a valid phone number' });
+      else if (typeof reason === 'string' && EMAIL_ONLY_REASONS.has(reason)) {
+        errors.push({ field: field('phone'), message: `a ${reason} applies to e-mail addresses only` });
+      }
+    }
+    if (errors.length !== before || kind === undefined || normalised === null) return undefined;
+    return {
+      kind,
+      hash: this.hasher.hash(normalised),
+      channel: channel as LedgerChannel,
+      reason: reason as SuppressionEntryReason,
+    };
+  }
+
+  /** An entry already held for the same identifier, reason and channel (adding it again changes nothing). */
+  private existing(entry: ValidEntry): StaffEntry | undefined {
+    return this.state.staffEntriesOf(entry.hash).find((e) => e.reason === entry.reason && e.channel === entry.channel);
+  }
+
+  /** Adds an entry; an identical one already held is returned instead of a duplicate. */
+  async add(input: EntryInput, actor: Actor): Promise<EntryView> {
+    const errors: FieldError[] = [];
+    const entry = this.validate(input, errors);
+    if (!entry)
+      throw new ProblemException(
+        400,
+        'validation',
+        `Invalid request: ${errors.map((e) => e.field).join(', ')}`,
+        errors,
+      );
+    const held = this.existing(entry);
+    if (held) return toView(held);
+    const entryId = randomUUID();
+    const data: SuppressionEntryAddedV1 = {
+      entryId,
+      kind: entry.kind,
+      hash: entry.hash,
+      reason: entry.reason,
+      channel: entry.channel,
+      since: new Date().toISOString(),
+      createdBy: actor.keyId,
+    };
+    await this.eventLog.append({
+      topic: SUPPRESSION_ENTRIES_TOPIC,
+      aggregateId: entryId,
+      type: SUPPRESSION_ENTRY_EVENT_TYPES.added,
+      data,
+    });
+    const added = this.state.staffEntry(entryId);
+    return added
+      ? toView(added)
+      : {
+          id: entryId,
+          kind: data.kind,
+          reason: data.reason,
+          channel: data.channel,
+          since: data.since,
+          hash: data.hash,
+        };
+  }
+
+  /** Removes an entry for good (every instance, via the topic). */
+  async remove(id: string, actor: Actor): Promise<void> {
+    if (!this.state.staffEntry(id)) throw new ProblemException(404, 'not-found', 'No such suppression entry');
+    const data: SuppressionEntryRemovedV1 = {
+      entryId: id,
+      removedAt: new Date().toISOString(),
+      removedBy: actor.keyId,
+    };
+    await this.eventLog.append({
+      topic: SUPPRESSION_ENTRIES_TOPIC,
+      aggregateId: id,
+      type: SUPPRESSION_ENTRY_EVENT_TYPES.removed,
+      data,
+    });
+  }
+
+  /** Entries of one identifier, or of every identifier of a customer. */
+  list(query: { customerId?: unknown; email?: unknown; phone?: unknown }): EntryView[] {
+    const given = (['customerId', 'email', 'phone'] as const).filter((k) => query[k] !== undefined);
+    if (given.length !== 1) throw fieldProblem('customerId', 'exactly one of customerId, email or phone is required');
+    const hashes: string[] = [];
+    if (typeof query.customerId === 'string') {
+      for (const cp of this.state.customers.get(query.customerId)?.contactPoints ?? []) hashes.push(cp.hash);
+    } else if (typeof query.email === 'string') {
+      const email = normaliseEmail(query.email);
+      if (email === null) throw fieldProblem('email', 'email must be a valid e-mail address');
+      hashes.push(this.hasher.hash(email));
+    } else {
+      const phone = typeof query.phone === 'string' ? normalisePhone(query.phone) : null;
+      if (phone === null) throw fieldProblem('phone', 'phone must be a valid phone number');
+      hashes.push(this.hasher.hash(phone));
+    }
+    return [...new Set(hashes)]
+      .flatMap((h) => this.state.staffEntriesOf(h))
+      .sort((a, b) => a.since - b.since || (a.id < b.id ? -1 : 1))
+      .map(toView);
+  }
+
+  /**
+   * Bulk NDJSON import, one `{email?|phone?, channel, reason}` per line. All-or-nothing: every line is read
+   * and validated first; if any is invalid nothing is written and the errors name their lines. Entries
+   * already held (or repeated in the file) count as duplicates and are not written again.
+   */
+  async import(body: Readable, actor: Actor): Promise<{ status: number; result: ImportResult }> {
+    const entries: ValidEntry[] = [];
+    const errors: ImportError[] = [];
+    const seen = new Set<string>();
+    let duplicates = 0;
+    let lineNo = 0;
+    let lines = 0;
+    const onLine = (line: string) => {
+      lineNo++;
+      if (line.trim().length === 0) return;
+      if (++lines > MAX_IMPORT_LINES) {
+        throw new ProblemException(413, 'too-many-lines', `At most ${MAX_IMPORT_LINES} lines per import`, [
+          { field: 'body', message: `body must contain at most ${MAX_IMPORT_LINES} lines` },
+        ]);
+      }
+      if (errors.length >= MAX_IMPORT_ERRORS) return;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch {
+        errors.push({ line: lineNo, field: `line ${lineNo}`, message: 'line is not valid JSON' });
+        return;
+      }
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+        errors.push({
+          line: lineNo,
+          field: `line ${lineNo}`,
+          message: 'each line must be a JSON object {email|phone, channel, reason}',
+        });
+        return;
+      }
+      const fieldErrors: FieldError[] = [];
+      const entry = this.validate(raw as EntryInput, fieldErrors);
+      for (const e of fieldErrors) errors.push({ line: lineNo, field: e.field, message: e.message });
+      if (!entry) return;
+      const key = `${entry.hash}|${entry.reason}|${entry.channel}`;
+      if (seen.has(key) || this.existing(entry)) duplicates++;
+      else {
+        seen.add(key);
+        entries.push(entry);
+      }
+    };
+    await readLines(body, onLine);
+
+    if (errors.length > 0) {
+      return {
+        status: 400,
+        result: {
+          imported: 0,
+          duplicates: 0,
+          errors,
+          atomic: true,
+          note: `Nothing was imported: the import is all-or-nothing and ${errors.length}${errors.length >= MAX_IMPORT_ERRORS ? '+' : ''} line errors were found`,
+        },
+      };
+    }
+    const importId = randomUUID();
+    const since = new Date().toISOString();
+    for (let i = 0; i < entries.length; i += IMPORT_CHUNK) {
+      const chunk: SuppressionEntryV1[] = entries.slice(i, i + IMPORT_CHUNK).map((e) => ({
+        entryId: randomUUID(),
+        kind: e.kind,
+        hash: e.hash,
+        reason: e.reason,
+        channel: e.channel,
+        since,
+        createdBy: actor.keyId,
+      }));
+      const data: SuppressionEntriesImportedV1 = { importId, entries: chunk };
+      await this.eventLog.append({
+        topic: SUPPRESSION_ENTRIES_TOPIC,
+        aggregateId: importId,
+        type: SUPPRESSION_ENTRY_EVENT_TYPES.imported,
+        data,
+      });
+    }
+    return {
+      status: 201,
+      result: {
+        imported: entries.length,
+        duplicates,
+        errors: [],
+        atomic: true,
+        note: 'All-or-nothing: every line was validated before anything was written',
+      },
+    };
+  }
+}
+
+/** Splits a byte stream into lines (LF or CRLF), enforcing the import size limit. */
+async function readLines(body: Readable, onLine: (line: string) => void): Promise<void> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let bytes = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    if (bytes > MAX_IMPORT_BYTES) {
+      throw new ProblemException(413, 'content-too-large', 'The import is too large', [
+        { field: 'body', message: `body exceeds ${MAX_IMPORT_BYTES} bytes` },
+      ]);
+    }
+    const text = rest + decoder.write(chunk);
+    let start = 0;
+    for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
+      onLine(text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  }
+  rest += decoder.end();
+  if (rest.length > 0) onLine(rest.endsWith('\r') ? rest.slice(0, -1) : rest);
+}

@@ -1,0 +1,83 @@
+import {
+  CHANNELS,
+  PURPOSES,
+  REASON_CODES,
+  ReasonCode,
+  SUPPRESSION_FEED_TYPE,
+  SuppressionFeedValueV1,
+} from '@kielto/contracts';
+import { decide } from '../decision/decision-engine';
+import type { SubjectFacts } from '../decision/decision.types';
+
+/**
+ * Explicit opt-outs: an objection, a block or a legal stop. `no-consent` and `consent-expired` are only the
+ * absence of a permission, which a partner's own consent may supply, so they are not published.
+ */
+const FEED_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
+  'prohibited',
+  'consent-withdrawn',
+  'erased',
+  'processing-restricted',
+  'bounce',
+  'complaint',
+  'robinson',
+  'manual',
+  'directory-ban',
+]);
+
+const CODE_ORDER = new Map<string, number>(REASON_CODES.map((c, i) => [c, i]));
+const ALL_PAIRS = CHANNELS.length * PURPOSES.length;
+
+type Suppression = SuppressionFeedValueV1['suppressions'][number];
+
+/**
+ * The partner-feed value of one identifier: what the decision engine says for every (channel, purpose),
+ * restricted to explicit opt-outs, grouped so that a suppression that holds for every purpose of a channel
+ * (or everything) is one line with `all`. Null (a tombstone) when nothing is suppressed.
+ *
+ * The value depends only on the state, never on the clock (the codes it keeps do not depend on `now`), so every
+ * instance and every replay publishes exactly the same bytes for the same state.
+ */
+export function feedValue(kind: 'email' | 'phone', facts: SubjectFacts): SuppressionFeedValueV1 | null {
+  // (code, since) → the (channel, purpose) pairs it applies to
+  const groups = new Map<string, { code: ReasonCode; since: string; pairs: Set<string> }>();
+  for (const channel of CHANNELS) {
+    for (const purpose of PURPOSES) {
+      for (const reason of decide(facts, channel, purpose, 0).reasons) {
+        if (!FEED_CODES.has(reason.code) || reason.since === null) continue;
+        const key = `${reason.code}|${reason.since}`;
+        let group = groups.get(key);
+        if (!group) groups.set(key, (group = { code: reason.code, since: reason.since, pairs: new Set() }));
+        group.pairs.add(`${channel}|${purpose}`);
+      }
+    }
+  }
+  if (groups.size === 0) return null;
+
+  const suppressions: Suppression[] = [];
+  for (const { code, since, pairs } of groups.values()) {
+    if (pairs.size === ALL_PAIRS) {
+      suppressions.push({ code, channel: 'all', purpose: 'all', since });
+      continue;
+    }
+    for (const channel of CHANNELS) {
+      const purposes = PURPOSES.filter((p) => pairs.has(`${channel}|${p}`));
+      if (purposes.length === PURPOSES.length) suppressions.push({ code, channel, purpose: 'all', since });
+      else for (const purpose of purposes) suppressions.push({ code, channel, purpose, since });
+    }
+  }
+  suppressions.sort(compareSuppressions);
+  const updatedAt = suppressions.reduce((latest, s) => (s.since > latest ? s.since : latest), suppressions[0].since);
+  return { specversion: '1.0', type: SUPPRESSION_FEED_TYPE, kind, suppressions, updatedAt } as SuppressionFeedValueV1;
+}
+
+function compareSuppressions(a: Suppression, b: Suppression): number {
+  return (
+    CODE_ORDER.get(a.code)! - CODE_ORDER.get(b.code)! ||
+    compare(a.since, b.since) ||
+    compare(a.channel, b.channel) ||
+    compare(a.purpose, b.purpose)
+  );
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

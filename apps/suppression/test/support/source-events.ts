@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import request from 'supertest';
+import {
+  CONSENT_EVENT_TYPES,
+  ConsentRecordedV1,
+  CUSTOMER_EVENT_TYPES,
+  CustomerErasedV1,
+  CustomerKind,
+  CustomerStateV1,
+  DIRECTORY_BAN_EVENT_TYPES,
+  DirectoryBanLiftedV1,
+  DirectoryBanSetV1,
+  LedgerChannel,
+  LedgerPurpose,
+  normaliseEmail,
+  normalisePhone,
+  subjectKey,
+  TOPICS,
+} from '@kielto/contracts';
+import { IdentifierHasher, KafkaService, ServiceApp } from '@kielto/platform';
+import { bearer, eventually, PARTNER_HASH_KEY } from '../../../../test/support/stack';
+
+export const hasher = new IdentifierHasher(PARTNER_HASH_KEY);
+export const emailHash = (email: string) => hasher.hash(normaliseEmail(email)!);
+export const phoneHash = (phone: string) => hasher.hash(normalisePhone(phone)!);
+
+export interface CustomerSpec {
+  kind?: CustomerKind;
+  emails?: string[];
+  phones?: string[];
+  /** addresses of named contact persons of an organisation (R3: they count as natural persons) */
+  contactPersonEmails?: string[];
+  restrictedSince?: string;
+  name?: string;
+}
+
+/**
+ * Publishes source events exactly as the customers, consents and directory-bans services do (well-formed
+ * CloudEvents with their contract payload classes, keyed by aggregate id, per-aggregate sequences) to the
+ * test's prefixed topics, so suppression can be tested without those services in the stack.
+ */
+export class SourceEvents {
+  private readonly sequences = new Map<string, number>();
+  private readonly kafka: KafkaService;
+
+  constructor(app: ServiceApp) {
+    this.kafka = app.app.get(KafkaService);
+  }
+
+  customerState(customerId: string, spec: CustomerSpec): CustomerStateV1 {
+    return {
+      customerId,
+      customerNumber: `C-${customerId.slice(0, 8)}`,
+      kind: spec.kind ?? 'person',
+      language: 'fi',
+      activeContract: true,
+      contactPoints: [
+        ...(spec.emails ?? []).map((e) => ({ kind: 'email' as const, hash: emailHash(e), owner: 'own' as const })),
+        ...(spec.phones ?? []).map((p) => ({ kind: 'phone' as const, hash: phoneHash(p), owner: 'own' as const })),
+        ...(spec.contactPersonEmails ?? []).map((e) => ({
+          kind: 'email' as const,
+          hash: emailHash(e),
+          owner: 'contact-person' as const,
+        })),
+      ],
+      listing: { name: spec.name ?? 'Testi Henkilö', ...(spec.phones?.[0] ? { phone: spec.phones[0] } : {}) },
+      ...(spec.restrictedSince ? { restrictedSince: spec.restrictedSince } : {}),
+      since: '2024-01-01T00:00:00.000Z',
+    };
+  }
+
+  /** Creates (or, when called again for the same id, updates) a customer. */
+  async customer(customerId: string, spec: CustomerSpec): Promise<void> {
+    const type = this.sequences.has(`c:${customerId}`) ? CUSTOMER_EVENT_TYPES.updated : CUSTOMER_EVENT_TYPES.created;
+    await this.publish(TOPICS.customers, `c:${customerId}`, customerId, type, this.customerState(customerId, spec));
+  }
+
+  async erased(customerId: string, spec: CustomerSpec): Promise<void> {
+    const state = this.customerState(customerId, spec);
+    const data: CustomerErasedV1 = {
+      customerId,
+      contactPoints: state.contactPoints,
+      erasedAt: new Date().toISOString(),
+    };
+    await this.publish(TOPICS.customers, `c:${customerId}`, customerId, CUSTOMER_EVENT_TYPES.erased, data);
+  }
+
+  /** A consent ledger entry written straight to the topic (e.g. a grant that has already expired). */
+  async consent(
+    subject: { type: 'customer' | 'email' | 'phone'; key: string },
+    entry: {
+      channel: LedgerChannel;
+      purpose: LedgerPurpose;
+      decision: ConsentRecordedV1['decision'];
+      recordedAt?: string;
+      expiresAt?: string;
+    },
+  ): Promise<void> {
+    const key = subjectKey(subject);
+    const sequence = (this.sequences.get(`l:${key}`) ?? 0) + 1;
+    const data: ConsentRecordedV1 = {
+      entryId: randomUUID(),
+      subject,
+      channel: entry.channel,
+      purpose: entry.purpose,
+      decision: entry.decision,
+      recordedAt: entry.recordedAt ?? new Date().toISOString(),
+      ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}),
+      source: 'test',
+      sequence,
+    };
+    await this.publish(TOPICS.consents, `l:${key}`, key, CONSENT_EVENT_TYPES.recorded, data);
+  }
+
+  async ban(customerId: string, scope: 'full' | 'partial'): Promise<void> {
+    const data: DirectoryBanSetV1 = {
+      customerId,
+      scope,
+      hiddenFields: scope === 'full' ? [] : ['address'],
+      outlets: [],
+      since: new Date().toISOString(),
+    };
+    await this.publish(TOPICS.directoryBans, `b:${customerId}`, customerId, DIRECTORY_BAN_EVENT_TYPES.set, data);
+  }
+
+  async banLifted(customerId: string): Promise<void> {
+    const data: DirectoryBanLiftedV1 = { customerId, liftedAt: new Date().toISOString() };
+    await this.publish(TOPICS.directoryBans, `b:${customerId}`, customerId, DIRECTORY_BAN_EVENT_TYPES.lifted, data);
+  }
+
+  private async publish(
+    topic: string,
+    sequenceKey: string,
+    subject: string,
+    type: string,
+    data: object,
+  ): Promise<void> {
+    const sequence = (this.sequences.get(sequenceKey) ?? 0) + 1;
+    this.sequences.set(sequenceKey, sequence);
+    const event = {
+      specversion: '1.0',
+      id: randomUUID(),
+      source: `/kielto/${topic.split('.')[1]}`,
+      type,
+      subject,
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      sequence,
+      data,
+    };
+    await this.kafka.producer.send({
+      topic: this.kafka.topic(topic),
+      acks: -1,
+      messages: [
+        { key: subject, value: JSON.stringify(event), headers: { 'content-type': 'application/cloudevents+json' } },
+      ],
+    });
+  }
+}
+
+export type Query = Record<string, string>;
+
+/** GET /v1/suppression/check as the given role. */
+export function check(app: ServiceApp, query: Query, role: 'marketing' | 'partner' | 'staff' = 'marketing') {
+  return request(app.app.getHttpServer() as Server)
+    .get('/v1/suppression/check')
+    .query(query)
+    .set(bearer(role));
+}
+
+/**
+ * Polls the check until its answer satisfies `accept` (the state catches up with published events within
+ * milliseconds, but asynchronously), and returns that answer.
+ */
+export async function eventuallyAnswer(
+  app: ServiceApp,
+  query: Query,
+  accept: (body: { decision: string; reasons: { code: string; rule: string }[] }) => boolean,
+  what = `answer for ${JSON.stringify(query)}`,
+) {
+  return eventually(
+    async () => {
+      const res = await check(app, query);
+      return res.status === 200 && accept(res.body) && res;
+    },
+    20_000,
+    what,
+  );
+}
+
+export const codes = (body: { reasons: { code: string }[] }) => body.reasons.map((r) => r.code);

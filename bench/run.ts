@@ -1,0 +1,378 @@
+/**
+ * `npm run bench`: measures kielto against DESIGN.md §6, each figure beside a baseline from the same run where one
+ * makes sense, prints a table and writes bench/results.json. Starts Kafka + FerretDB if they are not running,
+ * builds once, and starts its own service processes on spare ports with a fresh database/topic prefix.
+ */
+import 'reflect-metadata';
+import autocannon from 'autocannon';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import path from 'node:path';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+
+const root = path.join(__dirname, '..');
+const KEY = { staff: 'bench-staff-key-0123456789', marketing: 'bench-marketing-key-0123456789', admin: 'bench-admin-key-0123456789' };
+const HASH_KEY = 'bench-partner-hash-key-0123456789abcdef';
+const MONGO = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
+const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const QUICK = process.env.BENCH_QUICK === '1';
+
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  target: number;
+  better: 'higher' | 'lower';
+  baseline?: number;
+  ratio?: number;
+  met: boolean;
+  note?: string;
+}
+const results: BenchResult[] = [];
+function record(r: Omit<BenchResult, 'met'> & { met?: boolean }): void {
+  const met = r.met ?? (r.better === 'higher' ? r.value >= r.target : r.value <= r.target);
+  const full = { ...r, value: round(r.value), ...(r.ratio !== undefined ? { ratio: round(r.ratio, 3) } : {}), met };
+  results.push(full);
+  console.log(`  ${met ? 'met ' : 'MISS'}  ${r.name}: ${full.value} ${r.unit} (target ${r.better === 'higher' ? '≥' : '≤'} ${r.target})${r.ratio !== undefined ? ` ratio ${full.ratio}` : ''}`);
+}
+const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
+const hash = (v: string) => createHmac('sha256', HASH_KEY).update(v).digest('hex');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------- processes ----------
+interface Proc { child: ChildProcess; url: string; pid: number }
+const procs: ChildProcess[] = [];
+
+function mainOf(app: string): string {
+  return path.join(root, 'dist', 'apps', app, 'apps', app, 'src', 'main.js');
+}
+
+async function startService(app: string, port: number, env: Record<string, string>, readyPath = '/health/ready', timeoutMs = 120_000): Promise<Proc & { readyMs: number }> {
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [mainOf(app)], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      PORT: String(port),
+      KIELTO_API_KEYS: `staff:${KEY.staff},marketing:${KEY.marketing},admin:${KEY.admin}`,
+      KIELTO_PARTNER_HASH_KEY: HASH_KEY,
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  procs.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  while (Date.now() - t0 < timeoutMs) {
+    if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(url + readyPath, { signal: AbortSignal.timeout(1000) });
+      if (res.status === 200) return { child, url, pid: child.pid!, readyMs: Date.now() - t0 };
+    } catch {
+      // not yet
+    }
+    await sleep(20);
+  }
+  throw new Error(`${app} not ready in ${timeoutMs} ms`);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(10_000)]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+async function startBaseline(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'baseline-server.ts')], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  procs.push(child);
+  const url = await new Promise<string>((resolve) => child.stdout!.on('data', (d: Buffer) => {
+    const m = /LISTENING (\S+)/.exec(d.toString());
+    if (m) resolve(m[1]);
+  }));
+  return { child, url };
+}
+
+// ---------- helpers ----------
+async function api(url: string, method: string, body: unknown, key = KEY.staff): Promise<{ status: number; json: any }> {
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+function cannon(url: string, headers: Record<string, string>, seconds: number): Promise<autocannon.Result> {
+  return autocannon({ url, connections: 50, pipelining: 1, duration: seconds, headers });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+// ---------- benchmarks ----------
+function benchEngineInProcess(): void {
+  // Loaded from the built code so the figure is that of what runs in production.
+  const { decide } = require(path.join(root, 'dist/apps/suppression/apps/suppression/src/decision/decision-engine.js'));
+  const now = Date.now();
+  const facts = Array.from({ length: 1000 }, (_, i) => ({
+    customer: i % 3 === 0 ? { organisationRoleContact: false, since: now - 1e9 } : undefined,
+    ledger: i % 2 === 0 ? [{ channel: 'email', purpose: 'all', decision: i % 4 === 0 ? 'grant' : 'withdraw', at: now - 1000, sequence: 1 }] : [],
+    suppressionEntries: i % 10 === 0 ? [{ reason: 'bounce', channel: 'email', since: now - 5000 }] : [],
+  }));
+  const n = QUICK ? 500_000 : 4_000_000;
+  let suppressed = 0;
+  for (let i = 0; i < 200_000; i++) decide(facts[i % 1000], 'email', 'own-marketing', now); // warm-up
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) if (decide(facts[i % 1000], 'email', 'own-marketing', now).decision === 'suppress') suppressed++;
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  record({ name: 'decision engine in-process', value: n / seconds, unit: 'contacts/s', target: 2_000_000, better: 'higher', note: `${suppressed} suppressed` });
+}
+
+async function seedConsents(consentsUrl: string, count: number): Promise<string[]> {
+  const emails: string[] = [];
+  for (let i = 0; i < count; i += 20) {
+    await Promise.all(
+      Array.from({ length: Math.min(20, count - i) }, async (_, j) => {
+        const email = `bench.${i + j}.${randomBytes(3).toString('hex')}@example.fi`;
+        emails.push(email);
+        const decision = (i + j) % 3 === 0 ? 'prohibit' : 'grant';
+        const r = await api(`${consentsUrl}/v1/consents`, 'POST', { email, channel: 'email', purpose: 'all', decision, source: 'bench' });
+        if (r.status !== 201) throw new Error(`seed consent failed ${r.status}`);
+      }),
+    );
+  }
+  return emails;
+}
+
+async function benchSingleCheck(suppressionUrl: string, email: string): Promise<void> {
+  const seconds = QUICK ? 3 : 10;
+  const baseline = await startBaseline();
+  const query = `/v1/suppression/check?channel=email&purpose=own-marketing&email=${encodeURIComponent(email)}`;
+  await cannon(baseline.url + query, {}, 1); // warm-up
+  const base = await cannon(baseline.url + query, {}, seconds);
+  await stop(baseline.child);
+  const headers = { authorization: `Bearer ${KEY.marketing}` };
+  await cannon(suppressionUrl + query, headers, 2); // warm-up (JIT)
+  const ours = await cannon(suppressionUrl + query, headers, seconds);
+  if (ours.non2xx > 0) console.log(`  note: ${ours.non2xx} non-2xx answers during the single-check run`);
+  record({ name: 'single check over HTTP', value: ours.requests.average, unit: 'req/s', target: 15_000, better: 'higher', baseline: base.requests.average, ratio: ours.requests.average / base.requests.average });
+  record({ name: 'single check over HTTP vs bare Fastify', value: ours.requests.average / base.requests.average, unit: 'ratio', target: 0.6, better: 'higher' });
+  record({ name: 'single check p99 latency', value: ours.latency.p99, unit: 'ms', target: 10, better: 'lower', baseline: base.latency.p99 });
+}
+
+async function benchBulk(suppressionUrl: string, emails: string[]): Promise<void> {
+  const contacts = Array.from({ length: 10_000 }, (_, i) => ({ ref: String(i), email: i % 5 === 0 ? emails[i % emails.length] : `bulk.${i}@example.org` }));
+  const body = { channel: 'email', purpose: 'own-marketing', contacts };
+  const rounds = QUICK ? 3 : 10;
+  await api(`${suppressionUrl}/v1/suppression/check`, 'POST', body, KEY.marketing);
+  const t0 = Date.now();
+  for (let i = 0; i < rounds; i++) {
+    const r = await api(`${suppressionUrl}/v1/suppression/check`, 'POST', body, KEY.marketing);
+    if (r.status !== 200 || r.json.results.length !== 10_000) throw new Error(`bulk check failed: ${r.status}`);
+  }
+  const perSecond = (rounds * 10_000) / ((Date.now() - t0) / 1000);
+  record({ name: 'bulk check POST (10 000 per request)', value: perSecond, unit: 'contacts/s', target: 200_000, better: 'higher' });
+
+  const rows = QUICK ? 200_000 : 1_000_000;
+  const lines: string[] = [];
+  for (let i = 0; i < 10_000; i++) lines.push(JSON.stringify({ ref: String(i), email: i % 5 === 0 ? emails[i % emails.length] : `stream.${i}@example.org` }));
+  const chunk = Buffer.from(lines.join('\n') + '\n');
+  const t1 = Date.now();
+  const answered = await new Promise<number>((resolve, reject) => {
+    const u = new URL(`${suppressionUrl}/v1/suppression/check/stream?channel=email&purpose=own-marketing`);
+    const req = httpRequest(
+      { hostname: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST', headers: { authorization: `Bearer ${KEY.marketing}`, 'content-type': 'application/x-ndjson' } },
+      (res) => {
+        if (res.statusCode !== 200) reject(new Error(`stream answered ${res.statusCode}`));
+        let count = 0;
+        res.on('data', (d: Buffer) => {
+          for (let i = 0; i < d.length; i++) if (d[i] === 10) count++;
+        });
+        res.on('end', () => resolve(count));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    let sent = 0;
+    const write = () => {
+      while (sent < rows) {
+        sent += 10_000;
+        if (!req.write(chunk)) return void req.once('drain', write);
+      }
+      req.end();
+    };
+    write();
+  });
+  const streamRate = rows / ((Date.now() - t1) / 1000);
+  record({ name: 'bulk check NDJSON stream', value: streamRate, unit: 'contacts/s', target: 200_000, better: 'higher', note: `${answered} lines answered for ${rows} rows` });
+}
+
+async function benchPropagation(consentsUrl: string, suppressionUrl: string): Promise<void> {
+  const samples: number[] = [];
+  const n = QUICK ? 50 : 200;
+  for (let i = 0; i < n; i++) {
+    const email = `prop.${i}.${randomBytes(4).toString('hex')}@example.fi`;
+    const checkUrl = `${suppressionUrl}/v1/suppression/check?channel=email&purpose=own-marketing&email=${encodeURIComponent(email)}`;
+    const r = await api(`${consentsUrl}/v1/consents`, 'POST', { email, channel: 'all', purpose: 'all', decision: 'prohibit', source: 'bench' });
+    const t201 = performance.now();
+    if (r.status !== 201) throw new Error(`prohibit failed ${r.status}`);
+    for (;;) {
+      const c = await fetch(checkUrl, { headers: { authorization: `Bearer ${KEY.marketing}` } });
+      const body = (await c.json()) as { reasons?: { code: string }[] };
+      if (body.reasons?.some((x) => x.code === 'prohibited')) break;
+      if (performance.now() - t201 > 10_000) throw new Error('propagation took over 10 s');
+    }
+    samples.push(performance.now() - t201);
+  }
+  samples.sort((a, b) => a - b);
+  record({ name: 'opt-out propagation p50', value: percentile(samples, 50), unit: 'ms', target: 100, better: 'lower' });
+  record({ name: 'opt-out propagation p99', value: percentile(samples, 99), unit: 'ms', target: 100, better: 'lower', note: `${n} samples` });
+}
+
+async function benchColdStart(port: number): Promise<number> {
+  const identifiers = QUICK ? 100_000 : 1_000_000;
+  const prefix = `bench-cold-${randomBytes(3).toString('hex')}`;
+  const client = await MongoClient.connect(MONGO);
+  const db = client.db(`${prefix}-suppression`);
+  // Half the identifiers belong to customers (two each), half are bare e-mails with a ledger entry.
+  const customers = identifiers / 4;
+  const t0 = Date.now();
+  for (let i = 0; i < customers; i += 10_000) {
+    const docs = Array.from({ length: Math.min(10_000, customers - i) }, (_, j) => ({
+      _id: randomUUID(),
+      sequence: 1,
+      kind: 'person',
+      since: Date.now(),
+      contactPoints: [
+        { kind: 'email', hash: hash(`c${i + j}@example.fi`), owner: 'own' },
+        { kind: 'phone', hash: hash(`+35840${String(i + j).padStart(7, '0')}`), owner: 'own' },
+      ],
+    }));
+    await db.collection('customers').insertMany(docs as never[], { ordered: false });
+  }
+  const bare = identifiers / 2;
+  for (let i = 0; i < bare; i += 10_000) {
+    const docs = Array.from({ length: Math.min(10_000, bare - i) }, (_, j) => {
+      const subjectKey = `email:${hash(`bare${i + j}@example.org`)}`;
+      return { _id: `${subjectKey}#1`, subjectKey, sequence: 1, channel: 'all', purpose: 'all', decision: 'withdraw', at: Date.now() };
+    });
+    await db.collection('ledger').insertMany(docs as never[], { ordered: false });
+  }
+  console.log(`  seeded ${identifiers} identifiers in ${Date.now() - t0} ms`);
+  await client.close();
+
+  const env = { MONGODB_DB_PREFIX: prefix, KAFKA_TOPIC_PREFIX: `${prefix}.`, SUPPRESSION_INSTANCE_ID: 'cold' };
+  const empty = await startService('suppression', port, { ...env, MONGODB_DB_PREFIX: `${prefix}-empty`, SUPPRESSION_INSTANCE_ID: 'empty' });
+  await sleep(1000);
+  const emptyRss = rssBytes(empty.pid);
+  const emptyReady = empty.readyMs;
+  await stop(empty.child);
+  const loaded = await startService('suppression', port, env);
+  await sleep(1000);
+  const loadedRss = rssBytes(loaded.pid);
+  await stop(loaded.child);
+  const scale = 1_000_000 / identifiers;
+  record({ name: 'cold start with 1 000 000 identifiers: time to ready', value: (loaded.readyMs / 1000) * (QUICK ? scale : 1), unit: 's', target: 20, better: 'lower', baseline: emptyReady / 1000, note: QUICK ? `extrapolated from ${identifiers}` : undefined });
+  record({ name: 'cold start: RSS per identifier', value: (loadedRss - emptyRss) / identifiers, unit: 'bytes', target: 300, better: 'lower', baseline: emptyRss });
+  return emptyReady;
+}
+
+async function benchReplay(port: number, emptyReadyMs: number): Promise<void> {
+  const events = QUICK ? 20_000 : 200_000;
+  const prefix = `bench-replay-${randomBytes(3).toString('hex')}`;
+  const kafka = new Kafka({ clientId: 'bench', brokers: BROKERS, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = ['kielto.customers.v1', 'kielto.consents.v1', 'kielto.directory-bans.v1', 'kielto.suppression.v1', 'kielto.dlq.v1', 'kielto.suppression-entries.v1'];
+  await admin.createTopics({ topics: topics.map((t) => ({ topic: `${prefix}.${t}`, numPartitions: t.includes('dlq') ? 1 : 3 })), waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const t0 = Date.now();
+  for (let i = 0; i < events; i += 5_000) {
+    const messages = Array.from({ length: Math.min(5_000, events - i) }, (_, j) => {
+      const key = `email:${hash(`replay${(i + j) % (events / 2)}@example.org`)}`;
+      const sequence = (i + j) < events / 2 ? 1 : 2;
+      const value = {
+        specversion: '1.0', id: randomUUID(), source: '/kielto/consents', type: 'fi.kielto.consent.recorded.v1', subject: key,
+        time: new Date().toISOString(), datacontenttype: 'application/json', sequence,
+        data: { entryId: randomUUID(), subject: { type: 'email', key: key.slice(6) }, channel: 'email', purpose: 'all', decision: sequence === 1 ? 'grant' : 'withdraw', recordedAt: new Date().toISOString(), source: 'bench', sequence },
+      };
+      return { key, value: JSON.stringify(value) };
+    });
+    await producer.send({ topic: `${prefix}.kielto.consents.v1`, messages });
+  }
+  await producer.disconnect();
+  console.log(`  produced ${events} events in ${Date.now() - t0} ms`);
+  const replay = await startService('suppression', port, { MONGODB_DB_PREFIX: prefix, KAFKA_TOPIC_PREFIX: `${prefix}.`, SUPPRESSION_INSTANCE_ID: 'replay' }, '/health/ready', 300_000);
+  await stop(replay.child);
+  const seconds = Math.max(0.001, (replay.readyMs - emptyReadyMs) / 1000);
+  record({ name: 'replay of all topics into an empty store', value: events / seconds, unit: 'events/s', target: 20_000, better: 'higher', note: `${events} events, ready after ${replay.readyMs} ms (empty start ${emptyReadyMs} ms)` });
+}
+
+async function main(): Promise<void> {
+  console.log(`kielto bench — ${new Date().toISOString()} — node ${process.version}, ${require('node:os').cpus().length} cores${QUICK ? ' (quick)' : ''}`);
+  execFileSync('bash', [path.join(root, 'scripts/infra.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (process.env.KIELTO_SKIP_BUILD !== '1') execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+
+  console.log('\n[in-process]');
+  benchEngineInProcess();
+
+  const prefix = `bench-${randomBytes(3).toString('hex')}`;
+  const env = { MONGODB_DB_PREFIX: prefix, KAFKA_TOPIC_PREFIX: `${prefix}.`, SUPPRESSION_INSTANCE_ID: 'bench' };
+  console.log('\n[starting consents and suppression]');
+  const consents = await startService('consents', 3802, env, '/health/live');
+  const suppression = await startService('suppression', 3804, env);
+  const emails = await seedConsents(consents.url, QUICK ? 60 : 300);
+
+  console.log('\n[single check]');
+  await benchSingleCheck(suppression.url, emails[1]);
+  console.log('\n[bulk]');
+  await benchBulk(suppression.url, emails);
+  console.log('\n[propagation]');
+  await benchPropagation(consents.url, suppression.url);
+  await stop(suppression.child);
+  await stop(consents.child);
+
+  console.log('\n[cold start]');
+  const emptyReady = await benchColdStart(3805);
+  console.log('\n[replay]');
+  await benchReplay(3806, emptyReady);
+
+  writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  console.log('\n' + table());
+  console.log(`\nwrote bench/results.json — ${results.filter((r) => r.met).length}/${results.length} targets met`);
+}
+
+function table(): string {
+  const rows = [['figure', 'value', 'unit', 'target', 'baseline', 'ratio', 'met'], ...results.map((r) => [
+    r.name, String(r.value), r.unit, `${r.better === 'higher' ? '≥' : '≤'} ${r.target}`, r.baseline === undefined ? '' : String(round(r.baseline)), r.ratio === undefined ? '' : String(r.ratio), r.met ? 'yes' : 'NO',
+  ])];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  return rows.map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
+}
+
+main()
+  .catch((error) => {
+    console.error('bench failed:', error);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await Promise.all(procs.map((p) => stop(p)));
+  });

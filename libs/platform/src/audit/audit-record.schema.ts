@@ -1,0 +1,24 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+
+/** One write by staff/admin: who, when, where, on what, with which outcome. Never personal data values. */
+@Schema({ collection: 'audit', versionKey: false })
+export class AuditRecord {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ required: true }) at!: Date;
+  @Prop({ required: true }) actor!: string;
+  @Prop({ required: true }) role!: string;
+  @Prop({ required: true }) service!: string;
+  @Prop({ required: true }) method!: string;
+  /** The route pattern (`/v1/customers/:id`), never the concrete URL (it could hold identifiers). */
+  @Prop({ required: true }) route!: string;
+  /** The path parameters that identify the target (ids, never e-mail addresses or phone numbers). */
+  @Prop({ type: Object }) target?: Record<string, string>;
+  @Prop({ required: true }) status!: number;
+  @Prop({ required: true }) outcome!: 'success' | 'rejected' | 'failed';
+  @Prop() requestId?: string;
+}
+
+export const AuditRecordSchema = SchemaFactory.createForClass(AuditRecord);
+// GET /v1/audit: newest first, optionally by actor
+AuditRecordSchema.index({ at: -1 });
+AuditRecordSchema.index({ actor: 1, at: -1 });

@@ -1,0 +1,35 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Roles } from '../auth/roles.decorator';
+import { AuditRecord } from './audit-record.schema';
+import { AuditTrail } from './audit-trail.service';
+
+export class AuditQueryDto {
+  @ApiPropertyOptional({ description: 'API key id of the actor' }) @IsOptional() @IsString() @MaxLength(64) actor?: string;
+  @ApiPropertyOptional({ example: '/v1/customers/:id' }) @IsOptional() @IsString() @MaxLength(200) route?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) since?: string;
+  @ApiPropertyOptional({ default: 100, maximum: 1000 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
+}
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('v1/audit')
+export class AuditController {
+  constructor(private readonly audit: AuditTrail) {}
+
+  /** Admin only: who changed what in this service, newest first. */
+  @Get()
+  @Roles()
+  @ApiOperation({ summary: 'Audit trail of staff/admin writes (admin role)' })
+  list(@Query() query: AuditQueryDto): Promise<AuditRecord[]> {
+    return this.audit.find({
+      actor: query.actor,
+      route: query.route,
+      since: query.since ? new Date(query.since) : undefined,
+      limit: query.limit ?? 100,
+    });
+  }
+}
