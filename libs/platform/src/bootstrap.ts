@@ -7,7 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AuditTrail } from './audit/audit-trail.service';
 import { AuthenticatedRequest } from './auth/roles.decorator';
 import { ServiceConfig } from './config/service-config';
-import { createValidationPipe, PROBLEM_CONTENT_TYPE, problemFromFrameworkError, ProblemDetailsFilter } from './http/problem';
+import { createValidationPipe, problem, PROBLEM_CONTENT_TYPE, problemFromFrameworkError, ProblemDetailsFilter } from './http/problem';
 import { ConsumerProgress } from './kafka/consumer-progress';
 import { KafkaEventsServer, KafkaEventsServerOptions } from './kafka/kafka-events.server';
 import { KafkaService } from './kafka/kafka.service';
@@ -80,6 +80,21 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
     const body = { ...problemFromFrameworkError({ statusCode: 415 }), instance: path, requestId: String(request.id) };
     void reply.status(415).type(PROBLEM_CONTENT_TYPE).send(body);
   });
+  // Deeply nested JSON is refused before any handler walks it (stack exhaustion, validator cost).
+  fastify.addHook('preValidation', (request, reply, done) => {
+    if (request.body !== null && typeof request.body === 'object' && exceedsDepth(request.body, MAX_JSON_DEPTH)) {
+      const body = {
+        ...problem(400, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`, 'too-deep', [
+          { field: 'body', message: `body must not be nested deeper than ${MAX_JSON_DEPTH} levels` },
+        ]),
+        instance: request.url.split('?')[0],
+        requestId: String(request.id),
+      };
+      void reply.status(400).type(PROBLEM_CONTENT_TYPE).send(body);
+      return;
+    }
+    done();
+  });
   const histogram = httpRequestDuration();
   const audit = app.get(AuditTrail);
   fastify.addHook('onResponse', (request, reply, done) => {
@@ -121,4 +136,21 @@ function setUpDocs(app: INestApplication, options: BootstrapOptions, config: Ser
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
+}
+
+const MAX_JSON_DEPTH = 32;
+
+/** Iterative, so that hostile nesting cannot exhaust the stack while being measured. */
+export function exceedsDepth(root: object, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (depth > max) return true;
+    if (value !== null && typeof value === 'object') {
+      for (const child of Object.values(value as Record<string, unknown>)) {
+        if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+      }
+    }
+  }
+  return false;
 }

@@ -2,11 +2,13 @@ import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { AuditRecord, AuditRecordSchema } from './audit/audit-record.schema';
 import { AuditController } from './audit/audit.controller';
 import { AuditTrail } from './audit/audit-trail.service';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { KeyThrottlerGuard } from './auth/key-throttler.guard';
 import { ApiKeyRegistry } from './auth/api-keys';
 import { BaseEnv, validateEnv } from './config/base-env';
 import { SERVICE_ENV, ServiceConfig, ServiceDescriptor } from './config/service-config';
@@ -69,9 +71,11 @@ export class PlatformModule {
           { name: AuditRecord.name, schema: AuditRecordSchema },
         ]),
         TerminusModule.forRoot({ logger: false }),
+        ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: env.KIELTO_RATE_LIMIT_PER_MINUTE }] }),
       ],
       controllers: [HealthController, MetricsController, AuditController],
-      providers: [...providers, { provide: APP_GUARD, useClass: ApiKeyGuard }],
+      // Guards run in this order: authenticate and authorise, then rate-limit per key.
+      providers: [...providers, { provide: APP_GUARD, useClass: ApiKeyGuard }, { provide: APP_GUARD, useClass: KeyThrottlerGuard }],
       exports: [...providers, MongooseModule],
     };
   }

@@ -154,7 +154,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         status === 413 || status === 415 || (status === 400 && /not valid JSON/.test(message))
           ? problemFromFrameworkError({ statusCode: status, message })
           : problem(status, message);
-      if (status === 429) headers = { 'retry-after': String(retryAfterOf(exception)) };
+      if (status === 429 && !reply.getHeader('retry-after')) headers = { 'retry-after': String(retryAfterOf(exception)) };
     } else if (isFrameworkError(exception)) {
       body = problemFromFrameworkError(exception);
     } else {

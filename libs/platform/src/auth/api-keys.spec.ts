@@ -1,0 +1,25 @@
+import { createHash } from 'node:crypto';
+import { ApiKeyRegistry } from './api-keys';
+
+describe(ApiKeyRegistry.name, () => {
+  const hashed = createHash('sha256').update('marketing-secret-key').digest('hex');
+  const registry = new ApiKeyRegistry(`staff:staff-secret-key, marketing:sha256:${hashed}`);
+
+  it('accepts plain and sha256-hashed keys and gives each a stable non-secret id', () => {
+    const staff = registry.authenticate('staff-secret-key');
+    const marketing = registry.authenticate('marketing-secret-key');
+    expect(staff).toEqual({ role: 'staff', keyId: expect.stringMatching(/^staff-[0-9a-f]{12}$/) });
+    expect(marketing).toEqual({ role: 'marketing', keyId: `marketing-${hashed.slice(0, 12)}` });
+    expect(staff!.keyId).not.toContain('secret');
+  });
+
+  it('rejects unknown keys', () => {
+    expect(registry.authenticate('staff-secret-key ')).toBeUndefined();
+    expect(registry.authenticate('')).toBeUndefined();
+  });
+
+  it('refuses malformed configuration with a message that names the entry, not the key', () => {
+    expect(() => new ApiKeyRegistry('root:abcdefghij')).toThrow(/entry 1 must start with one of/);
+    expect(() => new ApiKeyRegistry('staff:abcdefghij,staff:short')).toThrow(/entry 2 \(staff\) is shorter/);
+  });
+});
