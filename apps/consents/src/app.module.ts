@@ -13,7 +13,10 @@ import { SelfServiceModule } from './self-service/self-service.module';
       secrets: (env) => ({
         KIELTO_SMS_WEBHOOK_SECRET: env.KIELTO_SMS_WEBHOOK_SECRET,
         ...Object.fromEntries(
-          parseUnsubscribeKeys(env.KIELTO_UNSUBSCRIBE_KEYS).map(({ kid, secret }) => [`KIELTO_UNSUBSCRIBE_KEYS (${kid})`, secret]),
+          parseUnsubscribeKeys(env.KIELTO_UNSUBSCRIBE_KEYS).map(({ kid, secret }) => [
+            `KIELTO_UNSUBSCRIBE_KEYS (${kid})`,
+            secret,
+          ]),
         ),
       }),
     }),

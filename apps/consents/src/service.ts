@@ -17,11 +17,15 @@ export function start(port?: number): Promise<ServiceApp> {
       app
         .getHttpAdapter()
         .getInstance()
-        .addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: 16_384 }, (request, body, done) => {
-          const fields = parseSimpleMultipart(String(request.headers['content-type']), body as Buffer);
-          if (fields) done(null, fields);
-          else done(Object.assign(new Error('The multipart body could not be read'), { statusCode: 400 }), undefined);
-        });
+        .addContentTypeParser(
+          'multipart/form-data',
+          { parseAs: 'buffer', bodyLimit: 16_384 },
+          (request, body, done) => {
+            const fields = parseSimpleMultipart(String(request.headers['content-type']), body as Buffer);
+            if (fields) done(null, fields);
+            else done(Object.assign(new Error('The multipart body could not be read'), { statusCode: 400 }), undefined);
+          },
+        );
     },
   });
 }

@@ -57,7 +57,11 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
     return res.body as { current: CurrentRow[]; history: HistoryEntry[] };
   };
 
-  const check = async (contact: Record<string, string>, channel: string, purpose: string): Promise<CheckAnswer | undefined> => {
+  const check = async (
+    contact: Record<string, string>,
+    channel: string,
+    purpose: string,
+  ): Promise<CheckAnswer | undefined> => {
     const res = await request(stack.urls.suppression)
       .get('/v1/suppression/check')
       .query({ channel, purpose, ...contact })
@@ -66,22 +70,42 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
   };
 
   /** Polls suppression until its answer satisfies `ok`. */
-  const answer = (contact: Record<string, string>, channel: string, purpose: string, ok: (a: CheckAnswer) => boolean, what: string) =>
-    eventually(async () => {
-      const a = await check(contact, channel, purpose);
-      return a && ok(a) && a;
-    }, 20000, what);
+  const answer = (
+    contact: Record<string, string>,
+    channel: string,
+    purpose: string,
+    ok: (a: CheckAnswer) => boolean,
+    what: string,
+  ) =>
+    eventually(
+      async () => {
+        const a = await check(contact, channel, purpose);
+        return a && ok(a) && a;
+      },
+      20000,
+      what,
+    );
 
   const allows = (a: CheckAnswer) => a.decision === 'allow';
-  const suppressedFor = (code: string) => (a: CheckAnswer) => a.decision === 'suppress' && a.reasons.some((r) => r.code === code);
+  const suppressedFor = (code: string) => (a: CheckAnswer) =>
+    a.decision === 'suppress' && a.reasons.some((r) => r.code === code);
 
   it('grant → allow; withdraw → suppress consent-withdrawn', async () => {
     const email = uniqueEmail('grant');
     const contact = { email };
-    expect((await record({ email, channel: 'email', purpose: 'own-marketing', decision: 'grant', source: 'web-form' })).status).toBe(201);
+    expect(
+      (await record({ email, channel: 'email', purpose: 'own-marketing', decision: 'grant', source: 'web-form' }))
+        .status,
+    ).toBe(201);
     await answer(contact, 'email', 'own-marketing', allows, 'allow after a grant');
 
-    const withdrawn = await record({ email, channel: 'email', purpose: 'own-marketing', decision: 'withdraw', source: 'web-form' });
+    const withdrawn = await record({
+      email,
+      channel: 'email',
+      purpose: 'own-marketing',
+      decision: 'withdraw',
+      source: 'web-form',
+    });
     expect(withdrawn.status).toBe(201);
     const a = await answer(contact, 'email', 'own-marketing', suppressedFor('consent-withdrawn'), 'consent-withdrawn');
     expect(a.reasons[0]).toMatchObject({ code: 'consent-withdrawn', since: withdrawn.body.recordedAt });
@@ -91,8 +115,16 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
     const phone = `+35840${Math.floor(1_000_000 + Math.random() * 8_999_999)}`;
     const email = uniqueEmail('expiry');
     const expiresAt = new Date(Date.now() + 3000).toISOString();
-    for (const subject of [{ email }, { phone }]) {
-      const res = await record({ ...subject, channel: 'all', purpose: 'all', decision: 'grant', source: 'web-form', expiresAt });
+    const subjects: Record<string, string>[] = [{ email }, { phone }];
+    for (const subject of subjects) {
+      const res = await record({
+        ...subject,
+        channel: 'all',
+        purpose: 'all',
+        decision: 'grant',
+        source: 'web-form',
+        expiresAt,
+      });
       expect(res.status).toBe(201);
       expect(res.body.expiresAt).toBe(expiresAt);
     }
@@ -122,13 +154,21 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
     await record({ email, channel: 'email', purpose: 'all', decision: 'grant', source: 'web-form' }).expect(201);
     await answer(contact, 'email', 'partner-marketing', allows, 'allow after the grant');
 
-    await record({ email, channel: 'all', purpose: 'all', decision: 'prohibit', source: 'customer-service' }).expect(201);
+    await record({ email, channel: 'all', purpose: 'all', decision: 'prohibit', source: 'customer-service' }).expect(
+      201,
+    );
     const prohibited = await answer(contact, 'email', 'partner-marketing', suppressedFor('prohibited'), 'prohibited');
     expect(prohibited.reasons[0]).toMatchObject({ code: 'prohibited', rule: 'R5' });
     let row = (await ledger(contact)).current.find((r) => r.channel === 'email' && r.purpose === 'partner-marketing');
     expect(row).toMatchObject({ consent: 'granted', prohibited: true });
 
-    await record({ email, channel: 'all', purpose: 'all', decision: 'lift-prohibition', source: 'customer-service' }).expect(201);
+    await record({
+      email,
+      channel: 'all',
+      purpose: 'all',
+      decision: 'lift-prohibition',
+      source: 'customer-service',
+    }).expect(201);
     await answer(contact, 'email', 'partner-marketing', allows, 'allow again after the lift');
     row = (await ledger(contact)).current.find((r) => r.channel === 'email' && r.purpose === 'partner-marketing');
     expect(row).toMatchObject({ consent: 'granted', prohibited: false });
@@ -137,11 +177,29 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
   it('lists every decision in order with its evidence, and the current state per channel × purpose', async () => {
     const email = uniqueEmail('history');
     const decisions = [
-      { channel: 'email', purpose: 'own-marketing', decision: 'grant', source: 'web-form', evidence: { noticeVersion: 'pn-2025-01' } },
-      { channel: 'all', purpose: 'profiling', decision: 'withdraw', source: 'customer-service', evidence: { capturedBy: 'agent-42', reference: 'ticket-1' } },
+      {
+        channel: 'email',
+        purpose: 'own-marketing',
+        decision: 'grant',
+        source: 'web-form',
+        evidence: { noticeVersion: 'pn-2025-01' },
+      },
+      {
+        channel: 'all',
+        purpose: 'profiling',
+        decision: 'withdraw',
+        source: 'customer-service',
+        evidence: { capturedBy: 'agent-42', reference: 'ticket-1' },
+      },
       { channel: 'sms', purpose: 'all', decision: 'prohibit', source: 'letter' },
       { channel: 'email', purpose: 'own-marketing', decision: 'withdraw', source: 'web-form' },
-      { channel: 'email', purpose: 'own-marketing', decision: 'grant', source: 'web-form', evidence: { noticeVersion: 'pn-2025-02' } },
+      {
+        channel: 'email',
+        purpose: 'own-marketing',
+        decision: 'grant',
+        source: 'web-form',
+        evidence: { noticeVersion: 'pn-2025-02' },
+      },
     ];
     const created: HistoryEntry[] = [];
     for (const d of decisions) {
@@ -158,13 +216,17 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
     );
     const times = history.map((h) => Date.parse(h.recordedAt));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
-    expect(history[0].evidence).toEqual({ noticeVersion: 'pn-2025-01', capturedBy: expect.stringMatching(/^staff-[0-9a-f]{12}$/) });
+    expect(history[0].evidence).toEqual({
+      noticeVersion: 'pn-2025-01',
+      capturedBy: expect.stringMatching(/^staff-[0-9a-f]{12}$/),
+    });
     expect(history[1].evidence).toEqual({ capturedBy: 'agent-42', reference: 'ticket-1' });
     expect(history[0].subject.type).toBe('email');
     expect(JSON.stringify(history)).not.toContain('@');
 
     expect(current).toHaveLength(16);
-    const row = (channel: string, purpose: string) => current.find((r) => r.channel === channel && r.purpose === purpose);
+    const row = (channel: string, purpose: string) =>
+      current.find((r) => r.channel === channel && r.purpose === purpose);
     expect(row('email', 'own-marketing')).toEqual({
       channel: 'email',
       purpose: 'own-marketing',
@@ -172,8 +234,16 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
       prohibited: false,
       since: created[4].recordedAt,
     });
-    expect(row('phone', 'profiling')).toMatchObject({ consent: 'withdrawn', prohibited: false, since: created[1].recordedAt });
-    expect(row('sms', 'profiling')).toMatchObject({ consent: 'withdrawn', prohibited: true, since: created[2].recordedAt });
+    expect(row('phone', 'profiling')).toMatchObject({
+      consent: 'withdrawn',
+      prohibited: false,
+      since: created[1].recordedAt,
+    });
+    expect(row('sms', 'profiling')).toMatchObject({
+      consent: 'withdrawn',
+      prohibited: true,
+      since: created[2].recordedAt,
+    });
     expect(row('post', 'market-research')).toEqual({
       channel: 'post',
       purpose: 'market-research',
@@ -188,7 +258,14 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
     const decisions = Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? 'grant' : 'withdraw'));
     const results = await Promise.all(
       decisions.map((decision, i) =>
-        record({ email, channel: 'email', purpose: 'market-research', decision, source: 'load-test', evidence: { reference: `n${i}` } }),
+        record({
+          email,
+          channel: 'email',
+          purpose: 'market-research',
+          decision,
+          source: 'load-test',
+          evidence: { reference: `n${i}` },
+        }),
       ),
     );
     const doneAt = Date.now();
@@ -214,7 +291,8 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
       (a) => Date.parse(a.asOf) > doneAt + 1500 && a.decision === expected,
       `suppression to settle on the last decision (${last.decision})`,
     );
-    if (expected === 'suppress') expect(settled.reasons[0]).toMatchObject({ code: 'consent-withdrawn', since: last.recordedAt });
+    if (expected === 'suppress')
+      expect(settled.reasons[0]).toMatchObject({ code: 'consent-withdrawn', since: last.recordedAt });
   });
 
   it('applies entries of a customer and of all its identifiers to the customer, whichever identifier is asked', async () => {
@@ -224,8 +302,20 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
     await customers.created(customerId, { emails: [email], phones: [phone], language: 'sv' });
 
     const byEmail = await record({ email, channel: 'email', purpose: 'all', decision: 'grant', source: 'web-form' });
-    const byCustomer = await record({ customerId, channel: 'all', purpose: 'profiling', decision: 'withdraw', source: 'customer-service' });
-    const byPhone = await record({ phone, channel: 'sms', purpose: 'own-marketing', decision: 'prohibit', source: 'sms' });
+    const byCustomer = await record({
+      customerId,
+      channel: 'all',
+      purpose: 'profiling',
+      decision: 'withdraw',
+      source: 'customer-service',
+    });
+    const byPhone = await record({
+      phone,
+      channel: 'sms',
+      purpose: 'own-marketing',
+      decision: 'prohibit',
+      source: 'sms',
+    });
     const ids = [byEmail, byCustomer, byPhone].map((r) => r.body.entryId as string);
 
     const merged = await eventually(
@@ -237,10 +327,12 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
       'the customer projection to merge the identifiers',
     );
     expect(merged.history.map((h) => h.entryId)).toEqual(ids);
-    for (const query of [{ email: email.toUpperCase() }, { phone }]) {
+    const queries: Record<string, string>[] = [{ email: email.toUpperCase() }, { phone }];
+    for (const query of queries) {
       expect((await ledger(query)).history.map((h) => h.entryId)).toEqual(ids);
     }
-    const row = (channel: string, purpose: string) => merged.current.find((r) => r.channel === channel && r.purpose === purpose);
+    const row = (channel: string, purpose: string) =>
+      merged.current.find((r) => r.channel === channel && r.purpose === purpose);
     expect(row('email', 'own-marketing')).toMatchObject({ consent: 'granted', prohibited: false });
     expect(row('email', 'profiling')).toMatchObject({ consent: 'withdrawn' });
     expect(row('sms', 'own-marketing')).toMatchObject({ consent: 'none', prohibited: true });
@@ -256,7 +348,11 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
     await record({ customerId, channel: 'all', purpose: 'all', decision: 'grant', source: 'web-form' }).expect(201);
     await record({ email, channel: 'email', purpose: 'all', decision: 'withdraw', source: 'web-form' }).expect(201);
     await record({ email, channel: 'all', purpose: 'all', decision: 'prohibit', source: 'letter' }).expect(201);
-    await eventually(async () => (await ledger({ customerId })).history.length === 3, 20000, 'the customer to be projected');
+    await eventually(
+      async () => (await ledger({ customerId })).history.length === 3,
+      20000,
+      'the customer to be projected',
+    );
 
     const erasedEvent = await customers.erased(customerId, { emails: [email] });
     await eventually(
@@ -297,7 +393,11 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
       ['malformed email', { ...valid, email: 'not-an-email' }, 'email'],
       ['malformed phone', { ...valid, email: undefined, phone: '12' }, 'phone'],
       ['expiresAt in the past', { ...valid, expiresAt: '2020-01-01T00:00:00.000Z' }, 'expiresAt'],
-      ['expiresAt on a withdrawal', { ...valid, decision: 'withdraw', expiresAt: new Date(Date.now() + 86_400_000).toISOString() }, 'expiresAt'],
+      [
+        'expiresAt on a withdrawal',
+        { ...valid, decision: 'withdraw', expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
+        'expiresAt',
+      ],
       ['no subject', { ...valid, email: undefined }, 'email'],
       ['two subjects', { ...valid, phone: '+358401234567' }, 'phone'],
       ['missing source', { ...valid, source: undefined }, 'source'],
@@ -317,7 +417,10 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
       const none = await request(stack.urls.consents).get('/v1/consents').set(bearer('staff'));
       expect(none.status).toBe(400);
       expect(none.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'customerId' })]));
-      const two = await request(stack.urls.consents).get('/v1/consents').query({ email, phone: '+358401234567' }).set(bearer('staff'));
+      const two = await request(stack.urls.consents)
+        .get('/v1/consents')
+        .query({ email, phone: '+358401234567' })
+        .set(bearer('staff'));
       expect(two.status).toBe(400);
     });
   });

@@ -36,7 +36,10 @@ export class CustomerEventsFixture {
     ];
   }
 
-  async created(customerId: string, options: { emails?: string[]; phones?: string[]; language?: Language } = {}): Promise<void> {
+  async created(
+    customerId: string,
+    options: { emails?: string[]; phones?: string[]; language?: Language } = {},
+  ): Promise<void> {
     const state: CustomerStateV1 = {
       customerId,
       customerNumber: `C${customerId.slice(0, 8)}`,

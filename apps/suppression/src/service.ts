@@ -1,8 +1,8 @@
 import { KafkaService, ServiceApp, startService } from '@kielto/platform';
 import { createAppModule } from './app.module';
 import { installFastCheck } from './check/fast-check';
+import { NDJSON, ndjsonBody } from './ndjson-body';
 
-const NDJSON = 'application/x-ndjson';
 const NDJSON_ROUTES = new Set(['/v1/suppression/check/stream', '/v1/suppression/entries/import']);
 
 /**
@@ -34,7 +34,7 @@ export function start(port?: number): Promise<ServiceApp> {
         if (methods.includes('POST') && BULK_ROUTES.has(route.url ?? '')) route.bodyLimit = BULK_BODY_LIMIT;
       });
       // The NDJSON routes get the raw request stream and read it line by line themselves.
-      fastify.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload));
+      fastify.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, ndjsonBody(payload)));
       installFastCheck(app);
     },
   });

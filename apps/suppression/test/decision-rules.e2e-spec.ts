@@ -3,7 +3,15 @@ import request from 'supertest';
 import { RULES } from '@kielto/contracts';
 import type { ServiceApp } from '@kielto/platform';
 import { bearer, startStack, Stack } from '../../../test/support/stack';
-import { check, codes, emailHash, eventuallyAnswer, phoneHash, SourceEvents } from './support/source-events';
+import {
+  check,
+  codes,
+  emailHash,
+  eventuallyAnswer,
+  phoneHash,
+  SourceEvents,
+  untilFresh,
+} from './support/source-events';
 
 /**
  * Every rule and reason code of DESIGN.md §3 over the real stack: the consents service for ledger entries
@@ -34,6 +42,7 @@ describe('suppression: decision rules and reason codes (DESIGN.md §3)', () => {
     stack = await startStack(['consents', 'suppression']);
     suppression = stack.apps.suppression!;
     events = new SourceEvents(suppression);
+    await untilFresh(suppression);
   });
   afterAll(() => stack?.close());
 
@@ -78,7 +87,7 @@ describe('suppression: decision rules and reason codes (DESIGN.md §3)', () => {
       q('email', 'partner-marketing', { email: address }),
       (b) => b.decision === 'allow',
     );
-    // The grant covers email/partner-marketing only: the blanket withdrawal still decides sms.
+    // The grant covers email/partner-marketing only: the blanket withdrawal still decides every other purpose.
     const sms = await check(suppression, q('email', 'profiling', { email: address }));
     expect(codes(sms.body)).toEqual(['consent-withdrawn']);
   });
@@ -178,7 +187,8 @@ describe('suppression: decision rules and reason codes (DESIGN.md §3)', () => {
     );
 
     await consent({ customerId, channel: 'all', purpose: 'all', decision: 'prohibit' });
-    for (const contact of [{ email: address }, { phone: number }, { customerId }]) {
+    const contacts: Record<string, string>[] = [{ email: address }, { phone: number }, { customerId }];
+    for (const contact of contacts) {
       const res = await eventuallyAnswer(suppression, q('phone', 'own-marketing', contact), (b) =>
         codes(b).includes('prohibited'),
       );

@@ -6,3 +6,4 @@ export * from './topics';
 export * from './cloud-event';
 export * from './events';
 export * from './identity';
+export * from './asyncapi';

@@ -12,6 +12,8 @@ import { ConsumerProgress } from './kafka/consumer-progress';
 import { KafkaEventsServer, KafkaEventsServerOptions } from './kafka/kafka-events.server';
 import { KafkaService } from './kafka/kafka.service';
 import { httpRequestDuration } from './metrics/metrics';
+import { completeOpenApiDocument, REQUEST_ID_HEADER, routeAccessByOperationId } from './docs/openapi-document';
+import { genRequestId } from './logging/logging';
 
 export interface ServiceApp {
   app: NestFastifyApplication;
@@ -44,10 +46,39 @@ export async function startService(module: Type<unknown>, options: BootstrapOpti
     app.connectMicroservice({ strategy: events }, { inheritAppConfig: false });
     await app.startAllMicroservices();
   }
+  closeGracefullyOnSignals(app, events);
   await app.listen({ port: options.port ?? config.port, host: config.env.HOST });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return { app, url: `http://${config.env.HOST}:${port}`, events };
+}
+
+/**
+ * SIGTERM/SIGINT, in the order that loses nothing: stop taking requests and let those in flight finish (their
+ * events are on Kafka before they answer), stop consuming (the batch in hand completes and its offsets are
+ * committed), then Nest's shutdown hooks publish whatever the outbox still holds and close Kafka and the database.
+ * Nest's own enableShutdownHooks closes the HTTP server only after those hooks: writes kept arriving during the
+ * final outbox flush, which under steady load never ended, and writes acknowledged after it stayed unpublished.
+ */
+function closeGracefullyOnSignals(app: NestFastifyApplication, events?: KafkaEventsServer): void {
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+  const onSignal = (signal: NodeJS.Signals) => {
+    for (const s of signals) process.removeListener(s, onSignal);
+    const logger = app.get(Logger);
+    logger.log({ signal }, 'shutting down: draining requests, then consumers, then the outbox');
+    void (async () => {
+      try {
+        await app.getHttpAdapter().close();
+        await events?.close();
+        await app.close();
+      } catch (error) {
+        logger.error({ err: error }, 'error during shutdown');
+      } finally {
+        process.kill(process.pid, signal);
+      }
+    })();
+  };
+  for (const s of signals) process.on(s, onSignal);
 }
 
 export async function createServiceApp(module: Type<unknown>, options: BootstrapOptions): Promise<NestFastifyApplication> {
@@ -57,7 +88,13 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
-    forceCloseConnections: false,
+    // On close, idle keep-alive connections are closed at once and busy ones after their response (see the
+    // onSend hook below); otherwise a client's idle connection would hold the shutdown for the keep-alive timeout.
+    forceCloseConnections: 'idle',
+    // Path parameters may be signed tokens (self-service links, /u/<token>), longer than Fastify's default 100.
+    routerOptions: { maxParamLength: 1024 },
+    // The caller's X-Request-Id when well-formed, else a UUID: the same id in logs, problems and the response header.
+    genReqId: genRequestId,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true, rawBody: true, abortOnError: false });
   app.useLogger(app.get(Logger));
@@ -69,6 +106,10 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
   const origins = config.env.KIELTO_CORS_ORIGINS?.split(',').map((o) => o.trim());
   if (origins?.length) app.enableCors({ origin: origins });
 
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
   // Bodies are JSON unless a route says otherwise: anything else is a 415 before parsing.
   fastify.addHook('onRequest', (request, reply, done) => {
     const length = Number(request.headers['content-length'] ?? 0);
@@ -116,16 +157,27 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
     done();
   });
 
+  // While closing, every response tells the client not to reuse the connection, so that a request in flight when
+  // the shutdown began still gets its answer and its connection then ends (no reset of an accepted request).
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.enableShutdownHooks();
   setUpDocs(app, options, config);
   await options.configure?.(app);
   return app;
 }
 
 function setUpDocs(app: INestApplication, options: BootstrapOptions, config: ServiceConfig): void {
-  const document = SwaggerModule.createDocument(
+  const generated = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle(options.title)
@@ -135,6 +187,7 @@ function setUpDocs(app: INestApplication, options: BootstrapOptions, config: Ser
       .addServer(`http://${config.env.HOST}:${config.port}`)
       .build(),
   );
+  const document = completeOpenApiDocument(generated, routeAccessByOperationId(app));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
 }
 

@@ -14,11 +14,13 @@ import { BaseEnv, validateEnv } from './config/base-env';
 import { SERVICE_ENV, ServiceConfig, ServiceDescriptor } from './config/service-config';
 import { assertProductionSafe } from './config/guardrails';
 import { IdentifierHasher } from './crypto/identifier-hasher';
+import { AsyncApiController } from './docs/asyncapi.controller';
 import { HealthController } from './health/health.controller';
 import { ConsumerProgress } from './kafka/consumer-progress';
 import { KafkaService } from './kafka/kafka.service';
 import { pinoParams } from './logging/logging';
 import { MetricsController, registerDefaultMetrics } from './metrics/metrics';
+import { PlatformMetrics } from './metrics/platform-metrics';
 import { EventLog } from './outbox/event-log.service';
 import { OutboxEvent, OutboxEventSchema } from './outbox/outbox-event.schema';
 
@@ -53,6 +55,7 @@ export class PlatformModule {
       EventLog,
       ConsumerProgress,
       AuditTrail,
+      PlatformMetrics,
     ];
     return {
       module: PlatformModule,
@@ -73,7 +76,7 @@ export class PlatformModule {
         TerminusModule.forRoot({ logger: false }),
         ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: env.KIELTO_RATE_LIMIT_PER_MINUTE }] }),
       ],
-      controllers: [HealthController, MetricsController, AuditController],
+      controllers: [HealthController, MetricsController, AuditController, AsyncApiController],
       // Guards run in this order: authenticate and authorise, then rate-limit per key.
       providers: [...providers, { provide: APP_GUARD, useClass: ApiKeyGuard }, { provide: APP_GUARD, useClass: KeyThrottlerGuard }],
       exports: [...providers, MongooseModule],

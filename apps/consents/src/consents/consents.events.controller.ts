@@ -1,6 +1,13 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { CloudEventV1, CUSTOMER_EVENT_TYPES, CustomerErasedV1, CustomerStateV1, subjectKey, TOPICS } from '@kielto/contracts';
+import {
+  CloudEventV1,
+  CUSTOMER_EVENT_TYPES,
+  CustomerErasedV1,
+  CustomerStateV1,
+  subjectKey,
+  TOPICS,
+} from '@kielto/contracts';
 import { EventBatch } from '@kielto/platform';
 import { CustomerDirectoryRepository } from './customer-directory.repository';
 import { LedgerErasureService } from './ledger-erasure.service';

@@ -23,6 +23,7 @@ import {
   ProblemException,
 } from '@kielto/platform';
 import { CustomerDirectoryRepository } from './customer-directory.repository';
+import { KeyedQueue } from './keyed-queue';
 import { compareEntries, CurrentPermission, deriveCurrent } from './ledger-state';
 
 /** A ledger entry as stored and as the API shows it: the decision plus its evidence (R6). */
@@ -72,6 +73,9 @@ const ONCE_ATTEMPTS = 100;
  */
 @Injectable()
 export class ConsentsService {
+  /** Appends of one subject take turns inside this process (see KeyedQueue). */
+  private readonly appends = new KeyedQueue();
+
   constructor(
     private readonly eventLog: EventLog,
     private readonly hasher: IdentifierHasher,
@@ -107,12 +111,15 @@ export class ConsentsService {
 
   async record(decision: NewDecision): Promise<LedgerEntry> {
     this.assertExpiry(decision.decision, decision.expiresAt);
-    const event = await this.eventLog.append<LedgerEntry>({
-      topic: TOPICS.consents,
-      aggregateId: subjectKey(decision.subject),
-      type: CONSENT_EVENT_TYPES.recorded,
-      data: (sequence) => toEntry(decision, sequence),
-    });
+    const aggregateId = subjectKey(decision.subject);
+    const event = await this.appends.run(aggregateId, () =>
+      this.eventLog.append<LedgerEntry>({
+        topic: TOPICS.consents,
+        aggregateId,
+        type: CONSENT_EVENT_TYPES.recorded,
+        data: (sequence) => toEntry(decision, sequence),
+      }),
+    );
     return event.data;
   }
 
@@ -121,29 +128,36 @@ export class ConsentsService {
    * (a repeated one-click unsubscribe). The check and the append are one step: the append demands the
    * sequence that follows what was read, so a concurrent duplicate makes it read again instead of landing twice.
    */
-  async recordOnce(decision: NewDecision & { evidence: { tokenId: string } }): Promise<{ entry: LedgerEntry; created: boolean }> {
+  async recordOnce(
+    decision: NewDecision & { evidence: { tokenId: string } },
+  ): Promise<{ entry: LedgerEntry; created: boolean }> {
     const aggregateId = subjectKey(decision.subject);
-    for (let attempt = 0; attempt < ONCE_ATTEMPTS; attempt++) {
-      const events = await this.eventLog.history(TOPICS.consents, aggregateId);
-      const existing = events.find(
-        (e) => e.type === CONSENT_EVENT_TYPES.recorded && (e.data as LedgerEntry).evidence?.tokenId === decision.evidence.tokenId,
-      );
-      if (existing) return { entry: existing.data as LedgerEntry, created: false };
-      try {
-        const event = await this.eventLog.append<LedgerEntry>({
-          topic: TOPICS.consents,
-          aggregateId,
-          type: CONSENT_EVENT_TYPES.recorded,
-          expectedSequence: (events.at(-1)?.sequence ?? 0) + 1,
-          data: (sequence) => toEntry(decision, sequence),
-        });
-        return { entry: event.data, created: true };
-      } catch (error) {
-        if (!(error instanceof ConcurrentModificationError)) throw error;
-        await sleep(Math.random() * Math.min(50, 2 + attempt * 2));
+    return this.appends.run(aggregateId, async () => {
+      for (let attempt = 0; attempt < ONCE_ATTEMPTS; attempt++) {
+        const events = await this.eventLog.history(TOPICS.consents, aggregateId);
+        const existing = events.find(
+          (e) =>
+            e.type === CONSENT_EVENT_TYPES.recorded &&
+            (e.data as LedgerEntry).evidence?.tokenId === decision.evidence.tokenId,
+        );
+        if (existing) return { entry: existing.data as LedgerEntry, created: false };
+        try {
+          const event = await this.eventLog.append<LedgerEntry>({
+            topic: TOPICS.consents,
+            aggregateId,
+            type: CONSENT_EVENT_TYPES.recorded,
+            expectedSequence: (events.at(-1)?.sequence ?? 0) + 1,
+            data: (sequence) => toEntry(decision, sequence),
+          });
+          return { entry: event.data, created: true };
+        } catch (error) {
+          // Another instance appended meanwhile: read again (it may even have been the same one-click).
+          if (!(error instanceof ConcurrentModificationError)) throw error;
+          await sleep(Math.random() * Math.min(50, 2 + attempt * 2));
+        }
       }
-    }
-    throw new ConcurrentModificationError();
+      throw new ConcurrentModificationError();
+    });
   }
 
   /**
@@ -171,7 +185,12 @@ export class ConsentsService {
       .flat()
       .filter((e) => e.type === CONSENT_EVENT_TYPES.recorded)
       .map((e) => e.data as LedgerEntry)
-      .map((entry) => ({ entry, at: Date.parse(entry.recordedAt), sequence: entry.sequence, key: subjectKey(entry.subject) }))
+      .map((entry) => ({
+        entry,
+        at: Date.parse(entry.recordedAt),
+        sequence: entry.sequence,
+        key: subjectKey(entry.subject),
+      }))
       .sort((a, b) => compareEntries(a, b) || a.key.localeCompare(b.key))
       .map(({ entry }) => entry);
     const current = deriveCurrent(

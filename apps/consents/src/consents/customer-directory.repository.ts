@@ -23,7 +23,11 @@ export class CustomerDirectoryRepository {
    * one partition and are handled one batch at a time, so the two writes never race each other.
    */
   async apply(state: Omit<CustomerContacts, 'erasedAt'>): Promise<void> {
-    const set = { sequence: state.sequence, subjects: state.subjects, ...(state.language ? { language: state.language } : {}) };
+    const set = {
+      sequence: state.sequence,
+      subjects: state.subjects,
+      ...(state.language ? { language: state.language } : {}),
+    };
     await this.docs.updateOne({ _id: state.customerId, sequence: { $lt: state.sequence } }, { $set: set });
     await this.docs.updateOne({ _id: state.customerId }, { $setOnInsert: set }, { upsert: true });
   }

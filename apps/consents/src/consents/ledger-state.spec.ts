@@ -6,7 +6,14 @@ let sequence = 0;
 
 /** A ledger entry recorded `minutes` after T0; sequences increase in creation order. */
 function entry(minutes: number, overrides: Partial<LedgerDecisionView> = {}): LedgerDecisionView {
-  return { channel: 'email', purpose: 'own-marketing', decision: 'grant', at: T0 + minutes * 60_000, sequence: ++sequence, ...overrides };
+  return {
+    channel: 'email',
+    purpose: 'own-marketing',
+    decision: 'grant',
+    at: T0 + minutes * 60_000,
+    sequence: ++sequence,
+    ...overrides,
+  };
 }
 
 const iso = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
@@ -22,7 +29,9 @@ describe(deriveCurrent.name, () => {
   it('grants only what an entry covers; wildcards cover every value', () => {
     const rows = deriveCurrent([entry(1, { channel: 'all', purpose: 'profiling' })], NOW);
     const granted = rows.filter((r) => r.consent === 'granted');
-    expect(granted.map((r) => `${r.channel}/${r.purpose}`).sort()).toEqual(CHANNELS.map((c) => `${c}/profiling`).sort());
+    expect(granted.map((r) => `${r.channel}/${r.purpose}`).sort()).toEqual(
+      CHANNELS.map((c) => `${c}/profiling`).sort(),
+    );
   });
 });
 
@@ -32,7 +41,9 @@ describe(deriveOne.name, () => {
       consent: 'withdrawn',
       since: iso(2),
     });
-    expect(deriveOne([entry(1, { decision: 'withdraw' }), entry(2)], 'email', 'own-marketing', NOW).consent).toBe('granted');
+    expect(deriveOne([entry(1, { decision: 'withdraw' }), entry(2)], 'email', 'own-marketing', NOW).consent).toBe(
+      'granted',
+    );
   });
 
   it('orders by recorded time before sequence (entries of different subjects interleave)', () => {
@@ -52,13 +63,21 @@ describe(deriveOne.name, () => {
     const specificGrant = entry(1);
     const blanketWithdraw = entry(2, { channel: 'all', purpose: 'all', decision: 'withdraw' });
     expect(deriveOne([specificGrant, blanketWithdraw], 'email', 'own-marketing', NOW).consent).toBe('withdrawn');
-    expect(deriveOne([specificGrant, blanketWithdraw, entry(3)], 'email', 'own-marketing', NOW).consent).toBe('granted');
-    expect(deriveOne([specificGrant, blanketWithdraw, entry(3)], 'sms', 'own-marketing', NOW).consent).toBe('withdrawn');
+    expect(deriveOne([specificGrant, blanketWithdraw, entry(3)], 'email', 'own-marketing', NOW).consent).toBe(
+      'granted',
+    );
+    expect(deriveOne([specificGrant, blanketWithdraw, entry(3)], 'sms', 'own-marketing', NOW).consent).toBe(
+      'withdrawn',
+    );
   });
 
   it('ignores entries that do not cover the row', () => {
     const rows = [entry(1, { channel: 'sms' }), entry(2, { purpose: 'profiling', decision: 'prohibit' })];
-    expect(deriveOne(rows, 'email', 'own-marketing', NOW)).toMatchObject({ consent: 'none', prohibited: false, since: null });
+    expect(deriveOne(rows, 'email', 'own-marketing', NOW)).toMatchObject({
+      consent: 'none',
+      prohibited: false,
+      since: null,
+    });
   });
 
   it('expires a grant at its expiry without any write, and says when', () => {

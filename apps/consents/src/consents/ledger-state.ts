@@ -90,12 +90,21 @@ export function deriveOne(
   };
 }
 
-export function covers(entry: Pick<LedgerDecisionView, 'channel' | 'purpose'>, channel: Channel, purpose: Purpose): boolean {
-  return (entry.channel === channel || entry.channel === 'all') && (entry.purpose === purpose || entry.purpose === 'all');
+export function covers(
+  entry: Pick<LedgerDecisionView, 'channel' | 'purpose'>,
+  channel: Channel,
+  purpose: Purpose,
+): boolean {
+  return (
+    (entry.channel === channel || entry.channel === 'all') && (entry.purpose === purpose || entry.purpose === 'all')
+  );
 }
 
 /** History order: recorded time, then the subject's sequence. */
-export function compareEntries(a: Pick<LedgerDecisionView, 'at' | 'sequence'>, b: Pick<LedgerDecisionView, 'at' | 'sequence'>): number {
+export function compareEntries(
+  a: Pick<LedgerDecisionView, 'at' | 'sequence'>,
+  b: Pick<LedgerDecisionView, 'at' | 'sequence'>,
+): number {
   return a.at - b.at || a.sequence - b.sequence;
 }
 

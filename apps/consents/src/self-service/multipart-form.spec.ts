@@ -6,7 +6,9 @@ describe(parseSimpleMultipart.name, () => {
 
   it('reads the one-click field of an RFC 8058 multipart POST', () => {
     const raw = body('XyZ123', ['Content-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click']);
-    expect(parseSimpleMultipart('multipart/form-data; boundary=XyZ123', raw)).toEqual({ 'List-Unsubscribe': 'One-Click' });
+    expect(parseSimpleMultipart('multipart/form-data; boundary=XyZ123', raw)).toEqual({
+      'List-Unsubscribe': 'One-Click',
+    });
   });
 
   it('accepts a quoted boundary and skips file parts', () => {
@@ -19,6 +21,8 @@ describe(parseSimpleMultipart.name, () => {
 
   it('returns undefined without a boundary or without parts', () => {
     expect(parseSimpleMultipart('multipart/form-data', Buffer.from('x'))).toBeUndefined();
-    expect(parseSimpleMultipart('multipart/form-data; boundary=q', Buffer.from('List-Unsubscribe=One-Click'))).toBeUndefined();
+    expect(
+      parseSimpleMultipart('multipart/form-data; boundary=q', Buffer.from('List-Unsubscribe=One-Click')),
+    ).toBeUndefined();
   });
 });

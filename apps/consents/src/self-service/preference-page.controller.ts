@@ -37,7 +37,10 @@ export class PreferencePageController {
     try {
       verified = this.pages.verify(token);
     } catch {
-      void reply.status(400).headers(HTML_HEADERS).send(renderInvalidLinkPage(language ?? 'fi'));
+      void reply
+        .status(400)
+        .headers(HTML_HEADERS)
+        .send(renderInvalidLinkPage(language ?? 'fi'));
       return;
     }
     const html = await this.pages.render(verified, { path: `/u/${token}`, lang: language, saved: saved === '1' });
@@ -77,22 +80,25 @@ export class PreferencePageController {
 }
 
 /**
- * Defence in depth next to the CSRF token: browsers mark every request with where it came from. A page form
- * is only accepted from the page itself (same origin), never from another site.
+ * Defence in depth next to the CSRF token: browsers mark every request with where it came from. A page form is
+ * only accepted from the page itself. `Sec-Fetch-Site` decides where the browser sends it (the page's
+ * `Referrer-Policy: no-referrer` makes even its own form posts carry `Origin: null`); older browsers are judged by
+ * `Origin`, which must then name this host.
  */
 function assertSameOrigin(request: FastifyRequest): void {
   const site = request.headers['sec-fetch-site'];
   const origin = request.headers.origin;
-  const crossSite = typeof site === 'string' && site !== 'same-origin' && site !== 'none';
-  let foreignOrigin = false;
-  if (typeof origin === 'string') {
+  let sameOrigin = true;
+  if (typeof site === 'string') {
+    sameOrigin = site === 'same-origin' || site === 'none';
+  } else if (typeof origin === 'string') {
     try {
-      foreignOrigin = new URL(origin).host !== request.headers.host;
+      sameOrigin = new URL(origin).host === request.headers.host;
     } catch {
-      foreignOrigin = true; // "null" (sandboxed or privacy-redirected) or garbage
+      sameOrigin = false; // "null" (sandboxed or privacy-redirected) or garbage
     }
   }
-  if (crossSite || foreignOrigin) {
+  if (!sameOrigin) {
     throw new ProblemException(403, 'csrf', 'Preference changes are only accepted from the preference page itself');
   }
 }

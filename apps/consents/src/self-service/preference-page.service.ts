@@ -24,7 +24,8 @@ export class PreferencePageService {
   /** The token's claims; a 400 problem (nothing written) for anything not signed by one of our keys. */
   verify(token: string): VerifiedToken {
     const verified = this.tokens.verify(token);
-    if (!verified) throw fieldProblem('token', 'the unsubscribe link is not valid (tampered, truncated or unknown key)');
+    if (!verified)
+      throw fieldProblem('token', 'the unsubscribe link is not valid (tampered, truncated or unknown key)');
     return verified;
   }
 
@@ -56,9 +57,12 @@ export class PreferencePageService {
   /** A form post of the page: CSRF-checked, then one decision for the token's subject. */
   async submit(token: VerifiedToken, form: FormFields): Promise<void> {
     if (!this.tokens.verifyCsrf(token, form.csrf)) {
-      throw new ProblemException(403, 'csrf', 'The form has expired or did not come from this page; reload it and try again', [
-        { field: 'csrf', message: 'csrf must be the value of the page the form came from, at most 2 hours old' },
-      ]);
+      throw new ProblemException(
+        403,
+        'csrf',
+        'The form has expired or did not come from this page; reload it and try again',
+        [{ field: 'csrf', message: 'csrf must be the value of the page the form came from, at most 2 hours old' }],
+      );
     }
     const action = oneOf(form.action, PAGE_ACTIONS, 'action');
     await this.consents.record(this.decisionFor(token, action, form));

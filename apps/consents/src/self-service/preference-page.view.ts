@@ -11,7 +11,14 @@ import { CurrentPermission } from '../consents/ledger-state';
 
 /** The change a person can ask for on the page. */
 export type PageAction = 'withdraw' | 'grant' | 'prohibit' | 'lift-prohibition' | 'prohibit-all' | 'lift-all';
-export const PAGE_ACTIONS: readonly PageAction[] = ['withdraw', 'grant', 'prohibit', 'lift-prohibition', 'prohibit-all', 'lift-all'];
+export const PAGE_ACTIONS: readonly PageAction[] = [
+  'withdraw',
+  'grant',
+  'prohibit',
+  'lift-prohibition',
+  'prohibit-all',
+  'lift-all',
+];
 
 export interface PreferencePageModel {
   lang: Language;
@@ -244,7 +251,7 @@ export function renderPreferencePage(model: PreferencePageModel): string {
       const what = `${t.channels[row.channel]}, ${t.purposes[row.purpose].toLowerCase()}`;
       const button = form(
         action,
-        `${esc(t.actions[action])}<span class="vh">: ${esc(what)}</span>`,
+        `${esc(t.actions[action])}<span class="vh"> – ${esc(what)}</span>`,
         hidden('channel', row.channel) + hidden('purpose', row.purpose),
         action === 'withdraw' || action === 'prohibit' ? 'secondary' : undefined,
       );
@@ -306,7 +313,10 @@ ${
 export function renderInvalidLinkPage(lang: Language): string {
   const order = [lang, ...LANGUAGES.filter((l) => l !== lang)];
   const blocks = order
-    .map((l) => `<section lang="${l}"><h${l === lang ? 1 : 2}>${esc(MESSAGES[l].invalidTitle)}</h${l === lang ? 1 : 2}><p>${esc(MESSAGES[l].invalidText)}</p></section>`)
+    .map(
+      (l) =>
+        `<section lang="${l}"><h${l === lang ? 1 : 2}>${esc(MESSAGES[l].invalidTitle)}</h${l === lang ? 1 : 2}><p>${esc(MESSAGES[l].invalidText)}</p></section>`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="${lang}">
@@ -321,9 +331,10 @@ ${blocks}
 
 function stateText(row: CurrentPermission, lang: Language): string {
   const t = MESSAGES[lang];
-  if (row.prohibited) return `<span class="state-prohibited">${esc(t.state.prohibited)}</span>`;
-  if (row.channel === 'phone' || row.channel === 'post') return esc(t.state.allowed);
-  const text = esc(t.state[row.consent]);
+  const prohibited = `<span class="state-prohibited">${esc(t.state.prohibited)}</span>`;
+  if (row.channel === 'phone' || row.channel === 'post') return row.prohibited ? prohibited : esc(t.state.allowed);
+  // The consent stays on record under a prohibition; show both, so the toggle beside it makes sense.
+  const text = row.prohibited ? `${prohibited} (${esc(t.state[row.consent])})` : esc(t.state[row.consent]);
   if (row.consent === 'granted' && row.expiresAt) {
     const date = new Intl.DateTimeFormat(LOCALES[lang], {
       dateStyle: 'medium',

@@ -6,7 +6,10 @@ const START_WORDS = new Set(['START']);
 
 /** The keyword of a message: the whole text, in any case, trimmed (a trailing "." or "!" is forgiven). */
 export function smsKeyword(text: string): SmsKeyword {
-  const word = text.trim().replace(/[.!]+$/, '').toUpperCase();
+  const word = text
+    .trim()
+    .replace(/[.!]+$/, '')
+    .toUpperCase();
   if (STOP_WORDS.has(word)) return 'stop';
   if (START_WORDS.has(word)) return 'start';
   return 'unknown';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:net';
 import { ConsentsEnv } from '../consents.env';
 import { ConsentsService } from '../consents/consents.service';
 import { CreateUnsubscribeLinkDto, UnsubscribeLinkDto } from './dto/create-unsubscribe-link.dto';
@@ -18,7 +18,12 @@ export class UnsubscribeLinksService {
 
   create(input: CreateUnsubscribeLinkDto): UnsubscribeLinkDto {
     const subject = this.consents.subjectOf(input);
-    const token = this.tokens.issue({ subject, channel: input.channel, purpose: input.purpose, campaignId: input.campaignId });
+    const token = this.tokens.issue({
+      subject,
+      channel: input.channel,
+      purpose: input.purpose,
+      campaignId: input.campaignId,
+    });
     const url = `${this.publicUrl()}/u/${token}`;
     return {
       url,
@@ -30,8 +35,9 @@ export class UnsubscribeLinksService {
   /** KIELTO_PUBLIC_URL, or this service's own listening address. */
   publicUrl(): string {
     if (this.env.KIELTO_PUBLIC_URL) return this.env.KIELTO_PUBLIC_URL.replace(/\/+$/, '');
-    const address = this.adapterHost.httpAdapter.getHttpServer().address() as AddressInfo | string | null;
-    const port = typeof address === 'object' && address ? address.port : (this.env.PORT ?? 3002);
+    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : (this.env.PORT ?? 3002);
     const host = ['0.0.0.0', '::'].includes(this.env.HOST) ? 'localhost' : this.env.HOST;
     return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   }

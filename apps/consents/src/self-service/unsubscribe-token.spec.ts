@@ -23,7 +23,15 @@ describe(UnsubscribeTokenCodec.name, () => {
   it('round-trips the claims and names the signing key', () => {
     const token = codec.issue(claims(), NOW);
     expect(codec.verify(token)).toMatchObject({ ...claims(), kid: 'a', issuedAt: NOW / 1000 });
-    expect(decode(token)).toEqual({ v: 1, kid: 'a', s: claims().subject, c: 'email', p: 'own-marketing', cmp: 'spring-2025', iat: NOW / 1000 });
+    expect(decode(token)).toEqual({
+      v: 1,
+      kid: 'a',
+      s: claims().subject,
+      c: 'email',
+      p: 'own-marketing',
+      cmp: 'spring-2025',
+      iat: NOW / 1000,
+    });
   });
 
   it('carries no e-mail address or phone number in clear, and is URL-path safe', () => {
@@ -37,7 +45,17 @@ describe(UnsubscribeTokenCodec.name, () => {
     const [body, signature] = token.split('.');
     const forged = Buffer.from(JSON.stringify({ ...decode(token), c: 'all' })).toString('base64url');
     const flipped = signature.slice(0, 10) + (signature[10] === 'A' ? 'B' : 'A') + signature.slice(11);
-    for (const bad of [`${forged}.${signature}`, `${body}.${flipped}`, token.slice(0, -1), body, '', 'x.y', `${token}.x`, 42, null]) {
+    for (const bad of [
+      `${forged}.${signature}`,
+      `${body}.${flipped}`,
+      token.slice(0, -1),
+      body,
+      '',
+      'x.y',
+      `${token}.x`,
+      42,
+      null,
+    ]) {
       expect(codec.verify(bad)).toBeUndefined();
     }
   });
@@ -57,9 +75,9 @@ describe(UnsubscribeTokenCodec.name, () => {
   });
 
   it('rejects a correctly signed payload of the wrong shape', () => {
-    const body = Buffer.from(JSON.stringify({ v: 2, kid: 'a', s: claims().subject, c: 'email', p: 'all', cmp: 'x', iat: 1 })).toString(
-      'base64url',
-    );
+    const body = Buffer.from(
+      JSON.stringify({ v: 2, kid: 'a', s: claims().subject, c: 'email', p: 'all', cmp: 'x', iat: 1 }),
+    ).toString('base64url');
     const signature = createHmac('sha256', KEY_A.secret).update(body).digest('base64url');
     expect(codec.verify(`${body}.${signature}`)).toBeUndefined();
   });

@@ -33,7 +33,7 @@ export interface SigningKey {
   secret: string;
 }
 
-const MAX_TOKEN_LENGTH = 2048;
+const MAX_TOKEN_LENGTH = 1024;
 const TOKEN_SHAPE = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})$/;
 const SUBJECT_TYPES = ['customer', 'email', 'phone'] as const;
 const SUBJECT_KEY = /^[A-Za-z0-9_-]{1,128}$/;

@@ -5,6 +5,12 @@ import { DirectoryBansEnv } from '../directory-bans.env';
 import { ListingRepository } from '../listing/listing.repository';
 import { compareIds, publishListing } from './publication';
 
+/**
+ * Characters of NDJSON per chunk handed to the socket. Kept well below V8's large-object threshold (128 KiB) so
+ * that chunks die young in the new space instead of piling up as old garbage until a full collection.
+ */
+const CHUNK_CHARS = 32 * 1024;
+
 /** The publishable directory: listings with bans applied, for one outlet. */
 @Injectable()
 export class DirectoryService {
@@ -15,8 +21,7 @@ export class DirectoryService {
   ) {}
 
   /**
-   * The export as NDJSON chunks of up to DIRECTORY_EXPORT_BATCH_SIZE lines, produced only as fast as they are
-   * consumed. Listings and active bans are read by two cursors in customer-id order and merge-joined, so memory
+   * The export as NDJSON chunks of about CHUNK_CHARS characters, produced only as fast as they are consumed. Listings and active bans are read by two cursors in customer-id order and merge-joined, so memory
    * stays flat for any register size and each collection is read once (a `$in` lookup per chunk would rescan the
    * bans on FerretDB, which cannot use an index for it; MongoDB would be fine either way).
    */
@@ -25,18 +30,18 @@ export class DirectoryService {
     const bans = this.bans.activeInIdOrder(batchSize);
     try {
       let ban = await bans.next();
-      let lines: string[] = [];
+      let chunk = '';
       for await (const listing of this.listings.publishableInIdOrder(batchSize)) {
         while (!ban.done && compareIds(ban.value.customerId, listing.customerId) < 0) ban = await bans.next();
         const own = !ban.done && ban.value.customerId === listing.customerId ? ban.value : undefined;
         const entry = publishListing(listing, own, outlet);
-        if (entry) lines.push(JSON.stringify(entry));
-        if (lines.length >= batchSize) {
-          yield lines.join('\n') + '\n';
-          lines = [];
+        if (entry) chunk += JSON.stringify(entry) + '\n';
+        if (chunk.length >= CHUNK_CHARS) {
+          yield chunk;
+          chunk = '';
         }
       }
-      if (lines.length > 0) yield lines.join('\n') + '\n';
+      if (chunk.length > 0) yield chunk;
     } finally {
       await bans.return(undefined);
     }

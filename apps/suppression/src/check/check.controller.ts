@@ -1,16 +1,16 @@
 import { Body, Controller, Get, Header, HttpCode, Logger, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { pipeline, Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
 import { CHANNELS, PURPOSES } from '@kielto/contracts';
 import { Actor, CurrentActor, FieldError, PROBLEM_CONTENT_TYPE, problem, Roles } from '@kielto/platform';
 import { FreshnessService } from '../freshness/freshness.service';
+import { NDJSON, ndjsonStream } from '../ndjson-body';
 import { CheckService, validationProblem } from './check.service';
 import { CheckStream } from './check-stream';
 import { readChannel, readPurpose } from './contact-reader';
 import { BulkCheckDto, BulkCheckResponseDto, DecisionDto } from './dto/check-query.dto';
 
-export const NDJSON = 'application/x-ndjson';
 export const AS_OF_HEADER = 'x-kielto-as-of';
 
 @ApiTags('suppression')
@@ -77,8 +77,8 @@ export class CheckController {
     const channel = readChannel(query.channel, errors);
     const purpose = readPurpose(query.purpose, errors);
     if (errors.length > 0 || !channel || !purpose) throw validationProblem(errors);
-    const body = request.body;
-    if (body !== undefined && !(body instanceof Readable)) {
+    const body = ndjsonStream(request.body);
+    if (request.body !== undefined && body === undefined) {
       const unsupported = problem(
         415,
         'Send the contacts as application/x-ndjson, one JSON object per line',

@@ -1,12 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Readable } from 'node:stream';
 import { Actor, CurrentActor, PROBLEM_CONTENT_TYPE, problem, Roles } from '@kielto/platform';
+import { NDJSON, ndjsonStream } from '../ndjson-body';
 import { CreateEntryDto, EntryQueryDto } from './dto/create-entry.dto';
 import { EntriesService, EntryView } from './entries.service';
-
-const NDJSON = 'application/x-ndjson';
 
 @ApiTags('suppression entries')
 @ApiBearerAuth()
@@ -45,8 +43,8 @@ export class EntriesController {
     @Res() reply: FastifyReply,
     @CurrentActor() actor: Actor,
   ): Promise<void> {
-    const body = request.body;
-    if (!(body instanceof Readable)) {
+    const body = ndjsonStream(request.body);
+    if (body === undefined) {
       const unsupported = problem(
         415,
         'Send the entries as application/x-ndjson, one JSON object per line',

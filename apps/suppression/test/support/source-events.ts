@@ -182,10 +182,20 @@ export async function eventuallyAnswer(
   return eventually(
     async () => {
       const res = await check(app, query);
-      return res.status === 200 && accept(res.body) && res;
+      return res.status === 200 && accept(res.body as Parameters<typeof accept>[0]) && res;
     },
     20_000,
     what,
+  );
+}
+
+/** Waits until the instance answers at all (its state has caught up with the topics once). */
+export async function untilFresh(app: ServiceApp): Promise<void> {
+  await eventuallyAnswer(
+    app,
+    { channel: 'post', purpose: 'own-marketing', email: 'warm-up@example.fi' },
+    () => true,
+    'a fresh state',
   );
 }
 

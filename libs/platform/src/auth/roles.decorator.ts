@@ -1,12 +1,23 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiExtension } from '@nestjs/swagger';
 import { Role } from '@kielto/contracts';
 import { Actor } from './api-keys';
 
 export const ROLES_KEY = 'kielto:roles';
 export const PUBLIC_KEY = 'kielto:public';
+/** OpenAPI extension listing the roles that may call an operation (`admin` always included). */
+export const ROLES_EXTENSION = 'x-kielto-roles';
 
-/** Roles allowed to call a route besides `admin`, who may call every authenticated route. */
-export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+/** The roles that may call a route given its @Roles list: admin may call every authenticated route. */
+export const allowedRoles = (roles: readonly Role[]): Role[] => ['admin', ...roles.filter((r) => r !== 'admin')];
+
+/**
+ * Roles allowed to call a route besides `admin`, who may call every authenticated route. Also documents the
+ * route in OpenAPI: bearer security and `x-kielto-roles` (401/403 problem responses are added for every
+ * authenticated operation when the document is built, see docs/openapi-document.ts).
+ */
+export const Roles = (...roles: Role[]) =>
+  applyDecorators(SetMetadata(ROLES_KEY, roles), ApiBearerAuth(), ApiExtension(ROLES_EXTENSION, allowedRoles(roles)));
 
 /** Open routes: health, metrics, docs, and the self-service pages that authenticate by a signed token. */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);

@@ -157,6 +157,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (status === 429 && !reply.getHeader('retry-after')) headers = { 'retry-after': String(retryAfterOf(exception)) };
     } else if (isFrameworkError(exception)) {
       body = problemFromFrameworkError(exception);
+    } else if (isDependencyOutage(exception)) {
+      // The database or the broker is unreachable: a transient condition the client should retry, not a bug.
+      this.logger.warn({ err: exception }, 'a backing service is unavailable');
+      body = problem(503, 'A backing service is unavailable; try again shortly');
+      headers = { 'retry-after': '1' };
     } else {
       // Unknown errors are logged (without request data) and answered generically.
       this.logger.error({ err: exception }, 'Unhandled error');
@@ -170,6 +175,22 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       .type(PROBLEM_CONTENT_TYPE)
       .send(body);
   }
+}
+
+const OUTAGE_ERRORS = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+  'KafkaJSConnectionError',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSRequestTimeoutError',
+]);
+
+function isDependencyOutage(e: unknown): boolean {
+  return e instanceof Error && OUTAGE_ERRORS.has(e.name);
 }
 
 function isFrameworkError(e: unknown): e is { statusCode?: number; code: string; message?: string } {

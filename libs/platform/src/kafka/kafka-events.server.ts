@@ -6,6 +6,7 @@ import { CloudEventV1, TOPICS } from '@kielto/contracts';
 import { ConsumerProgress } from './consumer-progress';
 import { parseEvent } from './event-parser';
 import { KafkaService } from './kafka.service';
+import { deadLetteredMessages } from '../metrics/metrics';
 
 /** What an @EventPattern(<topic>) handler receives: the valid events of one batch, in partition order. */
 export interface EventBatch {
@@ -155,6 +156,10 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
       })),
     });
     this.dlqCount += poisoned.length;
+    deadLetteredMessages().inc(
+      { service: this.kafka.config.service.name, topic: topic.slice(this.kafka.config.topicPrefix.length) },
+      poisoned.length,
+    );
     for (const { message, reason } of poisoned) {
       this.logger.warn({ topic, partition, offset: message.offset, reason }, 'malformed event sent to the DLQ');
     }

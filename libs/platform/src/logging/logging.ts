@@ -25,6 +25,12 @@ export const REDACTED_PATHS = [
   '*.text',
 ];
 
+/** The request id: the caller's `X-Request-Id` when it is 1-64 of [A-Za-z0-9_-], else a new UUID. */
+export function genRequestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
+}
+
 const QUIET_ROUTES = /^\/(health|metrics|docs)/;
 
 export function pinoParams(level: string): Params {
@@ -32,10 +38,8 @@ export function pinoParams(level: string): Params {
     pinoHttp: {
       level,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      genReqId: (req: IncomingMessage) => {
-        const given = req.headers['x-request-id'];
-        return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
-      },
+      // Fastify has set the id already (pino-http reuses req.id); this covers any other server.
+      genReqId: genRequestId,
       autoLogging: { ignore: (req: IncomingMessage) => QUIET_ROUTES.test(req.url ?? '') },
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({

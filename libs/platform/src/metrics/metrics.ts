@@ -35,6 +35,13 @@ export const counter = (name: string, help: string, labelNames: string[] = []) =
 export const gauge = (name: string, help: string, labelNames: string[] = [], collect?: () => void | Promise<void>) =>
   getOrCreate(name, () => new Gauge({ name, help, labelNames, ...(collect ? { collect } : {}) }));
 
+/** Malformed events sent to the dead-letter topic (incremented by the Kafka transport). */
+export const deadLetteredMessages = () =>
+  counter('kielto_kafka_dead_letters_total', 'Malformed events sent to the dead-letter topic, by source topic', [
+    'service',
+    'topic',
+  ]);
+
 @ApiExcludeController()
 @Controller('metrics')
 export class MetricsController {

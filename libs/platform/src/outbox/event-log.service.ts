@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Model } from 'mongoose';
 import { CloudEventV1 } from '@kielto/contracts';
 import { ServiceConfig } from '../config/service-config';
+import { ProblemException } from '../http/problem';
 import { KafkaService } from '../kafka/kafka.service';
 import { OutboxEvent } from './outbox-event.schema';
 
@@ -29,11 +30,34 @@ type Projector = (event: CloudEventV1) => Promise<void>;
 const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
 const RELAY_BATCH = 500;
 const RELAY_INTERVAL_MS = 1000;
+/** How long an append waits for its event to reach Kafka before the request fails with a 503. */
+const PUBLISH_WAIT_MS = 10_000;
+
+/**
+ * The change is stored and the relay will publish it, but it could not be confirmed on Kafka in time (broker
+ * unreachable). The request answers 503: the caller must not take the change as effective yet, and may retry.
+ */
+export class NotYetPublishedError extends ProblemException {
+  constructor() {
+    super(
+      503,
+      'not-yet-published',
+      'The change is stored but could not be published yet; it takes effect once published. Retry to confirm.',
+      undefined,
+      { 'retry-after': '1' },
+    );
+  }
+}
 
 /**
  * Appends events to the service's log and publishes them to Kafka right after they are stored ("publish on
  * commit"), with a periodic sweep that publishes whatever a crash or a broker outage left behind.
  * Publication is at-least-once; consumers deduplicate by event id and order by sequence.
+ *
+ * An append returns only once its event is on Kafka, so an acknowledged write is never invisible to consumers:
+ * suppression's `asOf` (the time its state covers every published event) then also covers every write
+ * acknowledged before it, and a crash of the writing service right after answering cannot leave an opt-out
+ * unpublished until the service comes back.
  */
 @Injectable()
 export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
@@ -43,6 +67,15 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   private relayAgain = false;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  /**
+   * Appends waiting for their event to be published, by event id, with the ticket they drew: a relay pass that
+   * finds nothing more pending settles every waiter registered before it looked (another instance's relay may
+   * have published the event).
+   */
+  private readonly awaitingPublication = new Map<string, { ticket: number; settle: () => void }>();
+  private tickets = 0;
+  /** Events whose projection already ran in this process at append time: the relay need not run it again. */
+  private readonly projectedHere = new Set<string>();
 
   constructor(
     @InjectModel(OutboxEvent.name) private readonly events: Model<OutboxEvent>,
@@ -97,10 +130,38 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       }
       const event = this.toCloudEvent(doc) as CloudEventV1<T>;
       await this.projectors.get(request.topic)?.(event as CloudEventV1);
-      this.kick();
+      this.projectedHere.add(doc._id);
+      await this.published(doc._id);
       return event;
     }
     throw new ConcurrentModificationError();
+  }
+
+  /** Kicks the relay and waits until the event is on Kafka (or fails with NotYetPublishedError). */
+  private published(id: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.awaitingPublication.delete(id);
+        this.projectedHere.delete(id);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new NotYetPublishedError());
+      }, PUBLISH_WAIT_MS);
+      this.awaitingPublication.set(id, {
+        ticket: ++this.tickets,
+        settle: () => {
+          done();
+          resolve();
+        },
+      });
+      this.kick();
+    });
+  }
+
+  private settlePublished(ids: Iterable<string>): void {
+    for (const id of ids) this.awaitingPublication.get(id)?.settle();
   }
 
   /** All events of an aggregate, in order. */
@@ -172,8 +233,13 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       this.relayAgain = false;
       let batch: OutboxEvent[];
       do {
+        const horizon = this.tickets;
         batch = await this.events.find({ pending: true }).sort({ time: 1 }).limit(RELAY_BATCH).lean();
-        if (batch.length === 0) break;
+        if (batch.length === 0) {
+          // Nothing pending: events of earlier waiters were published (by another instance's relay).
+          for (const [id, waiter] of this.awaitingPublication) if (waiter.ticket <= horizon) this.settlePublished([id]);
+          break;
+        }
         // Within a batch, each aggregate's events go out in sequence order.
         batch.sort((a, b) => (a.aggregateId === b.aggregateId ? a.sequence - b.sequence : 0));
         const byTopic = new Map<string, OutboxEvent[]>();
@@ -181,7 +247,9 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
         for (const [topic, docs] of byTopic) {
           const projector = this.projectors.get(topic);
           const cloudEvents = docs.map((d) => this.toCloudEvent(d));
-          if (projector) for (const event of cloudEvents) await projector(event);
+          // Only events whose append-time projection did not run here (a crash, another instance) need it now;
+          // re-projecting every event made publication as slow as the projections and could starve it.
+          if (projector) for (const event of cloudEvents) if (!this.projectedHere.has(event.id)) await projector(event);
           await this.kafka.producer.send({
             topic: this.kafka.topic(topic),
             acks: -1,
@@ -191,11 +259,18 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
               headers: { 'content-type': 'application/cloudevents+json', 'ce-type': e.type },
             })),
           });
+          this.settlePublished(cloudEvents.map((e) => e.id));
         }
-        await this.events.updateMany(
-          { _id: { $in: batch.map((d) => d._id) } },
-          { $unset: { pending: 1 }, $set: { publishedAt: new Date() } },
+        // One update per id rather than updateMany({_id: {$in}}): FerretDB serves an exact _id filter from its
+        // index but scans the whole outbox for anything else, which made every relay pass as slow as the log is long.
+        const publishedAt = new Date();
+        await this.events.bulkWrite(
+          batch.map((d) => ({ updateOne: { filter: { _id: d._id }, update: { $unset: { pending: 1 }, $set: { publishedAt } } } })),
+          { ordered: false },
         );
+        if (batch.length < RELAY_BATCH) {
+          for (const [id, waiter] of this.awaitingPublication) if (waiter.ticket <= horizon) this.settlePublished([id]);
+        }
       } while (batch.length === RELAY_BATCH);
     } while (this.relayAgain);
   }

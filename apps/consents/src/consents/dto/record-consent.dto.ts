@@ -14,41 +14,68 @@ import {
 
 export class ConsentEvidenceDto {
   @ApiPropertyOptional({ example: 'privacy-notice-2025-01' })
-  @IsOptional() @IsString() @MaxLength(100) noticeVersion?: string;
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  noticeVersion?: string;
 
   @ApiPropertyOptional({ description: 'Who captured the decision (defaults to the API key id)', example: 'agent-1234' })
-  @IsOptional() @IsString() @MaxLength(100) capturedBy?: string;
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  capturedBy?: string;
 
   @ApiPropertyOptional({ example: 'ticket-88213' })
-  @IsOptional() @IsString() @MaxLength(200) reference?: string;
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  reference?: string;
 }
 
 /** A decision for exactly one subject: a customer id, or a bare e-mail address or phone number. */
 export class RecordConsentDto {
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID() customerId?: string;
+  @IsOptional()
+  @IsUUID()
+  customerId?: string;
 
   @ApiPropertyOptional({ example: 'matti.meikalainen@example.fi' })
-  @IsOptional() @IsString() @IsNormalisableEmail() email?: string;
+  @IsOptional()
+  @IsString()
+  @IsNormalisableEmail()
+  email?: string;
 
   @ApiPropertyOptional({ example: '+358401234567' })
-  @IsOptional() @IsString() @IsNormalisablePhone() phone?: string;
+  @IsOptional()
+  @IsString()
+  @IsNormalisablePhone()
+  phone?: string;
 
   @ApiProperty({ enum: LEDGER_CHANNELS })
-  @IsIn(LEDGER_CHANNELS) channel!: LedgerChannel;
+  @IsIn(LEDGER_CHANNELS)
+  channel!: LedgerChannel;
 
   @ApiProperty({ enum: LEDGER_PURPOSES })
-  @IsIn(LEDGER_PURPOSES) purpose!: LedgerPurpose;
+  @IsIn(LEDGER_PURPOSES)
+  purpose!: LedgerPurpose;
 
   @ApiProperty({ enum: CONSENT_DECISIONS })
-  @IsIn(CONSENT_DECISIONS) decision!: ConsentDecision;
+  @IsIn(CONSENT_DECISIONS)
+  decision!: ConsentDecision;
 
   @ApiProperty({ description: 'How the decision was captured', example: 'web-form' })
-  @IsString() @Length(1, 100) source!: string;
+  @IsString()
+  @Length(1, 100)
+  source!: string;
 
   @ApiPropertyOptional({ type: ConsentEvidenceDto })
-  @IsOptional() @ValidateNested() @Type(() => ConsentEvidenceDto) evidence?: ConsentEvidenceDto;
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ConsentEvidenceDto)
+  evidence?: ConsentEvidenceDto;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Only for grants; must be in the future' })
-  @IsOptional() @IsISO8601({ strict: true }) expiresAt?: string;
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expiresAt?: string;
 }

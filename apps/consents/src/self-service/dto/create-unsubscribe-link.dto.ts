@@ -47,7 +47,10 @@ export class UnsubscribeLinkDto {
   @ApiProperty() token!: string;
   @ApiProperty({
     description: 'Headers to put on the message (RFC 2369, RFC 8058)',
-    example: { 'List-Unsubscribe': '<https://kielto.example.fi/u/…>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+    example: {
+      'List-Unsubscribe': '<https://kielto.example.fi/u/…>',
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    },
   })
   headers!: { 'List-Unsubscribe': string; 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
 }

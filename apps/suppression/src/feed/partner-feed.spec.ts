@@ -1,0 +1,72 @@
+import type { SubjectFacts } from '../decision/decision.types';
+import { feedValue } from './partner-feed';
+
+const T0 = Date.UTC(2025, 0, 1);
+const iso = (ms: number) => new Date(ms).toISOString();
+const facts = (overrides: Partial<SubjectFacts> = {}): SubjectFacts => ({
+  ledger: [],
+  suppressionEntries: [],
+  ...overrides,
+});
+const customer = { organisationRoleContact: false, since: T0 - 1000 };
+
+describe(feedValue.name, () => {
+  it('is null (a tombstone) when only permissions are missing: no-consent and consent-expired are not opt-outs', () => {
+    expect(feedValue('email', facts())).toBeNull();
+    const expired = facts({
+      ledger: [{ channel: 'all', purpose: 'all', decision: 'grant', at: T0, sequence: 1, expiresAt: T0 + 1 }],
+    });
+    expect(feedValue('email', expired)).toBeNull();
+  });
+
+  it('writes a suppression that holds everywhere once, as all/all', () => {
+    expect(feedValue('phone', facts({ erasedSince: T0 }))).toEqual({
+      specversion: '1.0',
+      type: 'fi.kielto.suppression.current.v1',
+      kind: 'phone',
+      suppressions: [{ code: 'erased', channel: 'all', purpose: 'all', since: iso(T0) }],
+      updatedAt: iso(T0),
+    });
+  });
+
+  it('groups per channel when every purpose is covered, and lists single pairs otherwise', () => {
+    const value = feedValue(
+      'email',
+      facts({
+        customer,
+        ledger: [
+          { channel: 'email', purpose: 'all', decision: 'withdraw', at: T0, sequence: 1 },
+          { channel: 'post', purpose: 'profiling', decision: 'prohibit', at: T0 + 5, sequence: 2 },
+        ],
+        suppressionEntries: [{ reason: 'bounce', channel: 'email', since: T0 + 9 }],
+      }),
+    );
+    expect(value?.suppressions).toEqual([
+      { code: 'consent-withdrawn', channel: 'email', purpose: 'all', since: iso(T0) },
+      { code: 'prohibited', channel: 'post', purpose: 'profiling', since: iso(T0 + 5) },
+      { code: 'bounce', channel: 'email', purpose: 'all', since: iso(T0 + 9) },
+    ]);
+    expect(value?.updatedAt).toBe(iso(T0 + 9));
+  });
+
+  it('honours the Robinson exception for own marketing to a customer', () => {
+    const value = feedValue(
+      'phone',
+      facts({ customer, suppressionEntries: [{ reason: 'robinson', channel: 'all', since: T0 }] }),
+    );
+    const pairs = value?.suppressions.map((s) => `${s.channel}/${s.purpose}`);
+    expect(pairs).toEqual([
+      'phone/market-research',
+      'phone/partner-marketing',
+      'phone/profiling',
+      'post/market-research',
+      'post/partner-marketing',
+      'post/profiling',
+    ]);
+  });
+
+  it('is the same bytes whenever it is computed (no clock in the value)', () => {
+    const subject = facts({ customer: { ...customer, restrictedSince: T0 } });
+    expect(JSON.stringify(feedValue('email', subject))).toBe(JSON.stringify(feedValue('email', subject)));
+  });
+});

@@ -1,0 +1,209 @@
+import type { ContactPointHashV1 } from '@kielto/contracts';
+import { decide } from '../decision/decision-engine';
+import { CustomerRecord, StaffEntry, StoredLedgerEntry, SuppressionState } from './suppression-state';
+
+const T0 = Date.UTC(2025, 0, 1);
+const NOW = T0 + 100 * 86_400_000;
+const hex = (c: string) => c.repeat(64);
+const EMAIL_A = hex('a');
+const EMAIL_B = hex('b');
+const PHONE_C = hex('c');
+
+const point = (kind: 'email' | 'phone', hash: string, owner: 'own' | 'contact-person' = 'own'): ContactPointHashV1 => ({
+  kind,
+  hash,
+  owner,
+});
+
+function customer(overrides: Partial<CustomerRecord> = {}): CustomerRecord {
+  return {
+    customerId: 'cust-1',
+    sequence: 1,
+    kind: 'person',
+    since: T0,
+    contactPoints: [point('email', EMAIL_A)],
+    ...overrides,
+  };
+}
+
+function ledger(overrides: Partial<StoredLedgerEntry> = {}): StoredLedgerEntry {
+  return {
+    subjectKey: 'customer:cust-1',
+    sequence: 1,
+    channel: 'all',
+    purpose: 'all',
+    decision: 'grant',
+    at: T0,
+    ...overrides,
+  };
+}
+
+function staff(overrides: Partial<StaffEntry> = {}): StaffEntry {
+  return { id: 'entry-1', hash: EMAIL_A, kind: 'email', reason: 'bounce', channel: 'email', since: T0, ...overrides };
+}
+
+/** Applies a list of changes to a fresh state and returns its digest. */
+function digestAfter(changes: ((s: SuppressionState) => unknown)[]): string {
+  const state = new SuppressionState();
+  for (const change of changes) change(state);
+  return state.digest().sha256;
+}
+
+describe(SuppressionState.name, () => {
+  describe('idempotence and order', () => {
+    const changes: ((s: SuppressionState) => unknown)[] = [
+      (s) => s.applyCustomer(customer()),
+      (s) =>
+        s.applyCustomer(customer({ sequence: 2, contactPoints: [point('email', EMAIL_A), point('phone', PHONE_C)] })),
+      (s) => s.applyCustomer(customer({ customerId: 'cust-2', contactPoints: [point('email', EMAIL_B)] })),
+      (s) => s.applyLedgerEntry(ledger()),
+      (s) => s.applyLedgerEntry(ledger({ subjectKey: `email:${EMAIL_B}`, decision: 'prohibit' })),
+      (s) => s.applyBan({ customerId: 'cust-2', sequence: 1, fullSince: T0 }),
+      (s) => s.addStaffEntry(staff()),
+      (s) =>
+        s.addStaffEntry(staff({ id: 'entry-2', hash: PHONE_C, kind: 'phone', reason: 'robinson', channel: 'all' })),
+      (s) => s.removeStaffEntry('entry-2', T0 + 1),
+    ];
+
+    it('reaches the same state when everything is applied twice', () => {
+      expect(digestAfter([...changes, ...changes])).toBe(digestAfter(changes));
+    });
+
+    it('does not depend on how events of different aggregates interleave', () => {
+      const reordered = [
+        changes[2],
+        changes[5],
+        changes[3],
+        changes[0],
+        changes[4],
+        changes[6],
+        changes[1],
+        changes[7],
+        changes[8],
+      ];
+      expect(digestAfter(reordered)).toBe(digestAfter(changes));
+    });
+
+    it('ignores an older customer state that arrives late', () => {
+      const state = new SuppressionState();
+      state.applyCustomer(customer({ sequence: 2, contactPoints: [point('email', EMAIL_B)] }));
+      expect(state.applyCustomer(customer({ sequence: 1 }))).toBe(false);
+      expect(state.ownerOf(EMAIL_A)).toBeUndefined();
+      expect(state.ownerOf(EMAIL_B)?.customerId).toBe('cust-1');
+    });
+
+    it('differs when anything a decision depends on differs', () => {
+      const base = digestAfter(changes);
+      expect(
+        digestAfter([...changes, (s) => s.applyLedgerEntry(ledger({ sequence: 2, decision: 'withdraw' }))]),
+      ).not.toBe(base);
+      expect(digestAfter([...changes, (s) => s.markErased(EMAIL_B, T0)])).not.toBe(base);
+      expect(digestAfter(changes.slice(0, -1))).not.toBe(base);
+    });
+  });
+
+  describe('staff entries', () => {
+    it('keeps a removed entry removed when its addition is delivered again', () => {
+      const state = new SuppressionState();
+      state.addStaffEntry(staff());
+      state.removeStaffEntry('entry-1', T0 + 5);
+      expect(state.addStaffEntry(staff())).toBe(false);
+      expect(state.staffEntriesOf(EMAIL_A)).toEqual([]);
+      expect(state.isStaffEntryRemoved('entry-1')).toBe(true);
+    });
+
+    it('shows an identifier only its own entries, and a customer-id check all of its identifiers', () => {
+      const state = new SuppressionState();
+      state.applyCustomer(customer({ contactPoints: [point('email', EMAIL_A), point('phone', PHONE_C)] }));
+      state.addStaffEntry(staff());
+      expect(state.factsForIdentifier('phone', PHONE_C).suppressionEntries).toEqual([]);
+      expect(state.factsForIdentifier('email', EMAIL_A).suppressionEntries).toHaveLength(1);
+      expect(state.factsForCustomer('cust-1')?.suppressionEntries).toHaveLength(1);
+    });
+  });
+
+  describe('customers and their identifiers', () => {
+    it('applies ledger entries recorded against any identifier of the customer, whichever identifier is checked', () => {
+      const state = new SuppressionState();
+      state.applyCustomer(customer({ contactPoints: [point('email', EMAIL_A), point('phone', PHONE_C)] }));
+      state.applyLedgerEntry(ledger({ subjectKey: `email:${EMAIL_A}`, decision: 'prohibit' }));
+      for (const facts of [state.factsForIdentifier('phone', PHONE_C), state.factsForCustomer('cust-1')!]) {
+        expect(decide(facts, 'post', 'own-marketing', NOW).reasons.map((r) => r.code)).toEqual(['prohibited']);
+      }
+    });
+
+    it('lets an identifier go when the customer drops it, and keeps it suppressed after erasure', () => {
+      const state = new SuppressionState();
+      state.applyCustomer(customer({ contactPoints: [point('email', EMAIL_A), point('phone', PHONE_C)] }));
+      state.applyCustomer(customer({ sequence: 2, contactPoints: [point('email', EMAIL_A)] }));
+      expect(state.ownerOf(PHONE_C)).toBeUndefined();
+      state.applyCustomer(customer({ sequence: 3, erasedAt: T0 + 7, contactPoints: [point('email', EMAIL_A)] }));
+      expect(state.ownerOf(EMAIL_A)).toBeUndefined();
+      expect(state.factsForIdentifier('email', EMAIL_A).erasedSince).toBe(T0 + 7);
+      expect(state.factsForCustomer('cust-1')).toEqual({ erasedSince: T0 + 7, ledger: [], suppressionEntries: [] });
+    });
+
+    it('merges the facts of customers sharing an identifier, the same whichever arrived first', () => {
+      const one = customer({ contactPoints: [point('email', EMAIL_A)] });
+      const two = customer({
+        customerId: 'cust-2',
+        kind: 'organization',
+        restrictedSince: T0 + 3,
+        contactPoints: [point('email', EMAIL_A)],
+      });
+      const a = new SuppressionState();
+      a.applyCustomer(one);
+      a.applyCustomer(two);
+      const b = new SuppressionState();
+      b.applyCustomer(two);
+      b.applyCustomer(one);
+      expect(a.factsForIdentifier('email', EMAIL_A)).toEqual(b.factsForIdentifier('email', EMAIL_A));
+      const facts = a.factsForIdentifier('email', EMAIL_A);
+      expect(facts.customer).toEqual({ restrictedSince: T0 + 3, organisationRoleContact: false, since: T0 });
+      // One of them leaves: the identifier belongs to the other alone.
+      a.applyCustomer({ ...two, sequence: 2, contactPoints: [] });
+      expect(a.factsForIdentifier('email', EMAIL_A).customer?.restrictedSince).toBeUndefined();
+    });
+
+    it('treats an organisation own address as a role address and a contact person as a natural person (R3)', () => {
+      const state = new SuppressionState();
+      state.applyCustomer(
+        customer({
+          kind: 'organization',
+          contactPoints: [point('email', EMAIL_A), point('email', EMAIL_B, 'contact-person')],
+        }),
+      );
+      expect(state.factsForIdentifier('email', EMAIL_A).customer?.organisationRoleContact).toBe(true);
+      expect(state.factsForIdentifier('email', EMAIL_B).customer?.organisationRoleContact).toBe(false);
+    });
+
+    it('drops ledger entries below an erasure floor and refuses late ones', () => {
+      const state = new SuppressionState();
+      state.applyLedgerEntry(ledger({ sequence: 1 }));
+      state.applyLedgerEntry(ledger({ sequence: 2, decision: 'prohibit' }));
+      state.eraseLedger('customer:cust-1', 3);
+      expect(state.ledgerEntryCount).toBe(0);
+      expect(state.applyLedgerEntry(ledger({ sequence: 2, decision: 'prohibit' }))).toBe(false);
+      expect(state.isLedgerEntryKnownOrErased('customer:cust-1', 1)).toBe(true);
+      expect(state.applyLedgerEntry(ledger({ sequence: 4 }))).toBe(true);
+    });
+  });
+
+  describe('affected identifiers (partner feed)', () => {
+    it('includes every identifier of the customers a bare identifier belongs to', () => {
+      const state = new SuppressionState();
+      state.applyCustomer(customer({ contactPoints: [point('email', EMAIL_A), point('phone', PHONE_C)] }));
+      const affected = new Map<string, 'email' | 'phone'>();
+      state.addSubjectIdentifiers({ type: 'email', key: EMAIL_A }, affected);
+      expect(affected).toEqual(
+        new Map([
+          [EMAIL_A, 'email'],
+          [PHONE_C, 'phone'],
+        ]),
+      );
+      const bare = new Map<string, 'email' | 'phone'>();
+      state.addSubjectIdentifiers({ type: 'phone', key: hex('d') }, bare);
+      expect(bare).toEqual(new Map([[hex('d'), 'phone']]));
+    });
+  });
+});

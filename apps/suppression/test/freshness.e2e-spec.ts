@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import type { ServiceApp } from '@kielto/platform';
+import { bearer, eventually, startStack, Stack } from '../../../test/support/stack';
+import { check, emailHash, eventuallyAnswer, SourceEvents } from './support/source-events';
+
+const STALENESS_MS = 1500;
+
+/** Fail closed: when the consumer stops, checks answer 503 with Retry-After after the bound — never a guess. */
+describe('suppression: freshness (fail closed)', () => {
+  let stack: Stack;
+  let suppression: ServiceApp;
+  let events: SourceEvents;
+  const run = randomBytes(4).toString('hex');
+  const granted = `granted.${run}@example.fi`;
+
+  beforeAll(async () => {
+    stack = await startStack(['suppression'], { SUPPRESSION_MAX_STALENESS_MS: String(STALENESS_MS) });
+    suppression = stack.apps.suppression!;
+    events = new SourceEvents(suppression);
+    await events.consent(
+      { type: 'email', key: emailHash(granted) },
+      { channel: 'all', purpose: 'all', decision: 'grant' },
+    );
+    await eventuallyAnswer(
+      suppression,
+      { channel: 'email', purpose: 'partner-marketing', email: granted },
+      (b) => b.decision === 'allow',
+    );
+  });
+  afterAll(() => stack?.close());
+
+  it('reports asOf within the bound while the consumer runs, and readiness up', async () => {
+    const res = await check(suppression, { channel: 'email', purpose: 'partner-marketing', email: granted });
+    expect(Date.now() - Date.parse(res.body.asOf)).toBeLessThan(STALENESS_MS + 1000);
+    const ready = await request(stack.urls.suppression).get('/health/ready');
+    expect(ready.status).toBe(200);
+  });
+
+  it('answers 503 with Retry-After once the consumer has stopped for longer than the bound, and never allow after it', async () => {
+    let lastAsOf = Date.parse(
+      (await check(suppression, { channel: 'email', purpose: 'partner-marketing', email: granted })).body.asOf,
+    );
+    await suppression.events!.close();
+    // A withdrawal the stopped consumer will never see: any "allow" after the bound would be a wrong answer.
+    await events.consent(
+      { type: 'email', key: emailHash(granted) },
+      { channel: 'all', purpose: 'all', decision: 'withdraw' },
+    );
+
+    const refused = await eventually(
+      async () => {
+        const res = await check(suppression, { channel: 'email', purpose: 'partner-marketing', email: granted });
+        if (res.status === 200) {
+          // Within the bound the answer may still be the old one, but it must say how old it is.
+          lastAsOf = Date.parse(res.body.asOf);
+          expect(Date.now() - lastAsOf).toBeLessThanOrEqual(STALENESS_MS + 100);
+          return undefined;
+        }
+        return res;
+      },
+      STALENESS_MS + 10_000,
+      'a 503',
+    );
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+    expect(refused.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(refused.body).toMatchObject({ status: 503, type: expect.stringContaining('stale-suppression-state') });
+    // Refused because the newest state it holds is older than the bound.
+    expect(Date.now() - lastAsOf).toBeGreaterThan(STALENESS_MS);
+
+    // From now on every kind of check refuses: single, bulk, stream, clearance.
+    for (let i = 0; i < 10; i++) {
+      const res = await check(suppression, { channel: 'email', purpose: 'partner-marketing', email: granted });
+      expect(res.status).toBe(503);
+    }
+    const post = (path: string) => request(stack.urls.suppression).post(path).set(bearer('marketing'));
+    const body = { channel: 'email', purpose: 'partner-marketing', contacts: [{ email: granted }] };
+    expect((await post('/v1/suppression/check').send(body)).status).toBe(503);
+    expect((await post('/v1/campaigns/stale/clearance').send(body)).status).toBe(503);
+    const stream = await post('/v1/suppression/check/stream?channel=email&purpose=partner-marketing')
+      .set('content-type', 'application/x-ndjson')
+      .send(JSON.stringify({ email: granted }));
+    expect(stream.status).toBe(503);
+    expect(stream.headers['retry-after']).toBeDefined();
+    const clearances = await request(stack.urls.suppression)
+      .get('/v1/campaigns/stale/clearances')
+      .set(bearer('marketing'));
+    expect(clearances.body).toEqual([]);
+    expect((await request(stack.urls.suppression).get('/health/ready')).status).toBe(503);
+  });
+});

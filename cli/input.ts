@@ -1,0 +1,81 @@
+import { parse } from 'csv-parse';
+import { createReadStream } from 'node:fs';
+import { extname } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export type InputFormat = 'csv' | 'ndjson';
+
+/** A problem with one line of an input file. Messages name the column, never the value (it is personal data). */
+export interface LineError {
+  line: number;
+  message: string;
+}
+
+/** The file cannot be read as its format at all (e.g. an unterminated quote): reported with its line. */
+export class UnreadableFileError extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(`line ${line}: ${message}`);
+  }
+}
+
+export function formatOf(file: string, forced?: string): InputFormat {
+  const format = forced ?? ({ '.csv': 'csv', '.ndjson': 'ndjson', '.jsonl': 'ndjson' } as Record<string, string>)[extname(file).toLowerCase()];
+  if (format === 'csv' || format === 'ndjson') return format;
+  throw new Error(`cannot tell the format of ${file}: name it .csv or .ndjson, or pass --format csv|ndjson`);
+}
+
+/** The records of a CSV file, the header first, each with the (last) line it ends on. Streams: any size works. */
+export async function* csvRecords(file: string): AsyncGenerator<{ line: number; cells: string[] }> {
+  const parser = createReadStream(file).pipe(
+    parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: false }),
+  );
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      yield { line: info.lines, cells: record };
+    }
+  } catch (error) {
+    const e = error as { lines?: number; code?: string; message?: string };
+    throw new UnreadableFileError(e.lines ?? 0, csvMessage(e));
+  }
+}
+
+function csvMessage(e: { code?: string; message?: string }): string {
+  switch (e.code) {
+    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
+      return 'the number of columns differs from the header';
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted field is not closed';
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return 'a quote is followed by something other than a separator';
+    default:
+      return (e.message ?? 'not valid CSV').replace(/: .*$/, '');
+  }
+}
+
+/** The lines of an NDJSON file with their line numbers; blank lines are skipped. */
+export async function* ndjsonLines(file: string): AsyncGenerator<{ line: number; value: unknown } | { line: number; error: string }> {
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    if (text.trim() === '') continue;
+    try {
+      yield { line, value: JSON.parse(text) as unknown };
+    } catch {
+      yield { line, error: 'not valid JSON' };
+    }
+  }
+}
+
+/** Column index by lower-cased, trimmed header name. */
+export function headerIndex(header: string[]): Map<string, number> {
+  return new Map(header.map((name, i) => [name.trim().toLowerCase(), i]));
+}
+
+/** Writes a CSV row, quoting what needs it (RFC 4180). */
+export function csvLine(cells: readonly string[]): string {
+  return cells.map((c) => (/[",\r\n]/.test(c) || /^\s|\s$/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',') + '\n';
+}

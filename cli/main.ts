@@ -1,0 +1,119 @@
+import { Command, CommanderError, Option } from 'commander';
+import { LEDGER_CHANNELS, CHANNELS, PURPOSES, SUPPRESSION_ENTRY_REASONS } from '@kielto/contracts';
+import { clearCommand } from './commands/clear';
+import { exportCommand } from './commands/export';
+import { importCommand } from './commands/import';
+import { statusCommand } from './commands/status';
+import { CliConfig, GlobalOptions, KieltoClient, ProblemError, SERVICES, urlEnvName, UsageError } from './http';
+import { UnreadableFileError } from './input';
+import { EXIT } from './report';
+
+const ENVIRONMENT = `
+Environment:
+  KIELTO_API_KEY               API key (Authorization: Bearer); import needs staff, clear marketing or staff,
+                               export staff; status needs none. KIELTO_API_KEY_FILE reads it from a file.
+${SERVICES.map((s) => `  ${urlEnvName(s).padEnd(29)}base URL of ${s} (default http://127.0.0.1:${3001 + SERVICES.indexOf(s)})`).join('\n')}
+  KIELTO_TIMEOUT_MS            per-request timeout (default 120000)
+
+Exit codes: 0 ok, 1 failed, 2 usage, 65 invalid input file (nothing sent), 69 a service is not ready.
+Progress bars and messages go to stderr; data and summaries to stdout.`;
+
+function buildProgram(run: (action: (config: CliConfig) => Promise<number>) => Promise<void>): Command {
+  const program = new Command('kielto')
+    .description('Operator CLI of kielto: bulk suppression imports, campaign clearance, data-subject exports, stack status.')
+    .version('0.1.0')
+    .option('--api-key-file <path>', 'read the API key from this file (instead of KIELTO_API_KEY)')
+    .option('--timeout <ms>', 'per-request timeout in milliseconds')
+    .showHelpAfterError('(run kielto --help for usage)')
+    .addHelpText('after', ENVIRONMENT)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  for (const service of SERVICES) program.option(`--url-${service} <url>`, `base URL of the ${service} service`);
+  const client = (config: CliConfig) => new KieltoClient(config);
+
+  program
+    .command('import')
+    .description(
+      'Import a suppression list (e.g. a Robinson register extract). Every line is validated first; if any is bad, ' +
+        'nothing is imported and every bad line is listed. Then the entries are sent in batches with a progress bar.',
+    )
+    .argument('<file>', 'CSV with a header (email and/or phone columns; optional channel, reason) or NDJSON ({email|phone, channel?, reason?} a line)')
+    .addOption(new Option('--reason <reason>', 'reason for lines without one').choices([...SUPPRESSION_ENTRY_REASONS]))
+    .addOption(new Option('--channel <channel>', 'channel for lines without one').choices([...LEDGER_CHANNELS]))
+    .addOption(new Option('--format <format>', 'input format (default: by file extension)').choices(['csv', 'ndjson']))
+    .option('--batch-size <n>', 'entries per request (1-1000000)', '10000')
+    .option('--dry-run', 'validate only; send nothing')
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', '\nExample:\n  KIELTO_API_KEY=… kielto import robinson.csv --reason robinson --channel phone')
+    .action((file: string, options: Parameters<typeof importCommand>[2]) =>
+      run((config) => importCommand(client(config), file, options)),
+    );
+
+  program
+    .command('clear')
+    .description(
+      'Clear a campaign file: every row is checked by campaign clearance (chunks of 10 000, each stored as an audit ' +
+        'record) and written to allowed.csv or suppressed.csv (with reasons and rules); clearance.json holds the records.',
+    )
+    .argument('<campaignId>', 'campaign id (1-128 of A-Z a-z 0-9 . _ : -)')
+    .argument('<contacts>', 'CSV with a header: email, phone, customerId, emailHash and/or phoneHash, any other columns')
+    .addOption(new Option('--channel <channel>', 'channel of the campaign').choices([...CHANNELS]).makeOptionMandatory())
+    .addOption(new Option('--purpose <purpose>', 'purpose of the campaign').choices([...PURPOSES]).makeOptionMandatory())
+    .option('--out <dir>', 'output directory (default: ./clearance-<campaignId>)')
+    .option('--chunk-size <n>', 'contacts per clearance request (1-10000)', '10000')
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', '\nExample:\n  kielto clear spring-2026 contacts.csv --channel email --purpose own-marketing --out out/')
+    .action((campaignId: string, contacts: string, options: Parameters<typeof clearCommand>[3]) =>
+      run((config) => clearCommand(client(config), campaignId, contacts, { ...options, out: options.out ?? `clearance-${campaignId}` })),
+    );
+
+  program
+    .command('export')
+    .description("Export a data subject's data from all four services (JSON)")
+    .argument('<customerId>')
+    .option('--out <file>', 'write to this file (mode 600) instead of stdout')
+    .action((customerId: string, options: Parameters<typeof exportCommand>[2]) =>
+      run((config) => exportCommand(client(config), customerId, options)),
+    );
+
+  program
+    .command('status')
+    .description("Show every service's readiness (database, Kafka, own conditions)")
+    .option('--json', 'print as JSON')
+    .action((options: Parameters<typeof statusCommand>[1]) => run((config) => statusCommand(config, options)));
+
+  return program;
+}
+
+/** Runs the CLI with `argv` (as process.argv) and resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(async (action) => {
+    code = await action(new CliConfig(program.opts<GlobalOptions>()));
+  });
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0
+        ? EXIT.ok
+        : EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`kielto: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof UnreadableFileError) {
+      process.stderr.write(`kielto: the file cannot be read: ${error.message}. Nothing was sent.\n`);
+      return EXIT.dataError;
+    }
+    const message = (error as Error).message;
+    process.stderr.write(`kielto: ${message}\n`);
+    if (error instanceof ProblemError) {
+      for (const e of error.problem.errors?.slice(0, 20) ?? []) process.stderr.write(`  ${e.field ?? ''}: ${e.message ?? ''}\n`);
+      if (error.status === 503) return EXIT.unavailable;
+    }
+    return EXIT.failure;
+  }
+}

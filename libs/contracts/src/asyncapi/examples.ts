@@ -1,0 +1,148 @@
+import { CONSENT_EVENT_TYPES } from '../events/consent.events';
+import { CUSTOMER_EVENT_TYPES } from '../events/customer.events';
+import { DIRECTORY_BAN_EVENT_TYPES } from '../events/directory-ban.events';
+import { SUPPRESSION_ENTRY_EVENT_TYPES, SUPPRESSION_FEED_TYPE, SuppressionFeedValueV1 } from '../events/suppression.events';
+
+/*
+ * One example message per event type, shown in the AsyncAPI document. They are checked against the contract
+ * classes by the AsyncAPI test (the same validation consumers apply), so an example cannot drift from the contract.
+ * The hashes are HMAC-SHA256 with the development key of illustrative identifiers.
+ */
+
+const CUSTOMER_ID = '6f0b9c2e-5d1a-4c3b-9e8f-7a6b5c4d3e2f';
+const EMAIL_HASH = '3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b';
+const PHONE_HASH = 'b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c';
+const AT = '2026-03-02T09:15:27.412Z';
+
+const envelope = (source: string, type: string, subject: string, sequence: number, data: object) => ({
+  specversion: '1.0',
+  id: `0f8e7d6c-5b4a-4392-8170-${String(sequence).padStart(12, '0')}`,
+  source: `/kielto/${source}`,
+  type,
+  subject,
+  time: AT,
+  datacontenttype: 'application/json',
+  sequence,
+  data,
+});
+
+const customerState = {
+  customerId: CUSTOMER_ID,
+  customerNumber: '100042',
+  kind: 'person',
+  language: 'fi',
+  activeContract: true,
+  contactPoints: [
+    { kind: 'email', hash: EMAIL_HASH, owner: 'own' },
+    { kind: 'phone', hash: PHONE_HASH, owner: 'own' },
+  ],
+  listing: {
+    name: 'Matti Meikäläinen',
+    phone: '+358401234567',
+    address: { street: 'Esimerkkikatu 1', postalCode: '00100', city: 'Helsinki', country: 'FI' },
+  },
+  since: AT,
+};
+
+export const EVENT_EXAMPLES: Readonly<Record<string, object>> = {
+  [CUSTOMER_EVENT_TYPES.created]: envelope('customers', CUSTOMER_EVENT_TYPES.created, CUSTOMER_ID, 1, customerState),
+  [CUSTOMER_EVENT_TYPES.updated]: envelope('customers', CUSTOMER_EVENT_TYPES.updated, CUSTOMER_ID, 2, {
+    ...customerState,
+    language: 'sv',
+  }),
+  [CUSTOMER_EVENT_TYPES.restricted]: envelope('customers', CUSTOMER_EVENT_TYPES.restricted, CUSTOMER_ID, 3, {
+    ...customerState,
+    restrictedSince: AT,
+  }),
+  [CUSTOMER_EVENT_TYPES.restrictionLifted]: envelope(
+    'customers',
+    CUSTOMER_EVENT_TYPES.restrictionLifted,
+    CUSTOMER_ID,
+    4,
+    customerState,
+  ),
+  [CUSTOMER_EVENT_TYPES.erased]: envelope('customers', CUSTOMER_EVENT_TYPES.erased, CUSTOMER_ID, 5, {
+    customerId: CUSTOMER_ID,
+    contactPoints: customerState.contactPoints,
+    erasedAt: AT,
+  }),
+  [CONSENT_EVENT_TYPES.recorded]: envelope('consents', CONSENT_EVENT_TYPES.recorded, `customer:${CUSTOMER_ID}`, 1, {
+    entryId: '9d7c1f4a-2b3e-4a5d-8c6f-1e2d3c4b5a69',
+    subject: { type: 'customer', key: CUSTOMER_ID },
+    channel: 'all',
+    purpose: 'all',
+    decision: 'prohibit',
+    recordedAt: AT,
+    source: 'customer-service',
+    sequence: 1,
+    evidence: { noticeVersion: '2026-01', capturedBy: 'staff-1a2b3c4d5e6f', reference: 'CS-2026-0042' },
+  }),
+  [CONSENT_EVENT_TYPES.erased]: envelope('consents', CONSENT_EVENT_TYPES.erased, `customer:${CUSTOMER_ID}`, 7, {
+    subject: { type: 'customer', key: CUSTOMER_ID },
+    erasedAt: AT,
+  }),
+  [DIRECTORY_BAN_EVENT_TYPES.set]: envelope('directory-bans', DIRECTORY_BAN_EVENT_TYPES.set, CUSTOMER_ID, 1, {
+    customerId: CUSTOMER_ID,
+    scope: 'partial',
+    hiddenFields: ['address'],
+    outlets: ['online', 'reverse-search'],
+    since: AT,
+    reason: 'customer request by phone',
+    setBy: 'staff-1a2b3c4d5e6f',
+  }),
+  [DIRECTORY_BAN_EVENT_TYPES.lifted]: envelope('directory-bans', DIRECTORY_BAN_EVENT_TYPES.lifted, CUSTOMER_ID, 2, {
+    customerId: CUSTOMER_ID,
+    liftedAt: AT,
+    liftedBy: 'staff-1a2b3c4d5e6f',
+  }),
+  [SUPPRESSION_ENTRY_EVENT_TYPES.added]: envelope(
+    'suppression',
+    SUPPRESSION_ENTRY_EVENT_TYPES.added,
+    '5c2f8a1e-3d4b-4e6f-9a8b-7c6d5e4f3a21',
+    1,
+    {
+      entryId: '5c2f8a1e-3d4b-4e6f-9a8b-7c6d5e4f3a21',
+      kind: 'email',
+      hash: EMAIL_HASH,
+      reason: 'bounce',
+      channel: 'email',
+      since: AT,
+      createdBy: 'staff-1a2b3c4d5e6f',
+    },
+  ),
+  [SUPPRESSION_ENTRY_EVENT_TYPES.imported]: envelope(
+    'suppression',
+    SUPPRESSION_ENTRY_EVENT_TYPES.imported,
+    'e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9',
+    1,
+    {
+      importId: 'e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9',
+      entries: [
+        {
+          entryId: '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d',
+          kind: 'phone',
+          hash: PHONE_HASH,
+          reason: 'robinson',
+          channel: 'phone',
+          since: AT,
+          createdBy: 'staff-1a2b3c4d5e6f',
+        },
+      ],
+    },
+  ),
+  [SUPPRESSION_ENTRY_EVENT_TYPES.removed]: envelope(
+    'suppression',
+    SUPPRESSION_ENTRY_EVENT_TYPES.removed,
+    '5c2f8a1e-3d4b-4e6f-9a8b-7c6d5e4f3a21',
+    2,
+    { entryId: '5c2f8a1e-3d4b-4e6f-9a8b-7c6d5e4f3a21', removedAt: AT, removedBy: 'staff-1a2b3c4d5e6f' },
+  ),
+};
+
+export const FEED_EXAMPLE: SuppressionFeedValueV1 = {
+  specversion: '1.0',
+  type: SUPPRESSION_FEED_TYPE,
+  kind: 'email',
+  suppressions: [{ code: 'prohibited', channel: 'all', purpose: 'all', since: AT }],
+  updatedAt: AT,
+};

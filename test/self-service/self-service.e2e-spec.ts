@@ -1,0 +1,443 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BrowserContext, chromium, Page } from 'playwright-core';
+import request from 'supertest';
+import { CustomerEventsFixture } from '../../apps/consents/test/customer-events';
+import { bearer, eventually, startStack, Stack } from '../support/stack';
+
+const SMS_SECRET = 'test-sms-webhook-secret-0123456789abcdef';
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
+
+interface CheckAnswer {
+  decision: 'allow' | 'suppress';
+  reasons: { code: string; rule: string; since: string | null }[];
+  asOf: string;
+}
+interface HistoryEntry {
+  channel: string;
+  purpose: string;
+  decision: string;
+  source: string;
+  evidence: { capturedBy: string; reference?: string; tokenId?: string };
+}
+interface Link {
+  url: string;
+  token: string;
+  headers: Record<string, string>;
+}
+
+describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP (issue 11)', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack(['consents', 'suppression'], { KIELTO_SMS_WEBHOOK_SECRET: SMS_SECRET });
+  });
+  afterAll(() => stack?.close());
+
+  const uniqueEmail = (tag: string) => `${tag}.${randomUUID().slice(0, 8)}@example.fi`;
+  const uniquePhone = () => `+35840${Math.floor(1_000_000 + Math.random() * 8_999_999)}`;
+
+  const record = (body: Record<string, unknown>) =>
+    request(stack.urls.consents).post('/v1/consents').set(bearer('staff')).send(body).expect(201);
+
+  const history = async (query: Record<string, string>): Promise<HistoryEntry[]> => {
+    const res = await request(stack.urls.consents).get('/v1/consents').query(query).set(bearer('staff')).expect(200);
+    return res.body.history as HistoryEntry[];
+  };
+
+  const answer = (
+    contact: Record<string, string>,
+    channel: string,
+    purpose: string,
+    ok: (a: CheckAnswer) => boolean,
+    what: string,
+  ) =>
+    eventually(
+      async () => {
+        const res = await request(stack.urls.suppression)
+          .get('/v1/suppression/check')
+          .query({ channel, purpose, ...contact })
+          .set(bearer('marketing'));
+        return res.status === 200 && ok(res.body as CheckAnswer) && (res.body as CheckAnswer);
+      },
+      20000,
+      what,
+    );
+  const allows = (a: CheckAnswer) => a.decision === 'allow';
+  const suppressedFor = (code: string) => (a: CheckAnswer) =>
+    a.decision === 'suppress' && a.reasons.some((r) => r.code === code);
+
+  const createLink = async (
+    body: Record<string, unknown>,
+    role: 'marketing' | 'staff' = 'marketing',
+  ): Promise<Link> => {
+    const res = await request(stack.urls.consents).post('/v1/unsubscribe-links').set(bearer(role)).send(body);
+    expect(res.status).toBe(201);
+    return res.body as Link;
+  };
+
+  const oneClick = (token: string) =>
+    request(stack.urls.consents)
+      .post(`/u/${token}`)
+      .set('content-type', 'application/x-www-form-urlencoded')
+      .send('List-Unsubscribe=One-Click');
+
+  describe('one-click unsubscribe (RFC 8058)', () => {
+    it('makes a link whose one-click POST makes suppression answer suppress/consent-withdrawn for that channel and purpose', async () => {
+      const email = uniqueEmail('oneclick');
+      await record({ email, channel: 'email', purpose: 'all', decision: 'grant', source: 'web-form' });
+      await answer({ email }, 'email', 'own-marketing', allows, 'allow after the grant');
+
+      const link = await createLink({ email, channel: 'email', purpose: 'own-marketing', campaignId: 'spring-2025' });
+      expect(link.url).toBe(`${stack.urls.consents}/u/${link.token}`);
+      expect(link.headers).toEqual({
+        'List-Unsubscribe': `<${link.url}>`,
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      });
+      const payload = Buffer.from(link.token.split('.')[0], 'base64url').toString('utf8');
+      expect(payload).not.toContain('@');
+      expect(payload).not.toContain(email.split('@')[0]);
+
+      const res = await oneClick(link.token);
+      expect(res.status).toBe(200);
+      const suppressed = await answer(
+        { email },
+        'email',
+        'own-marketing',
+        suppressedFor('consent-withdrawn'),
+        'consent-withdrawn',
+      );
+      expect(suppressed.reasons[0]).toMatchObject({ code: 'consent-withdrawn' });
+      // Only that channel and purpose.
+      await answer({ email }, 'email', 'profiling', allows, 'other purposes still allowed');
+
+      const entries = await history({ email });
+      expect(entries.at(-1)).toMatchObject({
+        channel: 'email',
+        purpose: 'own-marketing',
+        decision: 'withdraw',
+        source: 'one-click-unsubscribe',
+        evidence: { capturedBy: 'self-service', reference: 'spring-2025' },
+      });
+    });
+
+    it('is idempotent: a repeated POST of the same link adds nothing', async () => {
+      const email = uniqueEmail('repeat');
+      const link = await createLink({ email, channel: 'all', purpose: 'all', campaignId: 'c-1' }, 'staff');
+      const results = await Promise.all([oneClick(link.token), oneClick(link.token), oneClick(link.token)]);
+      expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
+      expect((await oneClick(link.token)).status).toBe(200);
+      expect((await history({ email })).filter((e) => e.source === 'one-click-unsubscribe')).toHaveLength(1);
+    });
+
+    it('accepts the one-click POST as multipart/form-data too', async () => {
+      const email = uniqueEmail('multipart');
+      const link = await createLink({ email, channel: 'email', purpose: 'all', campaignId: 'c-2' });
+      const res = await request(stack.urls.consents).post(`/u/${link.token}`).field('List-Unsubscribe', 'One-Click');
+      expect(res.status).toBe(200);
+      expect(await history({ email })).toHaveLength(1);
+    });
+
+    it('answers a tampered token with 400 and changes nothing', async () => {
+      const email = uniqueEmail('tampered');
+      await record({ email, channel: 'email', purpose: 'all', decision: 'grant', source: 'web-form' });
+      const link = await createLink({ email, channel: 'email', purpose: 'own-marketing', campaignId: 'c-3' });
+      const [body, signature] = link.token.split('.');
+      const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+      const forgedBody = Buffer.from(JSON.stringify({ ...claims, p: 'all' })).toString('base64url');
+      const flipped = signature.slice(0, 5) + (signature[5] === 'A' ? 'B' : 'A') + signature.slice(6);
+
+      for (const token of [`${forgedBody}.${signature}`, `${body}.${flipped}`, body, 'not-a-token']) {
+        const res = await oneClick(token);
+        expect(res.status).toBe(400);
+        expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+        const page = await request(stack.urls.consents).get(`/u/${token}`);
+        expect(page.status).toBe(400);
+      }
+      expect(await history({ email })).toHaveLength(1);
+      await answer({ email }, 'email', 'own-marketing', allows, 'still allowed');
+    });
+
+    it('rejects a body that is not the one-click form, and keys of the wrong role', async () => {
+      const link = await createLink({
+        email: uniqueEmail('body'),
+        channel: 'email',
+        purpose: 'all',
+        campaignId: 'c-4',
+      });
+      const wrong = await request(stack.urls.consents)
+        .post(`/u/${link.token}`)
+        .set('content-type', 'application/x-www-form-urlencoded')
+        .send('List-Unsubscribe=Maybe');
+      expect(wrong.status).toBe(400);
+      expect(wrong.body.errors).toEqual([expect.objectContaining({ field: 'List-Unsubscribe' })]);
+
+      const body = { email: uniqueEmail('role'), channel: 'email', purpose: 'all', campaignId: 'c-5' };
+      expect((await request(stack.urls.consents).post('/v1/unsubscribe-links').send(body)).status).toBe(401);
+      expect(
+        (await request(stack.urls.consents).post('/v1/unsubscribe-links').set(bearer('partner')).send(body)).status,
+      ).toBe(403);
+      const bad = await request(stack.urls.consents)
+        .post('/v1/unsubscribe-links')
+        .set(bearer('marketing'))
+        .send({ ...body, channel: 'fax', campaignId: undefined });
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ field: 'channel' }),
+          expect.objectContaining({ field: 'campaignId' }),
+        ]),
+      );
+    });
+  });
+
+  describe('SMS STOP webhook', () => {
+    const sign = (raw: string, secret = SMS_SECRET) =>
+      `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
+    const inbound = (raw: string, signature?: string) => {
+      const req = request(stack.urls.consents).post('/v1/inbound/sms').set('content-type', 'application/json');
+      if (signature !== undefined) void req.set('X-Kielto-Signature', signature);
+      return req.send(raw);
+    };
+
+    it('rejects a missing or bad signature with 401 and writes nothing', async () => {
+      const phone = uniquePhone();
+      const raw = JSON.stringify({ from: phone, text: 'STOP' });
+      for (const signature of [
+        undefined,
+        'sha256=00',
+        sign(raw, 'wrong-secret-0123456789'),
+        sign(`${raw} `),
+        sign(raw).toUpperCase(),
+      ]) {
+        const res = await inbound(raw, signature);
+        expect(res.status).toBe(401);
+        expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      }
+      expect(await history({ phone })).toEqual([]);
+    });
+
+    it('withdraws SMS marketing for every purpose on a signed STOP (SEIS, LOPETA, any case)', async () => {
+      const phone = uniquePhone();
+      await record({ phone, channel: 'all', purpose: 'all', decision: 'grant', source: 'web-form' });
+      await answer({ phone }, 'sms', 'partner-marketing', allows, 'sms allowed after the grant');
+
+      const raw = JSON.stringify({ from: phone.replace('+358', '0'), text: '  stop \n' });
+      const res = await inbound(raw, sign(raw));
+      expect(res.status).toBe(200);
+      for (const purpose of ['own-marketing', 'partner-marketing', 'profiling', 'market-research']) {
+        await answer({ phone }, 'sms', purpose, suppressedFor('consent-withdrawn'), `sms ${purpose} withdrawn`);
+      }
+      await answer({ phone }, 'email', 'own-marketing', allows, 'other channels untouched');
+      expect((await history({ phone })).at(-1)).toMatchObject({
+        channel: 'sms',
+        purpose: 'all',
+        decision: 'withdraw',
+        source: 'sms-stop',
+      });
+
+      for (const text of ['SEIS', 'Lopeta']) {
+        const other = uniquePhone();
+        const body = JSON.stringify({ from: other, text });
+        expect((await inbound(body, sign(body))).status).toBe(200);
+        expect(await history({ phone: other })).toEqual([
+          expect.objectContaining({ decision: 'withdraw', source: 'sms-stop' }),
+        ]);
+      }
+    });
+
+    it('records START without granting anything, and acknowledges unknown messages', async () => {
+      const phone = uniquePhone();
+      const start = JSON.stringify({ from: phone, text: 'START' });
+      const started = await inbound(start, sign(start));
+      expect(started.status).toBe(200);
+      expect(started.body).toEqual({ status: 'recorded' });
+      expect(await history({ phone })).toEqual([]);
+      await answer({ phone }, 'sms', 'own-marketing', suppressedFor('no-consent'), 'still no consent');
+
+      const hello = JSON.stringify({ from: 'ACME', text: 'hello there' });
+      const ignored = await inbound(hello, sign(hello));
+      expect(ignored.status).toBe(200);
+      expect(ignored.body).toEqual({ status: 'ignored' });
+    });
+  });
+
+  describe('preference page in headless Chromium', () => {
+    let context: BrowserContext;
+    let page: Page;
+    let userDataDir: string;
+
+    beforeAll(async () => {
+      if (!existsSync(CHROMIUM)) {
+        throw new Error(
+          `Headless Chromium is required at ${CHROMIUM}: run scripts/setup-chromium.sh (apt-get install chromium)`,
+        );
+      }
+      userDataDir = mkdtempSync(path.join(tmpdir(), 'kielto-chromium-'));
+      try {
+        context = await chromium.launchPersistentContext(userDataDir, {
+          executablePath: CHROMIUM,
+          headless: true,
+          args: [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-quic',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+          ],
+          viewport: { width: 1100, height: 1300 },
+        });
+      } catch (error) {
+        throw new Error(
+          `Headless Chromium (${CHROMIUM}) could not start; the preference page cannot be tested: ${String(error)}`,
+        );
+      }
+      page = context.pages()[0] ?? (await context.newPage());
+      // Nothing but the service itself may be loaded: no third-party assets.
+      await context.route('**/*', (route) =>
+        route.request().url().startsWith(stack.urls.consents) ? route.continue() : route.abort('blockedbyclient'),
+      );
+    });
+
+    afterAll(async () => {
+      await context?.close();
+      if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    });
+
+    const row = (channel: string, purpose: string) =>
+      page.locator(`tr[data-channel="${channel}"][data-purpose="${purpose}"]`);
+
+    it('shows the current state; a toggle and prohibit-all each change what suppression answers', async () => {
+      const email = uniqueEmail('page');
+      await record({ email, channel: 'email', purpose: 'all', decision: 'grant', source: 'web-form' });
+      await record({ email, channel: 'sms', purpose: 'profiling', decision: 'withdraw', source: 'web-form' });
+      await answer({ email }, 'email', 'own-marketing', allows, 'email allowed before the page');
+      const link = await createLink({ email, channel: 'email', purpose: 'own-marketing', campaignId: 'newsletter-42' });
+
+      const response = await page.goto(link.url);
+      expect(response?.status()).toBe(200);
+      expect(response?.headers()['content-security-policy']).toContain("default-src 'none'");
+      expect(await page.locator('html').getAttribute('lang')).toBe('fi');
+      expect(await page.locator('h1').textContent()).toBe('Markkinointiluvat');
+      expect(await row('email', 'own-marketing').locator('td').nth(1).textContent()).toBe('Lupa annettu');
+      expect(await row('sms', 'profiling').locator('td').nth(1).textContent()).toBe('Lupa peruttu');
+      expect(await row('post', 'own-marketing').locator('td').nth(1).textContent()).toBe('Sallittu');
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'preference-page.png'), fullPage: true });
+      expect(statSync(path.join(ARTIFACTS, 'preference-page.png')).size).toBeGreaterThan(10_000);
+
+      // Toggle by keyboard: focus the row's button and press Enter.
+      const toggle = row('email', 'own-marketing').getByRole('button', {
+        name: 'Peru lupa – Sähköposti, oma markkinointi',
+      });
+      await toggle.focus();
+      await Promise.all([page.waitForURL(/saved=1/), page.keyboard.press('Enter')]);
+      expect(await page.getByRole('status').textContent()).toBe('Valintasi on tallennettu.');
+      expect(await row('email', 'own-marketing').locator('td').nth(1).textContent()).toBe('Lupa peruttu');
+      await answer({ email }, 'email', 'own-marketing', suppressedFor('consent-withdrawn'), 'withdrawn from the page');
+      await answer({ email }, 'email', 'partner-marketing', allows, 'the other rows unchanged');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'preference-page-after-toggle.png'), fullPage: true });
+
+      // Art 21: prohibit all direct marketing.
+      await Promise.all([
+        page.waitForURL(/saved=1/),
+        page.getByRole('button', { name: 'Kiellä kaikki suoramarkkinointi' }).click(),
+      ]);
+      expect(await page.locator('#prohibited-all').textContent()).toBe('Olet kieltänyt kaiken suoramarkkinoinnin.');
+      expect(await row('post', 'partner-marketing').locator('td').nth(1).textContent()).toBe('Kielletty');
+      for (const [channel, purpose] of [
+        ['email', 'partner-marketing'],
+        ['post', 'own-marketing'],
+        ['phone', 'profiling'],
+      ]) {
+        const a = await answer(
+          { email },
+          channel,
+          purpose,
+          suppressedFor('prohibited'),
+          `${channel}/${purpose} prohibited`,
+        );
+        expect(a.reasons[0]).toMatchObject({ code: 'prohibited', rule: 'R5' });
+      }
+      await page.screenshot({ path: path.join(ARTIFACTS, 'preference-page-prohibited.png'), fullPage: true });
+
+      const entries = await history({ email });
+      expect(entries.slice(-2)).toEqual([
+        expect.objectContaining({
+          channel: 'email',
+          purpose: 'own-marketing',
+          decision: 'withdraw',
+          source: 'preference-page',
+        }),
+        expect.objectContaining({ channel: 'all', purpose: 'all', decision: 'prohibit', source: 'preference-page' }),
+      ]);
+      expect(entries.at(-1)?.evidence).toEqual({ capturedBy: 'self-service', reference: 'newsletter-42' });
+    });
+
+    it("speaks the customer's language, Swedish or English, unless ?lang= says otherwise", async () => {
+      const customers = new CustomerEventsFixture(stack.apps.consents!);
+      const customerId = randomUUID();
+      const email = uniqueEmail('svenska');
+      await customers.created(customerId, { emails: [email], language: 'sv' });
+      const link = await createLink({ email, channel: 'email', purpose: 'all', campaignId: 'c-sv' });
+      await eventually(
+        async () => {
+          await page.goto(link.url);
+          return (await page.locator('html').getAttribute('lang')) === 'sv';
+        },
+        20000,
+        'the customer language to be known',
+      );
+      expect(await page.locator('h1').textContent()).toBe('Marknadsföringstillstånd');
+
+      await Promise.all([page.waitForURL(/lang=en/), page.getByRole('link', { name: 'English' }).click()]);
+      expect(await page.locator('html').getAttribute('lang')).toBe('en');
+      expect(await page.locator('h1').textContent()).toBe('Marketing preferences');
+      // A form post keeps the chosen language.
+      await Promise.all([
+        page.waitForURL(/saved=1/),
+        row('sms', 'market-research')
+          .getByRole('button', { name: 'Give consent – Text message, market research' })
+          .click(),
+      ]);
+      expect(page.url()).toContain('lang=en');
+      expect(await row('sms', 'market-research').locator('td').nth(1).textContent()).toBe('Consent given');
+      await answer({ customerId }, 'sms', 'market-research', allows, 'granted from the page');
+    });
+
+    it('refuses a form post without a valid CSRF token, and one from another site', async () => {
+      const email = uniqueEmail('csrf');
+      const link = await createLink({ email, channel: 'email', purpose: 'all', campaignId: 'c-csrf' });
+      const form = (fields: Record<string, string>) =>
+        request(stack.urls.consents).post(`/u/${link.token}`).type('form').send(fields);
+      expect((await form({ action: 'prohibit-all' })).status).toBe(403);
+      expect(
+        (await form({ action: 'prohibit-all', csrf: `${Math.floor(Date.now() / 1000)}.${'A'.repeat(43)}` })).status,
+      ).toBe(403);
+
+      await page.goto(link.url);
+      const csrf = (await page.locator('input[name="csrf"]').first().getAttribute('value'))!;
+      const crossSite = await request(stack.urls.consents)
+        .post(`/u/${link.token}`)
+        .type('form')
+        .set('Origin', 'https://evil.example')
+        .set('Sec-Fetch-Site', 'cross-site')
+        .send({ action: 'prohibit-all', csrf });
+      expect(crossSite.status).toBe(403);
+      expect(await history({ email })).toEqual([]);
+
+      const ok = await form({ action: 'prohibit-all', csrf });
+      expect(ok.status).toBe(303);
+      expect(ok.headers.location).toBe(`/u/${link.token}?saved=1`);
+      expect(await history({ email })).toEqual([
+        expect.objectContaining({ decision: 'prohibit', channel: 'all', purpose: 'all' }),
+      ]);
+    });
+  });
+});
