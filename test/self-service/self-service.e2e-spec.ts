@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 import request from 'supertest';
+import { SmsKeywordRepository } from '../../apps/consents/src/consents/sms-keyword.repository';
 import { CustomerEventsFixture } from '../../apps/consents/test/customer-events';
 import { bearer, eventually, startStack, Stack } from '../support/stack';
 
@@ -256,6 +257,9 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
       expect(started.status).toBe(200);
       expect(started.body).toEqual({ status: 'recorded' });
       expect(await history({ phone })).toEqual([]);
+      const phoneHash = new CustomerEventsFixture(stack.apps.consents!).phoneHash(phone);
+      const evidence = await stack.apps.consents!.app.get(SmsKeywordRepository).listFor(`phone:${phoneHash}`);
+      expect(evidence).toEqual([expect.objectContaining({ keyword: 'START', source: 'sms-start' })]);
       await answer({ phone }, 'sms', 'own-marketing', suppressedFor('no-consent'), 'still no consent');
 
       const hello = JSON.stringify({ from: 'ACME', text: 'hello there' });

@@ -255,19 +255,31 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
 
   it('lands 50 concurrent decisions for one subject in a definite order, and suppression ends in the state of the last', async () => {
     const email = uniqueEmail('concurrent');
-    const decisions = Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? 'grant' : 'withdraw'));
-    const results = await Promise.all(
-      decisions.map((decision, i) =>
-        record({
-          email,
-          channel: 'email',
-          purpose: 'market-research',
-          decision,
-          source: 'load-test',
-          evidence: { reference: `n${i}` },
-        }),
-      ),
-    );
+    // Two instances of the service: only the event log's unique sequence index can order their appends.
+    const { start } = await import('../src/service');
+    const second = await start(0);
+    const urls = [stack.urls.consents, second.url];
+    const decisions = Array.from({ length: 50 }, (_, i) => (i % 3 === 0 ? 'withdraw' : 'grant'));
+    let results: request.Response[];
+    try {
+      results = await Promise.all(
+        decisions.map((decision, i) =>
+          request(urls[i % 2])
+            .post('/v1/consents')
+            .set(bearer('staff'))
+            .send({
+              email,
+              channel: 'email',
+              purpose: 'market-research',
+              decision,
+              source: 'load-test',
+              evidence: { reference: `n${i}` },
+            }),
+        ),
+      );
+    } finally {
+      await second.app.close();
+    }
     const doneAt = Date.now();
     expect(results.map((r) => r.status)).toEqual(decisions.map(() => 201));
 

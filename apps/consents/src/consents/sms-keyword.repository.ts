@@ -7,6 +7,7 @@ import { SmsKeywordDoc } from './schemas/sms-keyword.schema';
 export interface SmsKeywordRecord {
   id: string;
   keyword: string;
+  source: string;
   subjectKey: string;
   receivedAt: Date;
 }
@@ -16,10 +17,10 @@ export interface SmsKeywordRecord {
 export class SmsKeywordRepository {
   constructor(@InjectModel(SmsKeywordDoc.name) private readonly docs: Model<SmsKeywordDoc>) {}
 
-  async add(keyword: string, subjectKey: string, receivedAt = new Date()): Promise<SmsKeywordRecord> {
+  async add(keyword: string, source: string, subjectKey: string, receivedAt = new Date()): Promise<SmsKeywordRecord> {
     const id = randomUUID();
-    await this.docs.create({ _id: id, keyword, subjectKey, receivedAt });
-    return { id, keyword, subjectKey, receivedAt };
+    await this.docs.create({ _id: id, keyword, source, subjectKey, receivedAt });
+    return { id, keyword, source, subjectKey, receivedAt };
   }
 
   /** Erasure: the keywords sent from these numbers (subject keys) go with the ledger. */
@@ -30,6 +31,12 @@ export class SmsKeywordRepository {
 
   async listFor(subjectKey: string): Promise<SmsKeywordRecord[]> {
     const docs = await this.docs.find({ subjectKey }).sort({ receivedAt: 1 }).lean();
-    return docs.map((d) => ({ id: d._id, keyword: d.keyword, subjectKey: d.subjectKey, receivedAt: d.receivedAt }));
+    return docs.map((d) => ({
+      id: d._id,
+      keyword: d.keyword,
+      source: d.source,
+      subjectKey: d.subjectKey,
+      receivedAt: d.receivedAt,
+    }));
   }
 }

@@ -37,7 +37,7 @@ export class InboundSmsService {
       case 'start': {
         // START grants nothing by itself (consent must be specific and informed); it is kept as evidence only.
         const subject = this.sender(message.from);
-        await this.smsKeywords.add('START', subjectKey(subject));
+        await this.smsKeywords.add('START', 'sms-start', subjectKey(subject));
         return { status: 'recorded' };
       }
       case 'unknown':

@@ -130,6 +130,8 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       }
       const event = this.toCloudEvent(doc) as CloudEventV1<T>;
       await this.projectors.get(request.topic)?.(event as CloudEventV1);
+      // Bounded: ids leave the set when this relay publishes them; one published by another instance would stay.
+      if (this.projectedHere.size > 100_000) this.projectedHere.clear();
       this.projectedHere.add(doc._id);
       await this.published(doc._id);
       return event;
@@ -140,10 +142,11 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   /** Kicks the relay and waits until the event is on Kafka (or fails with NotYetPublishedError). */
   private published(id: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      // The projection stays done (projectedHere keeps the id) even when the wait times out: running it again in
+      // the relay would only slow publication further.
       const done = () => {
         clearTimeout(timer);
         this.awaitingPublication.delete(id);
-        this.projectedHere.delete(id);
       };
       const timer = setTimeout(() => {
         done();
@@ -260,6 +263,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
             })),
           });
           this.settlePublished(cloudEvents.map((e) => e.id));
+          for (const e of cloudEvents) this.projectedHere.delete(e.id);
         }
         // One update per id rather than updateMany({_id: {$in}}): FerretDB serves an exact _id filter from its
         // index but scans the whole outbox for anything else, which made every relay pass as slow as the log is long.

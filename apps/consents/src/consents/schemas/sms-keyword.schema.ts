@@ -13,6 +13,10 @@ export class SmsKeywordDoc {
   @Prop({ required: true })
   keyword!: string;
 
+  /** How it arrived, in the ledger's vocabulary of sources: `sms-start`. */
+  @Prop({ required: true })
+  source!: string;
+
   /** Ledger subject key of the sender: `phone:<hash>`. */
   @Prop({ required: true })
   subjectKey!: string;
