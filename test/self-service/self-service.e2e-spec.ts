@@ -277,7 +277,7 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
     beforeAll(async () => {
       if (!existsSync(CHROMIUM)) {
         throw new Error(
-          `Headless Chromium is required at ${CHROMIUM}: run scripts/setup-chromium.sh (apt-get install chromium)`,
+          `Headless Chromium is required at ${CHROMIUM}: run scripts/setup-system.sh (apt-get install chromium)`,
         );
       }
       userDataDir = mkdtempSync(path.join(tmpdir(), 'kielto-chromium-'));
