@@ -45,12 +45,14 @@ describe('directory-bans: publication bans and the publishable directory', () =>
     if (!stack) return;
     // Clean up after ourselves: this file's databases go with it.
     const connection = await mongoose.createConnection(MONGODB_URI, { retryWrites: false }).asPromise();
-    for (const service of ['directory-bans', 'suppression']) await connection.useDb(`${stack.prefix}-${service}`).dropDatabase();
+    for (const service of ['directory-bans', 'suppression'])
+      await connection.useDb(`${stack.prefix}-${service}`).dropDatabase();
     await connection.close();
   });
 
   const staff = () => bearer('staff');
-  const putBan = (customerId: string, body: object) => request(base).put(`/v1/directory-bans/${customerId}`).set(staff()).send(body);
+  const putBan = (customerId: string, body: object) =>
+    request(base).put(`/v1/directory-bans/${customerId}`).set(staff()).send(body);
   const getBan = (customerId: string) => request(base).get(`/v1/directory-bans/${customerId}`).set(staff());
 
   /** The whole export for an outlet, parsed, keyed by customer id. */
@@ -65,16 +67,24 @@ describe('directory-bans: publication bans and the publishable directory', () =>
 
   /** Waits until the export for an outlet satisfies `ok` (the listing projection follows Kafka). */
   const exportWhen = (outlet: string, ok: (lines: Map<string, ExportLine>) => boolean, what: string) =>
-    eventually(async () => {
-      const lines = await exportFor(outlet);
-      return ok(lines) && lines;
-    }, 20_000, what);
+    eventually(
+      async () => {
+        const lines = await exportFor(outlet);
+        return ok(lines) && lines;
+      },
+      20_000,
+      what,
+    );
 
   /** Waits until the listing consumer has processed everything published so far. */
   async function listingsCaughtUp(): Promise<void> {
     const publishedBefore = Date.now();
     const progress = stack.apps['directory-bans']!.events!.progress;
-    await eventually(() => Promise.resolve(progress.asOf > publishedBefore), 20_000, 'the listing consumer to catch up');
+    await eventually(
+      () => Promise.resolve(progress.asOf > publishedBefore),
+      20_000,
+      'the listing consumer to catch up',
+    );
   }
 
   describe('the export with bans applied', () => {
@@ -84,7 +94,11 @@ describe('directory-bans: publication bans and the publishable directory', () =>
 
     beforeAll(async () => {
       for (const c of [full, partial, unbanned]) await customers.created(c);
-      await exportWhen('online', (l) => [full, partial, unbanned].every((c) => l.has(c.customerId)), 'the three listings');
+      await exportWhen(
+        'online',
+        (l) => [full, partial, unbanned].every((c) => l.has(c.customerId)),
+        'the three listings',
+      );
     });
 
     it('leaves out the fully banned customer, the hidden address of the partial one, and keeps the unbanned one whole', async () => {
@@ -121,14 +135,24 @@ describe('directory-bans: publication bans and the publishable directory', () =>
       expect(history.status).toBe(200);
       expect(history.body.current).toBeNull();
       expect(history.body.history).toEqual([
-        expect.objectContaining({ sequence: 1, change: 'set', scope: 'full', reason: 'customer request by phone', by: expect.stringMatching(/^staff-/) }),
+        expect.objectContaining({
+          sequence: 1,
+          change: 'set',
+          scope: 'full',
+          reason: 'customer request by phone',
+          by: expect.stringMatching(/^staff-/),
+        }),
         expect.objectContaining({ sequence: 2, change: 'lifted', by: expect.stringMatching(/^staff-/) }),
       ]);
     });
 
     it('honours bans that name outlets only for those outlets', async () => {
       await putBan(unbanned.customerId, { scope: 'full', outlets: ['printed'] }).expect(200);
-      await putBan(partial.customerId, { scope: 'partial', hiddenFields: ['phone', 'address'], outlets: ['reverse-search'] }).expect(200);
+      await putBan(partial.customerId, {
+        scope: 'partial',
+        hiddenFields: ['phone', 'address'],
+        outlets: ['reverse-search'],
+      }).expect(200);
 
       const printed = await exportFor('printed');
       expect(printed.has(unbanned.customerId)).toBe(false);
@@ -147,7 +171,11 @@ describe('directory-bans: publication bans and the publishable directory', () =>
   describe('managing bans', () => {
     it('shows who set a ban, why, and its history; replacing it with the same ban records nothing', async () => {
       const customerId = randomUUID();
-      const first = await putBan(customerId, { scope: 'partial', hiddenFields: ['phone', 'address', 'phone'], reason: ' moved ' });
+      const first = await putBan(customerId, {
+        scope: 'partial',
+        hiddenFields: ['phone', 'address', 'phone'],
+        reason: ' moved ',
+      });
       expect(first.status).toBe(200);
       expect(first.body).toMatchObject({
         customerId,
@@ -172,7 +200,13 @@ describe('directory-bans: publication bans and the publishable directory', () =>
         .expect(200);
       const replaced = await getBan(customerId.toUpperCase());
       expect(replaced.status).toBe(200);
-      expect(replaced.body).toMatchObject({ scope: 'full', hiddenFields: [], outlets: ['online'], sequence: 2, setBy: expect.stringMatching(/^admin-/) });
+      expect(replaced.body).toMatchObject({
+        scope: 'full',
+        hiddenFields: [],
+        outlets: ['online'],
+        sequence: 2,
+        setBy: expect.stringMatching(/^admin-/),
+      });
       expect(replaced.body).not.toHaveProperty('reason');
       expect(replaced.body.history.map((h: { change: string; scope: string }) => [h.change, h.scope])).toEqual([
         ['set', 'partial'],
@@ -183,7 +217,11 @@ describe('directory-bans: publication bans and the publishable directory', () =>
     it('lists the bans in force page by page', async () => {
       const ids = [randomUUID(), randomUUID(), randomUUID()];
       for (const id of ids) await putBan(id, { scope: 'full' }).expect(200);
-      await request(base).delete(`/v1/directory-bans/${ids[1]}`).set(staff()).send({ reason: 'asked to be listed again' }).expect(204);
+      await request(base)
+        .delete(`/v1/directory-bans/${ids[1]}`)
+        .set(staff())
+        .send({ reason: 'asked to be listed again' })
+        .expect(204);
 
       const seen: string[] = [];
       let after: string | null = null;
@@ -245,11 +283,31 @@ describe('directory-bans: publication bans and the publishable directory', () =>
       expect((await request(base).put(`/v1/directory-bans/${customerId}`).send({ scope: 'full' })).status).toBe(401);
       expect((await request(base).get('/v1/directory/export?outlet=online')).status).toBe(401);
       for (const role of ['marketing', 'partner'] as const) {
-        expect((await request(base).put(`/v1/directory-bans/${customerId}`).set(bearer(role)).send({ scope: 'full' })).status).toBe(403);
+        expect(
+          (await request(base).put(`/v1/directory-bans/${customerId}`).set(bearer(role)).send({ scope: 'full' }))
+            .status,
+        ).toBe(403);
         expect((await request(base).get('/v1/directory/export?outlet=online').set(bearer(role))).status).toBe(403);
         expect((await request(base).get('/v1/directory-bans').set(bearer(role))).status).toBe(403);
       }
       expect((await getBan(customerId)).status).toBe(404);
+    });
+  });
+
+  describe('operations', () => {
+    it('is ready and documents its routes', async () => {
+      const ready = await request(base).get('/health/ready');
+      expect(ready.status).toBe(200);
+      const docs = await request(base).get('/docs/openapi.json');
+      expect(docs.status).toBe(200);
+      expect(Object.keys(docs.body.paths)).toEqual(
+        expect.arrayContaining([
+          '/v1/directory-bans',
+          '/v1/directory-bans/{customerId}',
+          '/v1/directory-bans/{customerId}/history',
+          '/v1/directory/export',
+        ]),
+      );
     });
   });
 
@@ -259,7 +317,11 @@ describe('directory-bans: publication bans and the publishable directory', () =>
       const erased = testCustomer(11);
       const renamed = testCustomer(12);
       for (const c of [restricted, erased, renamed]) await customers.created(c);
-      await exportWhen('online', (l) => [restricted, erased, renamed].every((c) => l.has(c.customerId)), 'the listings');
+      await exportWhen(
+        'online',
+        (l) => [restricted, erased, renamed].every((c) => l.has(c.customerId)),
+        'the listings',
+      );
 
       await customers.restricted(restricted, 2);
       await customers.erased(erased, 2);
@@ -267,7 +329,8 @@ describe('directory-bans: publication bans and the publishable directory', () =>
       await customers.publish(renamed.customerId, 'fi.kielto.customer.updated.v1', 3, customers.state(newName));
       const after = await exportWhen(
         'online',
-        (l) => !l.has(restricted.customerId) && !l.has(erased.customerId) && l.get(renamed.customerId)?.name === 'Uusi Nimi',
+        (l) =>
+          !l.has(restricted.customerId) && !l.has(erased.customerId) && l.get(renamed.customerId)?.name === 'Uusi Nimi',
         'restricted and erased customers to drop out',
       );
       // The new state replaced the old one: the address it no longer has is gone.
@@ -297,10 +360,14 @@ describe('directory-bans: publication bans and the publishable directory', () =>
       request(stack.urls.suppression).get('/v1/suppression/check').set(bearer('marketing')).query(query);
     type Answer = { decision: string; reasons: { code: string; rule: string }[] };
     const answerWhen = (query: Record<string, string>, ok: (a: Answer) => boolean, what: string) =>
-      eventually(async () => {
-        const res = await check(query);
-        return res.status === 200 && ok(res.body as Answer) && (res.body as Answer);
-      }, 20_000, what);
+      eventually(
+        async () => {
+          const res = await check(query);
+          return res.status === 200 && ok(res.body as Answer) && (res.body as Answer);
+        },
+        20_000,
+        what,
+      );
 
     it('turns a full ban into directory-ban for partner phone marketing, while own phone marketing stays allowed', async () => {
       const customer = testCustomer(20);
@@ -313,13 +380,19 @@ describe('directory-bans: publication bans and the publishable directory', () =>
       await putBan(customer.customerId, { scope: 'full', reason: 'no directory listing' }).expect(200);
       const banned = await answerWhen(partner, (a) => a.decision === 'suppress', 'the ban to reach suppression');
       expect(banned.reasons).toEqual([expect.objectContaining({ code: 'directory-ban', rule: 'R9' })]);
-      expect(await answerWhen(own, () => true, 'own-marketing answer')).toMatchObject({ decision: 'allow', reasons: [] });
+      expect(await answerWhen(own, () => true, 'own-marketing answer')).toMatchObject({
+        decision: 'allow',
+        reasons: [],
+      });
       const post = await answerWhen(
         { channel: 'post', purpose: 'partner-marketing', customerId: customer.customerId },
         () => true,
         'post answer',
       );
-      expect(post).toMatchObject({ decision: 'suppress', reasons: [expect.objectContaining({ code: 'directory-ban' })] });
+      expect(post).toMatchObject({
+        decision: 'suppress',
+        reasons: [expect.objectContaining({ code: 'directory-ban' })],
+      });
 
       await request(base).delete(`/v1/directory-bans/${customer.customerId}`).set(staff()).expect(204);
       await answerWhen(partner, (a) => a.decision === 'allow', 'the lift to reach suppression');

@@ -50,7 +50,13 @@ describe('directory export: memory stays flat for a large register', () => {
   async function seed(): Promise<void> {
     const listings = connection.collection<Doc>('listings');
     const bans = connection.collection<Doc>('bans');
-    const ban = { sequence: 1, active: true, outlets: [], since: '2025-01-01T00:00:00.000Z', setBy: 'staff-000000000000' };
+    const ban = {
+      sequence: 1,
+      active: true,
+      outlets: [],
+      since: '2025-01-01T00:00:00.000Z',
+      setBy: 'staff-000000000000',
+    };
     for (let from = 0; from < SEEDED; from += CHUNK) {
       const listingDocs: Doc[] = [];
       const banDocs: Doc[] = [];
@@ -112,7 +118,9 @@ describe('directory export: memory stays flat for a large register', () => {
               if (addressHidden(n) !== (entry.address === undefined)) counts.wrongAddress++;
             }
           });
-          res.on('end', () => (partial === '' ? resolve() : reject(new Error('the export did not end with a newline'))));
+          res.on('end', () =>
+            partial === '' ? resolve() : reject(new Error('the export did not end with a newline')),
+          );
           res.on('error', reject);
         }).on('error', reject);
       });

@@ -60,8 +60,25 @@ describe(foldBanHistory.name, () => {
       sequence: 2,
     });
     expect(folded.history).toEqual([
-      { sequence: 1, change: 'set', at: iso(T0 + 1000), by: 'staff-0123456789ab', reason: 'asked by phone', scope: 'full', hiddenFields: [], outlets: [] },
-      { sequence: 2, change: 'set', at: iso(T0 + 2000), by: 'staff-0123456789ab', scope: 'partial', hiddenFields: ['address'], outlets: ['online'] },
+      {
+        sequence: 1,
+        change: 'set',
+        at: iso(T0 + 1000),
+        by: 'staff-0123456789ab',
+        reason: 'asked by phone',
+        scope: 'full',
+        hiddenFields: [],
+        outlets: [],
+      },
+      {
+        sequence: 2,
+        change: 'set',
+        at: iso(T0 + 2000),
+        by: 'staff-0123456789ab',
+        scope: 'partial',
+        hiddenFields: ['address'],
+        outlets: ['online'],
+      },
     ]);
     expect(folded.lastSequence).toBe(2);
   });

@@ -16,7 +16,8 @@ import { PutDirectoryBanDto } from './dto/put-directory-ban.dto';
 const DEFAULT_PAGE_SIZE = 100;
 const WRITE_ATTEMPTS = 5;
 
-const noBan = () => new ProblemException(HttpStatus.NOT_FOUND, 'directory-ban-not-found', 'The customer has no directory ban');
+const noBan = () =>
+  new ProblemException(HttpStatus.NOT_FOUND, 'directory-ban-not-found', 'The customer has no directory ban');
 
 /** Canonical order and no duplicates, so that equal bans compare equal and read the same everywhere. */
 const canonical = <T extends string>(values: readonly T[] | undefined, order: readonly T[]): T[] =>
@@ -47,7 +48,10 @@ export class BansService {
         break;
       case 'full':
         if (hiddenFields.length > 0) {
-          throw fieldProblem('hiddenFields', 'a full ban withholds the whole listing; hiddenFields applies to partial bans only');
+          throw fieldProblem(
+            'hiddenFields',
+            'a full ban withholds the whole listing; hiddenFields applies to partial bans only',
+          );
         }
         break;
     }

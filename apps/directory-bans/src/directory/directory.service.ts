@@ -21,9 +21,10 @@ export class DirectoryService {
   ) {}
 
   /**
-   * The export as NDJSON chunks of about CHUNK_CHARS characters, produced only as fast as they are consumed. Listings and active bans are read by two cursors in customer-id order and merge-joined, so memory
-   * stays flat for any register size and each collection is read once (a `$in` lookup per chunk would rescan the
-   * bans on FerretDB, which cannot use an index for it; MongoDB would be fine either way).
+   * The export as NDJSON chunks of about CHUNK_CHARS characters, produced only as fast as they are consumed.
+   * Listings and active bans are read by two cursors in customer-id order and merge-joined, so memory stays flat
+   * for any register size and each collection is read once (a `$in` lookup per chunk would rescan the whole bans
+   * collection on FerretDB, which answers `$in` with a full scan; MongoDB would be fine either way).
    */
   async *export(outlet: DirectoryOutlet): AsyncGenerator<string> {
     const batchSize = this.env.DIRECTORY_EXPORT_BATCH_SIZE;

@@ -51,7 +51,11 @@ describe(publishListing.name, () => {
     expect(entry).not.toHaveProperty('address');
 
     const noPhone = publishListing(listing(), ban({ scope: 'partial', hiddenFields: ['phone', 'name'] }), 'printed');
-    expect(noPhone).toEqual({ customerId: listing().customerId, customerNumber: '1000042', address: listing().address });
+    expect(noPhone).toEqual({
+      customerId: listing().customerId,
+      customerNumber: '1000042',
+      address: listing().address,
+    });
   });
 
   it('hides fields only for the outlets a partial ban names', () => {

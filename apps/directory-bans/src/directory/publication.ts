@@ -27,7 +27,11 @@ export function banAppliesTo(ban: PublicationBan, outlet: DirectoryOutlet): bool
  * a full ban that applies to the outlet withholds the listing, a partial one withholds its hidden fields. A
  * listing left with no name, phone or address says nothing but that the customer exists, so it is withheld too.
  */
-export function publishListing(listing: Listing, ban: PublicationBan | undefined, outlet: DirectoryOutlet): DirectoryEntry | null {
+export function publishListing(
+  listing: Listing,
+  ban: PublicationBan | undefined,
+  outlet: DirectoryOutlet,
+): DirectoryEntry | null {
   const applies = ban !== undefined && banAppliesTo(ban, outlet);
   if (applies && ban.scope === 'full') return null;
   const hidden: readonly DirectoryField[] = applies ? ban.hiddenFields : [];

@@ -60,7 +60,13 @@ describe(ListingService.name, () => {
     ]);
     expect(repository.written).toHaveLength(1);
     expect(repository.written[0]).toEqual([
-      { customerId: 'a', sequence: 2, erased: false, restricted: false, listing: { customerNumber: 'n-a', name: 'Renamed' } },
+      {
+        customerId: 'a',
+        sequence: 2,
+        erased: false,
+        restricted: false,
+        listing: { customerNumber: 'n-a', name: 'Renamed' },
+      },
       {
         customerId: 'b',
         sequence: 1,

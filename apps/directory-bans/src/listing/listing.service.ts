@@ -22,7 +22,14 @@ export function listingChangeOf(event: CloudEventV1): ListingChange | undefined 
           name,
           ...(phone !== undefined ? { phone } : {}),
           ...(address !== undefined
-            ? { address: { street: address.street, postalCode: address.postalCode, city: address.city, country: address.country } }
+            ? {
+                address: {
+                  street: address.street,
+                  postalCode: address.postalCode,
+                  city: address.city,
+                  country: address.country,
+                },
+              }
             : {}),
         },
       };

@@ -78,7 +78,12 @@ export class CustomerEventsPublisher {
     };
   }
 
-  async publish(customerId: string, type: string, sequence: number, data: CustomerStateV1 | CustomerErasedV1): Promise<void> {
+  async publish(
+    customerId: string,
+    type: string,
+    sequence: number,
+    data: CustomerStateV1 | CustomerErasedV1,
+  ): Promise<void> {
     const event: CloudEventV1 = {
       specversion: '1.0',
       id: randomUUID(),
@@ -93,7 +98,9 @@ export class CustomerEventsPublisher {
     await this.producer.send({
       topic: `${this.topicPrefix}.${TOPICS.customers}`,
       acks: -1,
-      messages: [{ key: customerId, value: JSON.stringify(event), headers: { 'content-type': 'application/cloudevents+json' } }],
+      messages: [
+        { key: customerId, value: JSON.stringify(event), headers: { 'content-type': 'application/cloudevents+json' } },
+      ],
     });
   }
 

@@ -12,25 +12,39 @@ import {
 
 /** The ban a customer wants from now on; it replaces whatever ban the customer had. */
 export class PutDirectoryBanDto {
-  @ApiProperty({ enum: DIRECTORY_BAN_SCOPES, description: '`full` withholds the whole listing; `partial` only hiddenFields' })
+  @ApiProperty({
+    enum: DIRECTORY_BAN_SCOPES,
+    description: '`full` withholds the whole listing; `partial` only hiddenFields',
+  })
   @IsIn(DIRECTORY_BAN_SCOPES)
   scope!: DirectoryBanScope;
 
-  @ApiPropertyOptional({ enum: DIRECTORY_FIELDS, isArray: true, description: 'Required (non-empty) for partial bans only' })
+  @ApiPropertyOptional({
+    enum: DIRECTORY_FIELDS,
+    isArray: true,
+    description: 'Required (non-empty) for partial bans only',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(DIRECTORY_FIELDS.length * 2)
   @IsIn(DIRECTORY_FIELDS, { each: true })
   hiddenFields?: DirectoryField[];
 
-  @ApiPropertyOptional({ enum: DIRECTORY_OUTLETS, isArray: true, description: 'Outlets the ban applies to; absent or empty = every outlet' })
+  @ApiPropertyOptional({
+    enum: DIRECTORY_OUTLETS,
+    isArray: true,
+    description: 'Outlets the ban applies to; absent or empty = every outlet',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(DIRECTORY_OUTLETS.length * 2)
   @IsIn(DIRECTORY_OUTLETS, { each: true })
   outlets?: DirectoryOutlet[];
 
-  @ApiPropertyOptional({ maxLength: DIRECTORY_BAN_REASON_MAX_LENGTH, example: 'customer request by phone, ticket 88213' })
+  @ApiPropertyOptional({
+    maxLength: DIRECTORY_BAN_REASON_MAX_LENGTH,
+    example: 'customer request by phone, ticket 88213',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(DIRECTORY_BAN_REASON_MAX_LENGTH)
