@@ -246,7 +246,9 @@ async function benchPropagation(consentsUrl: string, suppressionUrl: string): Pr
 }
 
 async function benchColdStart(port: number): Promise<number> {
-  const identifiers = QUICK ? 100_000 : 1_000_000;
+  // FerretDB loads a few thousand documents a second here, so the run seeds a fifth of the target and
+  // extrapolates linearly (marked in the note); BENCH_FULL_COLD_START=1 seeds the whole million.
+  const identifiers = process.env.BENCH_FULL_COLD_START === '1' ? 1_000_000 : QUICK ? 40_000 : 200_000;
   const prefix = `bench-cold-${randomBytes(3).toString('hex')}`;
   const client = await MongoClient.connect(MONGO);
   const db = client.db(`${prefix}-suppression`);
@@ -288,7 +290,7 @@ async function benchColdStart(port: number): Promise<number> {
   const loadedRss = rssBytes(loaded.pid);
   await stop(loaded.child);
   const scale = 1_000_000 / identifiers;
-  record({ name: 'cold start with 1 000 000 identifiers: time to ready', value: (loaded.readyMs / 1000) * (QUICK ? scale : 1), unit: 's', target: 20, better: 'lower', baseline: emptyReady / 1000, note: QUICK ? `extrapolated from ${identifiers}` : undefined });
+  record({ name: 'cold start with 1 000 000 identifiers: time to ready', value: (emptyReady + (loaded.readyMs - emptyReady) * scale) / 1000, unit: 's', target: 20, better: 'lower', baseline: emptyReady / 1000, note: scale > 1 ? `measured with ${identifiers} identifiers (${loaded.readyMs} ms), load time extrapolated linearly` : undefined });
   record({ name: 'cold start: RSS per identifier', value: (loadedRss - emptyRss) / identifiers, unit: 'bytes', target: 300, better: 'lower', baseline: emptyRss });
   return emptyReady;
 }
@@ -305,8 +307,9 @@ async function benchReplay(port: number, emptyReadyMs: number): Promise<void> {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const t0 = Date.now();
-  for (let i = 0; i < events; i += 5_000) {
-    const messages = Array.from({ length: Math.min(5_000, events - i) }, (_, j) => {
+  // Batches stay under the broker's 1 MiB message-batch limit.
+  for (let i = 0; i < events; i += 1_000) {
+    const messages = Array.from({ length: Math.min(1_000, events - i) }, (_, j) => {
       const key = `email:${hash(`replay${(i + j) % (events / 2)}@example.org`)}`;
       const sequence = (i + j) < events / 2 ? 1 : 2;
       const value = {
