@@ -28,14 +28,17 @@ export class CliConfig {
   readonly timeoutMs: number;
   private readonly apiKeyFile?: string;
 
-  constructor(options: GlobalOptions, private readonly env: NodeJS.ProcessEnv = process.env) {
+  constructor(
+    options: GlobalOptions,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
     this.urls = Object.fromEntries(
       SERVICES.map((s) => {
         const url = options[urlOptionKey(s)] ?? env[urlEnvName(s)] ?? `http://127.0.0.1:${DEFAULT_PORTS[s]}`;
         return [s, url.replace(/\/+$/, '')];
       }),
     ) as Record<ServiceName, string>;
-    this.timeoutMs = Number(options.timeout ?? env.KIELTO_TIMEOUT_MS ?? 120_000);
+    this.timeoutMs = Number(options.timeout ?? env.KIELTO_TIMEOUT_MS ?? 300_000);
     this.apiKeyFile = options.apiKeyFile ?? env.KIELTO_API_KEY_FILE;
   }
 
@@ -54,7 +57,12 @@ export class UsageError extends Error {}
 export class ProblemError extends Error {
   constructor(
     readonly status: number,
-    readonly problem: { title?: string; detail?: string; requestId?: string; errors?: { field?: string; line?: number; message?: string }[] },
+    readonly problem: {
+      title?: string;
+      detail?: string;
+      requestId?: string;
+      errors?: { field?: string; line?: number; message?: string }[];
+    },
     readonly what: string,
   ) {
     super(

@@ -22,7 +22,9 @@ export class UnreadableFileError extends Error {
 }
 
 export function formatOf(file: string, forced?: string): InputFormat {
-  const format = forced ?? ({ '.csv': 'csv', '.ndjson': 'ndjson', '.jsonl': 'ndjson' } as Record<string, string>)[extname(file).toLowerCase()];
+  const format =
+    forced ??
+    ({ '.csv': 'csv', '.ndjson': 'ndjson', '.jsonl': 'ndjson' } as Record<string, string>)[extname(file).toLowerCase()];
   if (format === 'csv' || format === 'ndjson') return format;
   throw new Error(`cannot tell the format of ${file}: name it .csv or .ndjson, or pass --format csv|ndjson`);
 }
@@ -43,7 +45,7 @@ export async function* csvRecords(file: string): AsyncGenerator<{ line: number; 
 }
 
 function csvMessage(e: { code?: string; message?: string }): string {
-  switch (e.code) {
+  switch (e.code ?? '') {
     case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
       return 'the number of columns differs from the header';
     case 'CSV_QUOTE_NOT_CLOSED':
@@ -56,7 +58,9 @@ function csvMessage(e: { code?: string; message?: string }): string {
 }
 
 /** The lines of an NDJSON file with their line numbers; blank lines are skipped. */
-export async function* ndjsonLines(file: string): AsyncGenerator<{ line: number; value: unknown } | { line: number; error: string }> {
+export async function* ndjsonLines(
+  file: string,
+): AsyncGenerator<{ line: number; value: unknown } | { line: number; error: string }> {
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let line = 0;
   for await (const text of lines) {
@@ -77,5 +81,7 @@ export function headerIndex(header: string[]): Map<string, number> {
 
 /** Writes a CSV row, quoting what needs it (RFC 4180). */
 export function csvLine(cells: readonly string[]): string {
-  return cells.map((c) => (/[",\r\n]/.test(c) || /^\s|\s$/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',') + '\n';
+  return (
+    cells.map((c) => (/[",\r\n]/.test(c) || /^\s|\s$/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',') + '\n'
+  );
 }

@@ -13,14 +13,16 @@ Environment:
   KIELTO_API_KEY               API key (Authorization: Bearer); import needs staff, clear marketing or staff,
                                export staff; status needs none. KIELTO_API_KEY_FILE reads it from a file.
 ${SERVICES.map((s) => `  ${urlEnvName(s).padEnd(29)}base URL of ${s} (default http://127.0.0.1:${3001 + SERVICES.indexOf(s)})`).join('\n')}
-  KIELTO_TIMEOUT_MS            per-request timeout (default 120000)
+  KIELTO_TIMEOUT_MS            per-request timeout in ms (default 300000)
 
 Exit codes: 0 ok, 1 failed, 2 usage, 65 invalid input file (nothing sent), 69 a service is not ready.
 Progress bars and messages go to stderr; data and summaries to stdout.`;
 
 function buildProgram(run: (action: (config: CliConfig) => Promise<number>) => Promise<void>): Command {
   const program = new Command('kielto')
-    .description('Operator CLI of kielto: bulk suppression imports, campaign clearance, data-subject exports, stack status.')
+    .description(
+      'Operator CLI of kielto: bulk suppression imports, campaign clearance, data-subject exports, stack status.',
+    )
     .version('0.1.0')
     .option('--api-key-file <path>', 'read the API key from this file (instead of KIELTO_API_KEY)')
     .option('--timeout <ms>', 'per-request timeout in milliseconds')
@@ -37,7 +39,10 @@ function buildProgram(run: (action: (config: CliConfig) => Promise<number>) => P
       'Import a suppression list (e.g. a Robinson register extract). Every line is validated first; if any is bad, ' +
         'nothing is imported and every bad line is listed. Then the entries are sent in batches with a progress bar.',
     )
-    .argument('<file>', 'CSV with a header (email and/or phone columns; optional channel, reason) or NDJSON ({email|phone, channel?, reason?} a line)')
+    .argument(
+      '<file>',
+      'CSV with a header (email and/or phone columns; optional channel, reason) or NDJSON ({email|phone, channel?, reason?} a line)',
+    )
     .addOption(new Option('--reason <reason>', 'reason for lines without one').choices([...SUPPRESSION_ENTRY_REASONS]))
     .addOption(new Option('--channel <channel>', 'channel for lines without one').choices([...LEDGER_CHANNELS]))
     .addOption(new Option('--format <format>', 'input format (default: by file extension)').choices(['csv', 'ndjson']))
@@ -56,15 +61,30 @@ function buildProgram(run: (action: (config: CliConfig) => Promise<number>) => P
         'record) and written to allowed.csv or suppressed.csv (with reasons and rules); clearance.json holds the records.',
     )
     .argument('<campaignId>', 'campaign id (1-128 of A-Z a-z 0-9 . _ : -)')
-    .argument('<contacts>', 'CSV with a header: email, phone, customerId, emailHash and/or phoneHash, any other columns')
-    .addOption(new Option('--channel <channel>', 'channel of the campaign').choices([...CHANNELS]).makeOptionMandatory())
-    .addOption(new Option('--purpose <purpose>', 'purpose of the campaign').choices([...PURPOSES]).makeOptionMandatory())
+    .argument(
+      '<contacts>',
+      'CSV with a header: email, phone, customerId, emailHash and/or phoneHash, any other columns',
+    )
+    .addOption(
+      new Option('--channel <channel>', 'channel of the campaign').choices([...CHANNELS]).makeOptionMandatory(),
+    )
+    .addOption(
+      new Option('--purpose <purpose>', 'purpose of the campaign').choices([...PURPOSES]).makeOptionMandatory(),
+    )
     .option('--out <dir>', 'output directory (default: ./clearance-<campaignId>)')
     .option('--chunk-size <n>', 'contacts per clearance request (1-10000)', '10000')
     .option('--json', 'print the summary as JSON')
-    .addHelpText('after', '\nExample:\n  kielto clear spring-2026 contacts.csv --channel email --purpose own-marketing --out out/')
+    .addHelpText(
+      'after',
+      '\nExample:\n  kielto clear spring-2026 contacts.csv --channel email --purpose own-marketing --out out/',
+    )
     .action((campaignId: string, contacts: string, options: Parameters<typeof clearCommand>[3]) =>
-      run((config) => clearCommand(client(config), campaignId, contacts, { ...options, out: options.out ?? `clearance-${campaignId}` })),
+      run((config) =>
+        clearCommand(client(config), campaignId, contacts, {
+          ...options,
+          out: options.out ?? `clearance-${campaignId}`,
+        }),
+      ),
     );
 
   program
@@ -111,7 +131,8 @@ export async function main(argv: string[]): Promise<number> {
     const message = (error as Error).message;
     process.stderr.write(`kielto: ${message}\n`);
     if (error instanceof ProblemError) {
-      for (const e of error.problem.errors?.slice(0, 20) ?? []) process.stderr.write(`  ${e.field ?? ''}: ${e.message ?? ''}\n`);
+      for (const e of error.problem.errors?.slice(0, 20) ?? [])
+        process.stderr.write(`  ${e.field ?? ''}: ${e.message ?? ''}\n`);
       if (error.status === 503) return EXIT.unavailable;
     }
     return EXIT.failure;

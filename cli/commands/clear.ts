@@ -73,7 +73,12 @@ export async function* scanCampaignFile(file: string, channel: Channel): AsyncGe
         return index.has(column) ? [{ field, index: index.get(column)! }] : [];
       });
       if (columns.length === 0) {
-        yield { error: { line, message: `the header has no column to check the ${channel} channel by (${PREFERENCE[channel].join(', ')})` } };
+        yield {
+          error: {
+            line,
+            message: `the header has no column to check the ${channel} channel by (${PREFERENCE[channel].join(', ')})`,
+          },
+        };
         return;
       }
       yield { header: cells };
@@ -81,7 +86,9 @@ export async function* scanCampaignFile(file: string, channel: Channel): AsyncGe
     }
     const chosen = columns.find((c) => cells[c.index].trim() !== '');
     if (!chosen) {
-      yield { error: { line, message: `no ${columns.map((c) => c.field).join(' or ')} to check the ${channel} channel by` } };
+      yield {
+        error: { line, message: `no ${columns.map((c) => c.field).join(' or ')} to check the ${channel} channel by` },
+      };
       continue;
     }
     const value = cells[chosen.index];
@@ -125,12 +132,19 @@ async function close(stream: WriteStream): Promise<void> {
  * of at most 10 000, each stored as an audit record), and writes allowed.csv (the rows as they were) and
  * suppressed.csv (plus the reasons and the rules they cite), with clearance.json holding the audit records.
  */
-export async function clearCommand(client: KieltoClient, campaignId: string, file: string, options: ClearOptions): Promise<number> {
+export async function clearCommand(
+  client: KieltoClient,
+  campaignId: string,
+  file: string,
+  options: ClearOptions,
+): Promise<number> {
   if (!CAMPAIGN_ID.test(campaignId)) throw new Error('campaignId must be 1-128 characters of A-Z a-z 0-9 . _ : -');
   const channel = options.channel as Channel;
   const purpose = options.purpose as Purpose;
-  if (!(CHANNELS as readonly string[]).includes(channel)) throw new Error(`--channel must be one of ${CHANNELS.join(', ')}`);
-  if (!(PURPOSES as readonly string[]).includes(purpose)) throw new Error(`--purpose must be one of ${PURPOSES.join(', ')}`);
+  if (!(CHANNELS as readonly string[]).includes(channel))
+    throw new Error(`--channel must be one of ${CHANNELS.join(', ')}`);
+  if (!(PURPOSES as readonly string[]).includes(purpose))
+    throw new Error(`--purpose must be one of ${PURPOSES.join(', ')}`);
   const chunkSize = Number(options.chunkSize ?? MAX_CHUNK);
   if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK) {
     throw new Error(`--chunk-size must be an integer from 1 to ${MAX_CHUNK}`);
@@ -150,7 +164,12 @@ export async function clearCommand(client: KieltoClient, campaignId: string, fil
     } else if ('row' in item) rows++;
   }
   if (errorCount > 0) {
-    printLineErrors(name, errors, errorCount, 'Nothing was checked and no clearance was recorded: fix these lines and run the command again.');
+    printLineErrors(
+      name,
+      errors,
+      errorCount,
+      'Nothing was checked and no clearance was recorded: fix these lines and run the command again.',
+    );
     return EXIT.dataError;
   }
   if (rows === 0) {
@@ -160,7 +179,11 @@ export async function clearCommand(client: KieltoClient, campaignId: string, fil
 
   // Pass 2: clear chunk by chunk, writing the outputs under temporary names until everything succeeded.
   await mkdir(outDir, { recursive: true });
-  const paths = { allowed: join(outDir, 'allowed.csv'), suppressed: join(outDir, 'suppressed.csv'), record: join(outDir, 'clearance.json') };
+  const paths = {
+    allowed: join(outDir, 'allowed.csv'),
+    suppressed: join(outDir, 'suppressed.csv'),
+    record: join(outDir, 'clearance.json'),
+  };
   const partial = (path: string) => `${path}.partial`;
   const allowedOut = createWriteStream(partial(paths.allowed), { mode: 0o600 });
   const suppressedOut = createWriteStream(partial(paths.suppressed), { mode: 0o600 });
@@ -171,20 +194,26 @@ export async function clearCommand(client: KieltoClient, campaignId: string, fil
   let chunk: Row[] = [];
 
   const clearChunk = async () => {
-    const response = await client.json<ClearanceResponse>('suppression', `/v1/campaigns/${encodeURIComponent(campaignId)}/clearance`, {
-      method: 'POST',
-      contentType: 'application/json',
-      body: JSON.stringify({ channel, purpose, contacts: chunk.map((r) => ({ ref: r.line, [r.field]: r.value })) }),
-      // A suppression list that is momentarily stale answers 503 + Retry-After (fail closed): wait and retry.
-      retries: 10,
-    });
+    const response = await client.json<ClearanceResponse>(
+      'suppression',
+      `/v1/campaigns/${encodeURIComponent(campaignId)}/clearance`,
+      {
+        method: 'POST',
+        contentType: 'application/json',
+        body: JSON.stringify({ channel, purpose, contacts: chunk.map((r) => ({ ref: r.line, [r.field]: r.value })) }),
+        // A suppression list that is momentarily stale answers 503 + Retry-After (fail closed): wait and retry.
+        retries: 10,
+      },
+    );
     const { results, ...record } = response;
     records.push(record);
-    if (results.length !== chunk.length) throw new Error(`clearance ${record.id} answered ${results.length} results for ${chunk.length} contacts`);
+    if (results.length !== chunk.length)
+      throw new Error(`clearance ${record.id} answered ${results.length} results for ${chunk.length} contacts`);
     for (let i = 0; i < chunk.length; i++) {
       const row = chunk[i];
       const result = results[i];
-      if (result.ref !== row.line) throw new Error(`clearance ${record.id}: result ${i} is for ref ${String(result.ref)}, expected ${row.line}`);
+      if (result.ref !== row.line)
+        throw new Error(`clearance ${record.id}: result ${i} is for ref ${String(result.ref)}, expected ${row.line}`);
       if (result.decision === 'allow') {
         totals.allowed++;
         await write(allowedOut, csvLine(row.cells));
@@ -204,7 +233,8 @@ export async function clearCommand(client: KieltoClient, campaignId: string, fil
 
   try {
     for await (const item of scanCampaignFile(file, channel)) {
-      if ('error' in item) throw new Error(`${name} changed while clearing (line ${item.error.line}); run the command again`);
+      if ('error' in item)
+        throw new Error(`${name} changed while clearing (line ${item.error.line}); run the command again`);
       if ('header' in item) {
         await write(allowedOut, csvLine(item.header));
         await write(suppressedOut, csvLine([...item.header, 'reasons', 'rules']));
@@ -247,7 +277,9 @@ export async function clearCommand(client: KieltoClient, campaignId: string, fil
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (options.json) {
     const { clearances, ...brief } = summary;
-    process.stdout.write(`${JSON.stringify({ ...brief, clearanceIds: clearances.map((c) => c.id), outputs: paths, seconds: Number(seconds) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...brief, clearanceIds: clearances.map((c) => c.id), outputs: paths, seconds: Number(seconds) })}\n`,
+    );
   } else {
     const reasons = [...byReason].map(([code, n]) => `${code} ${n}`).join(', ');
     process.stdout.write(

@@ -18,7 +18,9 @@ export async function exportCommand(client: KieltoClient, customerId: string, op
   const json = `${JSON.stringify(await response.json(), null, 2)}\n`;
   if (options.out) {
     await writeFile(options.out, json, { mode: 0o600 });
-    process.stderr.write(`kielto export: wrote the data-subject export of ${customerId} to ${options.out} (mode 600)\n`);
+    process.stderr.write(
+      `kielto export: wrote the data-subject export of ${customerId} to ${options.out} (mode 600)\n`,
+    );
   } else {
     process.stdout.write(json);
   }

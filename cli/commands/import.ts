@@ -49,10 +49,14 @@ export function validateEntry(
   const errors: string[] = [];
   const { reason, channel } = input;
   if (typeof reason !== 'string' || !(SUPPRESSION_ENTRY_REASONS as readonly string[]).includes(reason)) {
-    errors.push(`${column('reason')}: must be one of ${SUPPRESSION_ENTRY_REASONS.join(', ')}${reason === undefined ? ' (or pass --reason)' : ''}`);
+    errors.push(
+      `${column('reason')}: must be one of ${SUPPRESSION_ENTRY_REASONS.join(', ')}${reason === undefined ? ' (or pass --reason)' : ''}`,
+    );
   }
   if (typeof channel !== 'string' || !(LEDGER_CHANNELS as readonly string[]).includes(channel)) {
-    errors.push(`${column('channel')}: must be one of ${LEDGER_CHANNELS.join(', ')}${channel === undefined ? ' (or pass --channel)' : ''}`);
+    errors.push(
+      `${column('channel')}: must be one of ${LEDGER_CHANNELS.join(', ')}${channel === undefined ? ' (or pass --channel)' : ''}`,
+    );
   } else if (typeof reason === 'string' && EMAIL_ONLY.has(reason) && channel !== 'email' && channel !== 'all') {
     errors.push(`${column('channel')}: a ${reason} applies to e-mail only, so the channel must be email or all`);
   }
@@ -66,7 +70,8 @@ export function validateEntry(
   if (input.phone !== undefined) {
     const phone = typeof input.phone === 'string' ? normalisePhone(input.phone) : null;
     if (phone === null) errors.push(`${column('phone')}: not a valid phone number`);
-    else if (typeof reason === 'string' && EMAIL_ONLY.has(reason)) errors.push(`${column('phone')}: a ${reason} applies to e-mail addresses only`);
+    else if (typeof reason === 'string' && EMAIL_ONLY.has(reason))
+      errors.push(`${column('phone')}: a ${reason} applies to e-mail addresses only`);
     else identifiers.push({ phone });
   }
   if (errors.length > 0) return errors.map((message) => ({ error: { line, message } }));
@@ -90,20 +95,31 @@ export async function* scanImportFile(
       }
       const value = item.value;
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        yield { error: { line: item.line, message: 'each line must be a JSON object {email|phone, channel?, reason?}' } };
+        yield {
+          error: { line: item.line, message: 'each line must be a JSON object {email|phone, channel?, reason?}' },
+        };
         continue;
       }
       const record = value as Record<string, unknown>;
       const unknown = Object.keys(record).filter((k) => !COLUMNS.has(k));
       if (unknown.length > 0) {
-        yield { error: { line: item.line, message: `unknown properties ${unknown.join(', ')} (allowed: email, phone, channel, reason)` } };
+        yield {
+          error: {
+            line: item.line,
+            message: `unknown properties ${unknown.join(', ')} (allowed: email, phone, channel, reason)`,
+          },
+        };
         continue;
       }
       if (record.email !== undefined && record.phone !== undefined) {
         yield { error: { line: item.line, message: 'exactly one of email or phone per line' } };
         continue;
       }
-      yield* validateEntry(item.line, { ...record, channel: record.channel ?? defaults.channel, reason: record.reason ?? defaults.reason });
+      yield* validateEntry(item.line, {
+        ...record,
+        channel: record.channel ?? defaults.channel,
+        reason: record.reason ?? defaults.reason,
+      });
     }
     return;
   }
@@ -123,14 +139,13 @@ export async function* scanImportFile(
       const value = i === undefined ? undefined : cells[i].trim();
       return value === '' ? undefined : value;
     };
+    const reason = cell('reason') ?? defaults.reason;
+    const email = cell('email');
+    // A bounce or complaint is about an e-mail address: a row's phone number is not part of it.
+    const phone = reason !== undefined && EMAIL_ONLY.has(reason) && email !== undefined ? undefined : cell('phone');
     yield* validateEntry(
       line,
-      {
-        email: cell('email'),
-        phone: cell('phone'),
-        channel: cell('channel') ?? defaults.channel,
-        reason: cell('reason') ?? defaults.reason,
-      },
+      { email, phone, channel: cell('channel') ?? defaults.channel, reason },
       (name) => `column ${name}`,
     );
   }
@@ -171,7 +186,8 @@ export async function importCommand(client: KieltoClient, file: string, options:
     process.stderr.write(`kielto import: ${name} has no entries; nothing was imported.\n`);
     return EXIT.dataError;
   }
-  if (ignored.length > 0) process.stderr.write(`kielto import: ignoring columns not sent to kielto: ${ignored.join(', ')}\n`);
+  if (ignored.length > 0)
+    process.stderr.write(`kielto import: ignoring columns not sent to kielto: ${ignored.join(', ')}\n`);
   if (options.dryRun) {
     process.stdout.write(`${name}: ${entries} valid entries; nothing was sent (--dry-run).\n`);
     return EXIT.ok;
@@ -203,7 +219,8 @@ export async function importCommand(client: KieltoClient, file: string, options:
   };
   try {
     for await (const item of scanImportFile(file, format, defaults)) {
-      if ('error' in item) throw new Error(`${name} changed while importing (line ${item.error.line}); run the command again`);
+      if ('error' in item)
+        throw new Error(`${name} changed while importing (line ${item.error.line}); run the command again`);
       // A CSV row with both an e-mail and a phone gives two entries: never split a row across batches.
       if (batch.length >= batchSize && batch.at(-1)!.line !== item.entry.line) await send();
       batch.push(item.entry);
@@ -218,7 +235,14 @@ export async function importCommand(client: KieltoClient, file: string, options:
   }
   progress.stop();
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  const summary = { file: name, entries, imported: totals.imported, duplicates: totals.duplicates, batches: totals.batches, seconds: Number(seconds) };
+  const summary = {
+    file: name,
+    entries,
+    imported: totals.imported,
+    duplicates: totals.duplicates,
+    batches: totals.batches,
+    seconds: Number(seconds),
+  };
   process.stdout.write(
     options.json
       ? `${JSON.stringify(summary)}\n`
@@ -245,16 +269,28 @@ class PartialImportError extends Error {
     if (this.cause instanceof ProblemError) {
       for (const e of this.cause.problem.errors?.slice(0, 20) ?? []) {
         const fileLine = e.line !== undefined ? this.batch[e.line - 1]?.line : undefined;
-        lines.push(`  ${fileLine !== undefined ? `line ${fileLine}: ` : ''}${e.field ?? ''} ${e.message ?? ''}`.trimEnd());
+        lines.push(
+          `  ${fileLine !== undefined ? `line ${fileLine}: ` : ''}${e.field ?? ''} ${e.message ?? ''}`.trimEnd(),
+        );
       }
     }
-    lines.push(
+    const before =
       this.totals.batches === 0
-        ? `Nothing was imported: the first batch (${this.file} lines ${first}-${last}) was rejected.`
-        : `PARTLY IMPORTED: ${this.totals.batches} batch(es) before this one were imported (${this.totals.imported} new entries, ` +
-            `${this.file} lines up to ${this.totals.lastLine}); nothing from line ${first} onwards was imported. ` +
-            'Running the same command again is safe: entries already held are skipped as duplicates.',
-    );
+        ? 'No earlier batch was imported'
+        : `PARTLY IMPORTED: ${this.totals.batches} earlier batch(es) were imported (${this.totals.imported} new entries, ` +
+          `${this.file} lines up to ${this.totals.lastLine})`;
+    if (this.cause instanceof ProblemError) {
+      // The service answered: each request is all-or-nothing, so this batch left nothing behind.
+      lines.push(
+        `${before}; the batch of lines ${first}-${last} was rejected and nothing from line ${first} onwards was imported.`,
+      );
+    } else {
+      // No answer: the service may still finish this batch (it does not stop when the client gives up).
+      lines.push(
+        `${before}; the batch of lines ${first}-${last} got no answer, so it may or may not be imported; nothing after line ${last} was sent.`,
+      );
+    }
+    lines.push('Running the same command again is safe: entries already held are skipped as duplicates.');
     return `${lines.join('\n')}\n`;
   }
 }

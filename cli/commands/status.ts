@@ -19,7 +19,10 @@ async function probe(service: ServiceName, url: string, timeoutMs: number): Prom
   const started = Date.now();
   try {
     const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(timeoutMs) });
-    const body = (await response.json().catch(() => ({}))) as { info?: Record<string, { status: string }>; error?: Record<string, { status: string }> };
+    const body = (await response.json().catch(() => ({}))) as {
+      info?: Record<string, { status: string }>;
+      error?: Record<string, { status: string }>;
+    };
     const checks: Record<string, string> = {};
     for (const [name, check] of Object.entries({ ...body.info, ...body.error })) checks[name] = check.status;
     return { service, url, ready: response.status === 200, checks, ms: Date.now() - started };

@@ -10,7 +10,9 @@
  *
  * Settings (env): KIELTO_FAULTS_DATA_DIR (/tmp/kielto-faults), KIELTO_FAULTS_KAFKA_PORT (19092),
  * KIELTO_FAULTS_KAFKA_CONTROLLER_PORT (19093), KIELTO_FAULTS_MONGO_PORT (27018), KIELTO_FAULTS_WRITE_RATE (writes/s,
- * 18), KIELTO_FAULTS_CHECK_RATE (checks/s, 40), KIELTO_FAULTS_MIN_WRITES (2000), KIELTO_KEEP_INFRA=1 (leave the pair up).
+ * 40), KIELTO_FAULTS_CHECK_RATE (checks/s, 40), KIELTO_FAULTS_MIN_WRITES (2000), KIELTO_KEEP_INFRA=1 (leave the pair up),
+ * KIELTO_FAULTS_SKIP_BUILD=1 (run dist/ as it is), KIELTO_FAULTS_LOAD_BUDGET_S (390: the load stops by then even short of
+ * MIN_WRITES, which then fails the run).
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -22,9 +24,11 @@ import { compareWithSources, ComparisonResult } from './lib/source-comparison';
 import { pump, Urls, Workload } from './lib/workload';
 
 const PARTNER_HASH_KEY = 'test-partner-hash-key-0123456789abcdef';
-const WRITE_RATE = Number(process.env.KIELTO_FAULTS_WRITE_RATE ?? 18);
+const WRITE_RATE = Number(process.env.KIELTO_FAULTS_WRITE_RATE ?? 40);
 const CHECK_RATE = Number(process.env.KIELTO_FAULTS_CHECK_RATE ?? 40);
 const MIN_WRITES = Number(process.env.KIELTO_FAULTS_MIN_WRITES ?? 2000);
+/** After the fault schedule the load goes on until MIN_WRITES are acknowledged, but not past this point of the run. */
+const LOAD_BUDGET_MS = Number(process.env.KIELTO_FAULTS_LOAD_BUDGET_S ?? 390) * 1000;
 const SEED_CUSTOMERS = 100;
 const SEED_BARE = 50;
 
@@ -78,7 +82,8 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   try {
-    await ensureBuilt(log);
+    if (process.env.KIELTO_FAULTS_SKIP_BUILD === '1') log('KIELTO_FAULTS_SKIP_BUILD=1: using dist/ as it is');
+    else await ensureBuilt(log);
     const prefix = `f${Date.now().toString(36)}`;
     const logDir = path.join(dataDir, 'logs', prefix);
     mkdirSync(logDir, { recursive: true });
@@ -114,7 +119,7 @@ async function main(): Promise<number> {
     await pump(200, 8, () => workload.stats.creates >= SEED_CUSTOMERS, () => workload.createCustomer().then(() => undefined), onLoopError);
     log(`seeded ${workload.stats.creates} customers and ${SEED_BARE} bare e-mail addresses`);
 
-    loops.push(pump(WRITE_RATE, 12, () => stopLoad, () => workload.writeOnce(), onLoopError));
+    loops.push(pump(WRITE_RATE, 24, () => stopLoad, () => workload.writeOnce(), onLoopError));
     loops.push(pump(CHECK_RATE, 8, () => stopLoad, () => workload.checkOnce(), onLoopError));
     const progress = setInterval(() => log(statusLine(workload)), 10_000);
 
@@ -122,7 +127,10 @@ async function main(): Promise<number> {
       workload.phase = phase;
       await sleep(ms);
     };
-    const allReady = async () => Promise.all([...services.values()].map((s) => s.waitReady(120_000)));
+    const allReady = async () => {
+      const times = await Promise.all([...services.values()].map(async (s) => `${s.name} ${await s.waitReady(120_000)} ms`));
+      log(`ready again: ${times.join(', ')}`);
+    };
 
     await steady('steady', 10_000);
 
@@ -183,8 +191,7 @@ async function main(): Promise<number> {
     }
 
     workload.phase = 'steady (tail)';
-    const tailDeadline = Date.now() + 180_000;
-    while (workload.stats.writes < MIN_WRITES && Date.now() < tailDeadline) await sleep(1000);
+    while (workload.stats.writes < MIN_WRITES && Date.now() - started < LOAD_BUDGET_MS) await sleep(1000);
     await sleep(3000);
     stopLoad = true;
     await Promise.all(loops);
@@ -279,6 +286,13 @@ function printSummary(w: Workload, comparison: ComparisonResult, convergeMs: num
     '──────── fault-injection summary ────────',
     `duration            ${((Date.now() - started) / 1000).toFixed(0)} s`,
     `writes              ${s.writes} acknowledged ${JSON.stringify(s.writesByType)}`,
+    `write latency       ${Object.entries(s.latencies)
+      .map(([type, l]) => {
+        const sorted = [...l].sort((a, b) => a - b);
+        const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+        return `${type} p50 ${at(0.5)} ms p95 ${at(0.95)} ms`;
+      })
+      .join(', ')} (first attempt → acknowledgement)`,
     `write attempts      ${s.attempts} (${s.retriedAttempts} retried after 5xx/connection errors: ${JSON.stringify(s.retryReasons)}), refused ${s.rejected}, abandoned ${s.gaveUp}`,
     `faults              ${faults.length}: ${faults.map((f) => `${f.fault} (back in ${(f.recoveryMs / 1000).toFixed(1)} s)`).join(', ')}`,
     `checks              ${s.checks} ${JSON.stringify(s.checkAnswers)}`,

@@ -7,7 +7,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 const SERVICES: ServiceName[] = ['customers', 'consents', 'directory-bans', 'suppression'];
 /** Spectral severities: 0 error, 1 warning, 2 information, 3 hint. */
-const ERROR = 0;
+const ERROR: number = 0;
 
 describe('AsyncAPI: one validated document of every topic, served by every service', () => {
   let stack: Stack;
@@ -32,12 +32,17 @@ describe('AsyncAPI: one validated document of every topic, served by every servi
     // Loaded here so that a broken parser install fails this test only, not the whole file.
     const { Parser } = await import('@asyncapi/parser');
     const { document: parsed, diagnostics } = await new Parser().parse(JSON.stringify(document));
-    const errors = diagnostics.filter((d) => d.severity === ERROR).map((d) => `${d.path.join('.')}: ${d.message}`);
+    const errors = diagnostics
+      .filter((d) => Number(d.severity) === ERROR)
+      .map((d) => `${d.path.join('.')}: ${d.message}`);
     expect(errors).toEqual([]);
     expect(parsed).toBeDefined();
     expect(parsed!.version()).toBe('3.0.0');
     // Every topic is a channel at its physical address (this deployment's prefix + the contract name).
-    const addresses = parsed!.channels().all().map((c) => c.address());
+    const addresses = parsed!
+      .channels()
+      .all()
+      .map((c) => c.address());
     for (const topic of [...Object.values(TOPICS), SUPPRESSION_ENTRIES_TOPIC]) {
       expect(addresses).toContain(`${stack.prefix}.${topic}`);
     }
@@ -89,7 +94,12 @@ describe('AsyncAPI: one validated document of every topic, served by every servi
     expect(schemas.CloudEventV1.required).toEqual(
       expect.arrayContaining(['specversion', 'id', 'source', 'type', 'subject', 'time', 'sequence', 'data']),
     );
-    expect(schemas.ConsentRecordedV1.properties.decision.enum).toEqual(['grant', 'withdraw', 'prohibit', 'lift-prohibition']);
+    expect(schemas.ConsentRecordedV1.properties.decision.enum).toEqual([
+      'grant',
+      'withdraw',
+      'prohibit',
+      'lift-prohibition',
+    ]);
     expect(schemas.ConsentRecordedV1.required).not.toContain('expiresAt');
     expect(schemas.ContactPointHashV1.properties.hash.pattern).toBe('^[0-9a-f]{64}$');
     expect(schemas.CustomerStateV1.properties.contactPoints).toEqual({

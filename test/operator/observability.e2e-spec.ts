@@ -30,16 +30,23 @@ describe('observability: metrics by convention and request ids', () => {
   it('exposes latency, decisions by reason, consumer lag, outbox backlog, DLQ count and index size', async () => {
     // One decision so that the decision counter has a series.
     // (503 until the fresh instance has caught up with its topics: checks fail closed.)
-    await eventually(async () => {
-      const check = await request(stack.urls.suppression)
-        .get('/v1/suppression/check')
-        .query({ channel: 'email', purpose: 'own-marketing', email: `metrics.${Date.now()}@example.fi` })
-        .set(bearer('marketing'));
-      return check.status === 200;
-    }, 30_000, 'a suppression check to answer');
+    await eventually(
+      async () => {
+        const check = await request(stack.urls.suppression)
+          .get('/v1/suppression/check')
+          .query({ channel: 'email', purpose: 'own-marketing', email: `metrics.${Date.now()}@example.fi` })
+          .set(bearer('marketing'));
+        return check.status === 200;
+      },
+      30_000,
+      'a suppression check to answer',
+    );
     const text = await eventually(async () => {
       const t = await metrics(stack.urls.suppression);
-      return sample(t, 'kielto_suppression_decisions_total', { decision: 'suppress', reason: 'no-consent' }) !== undefined && t;
+      return (
+        sample(t, 'kielto_suppression_decisions_total', { decision: 'suppress', reason: 'no-consent' }) !== undefined &&
+        t
+      );
     });
     for (const name of [
       'kielto_http_request_duration_seconds_bucket',
@@ -54,7 +61,9 @@ describe('observability: metrics by convention and request ids', () => {
     ]) {
       expect(text).toMatch(new RegExp(`^(# TYPE )?${name}[ {]`, 'm'));
     }
-    expect(sample(text, 'kielto_http_request_duration_seconds_count', { route: '/v1/suppression/check', status: '200' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'kielto_http_request_duration_seconds_count', { route: '/v1/suppression/check', status: '200' }),
+    ).toBeGreaterThanOrEqual(1);
     // Both services in this process report their own outbox backlog and consumer lag.
     for (const service of ['consents', 'suppression']) {
       expect(sample(text, 'kielto_outbox_pending_events', { service })).toBeGreaterThanOrEqual(0);
@@ -63,7 +72,11 @@ describe('observability: metrics by convention and request ids', () => {
   });
 
   it('counts a malformed event sent to the DLQ under its source topic', async () => {
-    const kafka = new Kafka({ clientId: 'observability-test', brokers: [process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: 'observability-test',
+      brokers: [process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'],
+      logLevel: logLevel.NOTHING,
+    });
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     try {

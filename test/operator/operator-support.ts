@@ -17,7 +17,11 @@ export async function dropTestData(prefix: string): Promise<void> {
   } finally {
     await client.close();
   }
-  const admin = new Kafka({ clientId: 'operator-e2e-cleanup', brokers: KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({
+    clientId: 'operator-e2e-cleanup',
+    brokers: KAFKA_BROKERS.split(','),
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
   try {
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`));
@@ -37,7 +41,10 @@ export interface CliRun {
 export function runCli(stack: Stack | undefined, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const urls = stack
     ? Object.fromEntries(
-        Object.entries(stack.urls).map(([service, url]) => [`KIELTO_URL_${service.toUpperCase().replace(/-/g, '_')}`, url]),
+        Object.entries(stack.urls).map(([service, url]) => [
+          `KIELTO_URL_${service.toUpperCase().replace(/-/g, '_')}`,
+          url,
+        ]),
       )
     : {};
   return new Promise((resolve, reject) => {

@@ -150,6 +150,17 @@ describe('reliability: replaying every topic into fresh consumer groups rebuilds
     }
   });
 
+  it('an instance restarted from its own database and committed offsets holds the same state (cold start)', async () => {
+    const live = await settled(stack.apps.suppression!, lastWriteAt, 'the live instance to settle');
+    // replay1 persisted everything it consumed; restarted with the same database and group it loads the store
+    // and has nothing left to consume, so whatever it answers comes from what it had written down.
+    const replay1 = extra.shift()!;
+    await replay1.app.close();
+    const cold = await startInstance('replay1');
+    const digest = await settled(cold, lastWriteAt, 'the cold-started instance to be fresh');
+    expect({ sha256: digest.sha256, counts: digest.counts }).toEqual({ sha256: live.sha256, counts: live.counts });
+  });
+
   it('delivering every message again, newest first, changes nothing; a group that sees originals and duplicates agrees', async () => {
     const before = await settled(stack.apps.suppression!, lastWriteAt, 'the live instance to settle');
 

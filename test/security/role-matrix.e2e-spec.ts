@@ -19,6 +19,7 @@ const COMMON: Record<string, Access> = {
   'GET /health/live': 'public',
   'GET /health/ready': 'public',
   'GET /metrics': 'public',
+  'GET /docs/asyncapi.json': 'public',
   'GET /v1/audit': [],
 };
 const MATRIX: Record<ServiceName, Record<string, Access>> = {

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { ServiceApp } from '@kielto/platform';
 import { bearer, startStack, Stack } from '../../../test/support/stack';
-import { codes, emailHash, eventuallyAnswer, SourceEvents } from './support/source-events';
+import { codes, emailHash, eventuallyAnswer, SourceEvents, RELAXED_FRESHNESS } from './support/source-events';
 
 interface Result {
   ref: string | number | null;
@@ -24,7 +24,7 @@ describe('suppression: bulk check, NDJSON stream and campaign clearance', () => 
     request(stack.urls.suppression).post(path).set(bearer(role));
 
   beforeAll(async () => {
-    stack = await startStack(['suppression']);
+    stack = await startStack(['suppression'], RELAXED_FRESHNESS);
     suppression = stack.apps.suppression!;
     events = new SourceEvents(suppression);
     await events.customer(prohibitedCustomer, { emails: [prohibitedEmail] });

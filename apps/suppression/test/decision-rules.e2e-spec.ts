@@ -11,6 +11,7 @@ import {
   phoneHash,
   SourceEvents,
   untilFresh,
+  RELAXED_FRESHNESS,
 } from './support/source-events';
 
 /**
@@ -39,7 +40,7 @@ describe('suppression: decision rules and reason codes (DESIGN.md §3)', () => {
   const q = (channel: string, purpose: string, contact: Record<string, string>) => ({ channel, purpose, ...contact });
 
   beforeAll(async () => {
-    stack = await startStack(['consents', 'suppression']);
+    stack = await startStack(['consents', 'suppression'], RELAXED_FRESHNESS);
     suppression = stack.apps.suppression!;
     events = new SourceEvents(suppression);
     await untilFresh(suppression);

@@ -2,7 +2,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { ServiceApp } from '@kielto/platform';
 import { bearer, startStack, Stack } from '../../../test/support/stack';
-import { check, codes, emailHash, phoneHash, SourceEvents, untilFresh } from './support/source-events';
+import {
+  check,
+  codes,
+  emailHash,
+  phoneHash,
+  SourceEvents,
+  untilFresh,
+  RELAXED_FRESHNESS,
+} from './support/source-events';
 
 describe('suppression: staff entries (bounce, complaint, robinson, manual)', () => {
   let stack: Stack;
@@ -25,7 +33,7 @@ describe('suppression: staff entries (bounce, complaint, robinson, manual)', () 
       .send(lines.join('\n'));
 
   beforeAll(async () => {
-    stack = await startStack(['suppression']);
+    stack = await startStack(['suppression'], RELAXED_FRESHNESS);
     suppression = stack.apps.suppression!;
     events = new SourceEvents(suppression);
     await untilFresh(suppression);

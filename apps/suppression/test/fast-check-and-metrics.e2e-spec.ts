@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { ServiceApp } from '@kielto/platform';
 import { bearer, startStack, Stack } from '../../../test/support/stack';
-import { check, untilFresh } from './support/source-events';
+import { check, RELAXED_FRESHNESS, untilFresh } from './support/source-events';
 
 const LIMIT = 40;
 
@@ -11,7 +11,7 @@ describe('suppression: single-check fast path and metrics', () => {
   let suppression: ServiceApp;
 
   beforeAll(async () => {
-    stack = await startStack(['suppression'], { KIELTO_RATE_LIMIT_PER_MINUTE: String(LIMIT) });
+    stack = await startStack(['suppression'], { ...RELAXED_FRESHNESS, KIELTO_RATE_LIMIT_PER_MINUTE: String(LIMIT) });
     suppression = stack.apps.suppression!;
     await untilFresh(suppression);
   });

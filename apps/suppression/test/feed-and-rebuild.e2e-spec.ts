@@ -4,7 +4,14 @@ import request from 'supertest';
 import { TOPICS } from '@kielto/contracts';
 import type { ServiceApp } from '@kielto/platform';
 import { bearer, eventually, startStack, Stack } from '../../../test/support/stack';
-import { codes, emailHash, eventuallyAnswer, phoneHash, SourceEvents } from './support/source-events';
+import {
+  codes,
+  emailHash,
+  eventuallyAnswer,
+  phoneHash,
+  SourceEvents,
+  RELAXED_FRESHNESS,
+} from './support/source-events';
 
 interface Digest {
   sha256: string;
@@ -103,7 +110,7 @@ describe('suppression: partner feed and rebuild from the topics', () => {
       .expect(201);
 
   beforeAll(async () => {
-    stack = await startStack(['consents', 'suppression']);
+    stack = await startStack(['consents', 'suppression'], RELAXED_FRESHNESS);
     live = stack.apps.suppression!;
     events = new SourceEvents(live);
 

@@ -24,7 +24,7 @@ export async function http<T = unknown>(
         ...options.headers,
       },
       body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
     });
     const text = await res.text();
     let body: unknown = text;

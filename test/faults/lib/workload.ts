@@ -59,8 +59,15 @@ export interface SubjectState {
  */
 interface Change {
   what: string;
+  /** The aggregate whose event carries the change: later events of one aggregate are published after it. */
+  aggregate: string;
   sentAt: number;
   ackAt: number;
+  /**
+   * Known applied (a retry met "already done": 404/409) but never acknowledged with a 2xx, so when it reached
+   * Kafka is unknown: until a later 2xx change of the same aggregate, it counts as "maybe applied".
+   */
+  unconfirmed?: boolean;
   apply(state: SubjectState): void;
 }
 
@@ -110,8 +117,9 @@ export class Subject {
     return state;
   }
 
+  /** Everything known to be applied, acknowledged or not (what the next write is chosen from). */
   get state(): SubjectState {
-    return this.fold();
+    return this.fold(Number.POSITIVE_INFINITY, this.changes.filter((c) => c.ackAt === Number.POSITIVE_INFINITY && c.unconfirmed));
   }
 
   /** Identifiers to check: everything the subject was ever known by. */
@@ -180,6 +188,8 @@ export interface WorkloadStats {
   checkAnswers: Record<string, number>;
   verdicts: Record<string, number>;
   maxStaleAllowMs: number;
+  /** ms from a write's first attempt to its acknowledgement, per op type */
+  latencies: Record<string, number[]>;
 }
 
 type Op =
@@ -236,6 +246,7 @@ export class Workload {
     checkAnswers: {},
     verdicts: {},
     maxStaleAllowMs: 0,
+    latencies: {},
   };
 
   constructor(private readonly options: WorkloadOptions) {}
@@ -325,7 +336,8 @@ export class Workload {
         });
         if (found.status !== 200) continue;
         if (found.body.length > 0) {
-          this.acknowledge(subject, op, firstSentAt, found.receivedAt, { id: found.body[0].id });
+          // Found in the read model, which is written before the event is published: applied, not confirmed.
+          this.acknowledge(subject, op, firstSentAt, found.receivedAt, { id: found.body[0].id }, false);
           return;
         }
         subject.duplicateRisk = true;
@@ -333,8 +345,8 @@ export class Workload {
       this.stats.attempts++;
       const res = await this.send(subject, op);
       const outcome = this.classify(op, res, attempt > 0 && uncertain);
-      if (outcome === 'ack') {
-        this.acknowledge(subject, op, firstSentAt, res.receivedAt, res.body);
+      if (outcome === 'ack' || outcome === 'proven') {
+        this.acknowledge(subject, op, firstSentAt, res.receivedAt, res.body, outcome === 'ack');
         return;
       }
       if (outcome === 'retry') {
@@ -352,7 +364,9 @@ export class Workload {
     // Gave up: the outcome is unknown. The subject keeps the op as "maybe applied" forever and gets no more writes.
     this.stats.gaveUp++;
     subject.retired = true;
-    if (uncertain && op.type !== 'create') subject.changes.push({ what: op.type, sentAt: firstSentAt, ackAt: Number.POSITIVE_INFINITY, apply: this.effect(subject, op, undefined) });
+    if (uncertain && op.type !== 'create') {
+      subject.changes.push({ what: op.type, aggregate: aggregateOf(op), sentAt: firstSentAt, ackAt: Number.POSITIVE_INFINITY, apply: this.effect(subject, op, undefined) });
+    }
     this.options.log(`gave up on ${op.type} for subject ${subject.index} after ${Math.round((Date.now() - firstSentAt) / 1000)} s`);
   }
 
@@ -396,29 +410,47 @@ export class Workload {
     }
   }
 
-  /** ack: applied; retry: transient; reject: refused for good (a bug in the model or the service). */
-  private classify(op: Op, res: HttpResult, retryAfterUnknown: boolean): 'ack' | 'retry' | 'reject' {
+  /** ack: applied (2xx); proven: applied by an earlier attempt; retry: transient; reject: refused for good. */
+  private classify(op: Op, res: HttpResult, retryAfterUnknown: boolean): 'ack' | 'proven' | 'retry' | 'reject' {
     if (res.status === 0 || res.status >= 500 || res.status === 429) return 'retry';
     if (res.status >= 200 && res.status < 300) return 'ack';
     // A retry of a change that an earlier, unanswered attempt already made: the answer proves it applied.
     if (retryAfterUnknown) {
-      if (op.type === 'ban-lift' && res.status === 404) return 'ack';
-      if (op.type === 'erase' && res.status === 404) return 'ack';
-      if ((op.type === 'restrict' || op.type === 'lift-restriction') && res.status === 409) return 'ack';
+      if (op.type === 'ban-lift' && res.status === 404) return 'proven';
+      if (op.type === 'erase' && res.status === 404) return 'proven';
+      if ((op.type === 'restrict' || op.type === 'lift-restriction') && res.status === 409) return 'proven';
     }
     // Optimistic concurrency lost to a concurrent writer (e.g. the relay's projector): try again.
     if (res.status === 409 && (res.body as { type?: string })?.type?.includes('concurrent')) return 'retry';
     return 'reject';
   }
 
-  private acknowledge(subject: Subject, op: Op, sentAt: number, ackAt: number, body: AckBody | undefined): void {
+  private acknowledge(subject: Subject, op: Op, sentAt: number, ackAt: number, body: AckBody | undefined, confirmed: boolean): void {
     if (op.type === 'create') {
       subject.customerId = body?.id;
       this.stats.creates++;
     }
-    subject.changes.push({ what: op.type, sentAt, ackAt, apply: this.effect(subject, op, body) });
+    const aggregate = aggregateOf(op);
+    if (confirmed) {
+      // This change's event is on Kafka, so every earlier event of the same aggregate is too.
+      for (const c of subject.changes) {
+        if (c.unconfirmed && c.aggregate === aggregate) {
+          c.unconfirmed = false;
+          c.ackAt = ackAt;
+        }
+      }
+    }
+    subject.changes.push({
+      what: op.type,
+      aggregate,
+      sentAt,
+      ackAt: confirmed ? ackAt : Number.POSITIVE_INFINITY,
+      unconfirmed: !confirmed,
+      apply: this.effect(subject, op, body),
+    });
     this.stats.writes++;
     this.stats.writesByType[op.type] = (this.stats.writesByType[op.type] ?? 0) + 1;
+    (this.stats.latencies[op.type] ??= []).push(ackAt - sentAt);
     this.lastAckAt = Math.max(this.lastAckAt, ackAt);
   }
 
@@ -522,6 +554,19 @@ export class Workload {
 }
 
 /** Runs `task` about `rate` times a second with at most `maxInFlight` at once, until `stop()`. */
+/** Which aggregate (and so which ordered stream of events) a write lands in. */
+function aggregateOf(op: Op): string {
+  switch (op.type) {
+    case 'consent':
+      return `ledger:${op.target}`;
+    case 'ban-set':
+    case 'ban-lift':
+      return 'ban';
+    default:
+      return 'customer';
+  }
+}
+
 export async function pump(rate: number, maxInFlight: number, stop: () => boolean, task: () => Promise<void>, onError: (e: unknown) => void): Promise<void> {
   const interval = 1000 / rate;
   let next = Date.now();

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { CloudEventV1, TOPICS } from '@kielto/contracts';
-import { ConcurrentModificationError, EventLog } from '@kielto/platform';
+import { ConcurrentModificationError, EventLog, NotYetPublishedError } from '@kielto/platform';
 import { CommittedCustomer, CustomerRecord } from './customer-record';
 import { CustomersRepository } from './customers.repository';
 
@@ -108,6 +108,9 @@ export class CustomerStore implements OnModuleInit {
       await this.sync(change.customerId).catch((e: unknown) =>
         this.logger.warn({ err: e, customerId: change.customerId }, 'read model not updated; the relay sweep will'),
       );
+      // Committed but not yet on Kafka (the relay publishes it later): do not report success before consumers,
+      // suppression above all, can see the change.
+      if (error instanceof NotYetPublishedError) throw error;
     }
     return version;
   }

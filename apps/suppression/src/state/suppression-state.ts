@@ -61,6 +61,22 @@ export interface StateDigest {
 const EMPTY: readonly never[] = Object.freeze([]);
 
 /**
+ * The few words stored in every entry (channel, purpose, decision, kind, owner): values read from the database
+ * or an event are fresh strings each time, so they are swapped for one shared copy — on a million identifiers
+ * that is ~100 bytes each. Unknown values are kept as they are.
+ */
+const VOCABULARY = new Map<string, string>(
+  [
+    ...['email', 'sms', 'phone', 'post', 'all'],
+    ...['own-marketing', 'partner-marketing', 'profiling', 'market-research'],
+    ...['grant', 'withdraw', 'prohibit', 'lift-prohibition'],
+    ...['own', 'contact-person', 'person', 'organization'],
+    ...['bounce', 'complaint', 'robinson', 'manual'],
+  ].map((word) => [word, word]),
+);
+const word = <T extends string>(value: T): T => (VOCABULARY.get(value) as T | undefined) ?? value;
+
+/**
  * The in-memory index every check reads. It is a projection of the three source topics plus staff entries,
  * keyed by customer id and by the keyed hash of each identifier, and it applies events idempotently:
  * a customer or ban event only if newer than what is held, a ledger entry once per (subject, sequence),
@@ -77,7 +93,7 @@ export class SuppressionState {
    */
   private readonly owners = new Map<string, string | string[]>();
   /** subject key (`customer:<id>`, `email:<hash>`, `phone:<hash>`) → its ledger entries */
-  private readonly ledger = new Map<string, StoredLedgerEntry[]>();
+  private readonly ledger = new Map<string, LedgerEntryView[]>();
   /** subject key → entries below this sequence were erased */
   private readonly ledgerFloor = new Map<string, number>();
   /** identifier hash → erased at (R8) */
@@ -88,9 +104,12 @@ export class SuppressionState {
   private readonly removedStaff = new Map<string, number>();
   private readonly bans = new Map<string, BanRecord>();
   private ledgerEntries = 0;
+  /** ledger subjects that are bare identifiers (`email:…`, `phone:…`) */
+  private identifierLedgers = 0;
 
+  /** Identifier hashes held (of customers, erased, with staff entries, or with a ledger of their own; overlaps count twice). */
   get identifierCount(): number {
-    return this.owners.size + this.erased.size + this.staffEntries.size;
+    return this.owners.size + this.erased.size + this.staffEntries.size + this.identifierLedgers;
   }
 
   get ledgerSubjectCount(): number {
@@ -108,9 +127,18 @@ export class SuppressionState {
   // ---- applying facts (idempotent) ----
 
   /** Returns false when the record is not newer than what is held. */
-  applyCustomer(record: CustomerRecord): boolean {
-    const current = this.customers.get(record.customerId);
-    if (current && current.sequence >= record.sequence) return false;
+  applyCustomer(input: CustomerRecord): boolean {
+    const current = this.customers.get(input.customerId);
+    if (current && current.sequence >= input.sequence) return false;
+    const record: CustomerRecord = {
+      customerId: input.customerId,
+      sequence: input.sequence,
+      kind: word(input.kind),
+      since: input.since,
+      restrictedSince: input.restrictedSince,
+      erasedAt: input.erasedAt,
+      contactPoints: input.contactPoints.map((cp) => ({ kind: word(cp.kind), hash: cp.hash, owner: word(cp.owner) })),
+    };
     if (current) for (const cp of current.contactPoints) this.removeOwner(cp.hash, current.customerId);
     this.customers.set(record.customerId, record);
     if (record.erasedAt !== undefined) {
@@ -142,11 +170,21 @@ export class SuppressionState {
   }
 
   /** Returns false for a duplicate (same subject and sequence) or an entry below the erasure floor. */
-  applyLedgerEntry(entry: StoredLedgerEntry): boolean {
-    if (entry.sequence < (this.ledgerFloor.get(entry.subjectKey) ?? 0)) return false;
-    const list = this.ledger.get(entry.subjectKey);
+  applyLedgerEntry(input: StoredLedgerEntry): boolean {
+    if (input.sequence < (this.ledgerFloor.get(input.subjectKey) ?? 0)) return false;
+    // The subject key is the map key: entries do not carry it again.
+    const entry: LedgerEntryView = {
+      channel: word(input.channel),
+      purpose: word(input.purpose),
+      decision: word(input.decision),
+      at: input.at,
+      sequence: input.sequence,
+      expiresAt: input.expiresAt,
+    };
+    const list = this.ledger.get(input.subjectKey);
     if (!list) {
-      this.ledger.set(entry.subjectKey, [entry]);
+      this.ledger.set(input.subjectKey, [entry]);
+      if (!input.subjectKey.startsWith('customer:')) this.identifierLedgers++;
       this.ledgerEntries++;
       return true;
     }
@@ -168,7 +206,7 @@ export class SuppressionState {
     const kept = list.filter((e) => e.sequence >= belowSequence);
     this.ledgerEntries -= list.length - kept.length;
     if (kept.length > 0) this.ledger.set(subjectKey, kept);
-    else this.ledger.delete(subjectKey);
+    else if (this.ledger.delete(subjectKey) && !subjectKey.startsWith('customer:')) this.identifierLedgers--;
   }
 
   applyBan(ban: BanRecord): boolean {
@@ -183,8 +221,16 @@ export class SuppressionState {
   }
 
   /** Returns false for a duplicate or an entry that was already removed. */
-  addStaffEntry(entry: StaffEntry): boolean {
-    if (this.staffById.has(entry.id) || this.removedStaff.has(entry.id)) return false;
+  addStaffEntry(input: StaffEntry): boolean {
+    if (this.staffById.has(input.id) || this.removedStaff.has(input.id)) return false;
+    const entry: StaffEntry = {
+      id: input.id,
+      hash: input.hash,
+      kind: word(input.kind),
+      reason: word(input.reason),
+      channel: word(input.channel),
+      since: input.since,
+    };
     this.staffById.set(entry.id, entry);
     const list = this.staffEntries.get(entry.hash);
     if (list) list.push(entry);

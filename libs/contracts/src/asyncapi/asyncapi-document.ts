@@ -70,7 +70,8 @@ const DESCRIPTIONS: Record<string, string> = {
   'CloudEventV1.data': 'The payload of the event type.',
   CustomerStateV1:
     'The complete current state of a customer (event-carried state transfer): the newest event of a key is enough.',
-  'CustomerStateV1.contactPoints': 'E-mail addresses and phone numbers as keyed hashes (HMAC-SHA256 hex), never in clear.',
+  'CustomerStateV1.contactPoints':
+    'E-mail addresses and phone numbers as keyed hashes (HMAC-SHA256 hex), never in clear.',
   'CustomerStateV1.listing': 'What directory outlets may publish before bans are applied (R9).',
   'CustomerStateV1.restrictedSince': 'Present while processing is restricted (GDPR Art 18): no marketing at all.',
   CustomerErasedV1: 'After erasure only keyed hashes remain, so that opt-outs keep being honoured (R8).',
@@ -109,8 +110,18 @@ const CHANNELS: ChannelDef[] = [
       { service: 'suppression', group: 'kielto-suppression-<instance>' },
     ],
     events: [
-      { id: 'customerCreated', type: CUSTOMER_EVENT_TYPES.created, payload: CustomerStateV1, summary: 'A customer was created' },
-      { id: 'customerUpdated', type: CUSTOMER_EVENT_TYPES.updated, payload: CustomerStateV1, summary: 'A customer was rectified' },
+      {
+        id: 'customerCreated',
+        type: CUSTOMER_EVENT_TYPES.created,
+        payload: CustomerStateV1,
+        summary: 'A customer was created',
+      },
+      {
+        id: 'customerUpdated',
+        type: CUSTOMER_EVENT_TYPES.updated,
+        payload: CustomerStateV1,
+        summary: 'A customer was rectified',
+      },
       {
         id: 'customerRestricted',
         type: CUSTOMER_EVENT_TYPES.restricted,
@@ -172,8 +183,18 @@ const CHANNELS: ChannelDef[] = [
     producers: ['directory-bans'],
     consumers: [{ service: 'suppression', group: 'kielto-suppression-<instance>' }],
     events: [
-      { id: 'directoryBanSet', type: DIRECTORY_BAN_EVENT_TYPES.set, payload: DirectoryBanSetV1, summary: 'A ban was set or changed' },
-      { id: 'directoryBanLifted', type: DIRECTORY_BAN_EVENT_TYPES.lifted, payload: DirectoryBanLiftedV1, summary: 'A ban was lifted' },
+      {
+        id: 'directoryBanSet',
+        type: DIRECTORY_BAN_EVENT_TYPES.set,
+        payload: DirectoryBanSetV1,
+        summary: 'A ban was set or changed',
+      },
+      {
+        id: 'directoryBanLifted',
+        type: DIRECTORY_BAN_EVENT_TYPES.lifted,
+        payload: DirectoryBanLiftedV1,
+        summary: 'A ban was lifted',
+      },
     ],
   },
   {
@@ -246,7 +267,10 @@ const cloudEventHeaders: JsonSchema = {
   type: 'object',
   properties: {
     'content-type': { type: 'string', const: 'application/cloudevents+json' },
-    'ce-type': { type: 'string', description: 'The event type (same as the envelope `type`), for routing without parsing' },
+    'ce-type': {
+      type: 'string',
+      description: 'The event type (same as the envelope `type`), for routing without parsing',
+    },
   },
 };
 
@@ -270,7 +294,10 @@ const feedValueSchema: JsonSchema = {
         properties: {
           code: { type: 'string', enum: [...REASON_CODES] },
           channel: { type: 'string', enum: ['email', 'sms', 'phone', 'post', 'all'] },
-          purpose: { type: 'string', enum: ['own-marketing', 'partner-marketing', 'profiling', 'market-research', 'all'] },
+          purpose: {
+            type: 'string',
+            enum: ['own-marketing', 'partner-marketing', 'profiling', 'market-research', 'all'],
+          },
           since: { type: 'string', format: 'date-time' },
         },
       },
@@ -285,9 +312,18 @@ const feedValueSchema: JsonSchema = {
 
 const dlqHeaders: JsonSchema = {
   type: 'object',
-  required: ['kielto-dlq-reason', 'kielto-dlq-topic', 'kielto-dlq-partition', 'kielto-dlq-offset', 'kielto-dlq-consumer'],
+  required: [
+    'kielto-dlq-reason',
+    'kielto-dlq-topic',
+    'kielto-dlq-partition',
+    'kielto-dlq-offset',
+    'kielto-dlq-consumer',
+  ],
   properties: {
-    'kielto-dlq-reason': { type: 'string', description: 'Why it was rejected (field and constraint names, never values)' },
+    'kielto-dlq-reason': {
+      type: 'string',
+      description: 'Why it was rejected (field and constraint names, never values)',
+    },
     'kielto-dlq-topic': { type: 'string' },
     'kielto-dlq-partition': { type: 'string' },
     'kielto-dlq-offset': { type: 'string' },

@@ -1,7 +1,11 @@
 import { CONSENT_EVENT_TYPES } from '../events/consent.events';
 import { CUSTOMER_EVENT_TYPES } from '../events/customer.events';
 import { DIRECTORY_BAN_EVENT_TYPES } from '../events/directory-ban.events';
-import { SUPPRESSION_ENTRY_EVENT_TYPES, SUPPRESSION_FEED_TYPE, SuppressionFeedValueV1 } from '../events/suppression.events';
+import {
+  SUPPRESSION_ENTRY_EVENT_TYPES,
+  SUPPRESSION_FEED_TYPE,
+  SuppressionFeedValueV1,
+} from '../events/suppression.events';
 
 /*
  * One example message per event type, shown in the AsyncAPI document. They are checked against the contract

@@ -39,6 +39,8 @@ describe(JsonSchemaRegistry.name, () => {
   });
 
   it('refuses a validator it has no mapping for, so a contract change cannot be documented wrongly', () => {
-    expect(() => new JsonSchemaRegistry().ref(Unmapped)).toThrow(/Unmapped\.email: no JSON Schema mapping for the validator isEmail/);
+    expect(() => new JsonSchemaRegistry().ref(Unmapped)).toThrow(
+      /Unmapped\.email: no JSON Schema mapping for the validator isEmail/,
+    );
   });
 });

@@ -49,14 +49,18 @@ export class JsonSchemaRegistry {
     };
   }
 
-  private property(cls: Class, property: string, list: ValidationMetadata[]): { schema: JsonSchema; optional: boolean } {
+  private property(
+    cls: Class,
+    property: string,
+    list: ValidationMetadata[],
+  ): { schema: JsonSchema; optional: boolean } {
     let optional = false;
     const own: JsonSchema = {}; // constraints on the value itself
     const items: JsonSchema = {}; // constraints applied with { each: true }
     let isArray = false;
     for (const m of list) {
       const target = m.each ? items : own;
-      const name = m.type === 'customValidation' ? m.name : m.type;
+      const name: string = (m.type === 'customValidation' ? m.name : m.type) ?? 'unnamed';
       const c = (m.constraints ?? []) as unknown[];
       switch (name) {
         case 'conditionalValidation': // @IsOptional

@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { Roles } from '../auth/roles.decorator';
@@ -14,6 +14,22 @@ export class AuditQueryDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
 }
 
+/** OpenAPI shape of an audit record (see AuditRecord). */
+export class AuditRecordDto {
+  @ApiProperty() _id!: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ description: 'API key id of the actor' }) actor!: string;
+  @ApiProperty({ enum: ['admin', 'staff', 'marketing', 'partner'] }) role!: string;
+  @ApiProperty() service!: string;
+  @ApiProperty({ example: 'DELETE' }) method!: string;
+  @ApiProperty({ description: 'Route pattern, never the concrete URL', example: '/v1/customers/:id' }) route!: string;
+  @ApiPropertyOptional({ description: 'Path parameters naming the target (ids only)', example: { id: '6f0b9c2e-…' } })
+  target?: Record<string, string>;
+  @ApiProperty({ example: 202 }) status!: number;
+  @ApiProperty({ enum: ['success', 'rejected', 'failed'] }) outcome!: string;
+  @ApiPropertyOptional() requestId?: string;
+}
+
 @ApiTags('audit')
 @ApiBearerAuth()
 @Controller('v1/audit')
@@ -24,6 +40,7 @@ export class AuditController {
   @Get()
   @Roles()
   @ApiOperation({ summary: 'Audit trail of staff/admin writes (admin role)' })
+  @ApiOkResponse({ type: [AuditRecordDto], description: 'Newest first' })
   list(@Query() query: AuditQueryDto): Promise<AuditRecord[]> {
     return this.audit.find({
       actor: query.actor,

@@ -9,7 +9,7 @@ import type {
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { Role } from '@kielto/contracts';
 import { allowedRoles, PUBLIC_KEY, ROLES_EXTENSION, ROLES_KEY } from '../auth/roles.decorator';
-import { PROBLEM_CONTENT_TYPE, problem } from '../http/problem';
+import { FieldError, PROBLEM_CONTENT_TYPE, problem } from '../http/problem';
 
 /** How a route is protected, read from the same metadata the ApiKeyGuard reads. */
 /** `signed`: a public route that authenticates by its own guard (e.g. a webhook's HMAC signature header). */
@@ -38,8 +38,13 @@ export function routeAccessByOperationId(app: INestApplication): Map<string, Rou
         const isPublic = (Reflect.getMetadata(PUBLIC_KEY, handler) ?? Reflect.getMetadata(PUBLIC_KEY, controller)) as
           | boolean
           | undefined;
-        const roles = (Reflect.getMetadata(ROLES_KEY, handler) ?? Reflect.getMetadata(ROLES_KEY, controller) ?? []) as Role[];
-        const guards = [Reflect.getMetadata(GUARDS_METADATA, handler), Reflect.getMetadata(GUARDS_METADATA, controller)];
+        const roles = (Reflect.getMetadata(ROLES_KEY, handler) ??
+          Reflect.getMetadata(ROLES_KEY, controller) ??
+          []) as Role[];
+        const guards = [
+          Reflect.getMetadata(GUARDS_METADATA, handler),
+          Reflect.getMetadata(GUARDS_METADATA, controller),
+        ];
         const signed = guards.some((g) => Array.isArray(g) && g.length > 0);
         access.set(`${controller.name}_${name}`, isPublic ? { public: true, signed } : { public: false, roles });
       }
@@ -80,26 +85,57 @@ const problemSchema: SchemaObject = {
 };
 
 /** Problems the platform itself answers with, whatever the route does. */
-const PLATFORM_PROBLEMS: Record<number, { description: string; detail: string; typeName?: string; errors?: boolean }> = {
-  400: { description: 'Invalid input: every bad field is named in `errors`; nothing was written', detail: 'Invalid request: channel', typeName: 'validation', errors: true },
-  401: { description: 'No valid API key (`Authorization: Bearer <key>`)', detail: 'A valid API key is required: Authorization: Bearer <key>' },
-  403: { description: "The key's role may not call this operation", detail: 'The marketing role may not call this route' },
-  413: { description: 'The request body is larger than the limit', detail: 'The request body is too large', errors: true },
-  415: { description: 'The content type is not accepted by this operation', detail: 'Unsupported content type', errors: true },
-  429: { description: 'Rate limit of the API key (or client address) exceeded; see `Retry-After`', detail: 'ThrottlerException: Too Many Requests' },
-  500: { description: 'Unexpected error (logged with the request id; no details are disclosed)', detail: 'Unexpected error' },
+const PLATFORM_PROBLEMS: Record<
+  number,
+  { description: string; detail: string; typeName?: string; error?: FieldError }
+> = {
+  400: {
+    description: 'Invalid input: every bad field is named in `errors`; nothing was written',
+    detail: 'Invalid request: channel',
+    typeName: 'validation',
+    error: { field: 'channel', message: 'channel must be one of the following values: email, sms, phone, post, all' },
+  },
+  401: {
+    description: 'No valid API key (`Authorization: Bearer <key>`)',
+    detail: 'A valid API key is required: Authorization: Bearer <key>',
+  },
+  403: {
+    description: "The key's role may not call this operation",
+    detail: 'The marketing role may not call this route',
+  },
+  413: {
+    description: 'The request body is larger than the limit',
+    detail: 'The request body is too large',
+    error: { field: 'body', message: 'body exceeds the size limit' },
+  },
+  415: {
+    description: 'The content type is not accepted by this operation',
+    detail: 'Unsupported content type',
+    error: { field: 'content-type', message: 'content-type is not accepted by this route' },
+  },
+  429: {
+    description: 'Rate limit of the API key (or client address) exceeded; see `Retry-After`',
+    detail: 'ThrottlerException: Too Many Requests',
+  },
+  500: {
+    description: 'Unexpected error (logged with the request id; no details are disclosed)',
+    detail: 'Unexpected error',
+  },
 };
 
 function problemResponse(status: number, description: string): ResponseObject {
   const spec = PLATFORM_PROBLEMS[status];
   const example = {
-    ...problem(status, spec?.detail ?? description, spec?.typeName, spec?.errors ? [{ field: status === 400 ? 'channel' : status === 415 ? 'content-type' : 'body', message: '…' }] : undefined),
+    ...problem(status, spec?.detail ?? description, spec?.typeName, spec?.error ? [spec.error] : undefined),
     instance: '/v1/…',
     requestId: '3f1c1b0e-8d9a-4e51-9a57-2b8f0a4d7c11',
   };
+  const headers: ResponseObject['headers'] = { [REQUEST_ID_HEADER]: { $ref: '#/components/headers/RequestId' } };
+  if (status === 429)
+    headers['retry-after'] = { description: 'Seconds to wait before retrying', schema: { type: 'integer' } };
   return {
     description,
-    headers: { [REQUEST_ID_HEADER]: { $ref: '#/components/headers/RequestId' } },
+    headers,
     content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: `#/components/schemas/${PROBLEM_SCHEMA}` }, example } },
   } as ResponseObject;
 }
@@ -143,7 +179,11 @@ export function completeOpenApiDocument(document: OpenAPIObject, access: Map<str
   return document;
 }
 
-function completeOperation(operation: OperationObject, method: (typeof METHODS)[number], access: RouteAccess | undefined): void {
+function completeOperation(
+  operation: OperationObject,
+  method: (typeof METHODS)[number],
+  access: RouteAccess | undefined,
+): void {
   const ext = operation as OperationObject & Record<string, unknown>;
   // An operation the app map does not know falls back to what the guard does with an undecorated route.
   const resolved: RouteAccess = access ?? { public: false, roles: [] };

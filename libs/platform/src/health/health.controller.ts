@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorResult, MongooseHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/roles.decorator';
 import { KafkaService } from '../kafka/kafka.service';
@@ -34,6 +34,10 @@ export class HealthController {
   /** The process is up (restart it if not). */
   @Public()
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process is up (restart it if not)' })
+  @ApiOkResponse({
+    schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } }, example: { status: 'ok' } },
+  })
   live() {
     return { status: 'ok' };
   }
@@ -41,6 +45,9 @@ export class HealthController {
   /** The service can do its job: database and Kafka reachable, plus the app's own conditions. */
   @Public()
   @Get('ready')
+  @ApiOperation({
+    summary: 'Readiness: the service can do its job (503 when the database, Kafka or a service condition is down)',
+  })
   @HealthCheck()
   ready() {
     return this.health.check([

@@ -93,12 +93,18 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
         await sleep(250);
       }
     }
-    await consumer.run({
-      autoCommit: true,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.handleBatch(payload),
-    });
+    // Joining the group is not awaited: after a crash the join waits for the dead member's session to expire
+    // (sessionTimeout), and the service's HTTP API (recording an opt-out, above all) must not be down meanwhile.
+    // Nothing is missed: the group resumes from its committed offsets (a new group from the beginning), and
+    // freshness-dependent answers stay 503 until the consumer has caught up. Join failures restart the consumer.
+    consumer
+      .run({
+        autoCommit: true,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: (payload) => this.handleBatch(payload),
+      })
+      .catch((error: unknown) => this.logger.error({ err: error }, 'Kafka consumer did not start'));
     this.startWatermarkPoller(topics);
   }
 

@@ -76,6 +76,12 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   private tickets = 0;
   /** Events whose projection already ran in this process at append time: the relay need not run it again. */
   private readonly projectedHere = new Set<string>();
+  /**
+   * The last sequence this process saw per aggregate: a hint that spares the append its read of the log (on
+   * FerretDB a scan of the whole outbox). A stale hint only costs a duplicate-key retry with a real read; the
+   * unique index still decides. Hints never run ahead: the newest event of an aggregate is never deleted.
+   */
+  private readonly lastSequence = new Map<string, number>();
 
   constructor(
     @InjectModel(OutboxEvent.name) private readonly events: Model<OutboxEvent>,
@@ -99,13 +105,26 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   async append<T extends object>(request: AppendRequest<T>): Promise<CloudEventV1<T>> {
+    const key = hintKey(request.topic, request.aggregateId);
+    let useHint = true;
     for (let attempt = 0; attempt < 200; attempt++) {
-      const last = await this.events
-        .findOne({ topic: request.topic, aggregateId: request.aggregateId }, { sequence: 1 })
-        .sort({ sequence: -1 })
-        .lean();
-      const sequence = (last?.sequence ?? 0) + 1;
+      const hint = useHint ? this.lastSequence.get(key) : undefined;
+      const last =
+        hint ??
+        (
+          await this.events
+            .findOne({ topic: request.topic, aggregateId: request.aggregateId }, { sequence: 1 })
+            .sort({ sequence: -1 })
+            .lean()
+        )?.sequence ??
+        0;
+      const sequence = last + 1;
       if (request.expectedSequence !== undefined && sequence !== request.expectedSequence) {
+        if (hint !== undefined) {
+          useHint = false; // the hint may be behind the log: read it before deciding
+          attempt--;
+          continue;
+        }
         throw new ConcurrentModificationError();
       }
       const data = typeof request.data === 'function' ? (request.data as (s: number) => T)(sequence) : request.data;
@@ -123,11 +142,14 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
         await this.events.create(doc);
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
+        this.lastSequence.delete(key);
+        useHint = false;
         if (request.expectedSequence !== undefined) throw new ConcurrentModificationError();
         // Someone else took this sequence: read again and take the next one.
         await sleep(Math.random() * Math.min(50, 2 + attempt * 2));
         continue;
       }
+      this.rememberSequence(key, sequence);
       const event = this.toCloudEvent(doc) as CloudEventV1<T>;
       await this.projectors.get(request.topic)?.(event as CloudEventV1);
       // Bounded: ids leave the set when this relay publishes them; one published by another instance would stay.
@@ -137,6 +159,11 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       return event;
     }
     throw new ConcurrentModificationError();
+  }
+
+  private rememberSequence(key: string, sequence: number): void {
+    if (this.lastSequence.size > 100_000) this.lastSequence.clear();
+    if ((this.lastSequence.get(key) ?? 0) < sequence) this.lastSequence.set(key, sequence);
   }
 
   /** Kicks the relay and waits until the event is on Kafka (or fails with NotYetPublishedError). */
@@ -170,6 +197,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   /** All events of an aggregate, in order. */
   async history(topic: string, aggregateId: string): Promise<CloudEventV1[]> {
     const docs = await this.events.find({ topic, aggregateId }).sort({ sequence: 1 }).lean();
+    if (docs.length > 0) this.rememberSequence(hintKey(topic, aggregateId), docs[docs.length - 1].sequence);
     return docs.map((d) => this.toCloudEvent(d));
   }
 
@@ -191,6 +219,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   async deleteAggregate(topic: string, aggregateId: string): Promise<number> {
+    this.lastSequence.delete(hintKey(topic, aggregateId));
     const result = await this.events.deleteMany({ topic, aggregateId, pending: { $exists: false } });
     return result.deletedCount;
   }
@@ -291,4 +320,5 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   }
 }
 
+const hintKey = (topic: string, aggregateId: string) => `${topic}\u0000${aggregateId}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
