@@ -9,9 +9,11 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import type { SubjectFacts } from '../apps/suppression/src/decision/decision.types';
 
 const root = path.join(__dirname, '..');
 const KEY = { staff: 'bench-staff-key-0123456789', marketing: 'bench-marketing-key-0123456789', admin: 'bench-admin-key-0123456789' };
@@ -99,7 +101,7 @@ async function startBaseline(): Promise<{ child: ChildProcess; url: string }> {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   procs.push(child);
-  const url = await new Promise<string>((resolve) => child.stdout!.on('data', (d: Buffer) => {
+  const url = await new Promise<string>((resolve) => child.stdout.on('data', (d: Buffer) => {
     const m = /LISTENING (\S+)/.exec(d.toString());
     if (m) resolve(m[1]);
   }));
@@ -107,14 +109,14 @@ async function startBaseline(): Promise<{ child: ChildProcess; url: string }> {
 }
 
 // ---------- helpers ----------
-async function api(url: string, method: string, body: unknown, key = KEY.staff): Promise<{ status: number; json: any }> {
+async function api(url: string, method: string, body: unknown, key = KEY.staff): Promise<{ status: number; json: { results: unknown[] } & Record<string, unknown> }> {
   const res = await fetch(url, {
     method,
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+  return { status: res.status, json: (text ? JSON.parse(text) : {}) as { results: unknown[] } & Record<string, unknown> };
 }
 
 function cannon(url: string, headers: Record<string, string>, seconds: number): Promise<autocannon.Result> {
@@ -128,12 +130,13 @@ function percentile(sorted: number[], p: number): number {
 // ---------- benchmarks ----------
 function benchEngineInProcess(): void {
   // Loaded from the built code so the figure is that of what runs in production.
-  const { decide } = require(path.join(root, 'dist/apps/suppression/apps/suppression/src/decision/decision-engine.js'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the built file, chosen at run time
+  const { decide } = require(path.join(root, 'dist/apps/suppression/apps/suppression/src/decision/decision-engine.js')) as typeof import('../apps/suppression/src/decision/decision-engine');
   const now = Date.now();
-  const facts = Array.from({ length: 1000 }, (_, i) => ({
+  const facts: SubjectFacts[] = Array.from({ length: 1000 }, (_, i) => ({
     customer: i % 3 === 0 ? { organisationRoleContact: false, since: now - 1e9 } : undefined,
-    ledger: i % 2 === 0 ? [{ channel: 'email', purpose: 'all', decision: i % 4 === 0 ? 'grant' : 'withdraw', at: now - 1000, sequence: 1 }] : [],
-    suppressionEntries: i % 10 === 0 ? [{ reason: 'bounce', channel: 'email', since: now - 5000 }] : [],
+    ledger: i % 2 === 0 ? [{ channel: 'email' as const, purpose: 'all' as const, decision: i % 4 === 0 ? ('grant' as const) : ('withdraw' as const), at: now - 1000, sequence: 1 }] : [],
+    suppressionEntries: i % 10 === 0 ? [{ reason: 'bounce' as const, channel: 'email' as const, since: now - 5000 }] : [],
   }));
   const n = QUICK ? 500_000 : 4_000_000;
   let suppressed = 0;
@@ -330,7 +333,7 @@ async function benchReplay(port: number, emptyReadyMs: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log(`kielto bench — ${new Date().toISOString()} — node ${process.version}, ${require('node:os').cpus().length} cores${QUICK ? ' (quick)' : ''}`);
+  console.log(`kielto bench — ${new Date().toISOString()} — node ${process.version}, ${cpus().length} cores${QUICK ? ' (quick)' : ''}`);
   execFileSync('bash', [path.join(root, 'scripts/infra.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (process.env.KIELTO_SKIP_BUILD !== '1') execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 

@@ -128,9 +128,10 @@ async function readAllTopics(prefix: string): Promise<{ topic: string; text: str
   await new Promise<void>((resolve) => {
     if (total === 0) return resolve();
     void consumer.run({
-      eachMessage: async ({ topic, message }) => {
+      eachMessage: ({ topic, message }) => {
         seen.push({ topic, text: `${message.key?.toString() ?? ''} ${message.value?.toString() ?? ''} ${JSON.stringify(message.headers ?? {})}` });
         if (seen.length >= total) resolve();
+        return Promise.resolve();
       },
     });
   });

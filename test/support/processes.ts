@@ -52,7 +52,7 @@ export async function startProcesses(services: ServiceName[], prefix: string, en
       ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', path.join(root, 'apps', service, 'src', 'main.ts')],
       { cwd: root, env: { ...common, PORT: String(ports[service]), TS_NODE_PROJECT: path.join(root, 'tsconfig.json') }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    for (const stream of [child.stdout!, child.stderr!]) {
+    for (const stream of [child.stdout, child.stderr]) {
       let rest = '';
       stream.on('data', (chunk: Buffer) => {
         const lines = (rest + chunk.toString('utf8')).split('\n');

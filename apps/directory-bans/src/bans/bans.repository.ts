@@ -88,7 +88,7 @@ export class BansRepository {
       .lean<DirectoryBanDoc[]>()
       .cursor({ batchSize });
     try {
-      for await (const doc of cursor) yield toBan(doc as DirectoryBanDoc);
+      for await (const doc of cursor) yield toBan(doc);
     } finally {
       await cursor.close();
     }

@@ -54,7 +54,7 @@ export class ListingRepository {
       .cursor({ batchSize });
     try {
       for await (const raw of cursor) {
-        const doc = raw as ListingDoc;
+        const doc = raw;
         yield {
           customerId: doc._id,
           customerNumber: doc.customerNumber ?? '',
