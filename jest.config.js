@@ -12,6 +12,8 @@ const common = { rootDir: __dirname, setupFiles: ['reflect-metadata'], moduleFil
 module.exports = {
   // Per-project testTimeout is ignored by jest; end-to-end hooks start real services, so allow them time.
   testTimeout: 120000,
+  // End-to-end files mostly wait on Kafka and the database; two workers halve the wall time on 2 cores.
+  maxWorkers: 2,
   globalSetup: '<rootDir>/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',
   reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],

@@ -112,7 +112,8 @@ export class KieltoClient {
       const retryAfter = Number(response.headers.get('retry-after'));
       if ((response.status === 503 || response.status === 429) && attempt < (options.retries ?? 0) && retryAfter >= 0) {
         await response.arrayBuffer(); // drain, so the connection can be reused
-        await sleep(Math.min(30, Math.max(retryAfter, 0.25)) * 1000);
+        // As the service asks, and backing off when it keeps asking (a broker slow to confirm, a long catch-up).
+        await sleep(Math.min(30, Math.max(retryAfter, 0.25, 2 ** attempt / 2)) * 1000);
         continue;
       }
       if (!response.ok) {

@@ -204,7 +204,8 @@ export async function importCommand(client: KieltoClient, file: string, options:
         method: 'POST',
         body,
         contentType: 'application/x-ndjson',
-        retries: 5,
+        // 503 "stored but not yet published" and 429 are safe to retry: entries already held count as duplicates.
+        retries: 10,
       });
       totals.imported += result.imported;
       totals.duplicates += result.duplicates;
@@ -279,15 +280,17 @@ class PartialImportError extends Error {
         ? 'No earlier batch was imported'
         : `PARTLY IMPORTED: ${this.totals.batches} earlier batch(es) were imported (${this.totals.imported} new entries, ` +
           `${this.file} lines up to ${this.totals.lastLine})`;
-    if (this.cause instanceof ProblemError) {
-      // The service answered: each request is all-or-nothing, so this batch left nothing behind.
+    if (this.cause instanceof ProblemError && this.cause.status < 500) {
+      // Rejected input: the service validates a whole request before writing, so this batch left nothing behind.
       lines.push(
         `${before}; the batch of lines ${first}-${last} was rejected and nothing from line ${first} onwards was imported.`,
       );
     } else {
-      // No answer: the service may still finish this batch (it does not stop when the client gives up).
+      // No answer, or a server-side failure after validation: part or all of this batch may be stored (the service
+      // does not stop when the client gives up, and it may have stored chunks before failing).
+      const why = this.cause instanceof ProblemError ? 'failed on the service' : 'got no answer';
       lines.push(
-        `${before}; the batch of lines ${first}-${last} got no answer, so it may or may not be imported; nothing after line ${last} was sent.`,
+        `${before}; the batch of lines ${first}-${last} ${why}, so it may be imported in part or in full; nothing after line ${last} was sent.`,
       );
     }
     lines.push('Running the same command again is safe: entries already held are skipped as duplicates.');

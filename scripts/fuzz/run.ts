@@ -34,7 +34,11 @@ const NO_COVERAGE_PHASE: Partial<Record<ServiceName, string[]>> = {
 
 const log = (msg: string) => process.stdout.write(`[fuzz] ${msg}\n`);
 
-function runSchemathesis(service: ServiceProcess, reportDir: string, scope: { phases: string; filter: string[]; label: string }): Promise<number> {
+function runSchemathesis(
+  service: ServiceProcess,
+  reportDir: string,
+  scope: { phases: string; filter: string[]; label: string },
+): Promise<number> {
   const args = [
     'run',
     `${service.url}/docs/openapi.json`,
@@ -119,7 +123,9 @@ async function main(): Promise<number> {
 
     for (const name of ONLY) {
       const svc = services.get(name)!;
-      log(`${name}: schemathesis on ${svc.url}/docs/openapi.json (≤${MAX_EXAMPLES} examples per operation, ≤${MAX_TIME} s)`);
+      log(
+        `${name}: schemathesis on ${svc.url}/docs/openapi.json (≤${MAX_EXAMPLES} examples per operation, ≤${MAX_TIME} s)`,
+      );
       const started = Date.now();
       const special = NO_COVERAGE_PHASE[name] ?? [];
       let code = await runSchemathesis(svc, reportDir, {
@@ -137,11 +143,14 @@ async function main(): Promise<number> {
       }
       const alive = svc.running;
       results.push({ name, ok: code === 0 && alive });
-      log(`${name}: ${code === 0 ? 'clean' : `schemathesis exit ${code}`}${alive ? '' : ', and the service DIED'} in ${Math.round((Date.now() - started) / 1000)} s`);
+      log(
+        `${name}: ${code === 0 ? 'clean' : `schemathesis exit ${code}`}${alive ? '' : ', and the service DIED'} in ${Math.round((Date.now() - started) / 1000)} s`,
+      );
     }
   } finally {
     await Promise.allSettled([...services.values()].map((s) => s.close()));
-    if (startedInfra && process.env.KIELTO_KEEP_INFRA !== '1') await run('bash', [INFRA, 'down']).catch(() => undefined);
+    if (startedInfra && process.env.KIELTO_KEEP_INFRA !== '1')
+      await run('bash', [INFRA, 'down']).catch(() => undefined);
   }
   const failed = results.filter((r) => !r.ok).length;
   process.stdout.write(`${results.length - failed} passed, ${failed} failed\n`);

@@ -59,7 +59,9 @@ async function main(): Promise<number> {
   const { dataDir } = infra.options;
   const wasRunning = /running/.test(await infra.status());
   if (!wasRunning && dataDir.includes('kielto-faults')) rmSync(dataDir, { recursive: true, force: true });
-  log(`private Kafka ${infra.kafkaBrokers} + FerretDB :${infra.options.mongoPort} in ${dataDir}${wasRunning ? ' (already running)' : ''}`);
+  log(
+    `private Kafka ${infra.kafkaBrokers} + FerretDB :${infra.options.mongoPort} in ${dataDir}${wasRunning ? ' (already running)' : ''}`,
+  );
   await infra.up();
 
   const services = new Map<ServiceName, ServiceProcess>();
@@ -87,7 +89,9 @@ async function main(): Promise<number> {
     const prefix = `f${Date.now().toString(36)}`;
     const logDir = path.join(dataDir, 'logs', prefix);
     mkdirSync(logDir, { recursive: true });
-    const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const))) as Record<ServiceName, number>;
+    const ports = Object.fromEntries(
+      await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const)),
+    ) as Record<ServiceName, number>;
     urls = Object.fromEntries(SERVICES.map((s) => [s, `http://127.0.0.1:${ports[s]}`])) as unknown as Urls;
     const env: Record<string, string> = {
       NODE_ENV: 'test',
@@ -116,11 +120,33 @@ async function main(): Promise<number> {
     // Seed: customers and bare addresses, before any fault.
     workload.phase = 'seed';
     workload.addBareSubjects(SEED_BARE);
-    await pump(200, 8, () => workload.stats.creates >= SEED_CUSTOMERS, () => workload.createCustomer().then(() => undefined), onLoopError);
+    await pump(
+      200,
+      8,
+      () => workload.stats.creates >= SEED_CUSTOMERS,
+      () => workload.createCustomer().then(() => undefined),
+      onLoopError,
+    );
     log(`seeded ${workload.stats.creates} customers and ${SEED_BARE} bare e-mail addresses`);
 
-    loops.push(pump(WRITE_RATE, 24, () => stopLoad, () => workload.writeOnce(), onLoopError));
-    loops.push(pump(CHECK_RATE, 8, () => stopLoad, () => workload.checkOnce(), onLoopError));
+    loops.push(
+      pump(
+        WRITE_RATE,
+        24,
+        () => stopLoad,
+        () => workload.writeOnce(),
+        onLoopError,
+      ),
+    );
+    loops.push(
+      pump(
+        CHECK_RATE,
+        8,
+        () => stopLoad,
+        () => workload.checkOnce(),
+        onLoopError,
+      ),
+    );
     const progress = setInterval(() => log(statusLine(workload)), 10_000);
 
     const steady = async (phase: string, ms: number) => {
@@ -128,7 +154,9 @@ async function main(): Promise<number> {
       await sleep(ms);
     };
     const allReady = async () => {
-      const times = await Promise.all([...services.values()].map(async (s) => `${s.name} ${await s.waitReady(120_000)} ms`));
+      const times = await Promise.all(
+        [...services.values()].map(async (s) => `${s.name} ${await s.waitReady(120_000)} ms`),
+      );
       log(`ready again: ${times.join(', ')}`);
     };
 
@@ -166,7 +194,11 @@ async function main(): Promise<number> {
       try {
         await allReady();
         faults.push({ fault, downMs: upMs, recoveryMs: Date.now() - killedAt });
-        record(`every service is ready again after ${fault} and restart`, true, `${Math.round((Date.now() - killedAt) / 1000)} s after the kill`);
+        record(
+          `every service is ready again after ${fault} and restart`,
+          true,
+          `${Math.round((Date.now() - killedAt) / 1000)} s after the kill`,
+        );
       } catch (error) {
         record(`every service is ready again after ${fault} and restart`, false, String(error));
       }
@@ -182,7 +214,11 @@ async function main(): Promise<number> {
       const exit = await svc.stop('SIGTERM', 20_000);
       const exitMs = Date.now() - at;
       const clean = exitMs < 20_000 && (exit.signal === 'SIGTERM' || exit.code === 0);
-      record(`${name} exits cleanly on SIGTERM under load`, clean, `exit ${exit.signal ?? exit.code} after ${exitMs} ms`);
+      record(
+        `${name} exits cleanly on SIGTERM under load`,
+        clean,
+        `exit ${exit.signal ?? exit.code} after ${exitMs} ms`,
+      );
       svc.start();
       const readyMs = await svc.waitReady(90_000);
       faults.push({ fault, downMs: exitMs, recoveryMs: Date.now() - at });
@@ -198,31 +234,51 @@ async function main(): Promise<number> {
     clearInterval(progress);
     log(statusLine(workload));
 
-    record(`at least ${MIN_WRITES} writes acknowledged under faults`, workload.stats.writes >= MIN_WRITES, `${workload.stats.writes} writes`);
+    record(
+      `at least ${MIN_WRITES} writes acknowledged under faults`,
+      workload.stats.writes >= MIN_WRITES,
+      `${workload.stats.writes} writes`,
+    );
     const badStatuses = workload.checks.filter((c) => c.verdict === 'bad-status');
     record(
       'suppression answered every check with 200 or 503 (or no connection while down)',
       badStatuses.length === 0,
-      badStatuses.length ? badStatuses.slice(0, 5).map((c) => `${c.status} in ${c.phase}`).join('; ') : `${workload.stats.checks} checks`,
+      badStatuses.length
+        ? badStatuses
+            .slice(0, 5)
+            .map((c) => `${c.status} in ${c.phase}`)
+            .join('; ')
+        : `${workload.stats.checks} checks`,
     );
     record(
       'zero wrong allows during the faults',
       workload.wrongAllows.length === 0,
       workload.wrongAllows
         .slice(0, 5)
-        .map((c) => `${c.phase}: subject ${c.subject} ${c.identifier} ${c.channel}/${c.purpose} asOf ${new Date(c.asOf!).toISOString()} sent ${new Date(c.sentAt).toISOString()} | ${workload.describeSubject(c.subject)}`)
+        .map(
+          (c) =>
+            `${c.phase}: subject ${c.subject} ${c.identifier} ${c.channel}/${c.purpose} asOf ${new Date(c.asOf!).toISOString()} sent ${new Date(c.sentAt).toISOString()} | ${workload.describeSubject(c.subject)}`,
+        )
         .join('\n    '),
     );
-    record('no write was refused (4xx) or abandoned', workload.stats.rejected === 0 && workload.stats.gaveUp === 0, [...workload.rejections.slice(0, 5), `${workload.stats.gaveUp} abandoned`].join('; '));
+    record(
+      'no write was refused (4xx) or abandoned',
+      workload.stats.rejected === 0 && workload.stats.gaveUp === 0,
+      [...workload.rejections.slice(0, 5), `${workload.stats.gaveUp} abandoned`].join('; '),
+    );
 
     // Convergence: suppression must hold exactly what the sources hold.
     workload.phase = 'convergence';
     const convergeStart = Date.now();
     // First until suppression says its state covers every acknowledged write (asOf after the last ack, no lag).
     for (;;) {
-      const d = await http<{ asOf: string | null; lag: number }>('GET', `${urls.suppression}/v1/suppression/state/digest`, {
-        headers: { Authorization: `Bearer ${KEYS.admin}` },
-      });
+      const d = await http<{ asOf: string | null; lag: number }>(
+        'GET',
+        `${urls.suppression}/v1/suppression/state/digest`,
+        {
+          headers: { Authorization: `Bearer ${KEYS.admin}` },
+        },
+      );
       if (d.status === 200 && d.body.asOf && Date.parse(d.body.asOf) > workload.lastAckAt && d.body.lag === 0) break;
       if (Date.now() - convergeStart > 60_000) {
         log(`suppression did not catch up within 60 s: ${JSON.stringify(d.body)}`);
@@ -245,21 +301,33 @@ async function main(): Promise<number> {
       comparison.differences.length
         ? comparison.differences
             .slice(0, 8)
-            .map((d) => `${d.identifier} ${d.channel}/${d.purpose}: expected ${d.expected}, got ${d.actual} | ${workload.describeSubject(d.subject)}`)
+            .map(
+              (d) =>
+                `${d.identifier} ${d.channel}/${d.purpose}: expected ${d.expected}, got ${d.actual} | ${workload.describeSubject(d.subject)}`,
+            )
             .join('\n    ')
         : `${comparison.compared} answers compared in ${(convergeMs / 1000).toFixed(1)} s`,
     );
-    record('no acknowledged write is missing from its source service', comparison.lost.length === 0, comparison.lost.slice(0, 8).join('; '));
-    const digest = await http<{ sha256: string; counts: Record<string, number>; lag: number }>('GET', `${urls.suppression}/v1/suppression/state/digest`, {
-      headers: { Authorization: `Bearer ${KEYS.admin}` },
-    });
+    record(
+      'no acknowledged write is missing from its source service',
+      comparison.lost.length === 0,
+      comparison.lost.slice(0, 8).join('; '),
+    );
+    const digest = await http<{ sha256: string; counts: Record<string, number>; lag: number }>(
+      'GET',
+      `${urls.suppression}/v1/suppression/state/digest`,
+      {
+        headers: { Authorization: `Bearer ${KEYS.admin}` },
+      },
+    );
 
     printSummary(workload, comparison, convergeMs, digest.body);
   } finally {
     stopLoad = true;
     await Promise.allSettled(loops);
     await Promise.allSettled([...services.values()].map((s) => s.close()));
-    if (!wasRunning && process.env.KIELTO_KEEP_INFRA !== '1') await infra.down().catch((e: unknown) => log(`infra down failed: ${String(e)}`));
+    if (!wasRunning && process.env.KIELTO_KEEP_INFRA !== '1')
+      await infra.down().catch((e: unknown) => log(`infra down failed: ${String(e)}`));
   }
   return outcomes.filter((o) => !o.ok).length;
 }

@@ -19,7 +19,10 @@ describe('reliability: poisoned messages are dead-lettered and later messages st
 
   beforeAll(async () => {
     stack = await startStack(['suppression']);
-    kafka = new Kafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), logLevel: logLevel.NOTHING });
+    kafka = new Kafka({
+      brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+      logLevel: logLevel.NOTHING,
+    });
     producer = kafka.producer();
     await producer.connect();
   });
@@ -41,10 +44,14 @@ describe('reliability: poisoned messages are dead-lettered and later messages st
         .set(bearer('marketing'));
 
     // Before: phone marketing is allowed (R4) for an address nobody prohibited.
-    const before = await eventually(async () => {
-      const res = await check();
-      return res.status === 200 && res;
-    }, 30_000, 'a fresh state');
+    const before = await eventually(
+      async () => {
+        const res = await check();
+        return res.status === 200 && res;
+      },
+      30_000,
+      'a fresh state',
+    );
     expect(before.body.decision).toBe('allow');
 
     const entry = (sequence: number): ConsentRecordedV1 => ({
@@ -100,10 +107,14 @@ describe('reliability: poisoned messages are dead-lettered and later messages st
     const partition = sent[0].partition;
 
     // The valid one is applied: the prohibition (R5) now suppresses phone marketing too.
-    const after = await eventually(async () => {
-      const res = await check();
-      return res.status === 200 && res.body.decision === 'suppress' && res;
-    }, 30_000, 'the valid prohibition to be applied');
+    const after = await eventually(
+      async () => {
+        const res = await check();
+        return res.status === 200 && res.body.decision === 'suppress' && res;
+      },
+      30_000,
+      'the valid prohibition to be applied',
+    );
     expect(after.body.reasons[0]).toMatchObject({ code: 'prohibited', rule: 'R5' });
 
     // Each poisoned message is on the DLQ, byte for byte, with its reason and where it came from.
@@ -114,7 +125,10 @@ describe('reliability: poisoned messages are dead-lettered and later messages st
     await consumer.run({
       eachMessage: ({ message }) => {
         const headers = Object.fromEntries(
-          Object.entries(message.headers as IHeaders).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v)]),
+          Object.entries(message.headers as IHeaders).map(([k, v]) => [
+            k,
+            Buffer.isBuffer(v) ? v.toString('utf8') : String(v),
+          ]),
         );
         dead.push({ value: message.value?.toString('utf8') ?? '', headers });
         return Promise.resolve();
@@ -140,10 +154,14 @@ describe('reliability: poisoned messages are dead-lettered and later messages st
     expect(dead.some((d) => d.value === valid)).toBe(false);
 
     // And the consumer moved past all of them: nothing left to process.
-    const digest = await eventually(async () => {
-      const res = await request(stack.urls.suppression).get('/v1/suppression/state/digest').set(bearer('admin'));
-      return res.status === 200 && res.body.lag === 0 && res;
-    }, 30_000, 'no consumer lag');
+    const digest = await eventually(
+      async () => {
+        const res = await request(stack.urls.suppression).get('/v1/suppression/state/digest').set(bearer('admin'));
+        return res.status === 200 && res.body.lag === 0 && res;
+      },
+      30_000,
+      'no consumer lag',
+    );
     expect(digest.body.counts.ledgerEntries).toBe(1);
   });
 });

@@ -17,7 +17,12 @@ interface Digest {
   lag: number;
 }
 
-const SOURCE_TOPICS = ['kielto.customers.v1', 'kielto.consents.v1', 'kielto.directory-bans.v1', 'kielto.suppression-entries.v1'];
+const SOURCE_TOPICS = [
+  'kielto.customers.v1',
+  'kielto.consents.v1',
+  'kielto.directory-bans.v1',
+  'kielto.suppression-entries.v1',
+];
 
 describe('reliability: replaying every topic into fresh consumer groups rebuilds the identical state', () => {
   let stack: Stack;
@@ -28,8 +33,12 @@ describe('reliability: replaying every topic into fresh consumer groups rebuilds
 
   const api = (url: string) => request(url);
   const digestOf = async (app: ServiceApp | string): Promise<Digest> =>
-    (await api(typeof app === 'string' ? app : app.url).get('/v1/suppression/state/digest').set(bearer('admin')).expect(200))
-      .body as Digest;
+    (
+      await api(typeof app === 'string' ? app : app.url)
+        .get('/v1/suppression/state/digest')
+        .set(bearer('admin'))
+        .expect(200)
+    ).body as Digest;
 
   /** The digest once the instance's state covers everything published before `since` (no lag). */
   const settled = (app: ServiceApp | string, since: number, what: string) =>
@@ -48,7 +57,9 @@ describe('reliability: replaying every topic into fresh consumer groups rebuilds
     process.env.MONGODB_DB_PREFIX = `${stack.prefix}-${suffix}`;
     process.env.SUPPRESSION_INSTANCE_ID = `${stack.prefix}-${suffix}`;
     try {
-      const { start } = (await import('../../apps/suppression/src/service')) as { start(port?: number): Promise<ServiceApp> };
+      const { start } = (await import('../../apps/suppression/src/service')) as {
+        start(port?: number): Promise<ServiceApp>;
+      };
       const app = await start(0);
       extra.push(app);
       return app;
@@ -67,7 +78,10 @@ describe('reliability: replaying every topic into fresh consumer groups rebuilds
 
   beforeAll(async () => {
     stack = await startStack(['customers', 'consents', 'directory-bans', 'suppression']);
-    kafka = new Kafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), logLevel: logLevel.NOTHING });
+    kafka = new Kafka({
+      brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+      logLevel: logLevel.NOTHING,
+    });
     producer = kafka.producer();
     await producer.connect();
 
@@ -87,9 +101,21 @@ describe('reliability: replaying every topic into fresh consumer groups rebuilds
       );
       ids.push(res.body.id as string);
     }
-    await ok(api(customers).patch(`/v1/customers/${ids[0]}`).set(bearer('staff')).send({ emails: [email('c0'), email('c0b')] }), 200);
-    await ok(api(customers).put(`/v1/customers/${ids[1]}/restriction`).set(bearer('staff')).send({ reason: 'replay test' }), 200);
-    await ok(api(customers).put(`/v1/customers/${ids[2]}/restriction`).set(bearer('staff')).send({ reason: 'replay test' }), 200);
+    await ok(
+      api(customers)
+        .patch(`/v1/customers/${ids[0]}`)
+        .set(bearer('staff'))
+        .send({ emails: [email('c0'), email('c0b')] }),
+      200,
+    );
+    await ok(
+      api(customers).put(`/v1/customers/${ids[1]}/restriction`).set(bearer('staff')).send({ reason: 'replay test' }),
+      200,
+    );
+    await ok(
+      api(customers).put(`/v1/customers/${ids[2]}/restriction`).set(bearer('staff')).send({ reason: 'replay test' }),
+      200,
+    );
     await ok(api(customers).delete(`/v1/customers/${ids[2]}/restriction`).set(bearer('staff')), 200);
     const decisions = ['grant', 'withdraw', 'prohibit', 'lift-prohibition', 'grant', 'withdraw'];
     const subjects = [
@@ -119,11 +145,20 @@ describe('reliability: replaying every topic into fresh consumer groups rebuilds
       }
     }
     await ok(api(bans).put(`/v1/directory-bans/${ids[0]}`).set(bearer('staff')).send({ scope: 'full' }), 200);
-    await ok(api(bans).put(`/v1/directory-bans/${ids[3]}`).set(bearer('staff')).send({ scope: 'partial', hiddenFields: ['address'] }), 200);
+    await ok(
+      api(bans)
+        .put(`/v1/directory-bans/${ids[3]}`)
+        .set(bearer('staff'))
+        .send({ scope: 'partial', hiddenFields: ['address'] }),
+      200,
+    );
     await ok(api(bans).put(`/v1/directory-bans/${ids[4]}`).set(bearer('staff')).send({ scope: 'full' }), 200);
     await ok(api(bans).delete(`/v1/directory-bans/${ids[4]}`).set(bearer('staff')), 204);
     await ok(
-      api(stack.urls.suppression).post('/v1/suppression/entries').set(bearer('staff')).send({ email: email('bounced'), channel: 'email', reason: 'bounce' }),
+      api(stack.urls.suppression)
+        .post('/v1/suppression/entries')
+        .set(bearer('staff'))
+        .send({ email: email('bounced'), channel: 'email', reason: 'bounce' }),
       201,
     );
     // Erasure last: it also erases the customer's ledger in consents (consents.ledger-erased events).
@@ -166,7 +201,8 @@ describe('reliability: replaying every topic into fresh consumer groups rebuilds
 
     // Read every message of the source topics as it is now, and produce each one again in reverse order: each
     // is then a duplicate, and older events of an aggregate arrive after newer ones.
-    const all: { topic: string; key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer | string> }[] = [];
+    const all: { topic: string; key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer | string> }[] =
+      [];
     const admin = kafka.admin();
     await admin.connect();
     const physical = SOURCE_TOPICS.map((t) => `${stack.prefix}.${t}`);
@@ -181,8 +217,14 @@ describe('reliability: replaying every topic into fresh consumer groups rebuilds
     await reader.subscribe({ topics: physical, fromBeginning: true });
     await reader.run({
       eachMessage: ({ topic, partition, message }) => {
-        all.push({ topic, key: message.key, value: message.value, headers: message.headers as Record<string, Buffer | string> });
-        if (Number(message.offset) + 1 >= (ends.get(`${topic}:${partition}`) ?? 0)) remaining.delete(`${topic}:${partition}`);
+        all.push({
+          topic,
+          key: message.key,
+          value: message.value,
+          headers: message.headers as Record<string, Buffer | string>,
+        });
+        if (Number(message.offset) + 1 >= (ends.get(`${topic}:${partition}`) ?? 0))
+          remaining.delete(`${topic}:${partition}`);
         return Promise.resolve();
       },
     });

@@ -70,13 +70,21 @@ describe('reliability: SIGTERM drains a service under load without losing a requ
     };
     const checker = async () => {
       while (!stop()) {
-        const query = new URLSearchParams({ channel: 'email', purpose: 'own-marketing', email: emails[randomInt(emails.length)] });
-        const res = await http('GET', `${suppression.url}/v1/suppression/check?${query.toString()}`, { headers: bearer('marketing') });
+        const query = new URLSearchParams({
+          channel: 'email',
+          purpose: 'own-marketing',
+          email: emails[randomInt(emails.length)],
+        });
+        const res = await http('GET', `${suppression.url}/v1/suppression/check?${query.toString()}`, {
+          headers: bearer('marketing'),
+        });
         outcomes.push({ ...res, kind: 'check' } as Outcome);
         if (res.status !== 200) await new Promise((r) => setTimeout(r, 50));
       }
     };
-    return Promise.all([...Array.from({ length: writers }, writer), ...Array.from({ length: checkers }, checker)]).then(() => outcomes);
+    return Promise.all([...Array.from({ length: writers }, writer), ...Array.from({ length: checkers }, checker)]).then(
+      () => outcomes,
+    );
   }
 
   /** Every consent entry id on the topic, read from offset 0. */
@@ -107,7 +115,9 @@ describe('reliability: SIGTERM drains a service under load without losing a requ
 
   /** Requests sent well before the signal must have been answered; only later ones may meet a closed socket. */
   function expectAcceptedAnswered(outcomes: Outcome[], kind: Outcome['kind'], signalAt: number, okStatuses: number[]) {
-    const accepted = outcomes.filter((o) => o.kind === kind && o.sentAt < signalAt - ACCEPTED_MARGIN_MS && o.receivedAt >= signalAt);
+    const accepted = outcomes.filter(
+      (o) => o.kind === kind && o.sentAt < signalAt - ACCEPTED_MARGIN_MS && o.receivedAt >= signalAt,
+    );
     const failed = accepted.filter((o) => !okStatuses.includes(o.status));
     expect(failed.map((o) => `${o.status} ${o.error ?? ''}`)).toEqual([]);
     return accepted.length;
@@ -168,7 +178,10 @@ describe('reliability: SIGTERM drains a service under load without losing a requ
     const admin = kafka.admin();
     await admin.connect();
     const topic = `${prefix}.kielto.consents.v1`;
-    const [committed] = await admin.fetchOffsets({ groupId: `${prefix}.kielto-suppression-${prefix}-a`, topics: [topic] });
+    const [committed] = await admin.fetchOffsets({
+      groupId: `${prefix}.kielto-suppression-${prefix}-a`,
+      topics: [topic],
+    });
     const ends = await admin.fetchTopicOffsets(topic);
     await admin.disconnect();
     for (const p of committed.partitions) {
@@ -193,7 +206,13 @@ describe('reliability: SIGTERM drains a service under load without losing a requ
           `${suppression.url}/v1/suppression/state/digest`,
           { headers: bearer('admin') },
         );
-        return res.status === 200 && res.body.asOf !== null && Date.parse(res.body.asOf) > lastAckAt && res.body.lag === 0 && res.body;
+        return (
+          res.status === 200 &&
+          res.body.asOf !== null &&
+          Date.parse(res.body.asOf) > lastAckAt &&
+          res.body.lag === 0 &&
+          res.body
+        );
       },
       60_000,
       'the restarted instance to catch up',

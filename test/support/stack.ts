@@ -25,7 +25,10 @@ export interface Stack {
  */
 export async function startStack(services: ServiceName[], env: Record<string, string> = {}): Promise<Stack> {
   const prefix = `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  // Test files may share one process (jest in-band): restore the environment when this stack closes.
+  const savedEnv = { ...process.env };
   Object.assign(process.env, {
+    KIELTO_RATE_LIMIT_PER_MINUTE: '600000',
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     MONGODB_DB_PREFIX: prefix,
@@ -51,6 +54,8 @@ export async function startStack(services: ServiceName[], env: Record<string, st
     prefix,
     async close() {
       for (const name of [...services].reverse()) await apps[name]?.app.close();
+      for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+      Object.assign(process.env, savedEnv);
     },
   };
 }

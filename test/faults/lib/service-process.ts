@@ -21,7 +21,8 @@ function newestSource(name: ServiceName): number {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) newest = Math.max(newest, statSync(full).mtimeMs);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts'))
+        newest = Math.max(newest, statSync(full).mtimeMs);
     }
   };
   walk(path.join(ROOT, 'apps', name, 'src'));
@@ -95,7 +96,13 @@ export class ServiceProcess {
     const args =
       mode === 'dist'
         ? ['--enable-source-maps', distMain(this.name)]
-        : ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', path.join('apps', this.name, 'src', 'main.ts')];
+        : [
+            '-r',
+            'ts-node/register/transpile-only',
+            '-r',
+            'tsconfig-paths/register',
+            path.join('apps', this.name, 'src', 'main.ts'),
+          ];
     this.starts++;
     this.log.write(`\n==== start #${this.starts} ${new Date().toISOString()} ====\n`);
     const child = spawn(process.execPath, args, {
@@ -128,7 +135,10 @@ export class ServiceProcess {
   }
 
   /** Sends the signal and resolves with how the process ended. */
-  async stop(signal: NodeJS.Signals, timeoutMs = 30_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async stop(
+    signal: NodeJS.Signals,
+    timeoutMs = 30_000,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     const child = this.child;
     if (!child || !this.exited) throw new Error(`${this.name} was never started`);
     if (this.running) child.kill(signal);

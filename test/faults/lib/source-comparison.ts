@@ -41,7 +41,11 @@ export interface ComparisonResult {
 
 type Keys = { staff: string; marketing: string };
 
-async function getJson<T>(url: string, key: string, okStatuses: number[] = [200]): Promise<{ status: number; body: T }> {
+async function getJson<T>(
+  url: string,
+  key: string,
+  okStatuses: number[] = [200],
+): Promise<{ status: number; body: T }> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const res = await http<T>('GET', url, { headers: { Authorization: `Bearer ${key}` } });
     if (okStatuses.includes(res.status) || res.status === 404) return { status: res.status, body: res.body };
@@ -51,10 +55,17 @@ async function getJson<T>(url: string, key: string, okStatuses: number[] = [200]
 }
 
 /** The ledger that applies to a customer or bare identifier, read from the consents service (union of lookups). */
-async function sourceLedger(urls: Urls, keys: Keys, lookups: Record<string, string>[]): Promise<Map<string, SourceLedgerEntry>> {
+async function sourceLedger(
+  urls: Urls,
+  keys: Keys,
+  lookups: Record<string, string>[],
+): Promise<Map<string, SourceLedgerEntry>> {
   const entries = new Map<string, SourceLedgerEntry>();
   for (const lookup of lookups) {
-    const res = await getJson<{ history: SourceLedgerEntry[] }>(`${urls.consents}/v1/consents?${new URLSearchParams(lookup).toString()}`, keys.staff);
+    const res = await getJson<{ history: SourceLedgerEntry[] }>(
+      `${urls.consents}/v1/consents?${new URLSearchParams(lookup).toString()}`,
+      keys.staff,
+    );
     if (res.status !== 200) continue;
     for (const e of res.body.history) entries.set(e.entryId, e);
   }
@@ -70,12 +81,22 @@ const toExpected = (e: SourceLedgerEntry): ExpectedLedgerEntry => ({
   expiresAt: e.expiresAt ? Date.parse(e.expiresAt) : undefined,
 });
 
-async function suppressionAnswer(urls: Urls, keys: Keys, identifier: Identifier, channel: string, purpose: string): Promise<string> {
+async function suppressionAnswer(
+  urls: Urls,
+  keys: Keys,
+  identifier: Identifier,
+  channel: string,
+  purpose: string,
+): Promise<string> {
   const query = new URLSearchParams({ channel, purpose, [identifier.kind]: identifier.value });
   for (let attempt = 0; attempt < 50; attempt++) {
-    const res = await http<{ decision: string }>('GET', `${urls.suppression}/v1/suppression/check?${query.toString()}`, {
-      headers: { Authorization: `Bearer ${keys.marketing}` },
-    });
+    const res = await http<{ decision: string }>(
+      'GET',
+      `${urls.suppression}/v1/suppression/check?${query.toString()}`,
+      {
+        headers: { Authorization: `Bearer ${keys.marketing}` },
+      },
+    );
     if (res.status === 200) return res.body.decision;
     if (res.status !== 503 && res.status !== 0) return `HTTP ${res.status}`;
     await sleep(200);
@@ -88,11 +109,17 @@ async function suppressionAnswer(urls: Urls, keys: Keys, identifier: Identifier,
  * (customers, consents, directory-bans) with the contract's rules, compared with suppression's answers. Also
  * checks that every write the load had acknowledged is held by its source service.
  */
-export async function compareWithSources(workload: Workload, urls: Urls, keys: Keys, concurrency = 12): Promise<ComparisonResult> {
+export async function compareWithSources(
+  workload: Workload,
+  urls: Urls,
+  keys: Keys,
+  concurrency = 12,
+): Promise<ComparisonResult> {
   const result: ComparisonResult = { compared: 0, differences: [], lost: [], skippedDuplicates: 0 };
   const queue = workload.subjects.filter((s) => s.kind === 'bare' || s.customerId);
   const worker = async () => {
-    for (let subject = queue.shift(); subject; subject = queue.shift()) await compareSubject(subject, urls, keys, result);
+    for (let subject = queue.shift(); subject; subject = queue.shift())
+      await compareSubject(subject, urls, keys, result);
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return result;
@@ -105,27 +132,40 @@ async function compareSubject(subject: Subject, urls: Urls, keys: Keys, result: 
 
   if (subject.kind === 'bare') {
     const ledger = await sourceLedger(urls, keys, [{ email: subject.primaryEmail }]);
-    if (checkLost) for (const id of model.entryIds) if (!ledger.has(id)) result.lost.push(`subject ${subject.index}: consent entry ${id}`);
-    targets.push({ identifier: { kind: 'email', value: subject.primaryEmail }, facts: { erased: false, ledger: [...ledger.values()].map(toExpected) } });
+    if (checkLost)
+      for (const id of model.entryIds)
+        if (!ledger.has(id)) result.lost.push(`subject ${subject.index}: consent entry ${id}`);
+    targets.push({
+      identifier: { kind: 'email', value: subject.primaryEmail },
+      facts: { erased: false, ledger: [...ledger.values()].map(toExpected) },
+    });
   } else {
     const id = subject.customerId!;
     const customer = await getJson<CustomerView>(`${urls.customers}/v1/customers/${id}`, keys.staff);
     if (customer.status === 404) {
-      if (checkLost && !model.erased) result.lost.push(`subject ${subject.index}: customer ${id} is gone but was never erased`);
+      if (checkLost && !model.erased)
+        result.lost.push(`subject ${subject.index}: customer ${id} is gone but was never erased`);
       for (const identifier of subject.identifiers()) targets.push({ identifier, facts: { erased: true, ledger: [] } });
     } else {
       const view = customer.body;
       if (checkLost && model.erased) result.lost.push(`subject ${subject.index}: erasure of ${id} not held`);
-      const ban = await getJson<{ scope: 'full' | 'partial' }>(`${urls['directory-bans']}/v1/directory-bans/${id}`, keys.staff);
+      const ban = await getJson<{ scope: 'full' | 'partial' }>(
+        `${urls['directory-bans']}/v1/directory-bans/${id}`,
+        keys.staff,
+      );
       const banScope = ban.status === 200 ? ban.body.scope : 'none';
       // The consents service gathers the entries of the customer id and of all its addresses and numbers; that
       // it gathered all of them is checked below against the entries the load had acknowledged.
       const ledger = await sourceLedger(urls, keys, [{ customerId: id }]);
       if (checkLost) {
-        if (view.restricted !== model.restricted) result.lost.push(`subject ${subject.index}: restricted=${view.restricted}, acknowledged ${model.restricted}`);
-        if (banScope !== model.ban) result.lost.push(`subject ${subject.index}: directory ban ${banScope}, acknowledged ${model.ban}`);
-        for (const email of model.emails) if (!view.emails.includes(email)) result.lost.push(`subject ${subject.index}: e-mail ${email} missing`);
-        for (const entryId of model.entryIds) if (!ledger.has(entryId)) result.lost.push(`subject ${subject.index}: consent entry ${entryId}`);
+        if (view.restricted !== model.restricted)
+          result.lost.push(`subject ${subject.index}: restricted=${view.restricted}, acknowledged ${model.restricted}`);
+        if (banScope !== model.ban)
+          result.lost.push(`subject ${subject.index}: directory ban ${banScope}, acknowledged ${model.ban}`);
+        for (const email of model.emails)
+          if (!view.emails.includes(email)) result.lost.push(`subject ${subject.index}: e-mail ${email} missing`);
+        for (const entryId of model.entryIds)
+          if (!ledger.has(entryId)) result.lost.push(`subject ${subject.index}: consent entry ${entryId}`);
       }
       const facts: ExpectedFacts = {
         erased: false,
@@ -135,7 +175,10 @@ async function compareSubject(subject: Subject, urls: Urls, keys: Keys, result: 
       targets.push({ identifier: { kind: 'customerId', value: id }, facts });
       // A create retried after an unknown outcome may have made a second customer with the same address.
       const owners = subject.duplicateRisk
-        ? await getJson<CustomerView[]>(`${urls.customers}/v1/customers?${new URLSearchParams({ email: subject.primaryEmail }).toString()}`, keys.staff)
+        ? await getJson<CustomerView[]>(
+            `${urls.customers}/v1/customers?${new URLSearchParams({ email: subject.primaryEmail }).toString()}`,
+            keys.staff,
+          )
         : undefined;
       if (owners && owners.status === 200 && owners.body.length > 1) {
         result.skippedDuplicates += view.emails.length + view.phones.length;
@@ -152,7 +195,14 @@ async function compareSubject(subject: Subject, urls: Urls, keys: Keys, result: 
       const actual = await suppressionAnswer(urls, keys, identifier, channel, purpose);
       result.compared++;
       if (actual !== expected) {
-        result.differences.push({ subject: subject.index, identifier: `${identifier.kind}=${identifier.value}`, channel, purpose, expected, actual });
+        result.differences.push({
+          subject: subject.index,
+          identifier: `${identifier.kind}=${identifier.value}`,
+          channel,
+          purpose,
+          expected,
+          actual,
+        });
       }
     }
   }

@@ -119,7 +119,10 @@ export class Subject {
 
   /** Everything known to be applied, acknowledged or not (what the next write is chosen from). */
   get state(): SubjectState {
-    return this.fold(Number.POSITIVE_INFINITY, this.changes.filter((c) => c.ackAt === Number.POSITIVE_INFINITY && c.unconfirmed));
+    return this.fold(
+      Number.POSITIVE_INFINITY,
+      this.changes.filter((c) => c.ackAt === Number.POSITIVE_INFINITY && c.unconfirmed),
+    );
   }
 
   /** Identifiers to check: everything the subject was ever known by. */
@@ -127,7 +130,10 @@ export class Subject {
     if (this.kind === 'bare') return [{ kind: 'email', value: this.primaryEmail }];
     const ids: Identifier[] = [];
     if (this.customerId) ids.push({ kind: 'customerId', value: this.customerId });
-    const state = this.fold(Number.POSITIVE_INFINITY, this.changes.filter((c) => c.ackAt === Number.POSITIVE_INFINITY));
+    const state = this.fold(
+      Number.POSITIVE_INFINITY,
+      this.changes.filter((c) => c.ackAt === Number.POSITIVE_INFINITY),
+    );
     for (const email of new Set([this.primaryEmail, ...state.emails])) ids.push({ kind: 'email', value: email });
     if (this.phone) ids.push({ kind: 'phone', value: this.phone });
     return ids;
@@ -142,7 +148,11 @@ export class Subject {
       (identifier.kind === 'email' ? state.emails.includes(identifier.value) : state.phones.includes(identifier.value));
     if (!belongs) return { erased: false, ledger: [] };
     if (state.erased) return { erased: true, ledger: [] };
-    return { erased: false, customer: { restricted: state.restricted, fullDirectoryBan: state.ban === 'full' }, ledger: state.ledger };
+    return {
+      erased: false,
+      customer: { restricted: state.restricted, fullDirectoryBan: state.ban === 'full' },
+      ledger: state.ledger,
+    };
   }
 
   /**
@@ -194,7 +204,13 @@ export interface WorkloadStats {
 
 type Op =
   | { type: 'create' }
-  | { type: 'consent'; target: IdentifierKind; channel: LedgerChannel; purpose: LedgerPurpose; decision: LedgerDecision }
+  | {
+      type: 'consent';
+      target: IdentifierKind;
+      channel: LedgerChannel;
+      purpose: LedgerPurpose;
+      decision: LedgerDecision;
+    }
   | { type: 'ban-set'; scope: 'full' | 'partial' }
   | { type: 'ban-lift' }
   | { type: 'update'; name: string; addEmail?: string }
@@ -281,7 +297,9 @@ export class Workload {
       await this.createCustomer();
       return;
     }
-    const idle = this.subjects.filter((s) => !s.busy && !s.retired && (s.kind === 'bare' || s.customerId) && !s.state.erased);
+    const idle = this.subjects.filter(
+      (s) => !s.busy && !s.retired && (s.kind === 'bare' || s.customerId) && !s.state.erased,
+    );
     if (idle.length === 0) return;
     const subject = pick(idle);
     const op = this.chooseOp(subject);
@@ -296,16 +314,33 @@ export class Workload {
   private chooseOp(subject: Subject): Op {
     const consent = (): Op => ({
       type: 'consent',
-      target: subject.kind === 'bare' ? 'email' : pick<IdentifierKind>(['customerId', 'customerId', 'email', 'email', 'phone']),
+      target:
+        subject.kind === 'bare'
+          ? 'email'
+          : pick<IdentifierKind>(['customerId', 'customerId', 'email', 'email', 'phone']),
       channel: pick(LEDGER_CHANNELS),
       purpose: pick(LEDGER_PURPOSES),
-      decision: pick<LedgerDecision>(['grant', 'grant', 'grant', 'withdraw', 'withdraw', 'withdraw', 'prohibit', 'lift-prohibition', 'lift-prohibition']),
+      decision: pick<LedgerDecision>([
+        'grant',
+        'grant',
+        'grant',
+        'withdraw',
+        'withdraw',
+        'withdraw',
+        'prohibit',
+        'lift-prohibition',
+        'lift-prohibition',
+      ]),
     });
     if (subject.kind === 'bare') return consent();
     const state = subject.state;
     const r = randomInt(100);
     const ban = (): Op =>
-      state.ban === 'full' ? (randomInt(10) < 6 ? { type: 'ban-lift' } : { type: 'ban-set', scope: 'partial' }) : { type: 'ban-set', scope: randomInt(10) < 7 ? 'full' : 'partial' };
+      state.ban === 'full'
+        ? randomInt(10) < 6
+          ? { type: 'ban-lift' }
+          : { type: 'ban-set', scope: 'partial' }
+        : { type: 'ban-set', scope: randomInt(10) < 7 ? 'full' : 'partial' };
     if (state.restricted) {
       if (r < 60) return consent();
       if (r < 75) return ban();
@@ -313,7 +348,12 @@ export class Workload {
     }
     if (r < 55) return consent();
     if (r < 68) return ban();
-    if (r < 82) return { type: 'update', name: `Testi ${randomInt(1_000_000)}`, addEmail: randomInt(5) === 0 ? uniqueEmail('extra') : undefined };
+    if (r < 82)
+      return {
+        type: 'update',
+        name: `Testi ${randomInt(1_000_000)}`,
+        addEmail: randomInt(5) === 0 ? uniqueEmail('extra') : undefined,
+      };
     if (r < 96 || this.erasures >= Math.max(3, Math.floor(this.subjects.length * 0.08))) return { type: 'restrict' };
     this.erasures++;
     return { type: 'erase' };
@@ -331,9 +371,13 @@ export class Workload {
       }
       if (op.type === 'create' && uncertain) {
         // Did the lost attempt create the customer? Look it up before creating another one.
-        const found = await http<{ id: string }[]>('GET', `${this.urls.customers}/v1/customers?email=${encodeURIComponent(subject.primaryEmail)}`, {
-          headers: this.auth(STAFF),
-        });
+        const found = await http<{ id: string }[]>(
+          'GET',
+          `${this.urls.customers}/v1/customers?email=${encodeURIComponent(subject.primaryEmail)}`,
+          {
+            headers: this.auth(STAFF),
+          },
+        );
         if (found.status !== 200) continue;
         if (found.body.length > 0) {
           // Found in the read model, which is written before the event is published: applied, not confirmed.
@@ -351,23 +395,32 @@ export class Workload {
       }
       if (outcome === 'retry') {
         this.stats.retriedAttempts++;
-        const reason = res.status === 0 ? res.error ?? 'network' : String(res.status);
+        const reason = res.status === 0 ? (res.error ?? 'network') : String(res.status);
         this.stats.retryReasons[reason] = (this.stats.retryReasons[reason] ?? 0) + 1;
         // A refused connection never reached the service; anything else may have been applied.
         if (!(res.status === 0 && res.error === 'ECONNREFUSED')) uncertain = true;
         continue;
       }
       this.stats.rejected++;
-      if (this.rejections.length < 20) this.rejections.push(`${op.type} → ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+      if (this.rejections.length < 20)
+        this.rejections.push(`${op.type} → ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
       return;
     }
     // Gave up: the outcome is unknown. The subject keeps the op as "maybe applied" forever and gets no more writes.
     this.stats.gaveUp++;
     subject.retired = true;
     if (uncertain && op.type !== 'create') {
-      subject.changes.push({ what: op.type, aggregate: aggregateOf(op), sentAt: firstSentAt, ackAt: Number.POSITIVE_INFINITY, apply: this.effect(subject, op, undefined) });
+      subject.changes.push({
+        what: op.type,
+        aggregate: aggregateOf(op),
+        sentAt: firstSentAt,
+        ackAt: Number.POSITIVE_INFINITY,
+        apply: this.effect(subject, op, undefined),
+      });
     }
-    this.options.log(`gave up on ${op.type} for subject ${subject.index} after ${Math.round((Date.now() - firstSentAt) / 1000)} s`);
+    this.options.log(
+      `gave up on ${op.type} for subject ${subject.index} after ${Math.round((Date.now() - firstSentAt) / 1000)} s`,
+    );
   }
 
   private send(subject: Subject, op: Op): Promise<HttpResult<AckBody>> {
@@ -379,11 +432,21 @@ export class Workload {
       case 'create':
         return http('POST', `${customers}/v1/customers`, {
           headers,
-          body: { kind: 'person', name: `Testi Henkilö ${subject.index}`, emails: [subject.primaryEmail], phones: [subject.phone], activeContract: false },
+          body: {
+            kind: 'person',
+            name: `Testi Henkilö ${subject.index}`,
+            emails: [subject.primaryEmail],
+            phones: [subject.phone],
+            activeContract: false,
+          },
         });
       case 'consent': {
         const target =
-          op.target === 'customerId' ? { customerId: id } : op.target === 'email' ? { email: subject.primaryEmail } : { phone: subject.phone };
+          op.target === 'customerId'
+            ? { customerId: id }
+            : op.target === 'email'
+              ? { email: subject.primaryEmail }
+              : { phone: subject.phone };
         return http('POST', `${consents}/v1/consents`, {
           headers,
           body: { ...target, channel: op.channel, purpose: op.purpose, decision: op.decision, source: 'fault-test' },
@@ -425,7 +488,14 @@ export class Workload {
     return 'reject';
   }
 
-  private acknowledge(subject: Subject, op: Op, sentAt: number, ackAt: number, body: AckBody | undefined, confirmed: boolean): void {
+  private acknowledge(
+    subject: Subject,
+    op: Op,
+    sentAt: number,
+    ackAt: number,
+    body: AckBody | undefined,
+    confirmed: boolean,
+  ): void {
     if (op.type === 'create') {
       subject.customerId = body?.id;
       this.stats.creates++;
@@ -465,7 +535,13 @@ export class Workload {
       case 'consent': {
         // The acknowledged entry carries its recordedAt and sequence; an unknown outcome gets "now".
         const at = body?.recordedAt ? Date.parse(body.recordedAt) : Date.now();
-        const entry: ExpectedLedgerEntry = { channel: op.channel, purpose: op.purpose, decision: op.decision, at, sequence: body?.sequence ?? 0 };
+        const entry: ExpectedLedgerEntry = {
+          channel: op.channel,
+          purpose: op.purpose,
+          decision: op.decision,
+          at,
+          sequence: body?.sequence ?? 0,
+        };
         const entryId: string | undefined = body?.entryId;
         return (s) => {
           s.ledger.push(entry);
@@ -499,10 +575,14 @@ export class Workload {
     subject.busy = true;
     try {
       const query = new URLSearchParams({ channel, purpose, [identifier.kind]: identifier.value });
-      const res = await http<{ decision?: Answer; asOf?: string }>('GET', `${this.urls.suppression}/v1/suppression/check?${query.toString()}`, {
-        headers: this.auth('marketing'),
-        timeoutMs: 5000,
-      });
+      const res = await http<{ decision?: Answer; asOf?: string }>(
+        'GET',
+        `${this.urls.suppression}/v1/suppression/check?${query.toString()}`,
+        {
+          headers: this.auth('marketing'),
+          timeoutMs: 5000,
+        },
+      );
       this.stats.checks++;
       const answerKey = res.status === 0 ? `error:${res.error}` : String(res.status);
       this.stats.checkAnswers[answerKey] = (this.stats.checkAnswers[answerKey] ?? 0) + 1;
@@ -530,7 +610,8 @@ export class Workload {
           const now = subject.possibleAnswers(identifier, channel, purpose, res.sentAt);
           if (!now.has(record.decision)) {
             record.verdict = record.decision === 'allow' ? 'stale-allow' : 'stale-suppress';
-            if (record.decision === 'allow') this.stats.maxStaleAllowMs = Math.max(this.stats.maxStaleAllowMs, res.sentAt - record.asOf);
+            if (record.decision === 'allow')
+              this.stats.maxStaleAllowMs = Math.max(this.stats.maxStaleAllowMs, res.sentAt - record.asOf);
           }
         }
       } else if (res.status === 503 || res.status === 0) {
@@ -548,7 +629,10 @@ export class Workload {
   describeSubject(index: number): string {
     const s = this.subjects[index];
     return `subject ${index} (${s.kind}${s.customerId ? ` ${s.customerId}` : ''}): ${s.changes
-      .map((c) => `${c.what}@${c.ackAt === Number.POSITIVE_INFINITY ? '?' : new Date(c.ackAt).toISOString().slice(11, 23)}`)
+      .map(
+        (c) =>
+          `${c.what}@${c.ackAt === Number.POSITIVE_INFINITY ? '?' : new Date(c.ackAt).toISOString().slice(11, 23)}`,
+      )
       .join(', ')}`;
   }
 }
@@ -562,12 +646,22 @@ function aggregateOf(op: Op): string {
     case 'ban-set':
     case 'ban-lift':
       return 'ban';
-    default:
+    case 'create':
+    case 'update':
+    case 'restrict':
+    case 'lift-restriction':
+    case 'erase':
       return 'customer';
   }
 }
 
-export async function pump(rate: number, maxInFlight: number, stop: () => boolean, task: () => Promise<void>, onError: (e: unknown) => void): Promise<void> {
+export async function pump(
+  rate: number,
+  maxInFlight: number,
+  stop: () => boolean,
+  task: () => Promise<void>,
+  onError: (e: unknown) => void,
+): Promise<void> {
   const interval = 1000 / rate;
   let next = Date.now();
   const inFlight = new Set<Promise<void>>();
