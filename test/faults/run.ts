@@ -30,7 +30,7 @@ const MIN_WRITES = Number(process.env.KIELTO_FAULTS_MIN_WRITES ?? 2000);
 /** After the fault schedule the load goes on until MIN_WRITES are acknowledged, but not past this point of the run. */
 const LOAD_BUDGET_MS = Number(process.env.KIELTO_FAULTS_LOAD_BUDGET_S ?? 390) * 1000;
 const SEED_CUSTOMERS = 100;
-const SEED_BARE = 50;
+const SEED_BARE = 100;
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s`;
@@ -132,7 +132,7 @@ async function main(): Promise<number> {
     loops.push(
       pump(
         WRITE_RATE,
-        24,
+        32,
         () => stopLoad,
         () => workload.writeOnce(),
         onLoopError,

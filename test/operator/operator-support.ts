@@ -38,7 +38,12 @@ export interface CliRun {
 }
 
 /** Runs `bin/kielto.js` as a child process against the stack's services, as an operator would. */
-export function runCli(stack: Stack | undefined, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+export function runCli(
+  stack: Stack | undefined,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 840_000,
+): Promise<CliRun> {
   const urls = stack
     ? Object.fromEntries(
         Object.entries(stack.urls).map(([service, url]) => [
@@ -57,7 +62,12 @@ export function runCli(stack: Stack | undefined, args: string[], env: Record<str
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // Never outlive the test: a hung run is killed and shows up as a failed exit.
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }

@@ -54,6 +54,7 @@ export async function startStack(services: ServiceName[], env: Record<string, st
     prefix,
     async close() {
       for (const name of [...services].reverse()) await apps[name]?.app.close();
+      await dropDatabases(prefix);
       for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
       Object.assign(process.env, savedEnv);
     },
@@ -76,4 +77,16 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false>,
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+}
+
+/** FerretDB keeps one SQLite file per database and slows down as they pile up: drop what a test file made. */
+export async function dropDatabases(prefix: string): Promise<void> {
+  const { MongoClient } = await import('mongodb');
+  const client = await MongoClient.connect(process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false');
+  try {
+    const { databases } = await client.db().admin().listDatabases({ nameOnly: true });
+    for (const { name } of databases) if (name.startsWith(`${prefix}-`)) await client.db(name).dropDatabase();
+  } finally {
+    await client.close();
+  }
 }

@@ -293,7 +293,7 @@ export class Workload {
 
   /** One random write to one idle subject (or a new customer now and then). */
   async writeOnce(): Promise<void> {
-    if (randomInt(100) < 4) {
+    if (randomInt(100) < 3) {
       await this.createCustomer();
       return;
     }
@@ -341,20 +341,21 @@ export class Workload {
           ? { type: 'ban-lift' }
           : { type: 'ban-set', scope: 'partial' }
         : { type: 'ban-set', scope: randomInt(10) < 7 ? 'full' : 'partial' };
+    // Consents dominate, as in production; customer writes are the costliest on FerretDB.
     if (state.restricted) {
-      if (r < 60) return consent();
-      if (r < 75) return ban();
+      if (r < 65) return consent();
+      if (r < 80) return ban();
       return { type: 'lift-restriction' };
     }
-    if (r < 55) return consent();
-    if (r < 68) return ban();
-    if (r < 82)
+    if (r < 64) return consent();
+    if (r < 76) return ban();
+    if (r < 84)
       return {
         type: 'update',
         name: `Testi ${randomInt(1_000_000)}`,
         addEmail: randomInt(5) === 0 ? uniqueEmail('extra') : undefined,
       };
-    if (r < 96 || this.erasures >= Math.max(3, Math.floor(this.subjects.length * 0.08))) return { type: 'restrict' };
+    if (r < 97 || this.erasures >= Math.max(3, Math.floor(this.subjects.length * 0.08))) return { type: 'restrict' };
     this.erasures++;
     return { type: 'erase' };
   }

@@ -7,11 +7,12 @@ import { FreshnessService } from '../freshness/freshness.service';
 import { SuppressionMetrics } from '../metrics/suppression-metrics';
 import { SuppressionState } from '../state/suppression-state';
 import { Contact, isHashed, readChannel, readContact, readPurpose } from './contact-reader';
-import { resultJson } from './decision-json';
+import { decisionJson, resultJson } from './decision-json';
 import { FastIdentifierHasher } from './fast-hasher';
 
 const NO_FACTS: SubjectFacts = Object.freeze({ ledger: [], suppressionEntries: [] });
 export const MAX_BULK_CONTACTS = 10_000;
+const HASH_CACHE_LIMIT = 50_000;
 /** Field errors reported at most per request; the detail says when there were more. */
 const MAX_REPORTED_ERRORS = 100;
 const QUERY_KEYS = new Set(['channel', 'purpose', 'email', 'phone', 'customerId', 'emailHash', 'phoneHash']);
@@ -52,12 +53,18 @@ export class CheckService {
     private readonly metrics: SuppressionMetrics,
   ) {}
 
-  facts(contact: Contact): SubjectFacts {
+  facts(contact: Contact, cached = false): SubjectFacts {
     switch (contact.field) {
       case 'email':
-        return this.state.factsForIdentifier('email', this.hasher.hash(contact.value));
+        return this.state.factsForIdentifier(
+          'email',
+          cached ? this.cachedHash(contact.value) : this.hasher.hash(contact.value),
+        );
       case 'phone':
-        return this.state.factsForIdentifier('phone', this.hasher.hash(contact.value));
+        return this.state.factsForIdentifier(
+          'phone',
+          cached ? this.cachedHash(contact.value) : this.hasher.hash(contact.value),
+        );
       case 'emailHash':
         return this.state.factsForIdentifier('email', contact.value);
       case 'phoneHash':
@@ -67,15 +74,44 @@ export class CheckService {
     }
   }
 
+  /**
+   * Keyed hashes of recently checked identifiers, for the single check: marketing tools ask about the same
+   * addresses again and again (every send of every campaign), and the HMAC is most of a check's cost. Bounded
+   * like the phone normaliser's cache — cleared when full, a refill costs one HMAC per identifier — and held in
+   * memory only. Bulk checks and streams do not use it: their identifiers are mostly distinct.
+   */
+  private readonly hashCache = new Map<string, string>();
+
+  private cachedHash(normalised: string): string {
+    let hash = this.hashCache.get(normalised);
+    if (hash === undefined) {
+      if (this.hashCache.size >= HASH_CACHE_LIMIT) this.hashCache.clear();
+      hash = this.hasher.hash(normalised);
+      this.hashCache.set(normalised, hash);
+    }
+    return hash;
+  }
+
   /** Decides one validated contact and counts the decision. */
-  decide(contact: Contact, channel: Channel, purpose: Purpose, now: number): Decision {
-    const decision = decide(this.facts(contact), channel, purpose, now);
+  decide(contact: Contact, channel: Channel, purpose: Purpose, now: number, cached = false): Decision {
+    const decision = decide(this.facts(contact, cached), channel, purpose, now);
     this.metrics.tally.add(decision);
     return decision;
   }
 
   /** GET /v1/suppression/check: validate the query by hand (no class-validator on the hot path), then decide. */
   checkQuery(query: Record<string, unknown>, actor: Actor): Decision & { asOf: string } {
+    const { decision, asOf } = this.answerQuery(query, actor);
+    return { decision: decision.decision, reasons: decision.reasons, asOf: new Date(asOf).toISOString() };
+  }
+
+  /** The single check's answer as JSON text, the same bytes as JSON.stringify(checkQuery(…)) (the fast path). */
+  checkQueryJson(query: Record<string, unknown>, actor: Actor): string {
+    const { decision, asOf } = this.answerQuery(query, actor);
+    return decisionJson(decision, new Date(asOf).toISOString());
+  }
+
+  private answerQuery(query: Record<string, unknown>, actor: Actor): { decision: Decision; asOf: number } {
     const errors: FieldError[] = [];
     const contactFields: Record<string, unknown> = {};
     for (const key in query) {
@@ -89,8 +125,7 @@ export class CheckService {
     if (actor.role === 'partner' && !isHashed(contact))
       throw new ProblemException(403, 'forbidden', PARTNER_HASHED_ONLY);
     const asOf = this.freshness.assertFresh();
-    const decision = this.decide(contact, channel, purpose, Date.now());
-    return { decision: decision.decision, reasons: decision.reasons, asOf: new Date(asOf).toISOString() };
+    return { decision: this.decide(contact, channel, purpose, Date.now(), true), asOf };
   }
 
   /**

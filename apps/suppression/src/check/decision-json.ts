@@ -22,13 +22,22 @@ export function refJson(ref: string | number | null): string {
   return ref === null ? 'null' : JSON.stringify(ref);
 }
 
-/** `{"ref":…,"decision":…,"reasons":[…]}` — the same bytes JSON.stringify would produce. */
-export function resultJson(ref: string | number | null, decision: Decision): string {
+function reasonsJson(decision: Decision): string {
   const reasons = decision.reasons;
-  if (reasons.length === 0) return `{"ref":${refJson(ref)},"decision":"${decision.decision}","reasons":[]}`;
+  if (reasons.length === 0) return '[]';
   let list = reasonJson(reasons[0]);
   for (let i = 1; i < reasons.length; i++) list += ',' + reasonJson(reasons[i]);
-  return `{"ref":${refJson(ref)},"decision":"${decision.decision}","reasons":[${list}]}`;
+  return `[${list}]`;
+}
+
+/** `{"decision":…,"reasons":[…],"asOf":…}` — the single check's answer, as JSON.stringify would write it. */
+export function decisionJson(decision: Decision, asOf: string): string {
+  return `{"decision":"${decision.decision}","reasons":${reasonsJson(decision)},"asOf":"${asOf}"}`;
+}
+
+/** `{"ref":…,"decision":…,"reasons":[…]}` — the same bytes JSON.stringify would produce. */
+export function resultJson(ref: string | number | null, decision: Decision): string {
+  return `{"ref":${refJson(ref)},"decision":"${decision.decision}","reasons":${reasonsJson(decision)}}`;
 }
 
 /** `{"ref":…,"line":n,"error":"…"}` for a stream line that could not be checked (ref only when it was read). */

@@ -94,7 +94,7 @@ export function installFastCheck(app: NestFastifyApplication): void {
           'retry-after': String(wait),
         });
       }
-      body = JSON.stringify(checks.checkQuery(parseQuery(query), actor));
+      body = checks.checkQueryJson(parseQuery(query), actor);
     } catch (error) {
       const known =
         error instanceof ProblemException ? error : new ProblemException(500, 'internal', 'Unexpected error');

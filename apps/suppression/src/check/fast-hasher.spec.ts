@@ -23,6 +23,19 @@ describe(FastIdentifierHasher.name, () => {
     for (const value of values) expect(hasher.hash(value)).toBe(reference(key, value));
   });
 
+  it('equals HMAC-SHA256 for every length around the block boundaries, in ASCII and in multi-byte UTF-8', () => {
+    const key = 'test-partner-hash-key-0123456789abcdef';
+    const hasher = new FastIdentifierHasher(key);
+    for (let length = 0; length <= 200; length++) {
+      for (const unit of ['a', 'ä', '€', '😀']) {
+        const value = unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
+        expect({ length, unit, hash: hasher.hash(value) }).toEqual({ length, unit, hash: reference(key, value) });
+      }
+    }
+    // lone surrogates are encoded as U+FFFD, as Hmac#update does
+    expect(hasher.hash('x\ud800y')).toBe(reference(key, 'x\ud800y'));
+  });
+
   it('gives the same answer when a long value is followed by a short one (no stale bytes)', () => {
     const key = 'test-partner-hash-key-0123456789abcdef';
     const hasher = new FastIdentifierHasher(key);

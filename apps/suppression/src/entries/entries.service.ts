@@ -203,11 +203,14 @@ export class EntriesService implements OnModuleInit {
 
   /** Removes an entry for good (every instance, via the topic). */
   async remove(id: string, actor: Actor): Promise<void> {
-    if (!this.state.staffEntry(id)) throw new ProblemException(404, 'not-found', 'No such suppression entry');
+    const entry = this.state.staffEntry(id);
+    if (!entry) throw new ProblemException(404, 'not-found', 'No such suppression entry');
     const data: SuppressionEntryRemovedV1 = {
       entryId: id,
       removedAt: new Date().toISOString(),
       removedBy: actor.keyId,
+      kind: entry.kind,
+      hash: entry.hash,
     };
     await this.eventLog.append({
       topic: SUPPRESSION_ENTRIES_TOPIC,

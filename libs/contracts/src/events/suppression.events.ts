@@ -86,6 +86,9 @@ export class SuppressionEntryRemovedV1 {
   @IsString() @MinLength(1) @MaxLength(64) entryId!: string;
   @IsISO8601({ strict: true }) removedAt!: string;
   @IsOptional() @IsString() @MaxLength(100) removedBy?: string;
+  /** The entry's identifier, so that a replayed removal still knows which partner-feed key it changes. */
+  @IsOptional() @IsIn(['email', 'phone']) kind?: 'email' | 'phone';
+  @IsOptional() @Matches(HEX64) hash?: string;
 }
 
 export const SUPPRESSION_EVENT_PAYLOAD_CLASSES: Readonly<Record<string, new () => object>> = {

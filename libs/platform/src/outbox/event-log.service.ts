@@ -254,8 +254,33 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       .finally(() => (this.relayRunning = undefined));
   }
 
-  /** Publish everything pending now (used at shutdown and by tests). */
+  /**
+   * Publish everything appended before this call (used before redactions and by tests). It waits for a relay pass
+   * that began after the call to drain the outbox, not for the relay to go idle: under a steady stream of writes
+   * the relay never does, and waiting for that held an erasure for as long as the load lasted.
+   */
   async flush(): Promise<void> {
+    if (this.stopped) return this.drain();
+    const id = `flush:${randomUUID()}`;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.awaitingPublication.delete(id);
+        reject(new NotYetPublishedError());
+      }, PUBLISH_WAIT_MS);
+      this.awaitingPublication.set(id, {
+        ticket: ++this.tickets,
+        settle: () => {
+          clearTimeout(timer);
+          this.awaitingPublication.delete(id);
+          resolve();
+        },
+      });
+      this.kick();
+    });
+  }
+
+  /** Publish everything pending, however long it takes (at shutdown, once nothing appends any more). */
+  private async drain(): Promise<void> {
     while (this.relayRunning) await this.relayRunning;
     await this.relay();
   }
@@ -312,7 +337,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     try {
-      await this.flush();
+      await this.drain();
     } catch (error) {
       this.logger.warn({ err: error }, 'outbox not fully flushed at shutdown; the next start publishes the rest');
     }

@@ -1,0 +1,47 @@
+import type { Decision } from '../decision/decision.types';
+import { decisionJson, errorLineJson, resultJson } from './decision-json';
+
+const suppress: Decision = {
+  decision: 'suppress',
+  reasons: [
+    { code: 'prohibited', rule: 'R5', source: 'GDPR Art 21(2)-(3)', since: '2025-01-01T00:00:00.000Z' },
+    { code: 'no-consent', rule: 'R1', source: 'Act 917/2014 §200(1)', since: null },
+  ],
+};
+const allow: Decision = { decision: 'allow', reasons: [] };
+const refs: (string | number | null)[] = [
+  null,
+  0,
+  17,
+  -3.5,
+  'plain',
+  'quote " and \\ back',
+  'äö€😀',
+  'line\nbreak\u0001',
+  '\ud800',
+];
+
+describe('decision JSON templates', () => {
+  it.each(refs)('writes the same bytes as JSON.stringify for ref %p', (ref) => {
+    for (const decision of [allow, suppress]) {
+      expect(resultJson(ref, decision)).toBe(
+        JSON.stringify({ ref, decision: decision.decision, reasons: decision.reasons }),
+      );
+    }
+    const error = errorLineJson(ref, 7, 'email must be a valid e-mail address');
+    expect(JSON.parse(error)).toEqual({
+      ...(ref === null ? {} : { ref }),
+      line: 7,
+      error: 'email must be a valid e-mail address',
+    });
+  });
+
+  it('writes the single check answer as JSON.stringify would', () => {
+    const asOf = '2025-03-01T10:00:00.000Z';
+    for (const decision of [allow, suppress]) {
+      expect(decisionJson(decision, asOf)).toBe(
+        JSON.stringify({ decision: decision.decision, reasons: decision.reasons, asOf }),
+      );
+    }
+  });
+});
