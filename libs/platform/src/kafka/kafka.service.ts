@@ -90,7 +90,9 @@ export class KafkaService implements OnModuleInit, OnApplicationShutdown {
     }));
     if (missing.length > 0) {
       try {
-        await admin.createTopics({ topics: missing, waitForLeaders: true });
+        // kafkajs' own leader wait fails on UNKNOWN_TOPIC_OR_PARTITION while metadata propagates;
+        // waitForLeaders below retries until every partition has a leader.
+        await admin.createTopics({ topics: missing, waitForLeaders: false });
         this.logger.log(`created topics ${missing.map((t) => t.topic).join(', ')}`);
       } catch (error) {
         // Another service may have created the same topic at the same moment.
