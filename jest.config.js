@@ -14,6 +14,8 @@ module.exports = {
   testTimeout: 120000,
   // End-to-end files mostly wait on Kafka and the database; two workers halve the wall time on 2 cores.
   maxWorkers: 2,
+  // Recycle a worker that holds more than this after a file, so memory-measuring tests start from a fresh heap.
+  workerIdleMemoryLimit: '300MB',
   globalSetup: '<rootDir>/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',
   reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
