@@ -13,7 +13,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { KEYS } from '../../test/support/stack';
+import { dropDatabases, KEYS } from '../../test/support/stack';
 import { ensureBuilt, freePort, ServiceName, ServiceProcess, SERVICES } from '../../test/faults/lib/service-process';
 import { ROOT } from '../../test/faults/lib/private-infra';
 
@@ -149,6 +149,7 @@ async function main(): Promise<number> {
     }
   } finally {
     await Promise.allSettled([...services.values()].map((s) => s.close()));
+    await dropDatabases(prefix).catch(() => undefined);
     if (startedInfra && process.env.KIELTO_KEEP_INFRA !== '1')
       await run('bash', [INFRA, 'down']).catch(() => undefined);
   }

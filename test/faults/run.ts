@@ -10,8 +10,8 @@
  *
  * Settings (env): KIELTO_FAULTS_DATA_DIR (/tmp/kielto-faults), KIELTO_FAULTS_KAFKA_PORT (19092),
  * KIELTO_FAULTS_KAFKA_CONTROLLER_PORT (19093), KIELTO_FAULTS_MONGO_PORT (27018), KIELTO_FAULTS_WRITE_RATE (writes/s,
- * 40), KIELTO_FAULTS_CHECK_RATE (checks/s, 40), KIELTO_FAULTS_MIN_WRITES (2000), KIELTO_KEEP_INFRA=1 (leave the pair up),
- * KIELTO_FAULTS_SKIP_BUILD=1 (run dist/ as it is), KIELTO_FAULTS_LOAD_BUDGET_S (360: the load stops that long after it
+ * 40), KIELTO_FAULTS_CHECK_RATE (checks/s, 25), KIELTO_FAULTS_MIN_WRITES (2000), KIELTO_KEEP_INFRA=1 (leave the pair up),
+ * KIELTO_FAULTS_SKIP_BUILD=1 (run dist/ as it is), KIELTO_FAULTS_LOAD_BUDGET_S (600: the load stops that long after it
  * began even short of MIN_WRITES, which then fails the run).
  */
 import { mkdirSync, rmSync } from 'node:fs';
@@ -25,10 +25,10 @@ import { pump, Urls, Workload } from './lib/workload';
 
 const PARTNER_HASH_KEY = 'test-partner-hash-key-0123456789abcdef';
 const WRITE_RATE = Number(process.env.KIELTO_FAULTS_WRITE_RATE ?? 40);
-const CHECK_RATE = Number(process.env.KIELTO_FAULTS_CHECK_RATE ?? 40);
+const CHECK_RATE = Number(process.env.KIELTO_FAULTS_CHECK_RATE ?? 25);
 const MIN_WRITES = Number(process.env.KIELTO_FAULTS_MIN_WRITES ?? 2000);
 /** After the fault schedule the load goes on until MIN_WRITES are acknowledged, but no longer than this after it began. */
-const LOAD_BUDGET_MS = Number(process.env.KIELTO_FAULTS_LOAD_BUDGET_S ?? 360) * 1000;
+const LOAD_BUDGET_MS = Number(process.env.KIELTO_FAULTS_LOAD_BUDGET_S ?? 600) * 1000;
 const SEED_CUSTOMERS = 100;
 const SEED_BARE = 100;
 

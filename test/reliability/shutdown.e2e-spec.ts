@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import mongoose from 'mongoose';
 import { http, HttpResult } from '../faults/lib/http';
 import { freePort, ServiceProcess } from '../faults/lib/service-process';
-import { bearer, eventually, KEYS, PARTNER_HASH_KEY } from '../support/stack';
+import { bearer, dropDatabases, eventually, KEYS, PARTNER_HASH_KEY } from '../support/stack';
 
 /**
  * Graceful shutdown (issue 8), with the services as real OS processes receiving a real SIGTERM under load:
@@ -134,6 +134,7 @@ describe('reliability: SIGTERM drains a service under load without losing a requ
 
   afterAll(async () => {
     await Promise.allSettled([consents?.close(), suppression?.close()]);
+    await dropDatabases(prefix);
   });
 
   it('consents: in-flight requests finish, every acknowledged write is on Kafka, the outbox is empty, exit on its own', async () => {
