@@ -156,16 +156,32 @@ export class Subject {
   }
 
   /**
-   * Every answer the contract allows for a state that includes all changes acknowledged before `cutoff`: changes
-   * sent before it but acknowledged after may or may not be included (at most a few, since writes are serial).
+   * Every answer the contract allows from a state that includes all changes acknowledged before `asOf`. It may
+   * include later ones too, up to the moment the question was asked (a state is complete *as of* asOf, and may be
+   * newer): changes acknowledged after asOf, or sent before it and acknowledged later, may or may not be applied —
+   * in order within their aggregate, since each aggregate's events are consumed in order.
    */
-  possibleAnswers(identifier: Identifier, channel: Channel, purpose: Purpose, cutoff: number): Set<Answer> {
-    const maybe = this.changes.filter((c) => c.sentAt < cutoff && c.ackAt >= cutoff);
+  possibleAnswers(
+    identifier: Identifier,
+    channel: Channel,
+    purpose: Purpose,
+    asOf: number,
+    askedAt: number,
+  ): Set<Answer> {
+    const maybe = this.changes.filter((c) => c.ackAt >= asOf && c.sentAt < askedAt).sort((a, b) => a.sentAt - b.sentAt);
+    const byAggregate = new Map<string, Change[]>();
+    for (const c of maybe) byAggregate.set(c.aggregate, [...(byAggregate.get(c.aggregate) ?? []), c]);
+    // Each aggregate contributes a prefix of its pending changes: every combination of prefix lengths.
+    let combos: Change[][] = [[]];
+    for (const changes of byAggregate.values()) {
+      const next: Change[][] = [];
+      for (const combo of combos)
+        for (let k = 0; k <= changes.length; k++) next.push([...combo, ...changes.slice(0, k)]);
+      combos = next.length > 256 ? next.slice(0, 256) : next;
+    }
     const answers = new Set<Answer>();
-    const subsets = 1 << Math.min(maybe.length, 4);
-    for (let mask = 0; mask < subsets; mask++) {
-      const extra = maybe.filter((_, i) => mask & (1 << i));
-      answers.add(expectedDecision(this.facts(this.fold(cutoff, extra), identifier), channel, purpose));
+    for (const extra of combos) {
+      answers.add(expectedDecision(this.facts(this.fold(asOf, extra), identifier), channel, purpose));
     }
     return answers;
   }
@@ -602,13 +618,13 @@ export class Workload {
         record.decision = res.body.decision;
         record.asOf = Date.parse(res.body.asOf);
         // The contract: the answer reflects every change acknowledged before its asOf.
-        const allowed = subject.possibleAnswers(identifier, channel, purpose, record.asOf);
+        const allowed = subject.possibleAnswers(identifier, channel, purpose, record.asOf, res.sentAt);
         if (!allowed.has(record.decision)) {
           record.verdict = record.decision === 'allow' ? 'wrong-allow' : 'stale-suppress';
           if (record.decision === 'allow') this.wrongAllows.push(record);
         } else {
           // Within the staleness bound the answer may miss changes acknowledged after asOf but before it was asked.
-          const now = subject.possibleAnswers(identifier, channel, purpose, res.sentAt);
+          const now = subject.possibleAnswers(identifier, channel, purpose, res.sentAt, res.sentAt);
           if (!now.has(record.decision)) {
             record.verdict = record.decision === 'allow' ? 'stale-allow' : 'stale-suppress';
             if (record.decision === 'allow')

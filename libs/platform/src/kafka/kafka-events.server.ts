@@ -3,6 +3,7 @@ import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { CloudEventV1, TOPICS } from '@kielto/contracts';
+import { consumerHandlerContext } from './consumer-context';
 import { ConsumerProgress } from './consumer-progress';
 import { parseEvent } from './event-parser';
 import { KafkaService } from './kafka.service';
@@ -25,6 +26,7 @@ export interface KafkaEventsServerOptions {
 }
 
 const MAX_BACKOFF_MS = 10_000;
+const HEARTBEAT_WHILE_HANDLING_MS = 3_000;
 
 /**
  * Nest microservice transport for kielto's topics, on kafkajs. Compared with Nest's stock Kafka transport it
@@ -127,7 +129,16 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
         if (poisoned.length > 0) await this.deadLetter(batch.topic, batch.partition, poisoned);
         if (valid.length > 0) {
           const eventBatch: EventBatch = { topic: logical, partition: batch.partition, events: valid };
-          await lastValueFrom(this.transformToObservable(await handler(eventBatch)), { defaultValue: undefined });
+          // A long batch (a slow database, many erasures) must not cost the group membership: without heartbeats
+          // past sessionTimeout the member is evicted, its commit refused, and the same batch redelivered forever.
+          const beating = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_WHILE_HANDLING_MS);
+          try {
+            await consumerHandlerContext.run(true, async () =>
+              lastValueFrom(this.transformToObservable(await handler(eventBatch)), { defaultValue: undefined }),
+            );
+          } finally {
+            clearInterval(beating);
+          }
         }
         break;
       } catch (error) {

@@ -5,6 +5,7 @@ import { Model } from 'mongoose';
 import { CloudEventV1 } from '@kielto/contracts';
 import { ServiceConfig } from '../config/service-config';
 import { ProblemException } from '../http/problem';
+import { consumerHandlerContext } from '../kafka/consumer-context';
 import { KafkaService } from '../kafka/kafka.service';
 import { OutboxEvent } from './outbox-event.schema';
 
@@ -155,6 +156,12 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       // Bounded: ids leave the set when this relay publishes them; one published by another instance would stay.
       if (this.projectedHere.size > 100_000) this.projectedHere.clear();
       this.projectedHere.add(doc._id);
+      if (consumerHandlerContext.getStore()) {
+        // Appended by a consumer: its offsets are committed after the handler and the relay publishes the event
+        // even after a crash, so there is no caller to hold until Kafka has it (and a long wait would stall the batch).
+        this.kick();
+        return event;
+      }
       await this.published(doc._id);
       return event;
     }
