@@ -133,9 +133,9 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
           // past sessionTimeout the member is evicted, its commit refused, and the same batch redelivered forever.
           const beating = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_WHILE_HANDLING_MS);
           try {
-            await consumerHandlerContext.run(true, async () =>
-              lastValueFrom(this.transformToObservable(await handler(eventBatch)), { defaultValue: undefined }),
-            );
+            await consumerHandlerContext.run(true, async (): Promise<void> => {
+              await lastValueFrom(this.transformToObservable(await handler(eventBatch)), { defaultValue: undefined });
+            });
           } finally {
             clearInterval(beating);
           }
