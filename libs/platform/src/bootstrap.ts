@@ -193,15 +193,27 @@ function setUpDocs(app: INestApplication, options: BootstrapOptions, config: Ser
 
 const MAX_JSON_DEPTH = 32;
 
+/** Parsed JSON is made of arrays and plain objects; anything else (a stream body) is not walked. */
+function isJsonNode(value: unknown): value is object {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return true;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 /** Iterative, so that hostile nesting cannot exhaust the stack while being measured. */
 export function exceedsDepth(root: object, max: number): boolean {
-  const stack: [unknown, number][] = [[root, 1]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
+  if (!isJsonNode(root)) return false;
+  const nodes: object[] = [root];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const value = nodes.pop()!;
+    const depth = depths.pop()!;
     if (depth > max) return true;
-    if (value !== null && typeof value === 'object') {
-      for (const child of Object.values(value as Record<string, unknown>)) {
-        if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    for (const child of Array.isArray(value) ? (value as unknown[]) : Object.values(value)) {
+      if (isJsonNode(child)) {
+        nodes.push(child);
+        depths.push(depth + 1);
       }
     }
   }
