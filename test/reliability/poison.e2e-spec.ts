@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { IHeaders, Kafka, logLevel, Producer } from 'kafkajs';
 import request from 'supertest';
-import { CONSENT_EVENT_TYPES, ConsentRecordedV1, normaliseEmail, subjectKey, TOPICS } from '@kielto/contracts';
+import {
+  cloudEvent,
+  CONSENT_EVENT_TYPES,
+  ConsentRecordedV1,
+  normaliseEmail,
+  subjectKey,
+  TOPICS,
+} from '@kielto/contracts';
 import { IdentifierHasher } from '@kielto/platform';
 import { bearer, eventually, PARTNER_HASH_KEY, startStack, Stack } from '../support/stack';
 
@@ -64,17 +71,8 @@ describe('reliability: poisoned messages are dead-lettered and later messages st
       source: 'poison-test',
       sequence,
     });
-    const envelope = (type: string, data: unknown, sequence = 1) => ({
-      specversion: '1.0',
-      id: randomUUID(),
-      source: '/kielto/consents',
-      type,
-      subject: key,
-      time: new Date().toISOString(),
-      datacontenttype: 'application/json',
-      sequence,
-      data,
-    });
+    const envelope = (type: string, data: unknown, sequence = 1) =>
+      cloudEvent({ service: 'consents', type, subject: key, sequence, data });
     const missingFields: Partial<ConsentRecordedV1> = entry(1);
     delete missingFields.decision;
     delete missingFields.channel;

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import {
+  cloudEvent,
   CUSTOMER_EVENT_TYPES,
   CustomerErasedV1,
   CustomerStateV1,
@@ -72,17 +72,7 @@ export class CustomerEventsFixture {
   private async publish(customerId: string, type: string, data: object): Promise<unknown> {
     const sequence = (this.sequences.get(customerId) ?? 0) + 1;
     this.sequences.set(customerId, sequence);
-    const event = {
-      specversion: '1.0',
-      id: randomUUID(),
-      source: '/kielto/customers',
-      type,
-      subject: customerId,
-      time: new Date().toISOString(),
-      datacontenttype: 'application/json',
-      sequence,
-      data,
-    };
+    const event = cloudEvent({ service: 'customers', type, subject: customerId, sequence, data });
     await this.send(customerId, event);
     return event;
   }

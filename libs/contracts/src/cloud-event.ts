@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { IsDefined, IsIn, IsInt, IsISO8601, IsObject, IsString, Matches, Min, MinLength } from 'class-validator';
 
 /**
@@ -42,3 +43,41 @@ export class CloudEventV1<T = unknown> {
 }
 
 export const CLOUD_EVENT_SPEC_VERSION = '1.0';
+
+/** What varies between events; the builder fills in the rest of the envelope. */
+export interface CloudEventFields<T> {
+  /** The producing service, e.g. `customers` (→ source `/kielto/customers`). */
+  service: string;
+  type: string;
+  /** The aggregate id (also the Kafka key). */
+  subject: string;
+  sequence: number;
+  data: T;
+  /** Default: a random UUID. */
+  id?: string;
+  /** Default: now. */
+  time?: string;
+}
+
+/** The one place an envelope is put together: producers, examples and test publishers all use it. */
+export function cloudEvent<T>({
+  service,
+  type,
+  subject,
+  sequence,
+  data,
+  id,
+  time,
+}: CloudEventFields<T>): CloudEventV1<T> {
+  return {
+    specversion: CLOUD_EVENT_SPEC_VERSION,
+    id: id ?? randomUUID(),
+    source: `/kielto/${service}`,
+    type,
+    subject,
+    time: time ?? new Date().toISOString(),
+    datacontenttype: 'application/json',
+    sequence,
+    data,
+  };
+}

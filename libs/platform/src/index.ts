@@ -12,6 +12,7 @@ export * from './docs/asyncapi.controller';
 export * from './docs/openapi-document';
 export * from './health/health.controller';
 export * from './http/problem';
+export * from './http/subject-fields';
 export * from './kafka/consumer-progress';
 export * from './kafka/event-parser';
 export * from './kafka/kafka-events.server';

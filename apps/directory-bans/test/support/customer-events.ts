@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import {
-  CloudEventV1,
+  cloudEvent,
   CUSTOMER_EVENT_TYPES,
   CustomerErasedV1,
   CustomerStateV1,
@@ -84,17 +84,7 @@ export class CustomerEventsPublisher {
     sequence: number,
     data: CustomerStateV1 | CustomerErasedV1,
   ): Promise<void> {
-    const event: CloudEventV1 = {
-      specversion: '1.0',
-      id: randomUUID(),
-      source: '/kielto/customers',
-      type,
-      subject: customerId,
-      time: new Date().toISOString(),
-      datacontenttype: 'application/json',
-      sequence,
-      data,
-    };
+    const event = cloudEvent({ service: 'customers', type, subject: customerId, sequence, data });
     await this.producer.send({
       topic: `${this.topicPrefix}.${TOPICS.customers}`,
       acks: -1,

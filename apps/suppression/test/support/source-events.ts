@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import {
+  cloudEvent,
   CONSENT_EVENT_TYPES,
   ConsentRecordedV1,
   CUSTOMER_EVENT_TYPES,
@@ -145,17 +146,7 @@ export class SourceEvents {
   ): Promise<void> {
     const sequence = (this.sequences.get(sequenceKey) ?? 0) + 1;
     this.sequences.set(sequenceKey, sequence);
-    const event = {
-      specversion: '1.0',
-      id: randomUUID(),
-      source: `/kielto/${topic.split('.')[1]}`,
-      type,
-      subject,
-      time: new Date().toISOString(),
-      datacontenttype: 'application/json',
-      sequence,
-      data,
-    };
+    const event = cloudEvent({ service: topic.split('.')[1], type, subject, sequence, data });
     await this.kafka.producer.send({
       topic: this.kafka.topic(topic),
       acks: -1,

@@ -1,3 +1,4 @@
+import { cloudEvent } from '../cloud-event';
 import { CONSENT_EVENT_TYPES } from '../events/consent.events';
 import { CUSTOMER_EVENT_TYPES } from '../events/customer.events';
 import { DIRECTORY_BAN_EVENT_TYPES } from '../events/directory-ban.events';
@@ -18,17 +19,16 @@ const EMAIL_HASH = '3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd
 const PHONE_HASH = 'b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c';
 const AT = '2026-03-02T09:15:27.412Z';
 
-const envelope = (source: string, type: string, subject: string, sequence: number, data: object) => ({
-  specversion: '1.0',
-  id: `0f8e7d6c-5b4a-4392-8170-${String(sequence).padStart(12, '0')}`,
-  source: `/kielto/${source}`,
-  type,
-  subject,
-  time: AT,
-  datacontenttype: 'application/json',
-  sequence,
-  data,
-});
+const envelope = (service: string, type: string, subject: string, sequence: number, data: object) =>
+  cloudEvent({
+    service,
+    type,
+    subject,
+    sequence,
+    data,
+    id: `0f8e7d6c-5b4a-4392-8170-${String(sequence).padStart(12, '0')}`,
+    time: AT,
+  });
 
 const customerState = {
   customerId: CUSTOMER_ID,

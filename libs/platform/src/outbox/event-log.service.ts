@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@ne
 import { InjectModel } from '@nestjs/mongoose';
 import { randomUUID } from 'node:crypto';
 import { Model } from 'mongoose';
-import { CloudEventV1 } from '@kielto/contracts';
+import { cloudEvent, CloudEventV1 } from '@kielto/contracts';
 import { ServiceConfig } from '../config/service-config';
 import { ProblemException } from '../http/problem';
 import { consumerHandlerContext } from '../kafka/consumer-context';
@@ -209,7 +209,12 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /** Replace the payload of an aggregate's published events (erasure); the newest event stays as it is. */
-  async redact(topic: string, aggregateId: string, belowSequence: number, data: Record<string, unknown>): Promise<void> {
+  async redact(
+    topic: string,
+    aggregateId: string,
+    belowSequence: number,
+    data: Record<string, unknown>,
+  ): Promise<void> {
     await this.events.updateMany(
       { topic, aggregateId, sequence: { $lt: belowSequence }, pending: { $exists: false } },
       { $set: { data } },
@@ -236,17 +241,15 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   toCloudEvent(doc: OutboxEvent): CloudEventV1 {
-    return {
-      specversion: '1.0',
-      id: doc._id,
-      source: `/kielto/${this.config.service.name}`,
+    return cloudEvent({
+      service: this.config.service.name,
       type: doc.type,
       subject: doc.aggregateId,
-      time: doc.time.toISOString(),
-      datacontenttype: 'application/json',
       sequence: doc.sequence,
       data: doc.data,
-    };
+      id: doc._id,
+      time: doc.time.toISOString(),
+    });
   }
 
   /** Ask the relay to publish now; coalesces with a run in progress. */
@@ -330,7 +333,9 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
         // index but scans the whole outbox for anything else, which made every relay pass as slow as the log is long.
         const publishedAt = new Date();
         await this.events.bulkWrite(
-          batch.map((d) => ({ updateOne: { filter: { _id: d._id }, update: { $unset: { pending: 1 }, $set: { publishedAt } } } })),
+          batch.map((d) => ({
+            updateOne: { filter: { _id: d._id }, update: { $unset: { pending: 1 }, $set: { publishedAt } } },
+          })),
           { ordered: false },
         );
         if (batch.length < RELAY_BATCH) {

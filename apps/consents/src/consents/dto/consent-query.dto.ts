@@ -1,9 +1,7 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID } from 'class-validator';
-import { IsNormalisableEmail, IsNormalisablePhone } from '@kielto/contracts';
+import { OptionalCustomerId, OptionalEmail, OptionalPhone } from '@kielto/platform';
 
 export class ConsentQueryDto {
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() customerId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @IsNormalisableEmail() email?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @IsNormalisablePhone() phone?: string;
+  @OptionalCustomerId() customerId?: string;
+  @OptionalEmail() email?: string;
+  @OptionalPhone() phone?: string;
 }

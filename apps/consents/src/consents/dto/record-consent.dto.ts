@@ -1,16 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length, MaxLength, ValidateNested } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, Length, MaxLength, ValidateNested } from 'class-validator';
 import {
   CONSENT_DECISIONS,
   ConsentDecision,
-  IsNormalisableEmail,
-  IsNormalisablePhone,
   LEDGER_CHANNELS,
   LEDGER_PURPOSES,
   LedgerChannel,
   LedgerPurpose,
 } from '@kielto/contracts';
+import { OptionalCustomerId, OptionalEmail, OptionalPhone } from '@kielto/platform';
 
 export class ConsentEvidenceDto {
   @ApiPropertyOptional({ example: 'privacy-notice-2025-01' })
@@ -34,21 +33,13 @@ export class ConsentEvidenceDto {
 
 /** A decision for exactly one subject: a customer id, or a bare e-mail address or phone number. */
 export class RecordConsentDto {
-  @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
-  @IsUUID()
+  @OptionalCustomerId()
   customerId?: string;
 
-  @ApiPropertyOptional({ example: 'matti.meikalainen@example.fi' })
-  @IsOptional()
-  @IsString()
-  @IsNormalisableEmail()
+  @OptionalEmail()
   email?: string;
 
-  @ApiPropertyOptional({ example: '+358401234567' })
-  @IsOptional()
-  @IsString()
-  @IsNormalisablePhone()
+  @OptionalPhone()
   phone?: string;
 
   @ApiProperty({ enum: LEDGER_CHANNELS })

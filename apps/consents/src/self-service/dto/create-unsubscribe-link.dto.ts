@@ -1,31 +1,17 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
-import {
-  IsNormalisableEmail,
-  IsNormalisablePhone,
-  LEDGER_CHANNELS,
-  LEDGER_PURPOSES,
-  LedgerChannel,
-  LedgerPurpose,
-} from '@kielto/contracts';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn, IsString, Matches } from 'class-validator';
+import { LEDGER_CHANNELS, LEDGER_PURPOSES, LedgerChannel, LedgerPurpose } from '@kielto/contracts';
+import { OptionalCustomerId, OptionalEmail, OptionalPhone } from '@kielto/platform';
 
 /** A link for exactly one subject: a customer id, or a bare e-mail address or phone number. */
 export class CreateUnsubscribeLinkDto {
-  @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
-  @IsUUID()
+  @OptionalCustomerId()
   customerId?: string;
 
-  @ApiPropertyOptional({ example: 'matti.meikalainen@example.fi' })
-  @IsOptional()
-  @IsString()
-  @IsNormalisableEmail()
+  @OptionalEmail()
   email?: string;
 
-  @ApiPropertyOptional({ example: '+358401234567' })
-  @IsOptional()
-  @IsString()
-  @IsNormalisablePhone()
+  @OptionalPhone()
   phone?: string;
 
   @ApiProperty({ enum: LEDGER_CHANNELS, description: 'What the one-click POST withdraws' })

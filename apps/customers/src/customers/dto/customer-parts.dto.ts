@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsOptional, IsString, Length, MaxLength, ValidateNested } from 'class-validator';
-import { IsNormalisableEmail, IsNormalisablePhone } from '@kielto/contracts';
+
+import { OptionalEmail, OptionalPhone } from '@kielto/platform';
 
 export class AddressDto {
   @ApiProperty({ example: 'Mannerheimintie 1 A 2' }) @IsString() @Length(1, 200) street!: string;
@@ -14,16 +15,10 @@ export class AddressDto {
 export class ContactPersonDto {
   @ApiProperty({ example: 'Maija Meikäläinen' }) @IsString() @Length(1, 200) name!: string;
 
-  @ApiPropertyOptional({ example: 'maija@yritys.fi' })
-  @IsOptional()
-  @IsString()
-  @IsNormalisableEmail()
+  @OptionalEmail('maija@yritys.fi')
   email?: string;
 
-  @ApiPropertyOptional({ example: '+358401234567' })
-  @IsOptional()
-  @IsString()
-  @IsNormalisablePhone()
+  @OptionalPhone()
   phone?: string;
 
   @ApiPropertyOptional({ example: 'IT manager' }) @IsOptional() @IsString() @MaxLength(100) title?: string;

@@ -1,11 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
-import { IsIdentityCode, IsNormalisableEmail, IsNormalisablePhone } from '@kielto/contracts';
+import { IsIdentityCode } from '@kielto/contracts';
+import { OptionalEmail, OptionalPhone } from '@kielto/platform';
 
 /** Exactly one of the three; matching is case- and format-insensitive. */
 export class CustomerQueryDto {
-  @ApiPropertyOptional({ example: 'Matti@Example.fi' }) @IsOptional() @IsString() @IsNormalisableEmail() email?: string;
-  @ApiPropertyOptional({ example: '040 123 4567' }) @IsOptional() @IsString() @IsNormalisablePhone() phone?: string;
+  @OptionalEmail('Matti@Example.fi') email?: string;
+  @OptionalPhone('040 123 4567') phone?: string;
   @ApiPropertyOptional({ example: 'K40512738' }) @IsOptional() @IsString() @Length(1, 20) customerNumber?: string;
 }
 

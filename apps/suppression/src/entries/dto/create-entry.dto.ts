@@ -8,19 +8,14 @@ import {
   SUPPRESSION_ENTRY_REASONS,
   SuppressionEntryReason,
 } from '@kielto/contracts';
+import { OptionalEmail, OptionalPhone } from '@kielto/platform';
 
 /** One staff entry for exactly one identifier. Only its keyed hash is stored. */
 export class CreateEntryDto {
-  @ApiPropertyOptional({ example: 'matti@example.fi' })
-  @IsOptional()
-  @IsString()
-  @IsNormalisableEmail()
+  @OptionalEmail('matti@example.fi')
   email?: string;
 
-  @ApiPropertyOptional({ example: '+358401234567' })
-  @IsOptional()
-  @IsString()
-  @IsNormalisablePhone()
+  @OptionalPhone()
   phone?: string;
 
   @ApiProperty({ enum: LEDGER_CHANNELS, description: 'bounce and complaint: email or all' })

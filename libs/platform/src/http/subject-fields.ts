@@ -1,0 +1,17 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, IsUUID } from 'class-validator';
+import { IsNormalisableEmail, IsNormalisablePhone } from '@kielto/contracts';
+
+/**
+ * The optional identifiers a request names its subject by, validated alike everywhere: an e-mail address and a phone
+ * number must normalise (DESIGN.md §2), a customer id is a UUID. Which combination is required is the DTO's rule.
+ */
+export const OptionalEmail = (example = 'matti.meikalainen@example.fi') =>
+  applyDecorators(ApiPropertyOptional({ example }), IsOptional(), IsString(), IsNormalisableEmail());
+
+export const OptionalPhone = (example = '+358401234567') =>
+  applyDecorators(ApiPropertyOptional({ example }), IsOptional(), IsString(), IsNormalisablePhone());
+
+export const OptionalCustomerId = () =>
+  applyDecorators(ApiPropertyOptional({ format: 'uuid' }), IsOptional(), IsUUID());
