@@ -69,7 +69,9 @@ function closeGracefullyOnSignals(app: NestFastifyApplication, events?: KafkaEve
     void (async () => {
       try {
         await app.getHttpAdapter().close();
+        logger.log('shutdown: requests drained');
         await events?.close();
+        logger.log('shutdown: consumers stopped');
         await app.close();
       } catch (error) {
         logger.error({ err: error }, 'error during shutdown');

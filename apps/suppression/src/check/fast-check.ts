@@ -37,7 +37,8 @@ type RequestListener = (request: IncomingMessage, response: ServerResponse) => v
  * validation and decision (CheckService.checkQuery), the same problem+json errors and `x-request-id`, and it
  * records the same request-duration histogram. It sends the headers that matter for a JSON API (nosniff,
  * no-store) and does not log each request (checks carry e-mail addresses; the decision counters and the
- * histogram are the record). Every other request goes to Fastify untouched.
+ * histogram are the record). Every other request goes to Fastify untouched, and so does every request once the
+ * server is closing, so that the graceful shutdown's connection handling applies to checks too.
  */
 export function installFastCheck(app: NestFastifyApplication): void {
   const server = app.getHttpServer() as Server;
@@ -125,7 +126,9 @@ export function installFastCheck(app: NestFastifyApplication): void {
   server.removeListener('request', next);
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     const url = request.url;
-    if (request.method === 'GET' && url !== undefined && url.startsWith(CHECK_PATH)) {
+    // Once the server is closing (no longer listening), Fastify answers: it ends each kept-alive connection after
+    // its response, so a client checking in a loop cannot hold the shutdown open.
+    if (server.listening && request.method === 'GET' && url !== undefined && url.startsWith(CHECK_PATH)) {
       const rest = url.length === CHECK_PATH.length ? '' : url[CHECK_PATH.length];
       // (A body sent with a GET anyway is discarded by Node once the response ends.)
       if (rest === '') return answer(request, response, '');

@@ -185,6 +185,7 @@ export class EntriesService implements OnModuleInit {
     await this.eventLog.append({
       topic: SUPPRESSION_ENTRIES_TOPIC,
       aggregateId: entryId,
+      newAggregate: true,
       type: SUPPRESSION_ENTRY_EVENT_TYPES.added,
       data,
     });
@@ -319,6 +320,7 @@ export class EntriesService implements OnModuleInit {
       await this.eventLog.append({
         topic: SUPPRESSION_ENTRIES_TOPIC,
         aggregateId: importId,
+        newAggregate: i === 0,
         type: SUPPRESSION_ENTRY_EVENT_TYPES.imported,
         data,
       });

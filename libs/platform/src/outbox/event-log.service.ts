@@ -23,6 +23,11 @@ export interface AppendRequest<T> {
   data: T | ((sequence: number) => T);
   /** Optimistic concurrency: fail with ConcurrentModificationError unless the event gets this sequence. */
   expectedSequence?: number;
+  /**
+   * The aggregate id was generated for this append (a fresh UUID), so it has no events yet: the append takes
+   * sequence 1 without reading the log (on FerretDB a scan). The unique index still decides if that was wrong.
+   */
+  newAggregate?: boolean;
   time?: Date;
 }
 
@@ -30,7 +35,15 @@ type Projector = (event: CloudEventV1) => Promise<void>;
 
 const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
 const RELAY_BATCH = 500;
+/** The relay retries what this process appended but could not publish yet (a broker outage) this often. */
 const RELAY_INTERVAL_MS = 1000;
+/**
+ * And sweeps the log for pending events this often: what a crash or another instance left behind. A sweep reads
+ * the outbox by its `pending` flag, which FerretDB serves by scanning the whole log, so it is not done per append.
+ */
+const SWEEP_EVERY_TICKS = 30;
+/** Events appended here and not yet published, held in memory; beyond this the sweep finds the rest. */
+const MAX_UNPUBLISHED_HELD = 50_000;
 /** How long an append waits for its event to reach Kafka before the request fails with a 503. */
 const PUBLISH_WAIT_MS = 10_000;
 
@@ -66,7 +79,11 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   private readonly projectors = new Map<string, Projector>();
   private relayRunning?: Promise<void>;
   private relayAgain = false;
+  private sweepRequested = true;
+  private ticks = 0;
   private timer?: NodeJS.Timeout;
+  /** Appended in this process and not yet on Kafka, in append order: published without reading the log. */
+  private readonly unpublished = new Map<string, OutboxEvent>();
   private stopped = false;
   /**
    * Appends waiting for their event to be published, by event id, with the ticket they drew: a relay pass that
@@ -91,7 +108,10 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => this.kick(), RELAY_INTERVAL_MS);
+    this.timer = setInterval(() => {
+      if (++this.ticks % SWEEP_EVERY_TICKS === 0) this.sweepRequested = true;
+      this.kick();
+    }, RELAY_INTERVAL_MS);
     this.timer.unref();
     this.kick();
   }
@@ -109,7 +129,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     const key = hintKey(request.topic, request.aggregateId);
     let useHint = true;
     for (let attempt = 0; attempt < 200; attempt++) {
-      const hint = useHint ? this.lastSequence.get(key) : undefined;
+      const hint = useHint ? (this.lastSequence.get(key) ?? (request.newAggregate ? 0 : undefined)) : undefined;
       const last =
         hint ??
         (
@@ -156,6 +176,8 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       // Bounded: ids leave the set when this relay publishes them; one published by another instance would stay.
       if (this.projectedHere.size > 100_000) this.projectedHere.clear();
       this.projectedHere.add(doc._id);
+      if (this.unpublished.size < MAX_UNPUBLISHED_HELD) this.unpublished.set(doc._id, doc);
+      else this.sweepRequested = true;
       if (consumerHandlerContext.getStore()) {
         // Appended by a consumer: its offsets are committed after the handler and the relay publishes the event
         // even after a crash, so there is no caller to hold until Kafka has it (and a long wait would stall the batch).
@@ -285,6 +307,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
           resolve();
         },
       });
+      this.sweepRequested = true;
       this.kick();
     });
   }
@@ -292,57 +315,80 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   /** Publish everything pending, however long it takes (at shutdown, once nothing appends any more). */
   private async drain(): Promise<void> {
     while (this.relayRunning) await this.relayRunning;
+    this.sweepRequested = true;
     await this.relay();
   }
 
+  /**
+   * One pass: first what this process appended (from memory, no read of the log), then, when a sweep is due, every
+   * event still marked pending in the log. A waiter registered before a sweep began is settled once that sweep finds
+   * nothing more pending (its event may have been published by another instance's relay).
+   */
   private async relay(): Promise<void> {
     do {
       this.relayAgain = false;
+      while (this.unpublished.size > 0) {
+        const batch: OutboxEvent[] = [];
+        for (const doc of this.unpublished.values()) {
+          batch.push(doc);
+          if (batch.length === RELAY_BATCH) break;
+        }
+        await this.publish(batch);
+      }
+      if (!this.sweepRequested) continue;
+      this.sweepRequested = false;
       let batch: OutboxEvent[];
       do {
         const horizon = this.tickets;
         batch = await this.events.find({ pending: true }).sort({ time: 1 }).limit(RELAY_BATCH).lean();
-        if (batch.length === 0) {
-          // Nothing pending: events of earlier waiters were published (by another instance's relay).
-          for (const [id, waiter] of this.awaitingPublication) if (waiter.ticket <= horizon) this.settlePublished([id]);
-          break;
-        }
-        // Within a batch, each aggregate's events go out in sequence order.
-        batch.sort((a, b) => (a.aggregateId === b.aggregateId ? a.sequence - b.sequence : 0));
-        const byTopic = new Map<string, OutboxEvent[]>();
-        for (const doc of batch) byTopic.set(doc.topic, [...(byTopic.get(doc.topic) ?? []), doc]);
-        for (const [topic, docs] of byTopic) {
-          const projector = this.projectors.get(topic);
-          const cloudEvents = docs.map((d) => this.toCloudEvent(d));
-          // Only events whose append-time projection did not run here (a crash, another instance) need it now;
-          // re-projecting every event made publication as slow as the projections and could starve it.
-          if (projector) for (const event of cloudEvents) if (!this.projectedHere.has(event.id)) await projector(event);
-          await this.kafka.producer.send({
-            topic: this.kafka.topic(topic),
-            acks: -1,
-            messages: cloudEvents.map((e) => ({
-              key: e.subject,
-              value: JSON.stringify(e),
-              headers: { 'content-type': 'application/cloudevents+json', 'ce-type': e.type },
-            })),
-          });
-          this.settlePublished(cloudEvents.map((e) => e.id));
-          for (const e of cloudEvents) this.projectedHere.delete(e.id);
-        }
-        // One update per id rather than updateMany({_id: {$in}}): FerretDB serves an exact _id filter from its
-        // index but scans the whole outbox for anything else, which made every relay pass as slow as the log is long.
-        const publishedAt = new Date();
-        await this.events.bulkWrite(
-          batch.map((d) => ({
-            updateOne: { filter: { _id: d._id }, update: { $unset: { pending: 1 }, $set: { publishedAt } } },
-          })),
-          { ordered: false },
-        );
+        if (batch.length > 0) await this.publish(batch);
         if (batch.length < RELAY_BATCH) {
+          // Nothing more pending: events of earlier waiters were published (here, or by another instance's relay).
           for (const [id, waiter] of this.awaitingPublication) if (waiter.ticket <= horizon) this.settlePublished([id]);
         }
       } while (batch.length === RELAY_BATCH);
     } while (this.relayAgain);
+  }
+
+  /** Sends a batch to Kafka, then clears its pending flags; an error leaves it to be sent again (at-least-once). */
+  private async publish(batch: OutboxEvent[]): Promise<void> {
+    // Within a batch, each aggregate's events go out in sequence order.
+    const ordered = [...batch].sort((a, b) =>
+      a.aggregateId === b.aggregateId ? a.sequence - b.sequence : a.aggregateId < b.aggregateId ? -1 : 1,
+    );
+    const byTopic = new Map<string, OutboxEvent[]>();
+    for (const doc of ordered) byTopic.set(doc.topic, [...(byTopic.get(doc.topic) ?? []), doc]);
+    for (const [topic, docs] of byTopic) {
+      const projector = this.projectors.get(topic);
+      const cloudEvents = docs.map((d) => this.toCloudEvent(d));
+      // Only events whose append-time projection did not run here (a crash, another instance) need it now;
+      // re-projecting every event made publication as slow as the projections and could starve it.
+      if (projector) for (const event of cloudEvents) if (!this.projectedHere.has(event.id)) await projector(event);
+      await this.kafka.producer.send({
+        topic: this.kafka.topic(topic),
+        acks: -1,
+        messages: cloudEvents.map((e) => ({
+          key: e.subject,
+          value: JSON.stringify(e),
+          headers: { 'content-type': 'application/cloudevents+json', 'ce-type': e.type },
+        })),
+      });
+      for (const e of cloudEvents) {
+        this.unpublished.delete(e.id);
+        this.projectedHere.delete(e.id);
+      }
+      this.settlePublished(cloudEvents.map((e) => e.id));
+    }
+    // One update per id rather than updateMany({_id: {$in}}): FerretDB serves an exact _id filter from its
+    // index but scans the whole outbox for anything else, which made every relay pass as slow as the log is long.
+    // Should this fail, the events stay marked pending and a later sweep publishes them again (duplicates only).
+    const publishedAt = new Date();
+    await this.events.bulkWrite(
+      batch.map((d) => ({
+        updateOne: { filter: { _id: d._id }, update: { $unset: { pending: 1 }, $set: { publishedAt } } },
+      })),
+      { ordered: false },
+    );
   }
 
   /** Runs before the database and Kafka connections close, so pending events are published first. */
