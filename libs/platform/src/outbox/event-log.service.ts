@@ -41,7 +41,7 @@ const RELAY_INTERVAL_MS = 1000;
  * And sweeps the log for pending events this often: what a crash or another instance left behind. A sweep reads
  * the outbox by its `pending` flag, which FerretDB serves by scanning the whole log, so it is not done per append.
  */
-const SWEEP_EVERY_TICKS = 30;
+const SWEEP_EVERY_TICKS = 10;
 /** Events appended here and not yet published, held in memory; beyond this the sweep finds the rest. */
 const MAX_UNPUBLISHED_HELD = 50_000;
 /** How long an append waits for its event to reach Kafka before the request fails with a 503. */
@@ -162,7 +162,11 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       try {
         await this.events.create(doc);
       } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
+        if (!isDuplicateKey(error)) {
+          // The insert may have landed although its answer was lost (the database restarted): sweep for it soon.
+          this.sweepRequested = true;
+          throw error;
+        }
         this.lastSequence.delete(key);
         useHint = false;
         if (request.expectedSequence !== undefined) throw new ConcurrentModificationError();
