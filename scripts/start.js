@@ -8,12 +8,13 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const infra = path.join(root, 'scripts', 'infra.sh');
+// Ports: CUSTOMERS_PORT, CONSENTS_PORT, DIRECTORY_BANS_PORT, SUPPRESSION_PORT override the defaults.
 const SERVICES = [
   { name: 'customers', port: 3001 },
   { name: 'consents', port: 3002 },
   { name: 'directory-bans', port: 3003 },
   { name: 'suppression', port: 3004 },
-];
+].map(({ name, port }) => ({ name, port: Number(process.env[`${name.toUpperCase().replace('-', '_')}_PORT`] || port) }));
 const host = process.env.HOST || '127.0.0.1';
 const children = new Map();
 let infraStartedHere = false;
@@ -79,7 +80,7 @@ async function main() {
   for (const { name, port } of SERVICES) {
     const child = spawn(process.execPath, ['--enable-source-maps', mainOf(name)], {
       cwd: root,
-      env: { ...process.env, PORT: String(process.env[`${name.toUpperCase().replace('-', '_')}_PORT`] || port) },
+      env: { ...process.env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     prefixLines(name, child.stdout, process.stdout);
