@@ -6,7 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import mongoose from 'mongoose';
 import { http, HttpResult } from '../faults/lib/http';
 import { freePort, ServiceProcess } from '../faults/lib/service-process';
-import { bearer, dropDatabases, eventually, KEYS, PARTNER_HASH_KEY } from '../support/stack';
+import { API_KEYS_SETTING, bearer, dropDatabases, eventually, PARTNER_HASH_KEY } from '../support/stack';
 
 /**
  * Graceful shutdown (issue 8), with the services as real OS processes receiving a real SIGTERM under load:
@@ -32,9 +32,7 @@ describe('reliability: SIGTERM drains a service under load without losing a requ
     MONGODB_URI: mongoUri,
     MONGODB_DB_PREFIX: prefix,
     KAFKA_TOPIC_PREFIX: `${prefix}.`,
-    KIELTO_API_KEYS: Object.entries(KEYS)
-      .map(([role, key]) => `${role}:${key}`)
-      .join(','),
+    KIELTO_API_KEYS: API_KEYS_SETTING,
     KIELTO_PARTNER_HASH_KEY: PARTNER_HASH_KEY,
     SUPPRESSION_INSTANCE_ID: `${prefix}-a`,
   };

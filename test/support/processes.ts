@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { KEYS, PARTNER_HASH_KEY, ServiceName } from './stack';
+import { API_KEYS_SETTING, KEYS, PARTNER_HASH_KEY, ServiceName } from './stack';
 
 const root = path.join(__dirname, '..', '..');
 
@@ -36,7 +36,7 @@ export async function startProcesses(services: ServiceName[], prefix: string, en
     NODE_ENV: 'test',
     MONGODB_DB_PREFIX: prefix,
     KAFKA_TOPIC_PREFIX: `${prefix}.`,
-    KIELTO_API_KEYS: Object.entries(KEYS).map(([role, key]) => `${role}:${key}`).join(','),
+    KIELTO_API_KEYS: API_KEYS_SETTING,
     KIELTO_SERVICE_KEY: KEYS.admin,
     KIELTO_PARTNER_HASH_KEY: PARTNER_HASH_KEY,
     SUPPRESSION_INSTANCE_ID: `${prefix}-p`,

@@ -10,6 +10,11 @@ export const KEYS = {
   partner: 'test-partner-key-0123456789',
 } as const;
 
+/** KEYS in the `role:key,…` form of KIELTO_API_KEYS. */
+export const API_KEYS_SETTING = Object.entries(KEYS)
+  .map(([role, key]) => `${role}:${key}`)
+  .join(',');
+
 export const PARTNER_HASH_KEY = 'test-partner-hash-key-0123456789abcdef';
 
 export interface Stack {
@@ -33,9 +38,7 @@ export async function startStack(services: ServiceName[], env: Record<string, st
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     MONGODB_DB_PREFIX: prefix,
     KAFKA_TOPIC_PREFIX: `${prefix}.`,
-    KIELTO_API_KEYS: Object.entries(KEYS)
-      .map(([role, key]) => `${role}:${key}`)
-      .join(','),
+    KIELTO_API_KEYS: API_KEYS_SETTING,
     KIELTO_PARTNER_HASH_KEY: PARTNER_HASH_KEY,
     SUPPRESSION_INSTANCE_ID: `${prefix}-a`,
     ...env,
