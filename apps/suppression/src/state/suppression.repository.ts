@@ -212,7 +212,11 @@ export class SuppressionRepository {
     if (w.entriesRemoved.size > 0) await native(this.entries).deleteMany({ _id: { $in: [...w.entriesRemoved] } });
   }
 
-  /** Loads everything into a fresh state (cold start). Markers first, so that floors and removals filter. */
+  /**
+   * Loads everything into a fresh state (cold start). Markers first, so that floors and removals filter; then the
+   * four collections at once — the state does not depend on the order of facts about different things, and reading
+   * them side by side keeps the database busy while this process applies what it has received.
+   */
   async load(state: SuppressionState): Promise<void> {
     const all = <T>(collection: Docs) => collection.find({}, { batchSize: 10_000 }) as unknown as AsyncIterable<T>;
     for await (const d of all<MarkerDoc>(native(this.markers))) {
@@ -228,44 +232,53 @@ export class SuppressionRepository {
           break;
       }
     }
-    for await (const d of all<CustomerDoc>(native(this.customers))) {
-      state.applyCustomer({
-        customerId: d._id,
-        sequence: d.sequence,
-        kind: d.kind as CustomerRecord['kind'],
-        since: d.since,
-        restrictedSince: d.restrictedSince ?? undefined,
-        erasedAt: d.erasedAt ?? undefined,
-        contactPoints: (d.contactPoints ?? []).map((cp) => ({
-          kind: cp.kind as 'email' | 'phone',
-          hash: cp.hash,
-          owner: cp.owner as 'own' | 'contact-person',
-        })),
-      });
-    }
-    for await (const d of all<LedgerDoc>(native(this.ledger))) {
-      state.applyLedgerEntry({
-        subjectKey: d.subjectKey,
-        sequence: d.sequence,
-        channel: d.channel as StoredLedgerEntry['channel'],
-        purpose: d.purpose as StoredLedgerEntry['purpose'],
-        decision: d.decision as StoredLedgerEntry['decision'],
-        at: d.at,
-        expiresAt: d.expiresAt ?? undefined,
-      });
-    }
-    for await (const d of all<BanDoc>(native(this.bans))) {
-      state.applyBan({ customerId: d._id, sequence: d.sequence, fullSince: d.fullSince ?? undefined });
-    }
-    for await (const d of all<StaffEntryDoc>(native(this.entries))) {
-      state.addStaffEntry({
-        id: d._id,
-        hash: d.hash,
-        kind: d.kind as StaffEntry['kind'],
-        reason: d.reason as StaffEntry['reason'],
-        channel: d.channel as StaffEntry['channel'],
-        since: d.since,
-      });
-    }
+    const customers = async () => {
+      for await (const d of all<CustomerDoc>(native(this.customers))) {
+        state.applyCustomer({
+          customerId: d._id,
+          sequence: d.sequence,
+          kind: d.kind as CustomerRecord['kind'],
+          since: d.since,
+          restrictedSince: d.restrictedSince ?? undefined,
+          erasedAt: d.erasedAt ?? undefined,
+          contactPoints: (d.contactPoints ?? []).map((cp) => ({
+            kind: cp.kind as 'email' | 'phone',
+            hash: cp.hash,
+            owner: cp.owner as 'own' | 'contact-person',
+          })),
+        });
+      }
+    };
+    const ledger = async () => {
+      for await (const d of all<LedgerDoc>(native(this.ledger))) {
+        state.applyLedgerEntry({
+          subjectKey: d.subjectKey,
+          sequence: d.sequence,
+          channel: d.channel as StoredLedgerEntry['channel'],
+          purpose: d.purpose as StoredLedgerEntry['purpose'],
+          decision: d.decision as StoredLedgerEntry['decision'],
+          at: d.at,
+          expiresAt: d.expiresAt ?? undefined,
+        });
+      }
+    };
+    const bans = async () => {
+      for await (const d of all<BanDoc>(native(this.bans))) {
+        state.applyBan({ customerId: d._id, sequence: d.sequence, fullSince: d.fullSince ?? undefined });
+      }
+    };
+    const entries = async () => {
+      for await (const d of all<StaffEntryDoc>(native(this.entries))) {
+        state.addStaffEntry({
+          id: d._id,
+          hash: d.hash,
+          kind: d.kind as StaffEntry['kind'],
+          reason: d.reason as StaffEntry['reason'],
+          channel: d.channel as StaffEntry['channel'],
+          since: d.since,
+        });
+      }
+    };
+    await Promise.all([customers(), ledger(), bans(), entries()]);
   }
 }
