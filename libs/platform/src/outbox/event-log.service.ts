@@ -79,7 +79,8 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   private readonly projectors = new Map<string, Projector>();
   private relayRunning?: Promise<void>;
   private relayAgain = false;
-  private sweepRequested = true;
+  private sweepRunning?: Promise<void>;
+  private sweepAgain = false;
   private ticks = 0;
   private timer?: NodeJS.Timeout;
   /** Appended in this process and not yet on Kafka, in append order: published without reading the log. */
@@ -109,11 +110,11 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
 
   onModuleInit(): void {
     this.timer = setInterval(() => {
-      if (++this.ticks % SWEEP_EVERY_TICKS === 0) this.sweepRequested = true;
+      if (++this.ticks % SWEEP_EVERY_TICKS === 0) this.sweep();
       this.kick();
     }, RELAY_INTERVAL_MS);
     this.timer.unref();
-    this.kick();
+    this.sweep();
   }
 
   /**
@@ -163,8 +164,8 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
         await this.events.create(doc);
       } catch (error) {
         if (!isDuplicateKey(error)) {
-          // The insert may have landed although its answer was lost (the database restarted): sweep for it soon.
-          this.sweepRequested = true;
+          // The insert may have landed although its answer was lost (the database restarted): sweep for it.
+          this.sweep();
           throw error;
         }
         this.lastSequence.delete(key);
@@ -181,7 +182,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       if (this.projectedHere.size > 100_000) this.projectedHere.clear();
       this.projectedHere.add(doc._id);
       if (this.unpublished.size < MAX_UNPUBLISHED_HELD) this.unpublished.set(doc._id, doc);
-      else this.sweepRequested = true;
+      else this.sweep();
       if (consumerHandlerContext.getStore()) {
         // Appended by a consumer: its offsets are committed after the handler and the relay publishes the event
         // even after a crash, so there is no caller to hold until Kafka has it (and a long wait would stall the batch).
@@ -278,7 +279,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     });
   }
 
-  /** Ask the relay to publish now; coalesces with a run in progress. */
+  /** Ask the relay to publish this process's appends now; coalesces with a run in progress. */
   kick(): void {
     if (this.stopped) return;
     if (this.relayRunning) {
@@ -291,6 +292,21 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
+   * Ask for a sweep of the log; coalesces with a sweep in progress. It runs beside the relay, never in its way: on
+   * FerretDB a sweep reads the whole log and may take seconds, which must not hold fresh appends.
+   */
+  private sweep(): void {
+    if (this.stopped) return;
+    if (this.sweepRunning) {
+      this.sweepAgain = true;
+      return;
+    }
+    this.sweepRunning = this.sweepLog()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'outbox sweep failed; will retry'))
+      .finally(() => (this.sweepRunning = undefined));
+  }
+
+  /**
    * Publish everything appended before this call (used before redactions and by tests). It waits for a relay pass
    * that began after the call to drain the outbox, not for the relay to go idle: under a steady stream of writes
    * the relay never does, and waiting for that held an erasure for as long as the load lasted.
@@ -298,6 +314,13 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   async flush(): Promise<void> {
     if (this.stopped) return this.drain();
     const id = `flush:${randomUUID()}`;
+    const appendedHere = [...this.unpublished.keys()];
+    const started = Date.now();
+    this.kick();
+    while (appendedHere.some((e) => this.unpublished.has(e))) {
+      if (Date.now() - started > PUBLISH_WAIT_MS) throw new NotYetPublishedError();
+      await sleep(10);
+    }
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.awaitingPublication.delete(id);
@@ -311,23 +334,18 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
           resolve();
         },
       });
-      this.sweepRequested = true;
-      this.kick();
+      this.sweep();
     });
   }
 
   /** Publish everything pending, however long it takes (at shutdown, once nothing appends any more). */
   private async drain(): Promise<void> {
-    while (this.relayRunning) await this.relayRunning;
-    this.sweepRequested = true;
+    while (this.relayRunning || this.sweepRunning) await (this.relayRunning ?? this.sweepRunning);
     await this.relay();
+    await this.sweepLog();
   }
 
-  /**
-   * One pass: first what this process appended (from memory, no read of the log), then, when a sweep is due, every
-   * event still marked pending in the log. A waiter registered before a sweep began is settled once that sweep finds
-   * nothing more pending (its event may have been published by another instance's relay).
-   */
+  /** Publishes what this process appended, from memory, without reading the log. */
   private async relay(): Promise<void> {
     do {
       this.relayAgain = false;
@@ -339,19 +357,34 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
         }
         await this.publish(batch);
       }
-      if (!this.sweepRequested) continue;
-      this.sweepRequested = false;
-      let batch: OutboxEvent[];
+    } while (this.relayAgain);
+  }
+
+  /**
+   * Publishes every event still marked pending in the log that the relay does not hold (a crash, another instance,
+   * an insert whose answer was lost). A waiter registered before a sweep began is settled once that sweep finds
+   * nothing more pending (its event may have been published by another instance's relay).
+   */
+  private async sweepLog(): Promise<void> {
+    do {
+      this.sweepAgain = false;
+      let full: boolean;
       do {
         const horizon = this.tickets;
-        batch = await this.events.find({ pending: true }).sort({ time: 1 }).limit(RELAY_BATCH).lean();
+        const found = await this.events.find({ pending: true }).sort({ time: 1 }).limit(RELAY_BATCH).lean();
+        // Events this process appended are the relay's to publish, in their order.
+        const batch = found.filter((doc) => !this.unpublished.has(doc._id));
         if (batch.length > 0) await this.publish(batch);
-        if (batch.length < RELAY_BATCH) {
-          // Nothing more pending: events of earlier waiters were published (here, or by another instance's relay).
-          for (const [id, waiter] of this.awaitingPublication) if (waiter.ticket <= horizon) this.settlePublished([id]);
+        full = found.length === RELAY_BATCH && batch.length > 0;
+        if (!full) {
+          // Nothing more pending: events of earlier waiters were published (here, or by another instance's relay),
+          // except those the relay still holds, which it settles when it has sent them.
+          for (const [id, waiter] of this.awaitingPublication) {
+            if (waiter.ticket <= horizon && !this.unpublished.has(id)) this.settlePublished([id]);
+          }
         }
-      } while (batch.length === RELAY_BATCH);
-    } while (this.relayAgain);
+      } while (full);
+    } while (this.sweepAgain);
   }
 
   /** Sends a batch to Kafka, then clears its pending flags; an error leaves it to be sent again (at-least-once). */
