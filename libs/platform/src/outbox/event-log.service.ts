@@ -77,24 +77,34 @@ export class NotYetPublishedError extends ProblemException {
 export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(EventLog.name);
   private readonly projectors = new Map<string, Projector>();
-  private relayRunning?: Promise<void>;
-  private relayAgain = false;
-  private sweepRunning?: Promise<void>;
-  private sweepAgain = false;
+  /** Publishes this process's appends from memory. */
+  private readonly relayer = new Coalesced(
+    () => this.relay(),
+    (error) => this.logger.warn({ err: error }, 'outbox relay failed; will retry'),
+  );
+  /**
+   * Reads the log for events still pending. It runs beside the relay, never in its way: on FerretDB a query by the
+   * `pending` flag reads the whole log and may take seconds, which must not hold fresh appends.
+   */
+  private readonly sweeper = new Coalesced(
+    () => this.sweepLog(),
+    (error) => this.logger.warn({ err: error }, 'outbox sweep failed; will retry'),
+  );
   private ticks = 0;
   private timer?: NodeJS.Timeout;
-  /** Appended in this process and not yet on Kafka, in append order: published without reading the log. */
+  /**
+   * Appended (and projected) in this process and not yet on Kafka, in append order: the relay publishes them
+   * without reading the log. Everything else the sweep finds is projected again before it is published.
+   */
   private readonly unpublished = new Map<string, OutboxEvent>();
   private stopped = false;
   /**
-   * Appends waiting for their event to be published, by event id, with the ticket they drew: a relay pass that
-   * finds nothing more pending settles every waiter registered before it looked (another instance's relay may
-   * have published the event).
+   * Appends and flushes waiting for publication, by event (or flush) id, with the ticket they drew: the relay
+   * settles its own events as it sends them, and a sweep that finds nothing more pending settles every other waiter
+   * registered before it looked (another instance's relay may have published the event).
    */
   private readonly awaitingPublication = new Map<string, { ticket: number; settle: () => void }>();
   private tickets = 0;
-  /** Events whose projection already ran in this process at append time: the relay need not run it again. */
-  private readonly projectedHere = new Set<string>();
   /**
    * The last sequence this process saw per aggregate: a hint that spares the append its read of the log (on
    * FerretDB a scan of the whole outbox). A stale hint only costs a duplicate-key retry with a real read; the
@@ -118,8 +128,9 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * A local read model that must reflect every event of a topic. It runs right after an append, and again
-   * for every event the relay publishes, so a crash between the append and the projection heals itself.
+   * A local read model that must reflect every event of a topic. It runs right after an append, and again for
+   * every event the sweep publishes (one this process does not hold), so a crash between the append and the
+   * projection heals itself.
    * Projectors must therefore be idempotent (apply an event only if newer than what they hold).
    */
   registerProjector(topic: string, projector: Projector): void {
@@ -178,9 +189,6 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       this.rememberSequence(key, sequence);
       const event = this.toCloudEvent(doc) as CloudEventV1<T>;
       await this.projectors.get(request.topic)?.(event as CloudEventV1);
-      // Bounded: ids leave the set when this relay publishes them; one published by another instance would stay.
-      if (this.projectedHere.size > 100_000) this.projectedHere.clear();
-      this.projectedHere.add(doc._id);
       if (this.unpublished.size < MAX_UNPUBLISHED_HELD) this.unpublished.set(doc._id, doc);
       else this.sweep();
       if (consumerHandlerContext.getStore()) {
@@ -202,25 +210,28 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
 
   /** Kicks the relay and waits until the event is on Kafka (or fails with NotYetPublishedError). */
   private published(id: string): Promise<void> {
+    return this.settledOrTimeout(id, () => this.kick());
+  }
+
+  /**
+   * Registers a waiter under `id` with the next ticket, runs `start`, and resolves when the waiter is settled, or
+   * fails with NotYetPublishedError after PUBLISH_WAIT_MS. A projection that already ran stays done either way.
+   */
+  private settledOrTimeout(id: string, start: () => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      // The projection stays done (projectedHere keeps the id) even when the wait times out: running it again in
-      // the relay would only slow publication further.
-      const done = () => {
-        clearTimeout(timer);
-        this.awaitingPublication.delete(id);
-      };
       const timer = setTimeout(() => {
-        done();
+        this.awaitingPublication.delete(id);
         reject(new NotYetPublishedError());
       }, PUBLISH_WAIT_MS);
       this.awaitingPublication.set(id, {
         ticket: ++this.tickets,
         settle: () => {
-          done();
+          clearTimeout(timer);
+          this.awaitingPublication.delete(id);
           resolve();
         },
       });
-      this.kick();
+      start();
     });
   }
 
@@ -281,29 +292,12 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
 
   /** Ask the relay to publish this process's appends now; coalesces with a run in progress. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.relayRunning) {
-      this.relayAgain = true;
-      return;
-    }
-    this.relayRunning = this.relay()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'outbox relay failed; will retry'))
-      .finally(() => (this.relayRunning = undefined));
+    if (!this.stopped) this.relayer.request();
   }
 
-  /**
-   * Ask for a sweep of the log; coalesces with a sweep in progress. It runs beside the relay, never in its way: on
-   * FerretDB a sweep reads the whole log and may take seconds, which must not hold fresh appends.
-   */
+  /** Ask for a sweep of the log; coalesces with a sweep in progress. */
   private sweep(): void {
-    if (this.stopped) return;
-    if (this.sweepRunning) {
-      this.sweepAgain = true;
-      return;
-    }
-    this.sweepRunning = this.sweepLog()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'outbox sweep failed; will retry'))
-      .finally(() => (this.sweepRunning = undefined));
+    if (!this.stopped) this.sweeper.request();
   }
 
   /**
@@ -321,43 +315,26 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       if (Date.now() - started > PUBLISH_WAIT_MS) throw new NotYetPublishedError();
       await sleep(10);
     }
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.awaitingPublication.delete(id);
-        reject(new NotYetPublishedError());
-      }, PUBLISH_WAIT_MS);
-      this.awaitingPublication.set(id, {
-        ticket: ++this.tickets,
-        settle: () => {
-          clearTimeout(timer);
-          this.awaitingPublication.delete(id);
-          resolve();
-        },
-      });
-      this.sweep();
-    });
+    await this.settledOrTimeout(id, () => this.sweep());
   }
 
   /** Publish everything pending, however long it takes (at shutdown, once nothing appends any more). */
   private async drain(): Promise<void> {
-    while (this.relayRunning || this.sweepRunning) await (this.relayRunning ?? this.sweepRunning);
+    await Promise.all([this.relayer.idle(), this.sweeper.idle()]);
     await this.relay();
     await this.sweepLog();
   }
 
   /** Publishes what this process appended, from memory, without reading the log. */
   private async relay(): Promise<void> {
-    do {
-      this.relayAgain = false;
-      while (this.unpublished.size > 0) {
-        const batch: OutboxEvent[] = [];
-        for (const doc of this.unpublished.values()) {
-          batch.push(doc);
-          if (batch.length === RELAY_BATCH) break;
-        }
-        await this.publish(batch);
+    while (this.unpublished.size > 0) {
+      const batch: OutboxEvent[] = [];
+      for (const doc of this.unpublished.values()) {
+        batch.push(doc);
+        if (batch.length === RELAY_BATCH) break;
       }
-    } while (this.relayAgain);
+      await this.publish(batch, false);
+    }
   }
 
   /**
@@ -366,29 +343,30 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    * nothing more pending (its event may have been published by another instance's relay).
    */
   private async sweepLog(): Promise<void> {
+    let full: boolean;
     do {
-      this.sweepAgain = false;
-      let full: boolean;
-      do {
-        const horizon = this.tickets;
-        const found = await this.events.find({ pending: true }).sort({ time: 1 }).limit(RELAY_BATCH).lean();
-        // Events this process appended are the relay's to publish, in their order.
-        const batch = found.filter((doc) => !this.unpublished.has(doc._id));
-        if (batch.length > 0) await this.publish(batch);
-        full = found.length === RELAY_BATCH && batch.length > 0;
-        if (!full) {
-          // Nothing more pending: events of earlier waiters were published (here, or by another instance's relay),
-          // except those the relay still holds, which it settles when it has sent them.
-          for (const [id, waiter] of this.awaitingPublication) {
-            if (waiter.ticket <= horizon && !this.unpublished.has(id)) this.settlePublished([id]);
-          }
+      const horizon = this.tickets;
+      const found = await this.events.find({ pending: true }).sort({ time: 1 }).limit(RELAY_BATCH).lean();
+      // Events this process appended are the relay's to publish, in their order.
+      const batch = found.filter((doc) => !this.unpublished.has(doc._id));
+      if (batch.length > 0) await this.publish(batch, true);
+      full = found.length === RELAY_BATCH && batch.length > 0;
+      if (!full) {
+        // Nothing more pending: events of earlier waiters were published (here, or by another instance's relay),
+        // except those the relay still holds, which it settles when it has sent them.
+        for (const [id, waiter] of this.awaitingPublication) {
+          if (waiter.ticket <= horizon && !this.unpublished.has(id)) this.settlePublished([id]);
         }
-      } while (full);
-    } while (this.sweepAgain);
+      }
+    } while (full);
   }
 
-  /** Sends a batch to Kafka, then clears its pending flags; an error leaves it to be sent again (at-least-once). */
-  private async publish(batch: OutboxEvent[]): Promise<void> {
+  /**
+   * Sends a batch to Kafka, then clears its pending flags; an error leaves it to be sent again (at-least-once).
+   * `project`: run the topic's projector first — for events found by the sweep, whose append-time projection may not
+   * have run (a crash, another instance); the relay's own events were projected when they were appended.
+   */
+  private async publish(batch: OutboxEvent[], project: boolean): Promise<void> {
     // Within a batch, each aggregate's events go out in sequence order.
     const ordered = [...batch].sort((a, b) =>
       a.aggregateId === b.aggregateId ? a.sequence - b.sequence : a.aggregateId < b.aggregateId ? -1 : 1,
@@ -398,9 +376,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     for (const [topic, docs] of byTopic) {
       const projector = this.projectors.get(topic);
       const cloudEvents = docs.map((d) => this.toCloudEvent(d));
-      // Only events whose append-time projection did not run here (a crash, another instance) need it now;
-      // re-projecting every event made publication as slow as the projections and could starve it.
-      if (projector) for (const event of cloudEvents) if (!this.projectedHere.has(event.id)) await projector(event);
+      if (project && projector) for (const event of cloudEvents) await projector(event);
       await this.kafka.producer.send({
         topic: this.kafka.topic(topic),
         acks: -1,
@@ -410,10 +386,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
           headers: { 'content-type': 'application/cloudevents+json', 'ce-type': e.type },
         })),
       });
-      for (const e of cloudEvents) {
-        this.unpublished.delete(e.id);
-        this.projectedHere.delete(e.id);
-      }
+      for (const e of cloudEvents) this.unpublished.delete(e.id);
       this.settlePublished(cloudEvents.map((e) => e.id));
     }
     // One update per id rather than updateMany({_id: {$in}}): FerretDB serves an exact _id filter from its
@@ -437,6 +410,37 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       this.logger.warn({ err: error }, 'outbox not fully flushed at shutdown; the next start publishes the rest');
     }
     this.stopped = true;
+  }
+}
+
+/** Runs `task` one at a time: a request while it runs makes it run once more afterwards. */
+class Coalesced {
+  private running?: Promise<void>;
+  private again = false;
+
+  constructor(
+    private readonly task: () => Promise<void>,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  request(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.task();
+      } while (this.again);
+    })()
+      .catch(this.onError)
+      .finally(() => (this.running = undefined));
+  }
+
+  /** Resolves once no run is in progress. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
   }
 }
 
