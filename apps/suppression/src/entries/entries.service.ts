@@ -227,7 +227,7 @@ export class EntriesService implements OnModuleInit {
     if (given.length !== 1) throw fieldProblem('customerId', 'exactly one of customerId, email or phone is required');
     const hashes: string[] = [];
     if (typeof query.customerId === 'string') {
-      for (const cp of this.state.customers.get(query.customerId)?.contactPoints ?? []) hashes.push(cp.hash);
+      hashes.push(...this.state.customerHashes(query.customerId));
     } else if (typeof query.email === 'string') {
       const email = normaliseEmail(query.email);
       if (email === null) throw fieldProblem('email', 'email must be a valid e-mail address');

@@ -244,7 +244,6 @@ export class SuppressionProjector implements OnModuleInit {
   }
 
   private isOlderCustomerEvent(customerId: string, sequence: number): boolean {
-    const held = this.state.customers.get(customerId);
-    return held !== undefined && held.sequence >= sequence;
+    return (this.state.customerSequence(customerId) ?? 0) >= sequence;
   }
 }

@@ -92,6 +92,33 @@ describe(SuppressionState.name, () => {
       expect(state.ownerOf(EMAIL_B)?.customerId).toBe('cust-1');
     });
 
+    it('exports facts that rebuild an equal state, in any order', () => {
+      const erasing = [
+        ...changes,
+        (s: SuppressionState) => s.eraseLedger(`email:${EMAIL_B}`, 1),
+        (s: SuppressionState) => s.applyLedgerEntry(ledger({ subjectKey: `email:${EMAIL_B}`, sequence: 3 })),
+        (s: SuppressionState) =>
+          s.applyCustomer(
+            customer({
+              customerId: 'cust-3',
+              sequence: 4,
+              erasedAt: T0 + 5,
+              contactPoints: [point('phone', hex('d'))],
+            }),
+          ),
+      ];
+      const source = new SuppressionState();
+      for (const change of erasing) change(source);
+      const facts = [...source.exportFacts()];
+      const forwards = new SuppressionState();
+      for (const fact of facts) forwards.applyFact(fact);
+      const backwards = new SuppressionState();
+      for (const fact of [...facts].reverse()) backwards.applyFact(fact);
+      expect(forwards.digest()).toEqual(source.digest());
+      expect(backwards.digest()).toEqual(source.digest());
+      expect(source.digest().counts).toMatchObject({ removedStaffEntries: 1, erasedCustomers: 1, directoryBans: 1 });
+    });
+
     it('differs when anything a decision depends on differs', () => {
       const base = digestAfter(changes);
       expect(

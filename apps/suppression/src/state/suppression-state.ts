@@ -58,6 +58,19 @@ export interface StateDigest {
   };
 }
 
+/**
+ * One fact of the state, as `exportFacts` yields it and the apply methods take it: applying every fact a state
+ * exports, in any order, to an empty state gives an equal state (same `digest()`). Snapshots are built on this.
+ */
+export type StateFact =
+  | { type: 'customer'; record: CustomerRecord }
+  | { type: 'ledger'; entry: StoredLedgerEntry }
+  | { type: 'floor'; subjectKey: string; below: number }
+  | { type: 'erased'; hash: string; at: number }
+  | { type: 'ban'; ban: BanRecord }
+  | { type: 'staff'; entry: StaffEntry }
+  | { type: 'removed'; id: string; at: number };
+
 const EMPTY: readonly never[] = Object.freeze([]);
 
 /**
@@ -86,7 +99,7 @@ const word = <T extends string>(value: T): T => (VOCABULARY.get(value) as T | un
  * consumed in any interleaving), so a rebuild from the topics equals the live state: see `digest()`.
  */
 export class SuppressionState {
-  readonly customers = new Map<string, CustomerRecord>();
+  private readonly customers = new Map<string, CustomerRecord>();
   /**
    * identifier hash → owning (not erased) customer id, or the sorted ids when several customers share the
    * identifier (e.g. a family address): then the facts of all of them apply.
@@ -110,6 +123,10 @@ export class SuppressionState {
   /** Identifier hashes held (of customers, erased, with staff entries, or with a ledger of their own; overlaps count twice). */
   get identifierCount(): number {
     return this.owners.size + this.erased.size + this.staffEntries.size + this.identifierLedgers;
+  }
+
+  get customerCount(): number {
+    return this.customers.size;
   }
 
   get ledgerSubjectCount(): number {
@@ -373,6 +390,59 @@ export class SuppressionState {
         if (list) for (const e of list) staff.push(e);
       }
     }
+  }
+
+  /** The sequence of the customer's newest state held, if any. */
+  customerSequence(customerId: string): number | undefined {
+    return this.customers.get(customerId)?.sequence;
+  }
+
+  /** The keyed hashes of a customer's contact points, as held now. */
+  customerHashes(customerId: string): string[] {
+    return (this.customers.get(customerId)?.contactPoints ?? EMPTY).map((cp) => cp.hash);
+  }
+
+  /** Applies one exported fact (see `StateFact`). */
+  applyFact(fact: StateFact): void {
+    switch (fact.type) {
+      case 'customer':
+        this.applyCustomer(fact.record);
+        return;
+      case 'ledger':
+        this.applyLedgerEntry(fact.entry);
+        return;
+      case 'floor':
+        this.eraseLedger(fact.subjectKey, fact.below);
+        return;
+      case 'erased':
+        this.markErased(fact.hash, fact.at);
+        return;
+      case 'ban':
+        this.applyBan(fact.ban);
+        return;
+      case 'staff':
+        this.addStaffEntry(fact.entry);
+        return;
+      case 'removed':
+        this.removeStaffEntry(fact.id, fact.at);
+        return;
+    }
+  }
+
+  /**
+   * Everything the state holds, as facts: markers first (floors, erasures, removals), then customers, ledger
+   * entries, bans and staff entries. Lazily, so a snapshot of a million identifiers is never copied whole.
+   */
+  *exportFacts(): Generator<StateFact> {
+    for (const [subjectKey, below] of this.ledgerFloor) yield { type: 'floor', subjectKey, below };
+    for (const [hash, at] of this.erased) yield { type: 'erased', hash, at };
+    for (const [id, at] of this.removedStaff) yield { type: 'removed', id, at };
+    for (const record of this.customers.values()) yield { type: 'customer', record };
+    for (const [subjectKey, entries] of this.ledger) {
+      for (const e of entries) yield { type: 'ledger', entry: { subjectKey, ...e } };
+    }
+    for (const ban of this.bans.values()) yield { type: 'ban', ban };
+    for (const entry of this.staffById.values()) yield { type: 'staff', entry };
   }
 
   // ---- what a change affects (partner feed) ----
