@@ -1,5 +1,6 @@
-import type { ContactPointHashV1 } from '@kielto/contracts';
+import type { ConsentSubjectV1, ContactPointHashV1 } from '@kielto/contracts';
 import { decide } from '../decision/decision-engine';
+import pinnedAnswers from './suppression-state.answers.json';
 import { CustomerRecord, StaffEntry, StoredLedgerEntry, SuppressionState } from './suppression-state';
 
 const T0 = Date.UTC(2025, 0, 1);
@@ -40,6 +41,108 @@ function ledger(overrides: Partial<StoredLedgerEntry> = {}): StoredLedgerEntry {
 
 function staff(overrides: Partial<StaffEntry> = {}): StaffEntry {
   return { id: 'entry-1', hash: EMAIL_A, kind: 'email', reason: 'bounce', channel: 'email', since: T0, ...overrides };
+}
+
+/**
+ * A state with one of everything (shared and erased identifiers, floors, removals, unknown words, hashes that are
+ * not lower-case hex): its digest is pinned, as other instances and older runs compare digests.
+ */
+function everything(): SuppressionState {
+  const s = new SuppressionState();
+  const PHONE_D = hex('d');
+  const UPPER = 'E'.repeat(64);
+  s.markErased(hex('9'), T0 + 50);
+  s.eraseLedger(`email:${hex('8')}`, 4);
+  s.removeStaffEntry('entry-gone', T0 + 9);
+  s.applyCustomer(customer({ contactPoints: [point('email', EMAIL_A), point('phone', PHONE_C)] }));
+  s.applyCustomer(
+    customer({
+      customerId: 'cust-2',
+      sequence: 3,
+      kind: 'organization',
+      since: T0 + 1,
+      restrictedSince: T0 + 2,
+      contactPoints: [point('email', EMAIL_A), point('email', EMAIL_B, 'contact-person'), point('phone', UPPER)],
+    }),
+  );
+  s.applyCustomer(
+    customer({ customerId: 'cust-3', sequence: 2, erasedAt: T0 + 3, contactPoints: [point('phone', PHONE_D)] }),
+  );
+  s.applyCustomer({
+    customerId: 'cust-4',
+    sequence: 1,
+    kind: 'robot' as never,
+    since: T0,
+    contactPoints: [{ kind: 'fax' as never, hash: 'not-a-hash', owner: 'someone' as never }],
+  });
+  s.applyLedgerEntry(ledger());
+  s.applyLedgerEntry(ledger({ sequence: 2, channel: 'email', purpose: 'own-marketing', expiresAt: T0 + 10 }));
+  s.applyLedgerEntry(ledger({ subjectKey: `email:${EMAIL_A}`, decision: 'withdraw', at: T0 + 4 }));
+  s.applyLedgerEntry(ledger({ subjectKey: `email:${EMAIL_A}`, sequence: 5, decision: 'prohibit', at: T0 + 6 }));
+  s.applyLedgerEntry(ledger({ subjectKey: `phone:${PHONE_C}`, channel: 'phone', purpose: 'profiling' }));
+  s.applyLedgerEntry(ledger({ subjectKey: `phone:${EMAIL_A}`, channel: 'sms', decision: 'lift-prohibition' }));
+  s.applyLedgerEntry(ledger({ subjectKey: `email:${hex('8')}`, sequence: 3 }));
+  s.applyLedgerEntry(ledger({ subjectKey: `email:${hex('8')}`, sequence: 4, channel: 'pigeon' as never }));
+  s.applyLedgerEntry(ledger({ subjectKey: `email:${hex('7')}`, purpose: 'fun' as never, decision: 'maybe' as never }));
+  s.applyLedgerEntry(ledger({ subjectKey: `email:${UPPER}`, at: T0 + 8 }));
+  s.applyLedgerEntry(ledger({ subjectKey: 'fax:not-a-hash', sequence: 7 }));
+  s.applyLedgerEntry(ledger({ subjectKey: 'customer:cust-9', sequence: 1 }));
+  s.applyLedgerEntry(ledger({ subjectKey: 'customer:cust-2', sequence: 9 }));
+  s.applyLedgerEntry(ledger({ subjectKey: 'customer:cust-2', sequence: 10 }));
+  s.eraseLedger('customer:cust-2', 10);
+  s.eraseLedger(`phone:${PHONE_C}`, 2);
+  s.applyBan({ customerId: 'cust-2', sequence: 1, fullSince: T0 + 11 });
+  s.applyBan({ customerId: 'cust-1', sequence: 2 });
+  s.addStaffEntry(staff());
+  s.addStaffEntry(staff({ id: 'entry-2', hash: PHONE_C, kind: 'phone', reason: 'robinson', channel: 'all' }));
+  s.addStaffEntry(staff({ id: 'entry-3', hash: hex('6'), reason: 'manual', channel: 'sms', since: T0 + 12 }));
+  s.addStaffEntry(staff({ id: 'entry-4', hash: hex('6'), reason: 'complaint' }));
+  s.addStaffEntry(staff({ id: 'entry-gone' }));
+  s.removeStaffEntry('entry-4', T0 + 13);
+  return s;
+}
+
+/** Everything the public queries answer about a state, as JSON (undefined properties dropped). */
+function answers(s: SuppressionState): unknown {
+  const hashes = [EMAIL_A, EMAIL_B, PHONE_C, hex('d'), hex('9'), hex('8'), hex('7'), hex('6'), hex('5')];
+  const identifiers = [...hashes, 'E'.repeat(64), 'e'.repeat(64), 'not-a-hash'];
+  const customers = ['cust-1', 'cust-2', 'cust-3', 'cust-4', 'cust-9', 'nobody'];
+  const subjects = [
+    ...customers.map((id) => `customer:${id}`),
+    ...identifiers.flatMap((h) => [`email:${h}`, `phone:${h}`]),
+    'fax:not-a-hash',
+  ];
+  const affected = (subject: ConsentSubjectV1) => {
+    const into = new Map<string, string>();
+    s.addSubjectIdentifiers(subject, into as Map<string, 'email'>);
+    return [...into];
+  };
+  return JSON.parse(
+    JSON.stringify({
+      counts: [s.identifierCount, s.customerCount, s.ledgerSubjectCount, s.ledgerEntryCount, s.staffEntryCount],
+      identifiers: identifiers.map((h) => ({
+        email: s.factsForIdentifier('email', h),
+        phone: s.factsForIdentifier('phone', h),
+        fax: s.factsForIdentifier('fax' as never, h),
+        owner: s.ownerOf(h),
+        staff: s.staffEntriesOf(h),
+      })),
+      customers: customers.map((id) => ({
+        facts: s.factsForCustomer(id),
+        sequence: s.customerSequence(id),
+        hashes: s.customerHashes(id),
+        ban: s.banSequence(id),
+        affected: affected({ type: 'customer', key: id }),
+      })),
+      subjects: subjects.map((key) => [0, 1, 2, 3, 4, 5, 9, 10].map((n) => s.isLedgerEntryKnownOrErased(key, n))),
+      affected: identifiers.flatMap((key) => [affected({ type: 'email', key }), affected({ type: 'phone', key })]),
+      staff: ['entry-1', 'entry-2', 'entry-3', 'entry-4', 'entry-gone'].map((id) => [
+        s.staffEntry(id),
+        s.isStaffEntryRemoved(id),
+      ]),
+      facts: [...s.exportFacts()].map((fact) => JSON.stringify(fact)).sort(),
+    }),
+  );
 }
 
 /** Applies a list of changes to a fresh state and returns its digest. */
@@ -126,6 +229,29 @@ describe(SuppressionState.name, () => {
       ).not.toBe(base);
       expect(digestAfter([...changes, (s) => s.markErased(EMAIL_B, T0)])).not.toBe(base);
       expect(digestAfter(changes.slice(0, -1))).not.toBe(base);
+    });
+  });
+
+  describe('against earlier versions', () => {
+    it('answers every query as earlier versions did', () => {
+      expect(answers(everything())).toEqual(pinnedAnswers);
+    });
+
+    it('digests the same state to the same sha256 and counts', () => {
+      expect(everything().digest()).toEqual({
+        sha256: '8ac933bf929e179f95b5c7141ed8d905541b399a5aab8b554ebde33c309ee66a',
+        counts: {
+          customers: 4,
+          directoryBans: 2,
+          erasedCustomers: 1,
+          erasedIdentifiers: 2,
+          identifiers: 16,
+          ledgerEntries: 11,
+          ledgerSubjects: 9,
+          removedStaffEntries: 2,
+          staffEntries: 3,
+        },
+      });
     });
   });
 
