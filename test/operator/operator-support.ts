@@ -2,10 +2,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import type { Stack } from '../support/stack';
+import { MONGODB_URI, type Stack } from '../support/stack';
 
 const root = path.join(__dirname, '..', '..');
-const MONGODB_URI = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
 const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 
 /** Drops the databases and topics of a test's prefix (each test file uses its own). */

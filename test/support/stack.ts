@@ -15,6 +15,8 @@ export const API_KEYS_SETTING = Object.entries(KEYS)
   .map(([role, key]) => `${role}:${key}`)
   .join(',');
 
+export const MONGODB_URI =
+  process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
 export const PARTNER_HASH_KEY = 'test-partner-hash-key-0123456789abcdef';
 
 export interface Stack {
@@ -67,7 +69,11 @@ export async function startStack(services: ServiceName[], env: Record<string, st
 export const bearer = (role: keyof typeof KEYS) => ({ Authorization: `Bearer ${KEYS[role]}` });
 
 /** Polls until `probe` returns a truthy value or the deadline passes (no sleeps as synchronisation). */
-export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 15000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 15000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -85,7 +91,7 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false>,
 /** FerretDB keeps one SQLite file per database and slows down as they pile up: drop what a test file made. */
 export async function dropDatabases(prefix: string): Promise<void> {
   const { MongoClient } = await import('mongodb');
-  const client = await MongoClient.connect(process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false');
+  const client = await MongoClient.connect(MONGODB_URI);
   try {
     const { databases } = await client.db().admin().listDatabases({ nameOnly: true });
     for (const { name } of databases) if (name.startsWith(`${prefix}-`)) await client.db(name).dropDatabase();

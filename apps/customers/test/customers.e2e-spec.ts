@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import SonicBoom from 'sonic-boom';
 import request from 'supertest';
-import { bearer, eventually, KEYS, ServiceName, startStack, Stack } from '../../../test/support/stack';
+import { bearer, eventually, KEYS, MONGODB_URI, ServiceName, startStack, Stack } from '../../../test/support/stack';
 
 /*
  * The customers service over HTTP and Kafka against the real stack: suppression (and consents, directory bans
@@ -17,7 +17,6 @@ import { bearer, eventually, KEYS, ServiceName, startStack, Stack } from '../../
 jest.setTimeout(120_000);
 
 const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-const MONGODB_URI = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
 
 const IDENTITY_CODES = ['131052-308T', '010594Y202E', '020594X303B', '010516B403T', '010501A5013', '040404A605B'];
 const usedCodes = new Set<string>();

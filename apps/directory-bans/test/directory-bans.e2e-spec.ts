@@ -2,13 +2,11 @@ import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { EventLog } from '@kielto/platform';
-import { bearer, eventually, startStack, Stack } from '../../../test/support/stack';
+import { bearer, eventually, MONGODB_URI, startStack, Stack } from '../../../test/support/stack';
 import { CustomerEventsPublisher, TestCustomer, testCustomer } from './support/customer-events';
 
 // The project's testTimeout does not reach hooks here; starting the stack and following Kafka take a while.
 jest.setTimeout(120_000);
-
-const MONGODB_URI = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
 
 interface ExportLine {
   customerId: string;

@@ -2,7 +2,7 @@ import { get } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import mongoose from 'mongoose';
-import { bearer, startStack, Stack } from '../../../test/support/stack';
+import { bearer, MONGODB_URI, startStack, Stack } from '../../../test/support/stack';
 
 /*
  * The export streams: however big the register, the service holds one chunk of listings at a time. 100 000
@@ -15,7 +15,6 @@ import { bearer, startStack, Stack } from '../../../test/support/stack';
 
 jest.setTimeout(600_000);
 
-const MONGODB_URI = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
 const LISTINGS = 100_000;
 const CHUNK = 2_000;
 const MAX_GROWTH_MB = 50;

@@ -17,11 +17,18 @@ const BULK_ROUTES = new Set(['/v1/suppression/check', '/v1/campaigns/:campaignId
 export function start(port?: number): Promise<ServiceApp> {
   const instance =
     process.env.SUPPRESSION_INSTANCE_ID ?? `${process.env.HOST ?? '127.0.0.1'}-${port ?? process.env.PORT ?? 3004}`;
-  return startService(createAppModule(), {
+  // The instance id names the consumer group and the snapshot: the module reads it from its environment.
+  return startService(createAppModule({ ...process.env, SUPPRESSION_INSTANCE_ID: instance }), {
     title: 'kielto suppression',
     description:
       'The authoritative opt-out list and the send decision. Every marketing tool asks here before an e-mail, SMS, call or letter.',
-    consumer: { groupId: `kielto-suppression-${instance}`, fromBeginning: true, watermarkIntervalMs: 250 },
+    // Resumes where its snapshot (plus what it consumed since) ends, whatever the group committed.
+    consumer: {
+      groupId: `kielto-suppression-${instance}`,
+      fromBeginning: true,
+      watermarkIntervalMs: 250,
+      resumeFrom: 'progress',
+    },
     port,
     extraContentTypes: (path) => (NDJSON_ROUTES.has(path) ? [NDJSON] : []),
     configure: async (app) => {

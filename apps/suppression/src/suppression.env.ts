@@ -9,6 +9,18 @@ export class SuppressionEnv extends BaseEnv {
   @Min(100)
   SUPPRESSION_MAX_STALENESS_MS = 5000;
 
+  /** A snapshot of the list is written once this many events were applied since the last one (and caught up). */
+  @Transform(({ value }) => (value === undefined ? undefined : Number(value)))
+  @IsInt()
+  @Min(1)
+  SUPPRESSION_SNAPSHOT_EVENTS = 50_000;
+
+  /** …and in any case this long after the last one, if anything changed. A restart consumes at most this much. */
+  @Transform(({ value }) => (value === undefined ? undefined : Number(value)))
+  @IsInt()
+  @Min(1000)
+  SUPPRESSION_SNAPSHOT_INTERVAL_MS = 60_000;
+
   /**
    * Every instance keeps the whole list in memory, so each consumes every partition with its own consumer
    * group; the id must be stable across restarts of the same instance. Defaults to `<host>-<port>`.

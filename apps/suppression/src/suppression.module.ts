@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { MongooseModule } from '@nestjs/mongoose';
+import { getModelToken, MongooseModule } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
 import { READINESS_CHECKS } from '@kielto/platform';
 import { StateController } from './admin/state.controller';
 import { CheckController } from './check/check.controller';
@@ -15,31 +16,16 @@ import { SuppressionEventsController } from './events/suppression.events.control
 import { PartnerFeedService } from './feed/partner-feed.service';
 import { FreshnessService } from './freshness/freshness.service';
 import { SuppressionMetrics } from './metrics/suppression-metrics';
-import {
-  BanDoc,
-  BanDocSchema,
-  CustomerDoc,
-  CustomerDocSchema,
-  LedgerDoc,
-  LedgerDocSchema,
-  MarkerDoc,
-  MarkerDocSchema,
-  StaffEntryDoc,
-  StaffEntryDocSchema,
-} from './state/schemas/state.schemas';
+import { SnapshotDoc, SnapshotDocSchema } from './state/schemas/snapshot.schema';
 import { SuppressionProjector } from './state/suppression-projector.service';
-import { SuppressionRepository } from './state/suppression.repository';
+import { SnapshotRepository } from './state/snapshot.repository';
 import { SuppressionState } from './state/suppression-state';
 import { SuppressionEnv } from './suppression.env';
 
 @Module({
   imports: [
     MongooseModule.forFeature([
-      { name: CustomerDoc.name, schema: CustomerDocSchema },
-      { name: LedgerDoc.name, schema: LedgerDocSchema },
-      { name: MarkerDoc.name, schema: MarkerDocSchema },
-      { name: BanDoc.name, schema: BanDocSchema },
-      { name: StaffEntryDoc.name, schema: StaffEntryDocSchema },
+      { name: SnapshotDoc.name, schema: SnapshotDocSchema },
       { name: ClearanceDoc.name, schema: ClearanceDocSchema },
     ]),
   ],
@@ -47,7 +33,12 @@ import { SuppressionEnv } from './suppression.env';
   providers: [
     // A factory, not a value: every app instance (tests start two in one process) gets its own index.
     { provide: SuppressionState, useFactory: () => new SuppressionState() },
-    SuppressionRepository,
+    {
+      provide: SnapshotRepository,
+      useFactory: (model: Model<SnapshotDoc>, env: SuppressionEnv) =>
+        new SnapshotRepository(model.collection, env.SUPPRESSION_INSTANCE_ID ?? 'default'),
+      inject: [getModelToken(SnapshotDoc.name), SuppressionEnv],
+    },
     PartnerFeedService,
     SuppressionProjector,
     FreshnessService,

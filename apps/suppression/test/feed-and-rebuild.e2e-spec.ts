@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Consumer, Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
 import request from 'supertest';
 import { TOPICS } from '@kielto/contracts';
 import type { ServiceApp } from '@kielto/platform';
-import { bearer, eventually, startStack, Stack } from '../../../test/support/stack';
+import { bearer, eventually, MONGODB_URI, startStack, Stack } from '../../../test/support/stack';
 import {
   codes,
   emailHash,
@@ -348,22 +349,39 @@ describe('suppression: partner feed and rebuild from the topics', () => {
       }
     });
 
-    it('changes nothing when every topic is replayed onto a complete store, or the store is loaded cold', async () => {
+    it('loads cold from its snapshot into the same state, and replaying every topic onto it changes nothing', async () => {
       const liveDigest = await settledDigest(live);
       const rebuilt = extra[0];
+      // A graceful stop writes a snapshot of what the instance holds, with the topic positions it includes.
       await close(rebuilt);
+      const db = await MongoClient.connect(MONGODB_URI);
+      try {
+        const snapshots = db.db(`${stack.prefix}-rebuild-suppression`).collection<{ _id: string }>('snapshots');
+        const head = await snapshots.findOne({ _id: `head:${stack.prefix}-rebuild` });
+        expect(head).toMatchObject({
+          number: expect.any(Number),
+          chunks: expect.any(Number),
+          positions: expect.any(Array),
+        });
+        expect((head as unknown as { positions: unknown[] }).positions.length).toBeGreaterThan(0);
 
-      // Same (complete) store, new consumer group: every event is delivered a second time.
-      const replayed = await startInstance(`${stack.prefix}-rebuild`, `${stack.prefix}-replay`);
-      const replayedDigest = await settledDigest(replayed);
-      expect(replayedDigest.sha256).toBe(liveDigest.sha256);
-      await close(replayed);
+        // Same instance: starts from the snapshot and consumes only what came after it.
+        const cold = await startInstance(`${stack.prefix}-rebuild`, `${stack.prefix}-rebuild`);
+        const coldDigest = await settledDigest(cold);
+        expect(coldDigest.sha256).toBe(liveDigest.sha256);
+        expect(coldDigest.counts).toEqual(liveDigest.counts);
+        await close(cold);
 
-      // Same store and group: a cold start from the store alone (nothing left to consume) holds the same state.
-      const cold = await startInstance(`${stack.prefix}-rebuild`, `${stack.prefix}-replay`);
-      const coldDigest = await settledDigest(cold);
-      expect(coldDigest.sha256).toBe(liveDigest.sha256);
-      expect(coldDigest.counts).toEqual(liveDigest.counts);
+        // The snapshot without its positions: the instance loads the complete state, then every event of every
+        // topic is delivered to it a second time.
+        await snapshots.updateOne({ _id: `head:${stack.prefix}-rebuild` }, { $set: { positions: [] } });
+        const replayed = await startInstance(`${stack.prefix}-rebuild`, `${stack.prefix}-rebuild`);
+        const replayedDigest = await settledDigest(replayed);
+        expect(replayedDigest.sha256).toBe(liveDigest.sha256);
+        expect(replayedDigest.counts).toEqual(liveDigest.counts);
+      } finally {
+        await db.close();
+      }
     });
 
     it('keeps instances in step: an entry added on one instance reaches the other', async () => {

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
@@ -18,15 +18,18 @@ import {
   SuppressionEntryV1,
   subjectKey,
 } from '@kielto/contracts';
+import { ConsumerProgress } from '@kielto/platform';
 import { PartnerFeedService } from '../feed/partner-feed.service';
-import { StateWrites, SuppressionRepository } from './suppression.repository';
+import { SuppressionEnv } from '../suppression.env';
+import { encodeState } from './snapshot-codec';
+import { SnapshotRepository } from './snapshot.repository';
 import { AffectedIdentifiers, CustomerRecord, StaffEntry, SuppressionState } from './suppression-state';
 
 /**
- * Loading builds several times its result in short-lived objects (driver documents, copies). One full
+ * Loading builds several times its result in short-lived objects (parsed chunks, copies). One full
  * collection right after the load, before the service answers anything, hands that memory back instead of
- * keeping the heap at its loading peak for the life of the process (measured: ~15% less RSS after loading 100 000
- * identifiers). `gc` is exposed to a throwaway context only, not to the application's globals.
+ * keeping the heap at its loading peak for the life of the process. `gc` is exposed to a throwaway context
+ * only, not to the application's globals.
  */
 function collectGarbageOnce(): void {
   try {
@@ -37,34 +40,76 @@ function collectGarbageOnce(): void {
   }
 }
 
+const SNAPSHOT_TIMER_MS = 1_000;
+
 /**
- * Turns events into the suppression state: first persisted (idempotent writes), then applied to the in-memory
- * index, then the partner feed is published for every identifier whose answers may have changed, and only
- * then are the Kafka offsets committed (by the transport). A crash at any point replays events that are
- * already applied, which changes nothing.
+ * Turns events into the suppression state: applies them to the in-memory index (idempotently: an event already
+ * held changes nothing), then publishes the partner feed for every identifier whose answers may have changed;
+ * only then does the transport count the batch as processed.
  *
- * Batches are projected one at a time (the Kafka consumer and the local staff-entry path share a queue), so
- * a feed value computed from a newer state is never overtaken by one computed from an older state.
+ * Persistence is a snapshot of the whole index with the topic positions it includes (SnapshotRepository),
+ * written every SUPPRESSION_SNAPSHOT_EVENTS events once caught up, every SUPPRESSION_SNAPSHOT_INTERVAL_MS if
+ * anything changed, and on shutdown. At start the latest snapshot is loaded and the consumer resumes at its
+ * positions, so a crash at any point re-applies events the state may already hold, which changes nothing.
+ * The topics are the source of truth; the snapshot only saves re-reading them.
+ *
+ * Batches and snapshots run one at a time (the Kafka consumer and the local staff-entry path share a queue), so
+ * a feed value computed from a newer state is never overtaken by one computed from an older state, and a
+ * snapshot is a state between two batches.
  */
 @Injectable()
-export class SuppressionProjector implements OnModuleInit {
+export class SuppressionProjector implements OnModuleInit, BeforeApplicationShutdown, OnModuleDestroy {
   private readonly logger = new Logger(SuppressionProjector.name);
   private loaded = false;
   private tail: Promise<unknown> = Promise.resolve();
+  private timer?: NodeJS.Timeout;
+  private writing?: Promise<void>;
+  private lastSnapshotAt = Date.now();
+  /** Events applied since the last snapshot was encoded. */
+  private unsaved = 0;
   eventsProjected = 0;
+  snapshotsWritten = 0;
 
   constructor(
     readonly state: SuppressionState,
-    private readonly repository: SuppressionRepository,
+    private readonly snapshots: SnapshotRepository,
     private readonly feed: PartnerFeedService,
+    private readonly progress: ConsumerProgress,
+    private readonly env: SuppressionEnv,
   ) {}
 
   async onModuleInit(): Promise<void> {
     const started = Date.now();
-    await this.repository.load(this.state);
+    const loaded = await this.snapshots.load(this.state);
+    for (const p of loaded.positions) {
+      if (BigInt(p.next) > 0n) this.progress.markProcessed(p.topic, p.partition, (BigInt(p.next) - 1n).toString());
+    }
     if (this.state.identifierCount > 10_000) collectGarbageOnce();
     this.loaded = true;
-    this.logger.log({ identifiers: this.state.identifierCount, ms: Date.now() - started }, 'suppression state loaded');
+    this.logger.log(
+      {
+        snapshot: loaded.number,
+        facts: loaded.facts,
+        identifiers: this.state.identifierCount,
+        ms: Date.now() - started,
+      },
+      'suppression state loaded',
+    );
+    this.timer = setInterval(() => this.snapshotIfDue(), SNAPSHOT_TIMER_MS);
+    this.timer.unref();
+  }
+
+  /** The last batches are in (the consumer stopped before the shutdown hooks run): save them. */
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    if (!this.loaded) return;
+    await this.writing;
+    if (this.unsaved > 0)
+      await this.snapshot().catch((error: unknown) => this.logger.error({ err: error }, 'final snapshot failed'));
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
   }
 
   get isLoaded(): boolean {
@@ -80,37 +125,77 @@ export class SuppressionProjector implements OnModuleInit {
 
   private async projectNow(events: CloudEventV1[]): Promise<AffectedIdentifiers> {
     const started = Date.now();
-    const writes = new StateWrites();
-    const apply: (() => void)[] = [];
     const affected: AffectedIdentifiers = new Map();
-    for (const event of events) this.plan(event, writes, apply, affected);
-    const planned = Date.now();
-    if (!writes.isEmpty) await this.repository.write(writes);
-    const written = Date.now();
-    for (const fn of apply) fn();
+    for (const event of events) this.apply(event, affected);
     this.eventsProjected += events.length;
+    this.unsaved += events.length;
+    const applied = Date.now();
     await this.feed.publish(affected);
     this.logger.debug(
-      {
-        events: events.length,
-        identifiers: affected.size,
-        planMs: planned - started,
-        writeMs: written - planned,
-        feedMs: Date.now() - written,
-      },
+      { events: events.length, identifiers: affected.size, applyMs: applied - started, feedMs: Date.now() - applied },
       'batch projected',
     );
+    this.snapshotIfDue();
     return affected;
   }
 
+  private snapshotIfDue(): void {
+    if (this.writing || this.unsaved === 0 || !this.loaded) return;
+    const caughtUp = this.progress.lag() === 0;
+    const due =
+      (this.unsaved >= this.env.SUPPRESSION_SNAPSHOT_EVENTS && caughtUp) ||
+      this.unsaved >= 10 * this.env.SUPPRESSION_SNAPSHOT_EVENTS ||
+      Date.now() - this.lastSnapshotAt >= this.env.SUPPRESSION_SNAPSHOT_INTERVAL_MS;
+    if (due) {
+      this.snapshot().catch((error: unknown) => this.logger.warn({ err: error }, 'snapshot failed; will try again'));
+    }
+  }
+
   /**
-   * Plans one event: the writes that persist it, the in-memory change, and the identifiers it affects.
-   * Events already held (a replay, a redelivery) plan no write and no change, which makes replaying cheap as
-   * well as harmless — but their identifiers still count as affected: the batch may be redelivered precisely
-   * because its feed was not written (a broker error, a crash after the store was written), and the feed
-   * must not miss a change for good. Republishing an unchanged value is harmless on a compacted topic.
+   * Encodes the state between two batches (the queue waits; checks go on being answered), then stores it while
+   * batches flow again. The positions are taken with the state: a batch counts as processed only after it was
+   * applied, so they never run ahead of what the snapshot holds.
    */
-  private plan(event: CloudEventV1, w: StateWrites, apply: (() => void)[], affected: AffectedIdentifiers): void {
+  snapshot(): Promise<void> {
+    if (this.writing) return this.writing;
+    const run = (async () => {
+      const started = Date.now();
+      const encoded = this.tail.then(async () => {
+        const positions = this.progress.positions();
+        const unsaved = this.unsaved;
+        const chunks = await encodeState(this.state);
+        return { positions, unsaved, chunks };
+      });
+      this.tail = encoded.catch(() => undefined);
+      const { positions, unsaved, chunks } = await encoded;
+      const encodedAt = Date.now();
+      const number = await this.snapshots.write(chunks, positions);
+      this.unsaved -= unsaved;
+      this.lastSnapshotAt = Date.now();
+      this.snapshotsWritten++;
+      this.logger.log(
+        {
+          snapshot: number,
+          chunks: chunks.length,
+          bytes: chunks.reduce((sum, c) => sum + c.data.length, 0),
+          encodeMs: encodedAt - started,
+          writeMs: Date.now() - encodedAt,
+        },
+        'snapshot written',
+      );
+    })();
+    this.writing = run.finally(() => (this.writing = undefined));
+    return this.writing;
+  }
+
+  /**
+   * Applies one event and adds the identifiers it affects (before and after the change). Events already held
+   * (a replay, a redelivery) change nothing, which makes replaying cheap as well as harmless — but their
+   * identifiers still count as affected: the batch may be redelivered precisely because its feed was not written
+   * (a broker error, a crash), and the feed must not miss a change for good. Republishing an unchanged value is
+   * harmless on a compacted topic.
+   */
+  private apply(event: CloudEventV1, affected: AffectedIdentifiers): void {
     switch (event.type) {
       case CUSTOMER_EVENT_TYPES.created:
       case CUSTOMER_EVENT_TYPES.updated:
@@ -128,8 +213,7 @@ export class SuppressionProjector implements OnModuleInit {
           restrictedSince: d.restrictedSince ? Date.parse(d.restrictedSince) : undefined,
           contactPoints: d.contactPoints.map((cp) => ({ kind: cp.kind, hash: cp.hash, owner: cp.owner })),
         };
-        w.customer(record);
-        apply.push(() => this.state.applyCustomer(record));
+        this.state.applyCustomer(record);
         return;
       }
       case CUSTOMER_EVENT_TYPES.erased: {
@@ -148,9 +232,7 @@ export class SuppressionProjector implements OnModuleInit {
           erasedAt: at,
           contactPoints: d.contactPoints.map((cp) => ({ kind: cp.kind, hash: cp.hash, owner: cp.owner })),
         };
-        w.customer(record);
-        for (const cp of record.contactPoints) w.erased(cp.hash, at);
-        apply.push(() => this.state.applyCustomer(record));
+        this.state.applyCustomer(record);
         return;
       }
       case CONSENT_EVENT_TYPES.recorded: {
@@ -167,16 +249,14 @@ export class SuppressionProjector implements OnModuleInit {
           at: Date.parse(d.recordedAt),
           expiresAt: d.expiresAt ? Date.parse(d.expiresAt) : undefined,
         };
-        w.ledgerEntry(entry);
-        apply.push(() => this.state.applyLedgerEntry(entry));
+        this.state.applyLedgerEntry(entry);
         return;
       }
       case CONSENT_EVENT_TYPES.erased: {
         const d = event.data as ConsentLedgerErasedV1;
         const key = subjectKey(d.subject);
-        w.ledgerFloor(key, event.sequence);
         this.state.addSubjectIdentifiers(d.subject, affected);
-        apply.push(() => this.state.eraseLedger(key, event.sequence));
+        this.state.eraseLedger(key, event.sequence);
         return;
       }
       case DIRECTORY_BAN_EVENT_TYPES.set:
@@ -190,16 +270,14 @@ export class SuppressionProjector implements OnModuleInit {
           sequence: event.sequence,
           fullSince: full ? Date.parse(d.since) : undefined,
         };
-        w.ban(ban);
-        apply.push(() => this.state.applyBan(ban));
+        this.state.applyBan(ban);
         return;
       }
       case SUPPRESSION_ENTRY_EVENT_TYPES.added:
-        this.planStaffEntry(event.data as SuppressionEntryV1, w, apply, affected);
+        this.applyStaffEntry(event.data as SuppressionEntryV1, affected);
         return;
       case SUPPRESSION_ENTRY_EVENT_TYPES.imported:
-        for (const entry of (event.data as SuppressionEntriesImportedV1).entries)
-          this.planStaffEntry(entry, w, apply, affected);
+        for (const entry of (event.data as SuppressionEntriesImportedV1).entries) this.applyStaffEntry(entry, affected);
         return;
       case SUPPRESSION_ENTRY_EVENT_TYPES.removed: {
         const d = event.data as SuppressionEntryRemovedV1;
@@ -208,12 +286,7 @@ export class SuppressionProjector implements OnModuleInit {
         if (held) affected.set(held.hash, held.kind);
         else if (d.hash !== undefined && d.kind !== undefined) affected.set(d.hash, d.kind);
         if (!held && this.state.isStaffEntryRemoved(d.entryId)) return;
-        w.staffEntryRemoved(d.entryId, at);
-        apply.push(() => {
-          const removed = this.state.removeStaffEntry(d.entryId, at);
-          // An entry added earlier in this same batch was not held at planning time.
-          if (removed && !affected.has(removed.hash)) affected.set(removed.hash, removed.kind);
-        });
+        this.state.removeStaffEntry(d.entryId, at);
         return;
       }
       default:
@@ -222,15 +295,10 @@ export class SuppressionProjector implements OnModuleInit {
     }
   }
 
-  private planStaffEntry(
-    d: SuppressionEntryV1,
-    w: StateWrites,
-    apply: (() => void)[],
-    affected: AffectedIdentifiers,
-  ): void {
+  private applyStaffEntry(d: SuppressionEntryV1, affected: AffectedIdentifiers): void {
     affected.set(d.hash, d.kind);
     if (this.state.staffEntry(d.entryId) || this.state.isStaffEntryRemoved(d.entryId)) return;
-    const entry: StaffEntry & { createdBy?: string } = {
+    const entry: StaffEntry = {
       id: d.entryId,
       hash: d.hash,
       kind: d.kind,
@@ -238,9 +306,7 @@ export class SuppressionProjector implements OnModuleInit {
       channel: d.channel,
       since: Date.parse(d.since),
     };
-    w.staffEntry({ ...entry, createdBy: d.createdBy });
-    affected.set(d.hash, d.kind);
-    apply.push(() => this.state.addStaffEntry(entry));
+    this.state.addStaffEntry(entry);
   }
 
   private isOlderCustomerEvent(customerId: string, sequence: number): boolean {

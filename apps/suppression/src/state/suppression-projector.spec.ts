@@ -11,7 +11,10 @@ import {
 } from '@kielto/contracts';
 import type { PartnerFeedService } from '../feed/partner-feed.service';
 import { SuppressionProjector } from './suppression-projector.service';
-import type { StateWrites, SuppressionRepository } from './suppression.repository';
+import { ConsumerProgress } from '@kielto/platform';
+import type { SuppressionEnv } from '../suppression.env';
+import { applyChunk, EncodedChunk } from './snapshot-codec';
+import type { Position, SnapshotRepository } from './snapshot.repository';
 import { AffectedIdentifiers, SuppressionState } from './suppression-state';
 
 const EMAIL = 'a'.repeat(64);
@@ -59,41 +62,55 @@ const prohibitionOfEmail = () =>
     sequence: 1,
   });
 
-/** The projector's own ports, faked: a repository that records (or refuses) writes, a feed that records. */
-function setUp() {
+/** A snapshot store in memory: what SnapshotRepository does, without the database. */
+class MemorySnapshots {
+  stored?: { chunks: EncodedChunk[]; positions: Position[] };
+  writes = 0;
+  fail = false;
+
+  load(state: SuppressionState) {
+    let facts = 0;
+    for (const c of this.stored?.chunks ?? []) facts += applyChunk(state, c.data);
+    return Promise.resolve({ number: this.writes, facts, positions: this.stored?.positions ?? [] });
+  }
+
+  write(chunks: EncodedChunk[], positions: Position[]) {
+    if (this.fail) return Promise.reject(new Error('database down'));
+    this.stored = { chunks, positions };
+    return Promise.resolve(++this.writes);
+  }
+}
+
+/** The projector's own ports, faked: a snapshot store in memory, a feed that records (or refuses). */
+function setUp(snapshots = new MemorySnapshots(), snapshotEvents = 50_000) {
   const state = new SuppressionState();
-  const writes: StateWrites[] = [];
-  let failWrites = false;
-  const repository = {
-    write: (w: StateWrites) => {
-      if (failWrites) return Promise.reject(new Error('database down'));
-      writes.push(w);
-      return Promise.resolve();
-    },
-  } as unknown as SuppressionRepository;
   const published: AffectedIdentifiers[] = [];
   let failFeed = false;
   const feed = {
     publish: (a: AffectedIdentifiers) =>
       failFeed ? Promise.reject(new Error('broker down')) : Promise.resolve(void published.push(new Map(a))),
   } as unknown as PartnerFeedService;
-  const projector = new SuppressionProjector(state, repository, feed);
+  const progress = new ConsumerProgress();
+  const env = {
+    SUPPRESSION_SNAPSHOT_EVENTS: snapshotEvents,
+    SUPPRESSION_SNAPSHOT_INTERVAL_MS: 60_000,
+  } as SuppressionEnv;
+  const projector = new SuppressionProjector(state, snapshots as unknown as SnapshotRepository, feed, progress, env);
   return {
     state,
-    writes,
+    snapshots,
+    progress,
     published,
     projector,
-    failDatabase: (fail: boolean) => (failWrites = fail),
     failFeed: (fail: boolean) => (failFeed = fail),
   };
 }
 
 describe(SuppressionProjector.name, () => {
-  it('persists, applies, then publishes the feed for every identifier whose answers may have changed', async () => {
-    const { state, writes, published, projector } = setUp();
+  it('applies, then publishes the feed for every identifier whose answers may have changed', async () => {
+    const { state, published, projector } = setUp();
     await projector.project([customerCreated()]);
     await projector.project([prohibitionOfEmail()]);
-    expect(writes).toHaveLength(2);
     expect(state.factsForIdentifier('phone', PHONE).ledger).toHaveLength(1);
     // The entry was recorded against the e-mail address, but applies to the whole customer.
     expect(published[1]).toEqual(
@@ -104,27 +121,68 @@ describe(SuppressionProjector.name, () => {
     );
   });
 
-  it('changes nothing in memory when the database write fails, so the retried batch applies cleanly', async () => {
-    const { state, projector, failDatabase } = setUp();
-    failDatabase(true);
-    await expect(projector.project([customerCreated()])).rejects.toThrow('database down');
-    expect(state.customerCount).toBe(0);
-    failDatabase(false);
-    await projector.project([customerCreated()]);
-    expect(state.customerCount).toBe(1);
+  it('snapshots the state with the positions of the batches processed, and starts again from it', async () => {
+    const first = setUp();
+    await first.projector.onModuleInit();
+    await first.projector.project([customerCreated(), prohibitionOfEmail()]);
+    first.progress.markProcessed('t.consents', 2, '41');
+    await first.projector.snapshot();
+    first.projector.onModuleDestroy();
+    expect(first.snapshots.stored?.positions).toEqual([{ topic: 't.consents', partition: 2, next: '42' }]);
+
+    const second = setUp(first.snapshots);
+    await second.projector.onModuleInit();
+    second.projector.onModuleDestroy();
+    expect(second.state.digest()).toEqual(first.state.digest());
+    // The consumer resumes where the snapshot ends.
+    expect(second.progress.nextOffset('t.consents', 2)).toBe(42n);
   });
 
-  it('writes nothing for events it already holds, but publishes their identifiers again', async () => {
-    const { writes, published, projector } = setUp();
+  it('takes a snapshot between batches, never in the middle of one', async () => {
+    const { snapshots, projector, failFeed } = setUp();
+    await projector.onModuleInit();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    failFeed(false);
+    const slow = projector.project([customerCreated()]).then(() => gate);
+    const queued = projector.project([prohibitionOfEmail()]);
+    const snapshot = projector.snapshot();
+    release();
+    await Promise.all([slow, queued, snapshot]);
+    projector.onModuleDestroy();
+    const restored = new SuppressionState();
+    for (const c of snapshots.stored!.chunks) applyChunk(restored, c.data);
+    // Both batches were handed over before the snapshot: it holds both.
+    expect(restored.factsForIdentifier('phone', PHONE).ledger).toHaveLength(1);
+  });
+
+  it('writes a snapshot once enough events were applied, and tries again after a failed write', async () => {
+    const { snapshots, projector } = setUp(new MemorySnapshots(), 2);
+    await projector.onModuleInit();
+    snapshots.fail = true;
+    await projector.project([customerCreated(), prohibitionOfEmail()]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(snapshots.writes).toBe(0);
+    snapshots.fail = false;
+    await projector.project([customerCreated()]);
+    for (let i = 0; i < 20 && snapshots.writes === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    projector.onModuleDestroy();
+    expect(snapshots.writes).toBe(1);
+    expect(snapshots.stored?.chunks.reduce((n, c) => n + c.facts, 0)).toBe(2);
+  });
+
+  it('changes nothing for events it already holds, but publishes their identifiers again', async () => {
+    const { state, published, projector } = setUp();
     const batch = [customerCreated(), prohibitionOfEmail()];
     await projector.project(batch);
+    const before = state.digest();
     await projector.project(batch);
-    expect(writes).toHaveLength(1);
+    expect(state.digest()).toEqual(before);
     // A redelivered batch may be one whose feed was never written: its identifiers are published again.
     expect(published[1]).toEqual(published[0]);
   });
 
-  it('publishes the feed on redelivery when the first attempt failed after the store was written', async () => {
+  it('publishes the feed on redelivery when the first attempt failed after the state was changed', async () => {
     const { state, published, projector, failFeed } = setUp();
     failFeed(true);
     await expect(projector.project([customerCreated(), prohibitionOfEmail()])).rejects.toThrow('broker down');

@@ -19,6 +19,19 @@ export class ConsumerProgress {
     this.advance();
   }
 
+  /** The next offset to process of every topic-partition processed so far. */
+  positions(): { topic: string; partition: number; next: string }[] {
+    return [...this.processed].map(([key, next]) => {
+      const colon = key.lastIndexOf(':');
+      return { topic: key.slice(0, colon), partition: Number(key.slice(colon + 1)), next: next.toString() };
+    });
+  }
+
+  /** The next offset to process of one topic-partition, if any was processed. */
+  nextOffset(topic: string, partition: number): bigint | undefined {
+    return this.processed.get(`${topic}:${partition}`);
+  }
+
   /** Called by the poller with the end offsets (high watermarks) seen at `at`. */
   observeEnds(at: number, ends: Map<string, bigint>): void {
     this.pending.push({ at, ends });

@@ -23,6 +23,13 @@ export interface KafkaEventsServerOptions {
   fromBeginning?: boolean;
   /** How often the end offsets are sampled to compute `asOf`. */
   watermarkIntervalMs?: number;
+  /**
+   * Where to resume after joining the group. `committed` (default): the group's committed offsets. `progress`:
+   * the positions in ConsumerProgress, i.e. exactly what the service's state includes (seeded by the service from
+   * its own persisted state before the consumer starts), and the start of the partition where it has none. The
+   * group's commits are then only informational (lag monitoring).
+   */
+  resumeFrom?: 'committed' | 'progress';
 }
 
 const MAX_BACKOFF_MS = 10_000;
@@ -80,7 +87,21 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, () => void this.seedProgress(topics));
+    if (this.options.resumeFrom === 'progress') {
+      // Where a partition has no position yet, the state holds nothing of it: start at its first offset.
+      const starts = await this.firstOffsets(topics);
+      // Synchronously on join, before the first fetch of the new generation: kafkajs applies seeks then.
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+          for (const partition of partitions) {
+            const next = this.progress.nextOffset(topic, partition) ?? starts.get(`${topic}:${partition}`);
+            if (next !== undefined) consumer.seek({ topic, partition, offset: next.toString() });
+          }
+        }
+      });
+    } else {
+      consumer.on(consumer.events.GROUP_JOIN, () => void this.seedProgress(topics));
+    }
     consumer.on(consumer.events.CRASH, (event) => {
       this.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'Kafka consumer crashed');
     });
@@ -110,7 +131,14 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
     this.startWatermarkPoller(topics);
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload) {
+  private async handleBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+    isRunning,
+    isStale,
+  }: EachBatchPayload) {
     const logical = batch.topic.slice(this.kafka.config.topicPrefix.length);
     const handler = this.getHandlerByPattern(logical);
     if (!handler || batch.messages.length === 0) return;
@@ -144,7 +172,10 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
       } catch (error) {
         // A transient failure (database down, broker gone): keep the offsets, back off, try the same batch again.
         const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(attempt, 7));
-        this.logger.warn({ err: error, topic: batch.topic, partition: batch.partition, attempt, delay }, 'batch failed; retrying');
+        this.logger.warn(
+          { err: error, topic: batch.topic, partition: batch.partition, attempt, delay },
+          'batch failed; retrying',
+        );
         await sleep(delay);
         await heartbeat().catch(() => undefined);
       }
@@ -182,6 +213,16 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
     }
   }
 
+  private async firstOffsets(topics: string[]): Promise<Map<string, bigint>> {
+    const starts = new Map<string, bigint>();
+    for (const topic of topics) {
+      for (const o of await this.kafka.getAdmin().fetchTopicOffsets(topic)) {
+        starts.set(`${topic}:${o.partition}`, BigInt(o.low));
+      }
+    }
+    return starts;
+  }
+
   /** After a (re)join, what the group had committed before counts as processed. */
   private async seedProgress(topics: string[]): Promise<void> {
     try {
@@ -203,7 +244,9 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
       if (busy || this.stopping) return;
       busy = true;
       const at = Date.now();
-      Promise.all(topics.map(async (topic) => ({ topic, offsets: await this.kafka.getAdmin().fetchTopicOffsets(topic) })))
+      Promise.all(
+        topics.map(async (topic) => ({ topic, offsets: await this.kafka.getAdmin().fetchTopicOffsets(topic) })),
+      )
         .then((all) => {
           const ends = new Map<string, bigint>();
           for (const { topic, offsets } of all) {

@@ -1,0 +1,150 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { ContactPointHashV1 } from '@kielto/contracts';
+import type { LedgerEntryView } from '../decision/decision.types';
+import type { CustomerRecord, StaffEntry, StateFact, SuppressionState } from './suppression-state';
+
+/**
+ * The on-disk form of a snapshot chunk: gzip of a JSON array of facts, each a short tuple. Tuples, not objects:
+ * a million identifiers make ~750 000 facts, and field names would double the size. `null` stands for an absent
+ * optional value; a customer's contact points are flattened to kind, hash, owner, kind, hash, owner…
+ */
+type Tuple =
+  | ['c', string, number, CustomerRecord['kind'], number, number | null, number | null, string[]]
+  | [
+      'l',
+      string,
+      number,
+      LedgerEntryView['channel'],
+      LedgerEntryView['purpose'],
+      LedgerEntryView['decision'],
+      number,
+      number | null,
+    ]
+  | ['f', string, number]
+  | ['e', string, number]
+  | ['b', string, number, number | null]
+  | ['s', string, string, StaffEntry['kind'], StaffEntry['reason'], StaffEntry['channel'], number]
+  | ['r', string, number];
+
+/** Facts per chunk: ~2–3 MB of JSON, well under a document's 16 MB once compressed. */
+export const FACTS_PER_CHUNK = 20_000;
+
+const opt = (value: number | undefined): number | null => value ?? null;
+const given = (value: number | null): number | undefined => value ?? undefined;
+
+export function toTuple(fact: StateFact): Tuple {
+  switch (fact.type) {
+    case 'customer': {
+      const r = fact.record;
+      const points: string[] = [];
+      for (const cp of r.contactPoints) points.push(cp.kind, cp.hash, cp.owner);
+      return ['c', r.customerId, r.sequence, r.kind, r.since, opt(r.restrictedSince), opt(r.erasedAt), points];
+    }
+    case 'ledger': {
+      const e = fact.entry;
+      return ['l', e.subjectKey, e.sequence, e.channel, e.purpose, e.decision, e.at, opt(e.expiresAt)];
+    }
+    case 'floor':
+      return ['f', fact.subjectKey, fact.below];
+    case 'erased':
+      return ['e', fact.hash, fact.at];
+    case 'ban':
+      return ['b', fact.ban.customerId, fact.ban.sequence, opt(fact.ban.fullSince)];
+    case 'staff': {
+      const e = fact.entry;
+      return ['s', e.id, e.hash, e.kind, e.reason, e.channel, e.since];
+    }
+    case 'removed':
+      return ['r', fact.id, fact.at];
+  }
+}
+
+export function fromTuple(t: Tuple): StateFact {
+  switch (t[0]) {
+    case 'c': {
+      const points = t[7];
+      const contactPoints: ContactPointHashV1[] = [];
+      for (let i = 0; i < points.length; i += 3) {
+        contactPoints.push({
+          kind: points[i] as ContactPointHashV1['kind'],
+          hash: points[i + 1],
+          owner: points[i + 2] as ContactPointHashV1['owner'],
+        });
+      }
+      return {
+        type: 'customer',
+        record: {
+          customerId: t[1],
+          sequence: t[2],
+          kind: t[3],
+          since: t[4],
+          restrictedSince: given(t[5]),
+          erasedAt: given(t[6]),
+          contactPoints,
+        },
+      };
+    }
+    case 'l':
+      return {
+        type: 'ledger',
+        entry: {
+          subjectKey: t[1],
+          sequence: t[2],
+          channel: t[3],
+          purpose: t[4],
+          decision: t[5],
+          at: t[6],
+          expiresAt: given(t[7]),
+        },
+      };
+    case 'f':
+      return { type: 'floor', subjectKey: t[1], below: t[2] };
+    case 'e':
+      return { type: 'erased', hash: t[1], at: t[2] };
+    case 'b':
+      return { type: 'ban', ban: { customerId: t[1], sequence: t[2], fullSince: given(t[3]) } };
+    case 's':
+      return {
+        type: 'staff',
+        entry: { id: t[1], hash: t[2], kind: t[3], reason: t[4], channel: t[5], since: t[6] },
+      };
+    case 'r':
+      return { type: 'removed', id: t[1], at: t[2] };
+    default:
+      throw new Error(`snapshot: unknown fact tag ${JSON.stringify((t as unknown[])[0])}`);
+  }
+}
+
+export interface EncodedChunk {
+  data: Buffer;
+  facts: number;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Encodes the whole state into compressed chunks. Between chunks it lets the event loop run, so checks keep
+ * being answered while a large state is encoded; the caller must keep the state from changing meanwhile.
+ */
+export async function encodeState(state: SuppressionState, perChunk = FACTS_PER_CHUNK): Promise<EncodedChunk[]> {
+  const chunks: EncodedChunk[] = [];
+  let batch: Tuple[] = [];
+  const flush = async () => {
+    chunks.push({ data: gzipSync(JSON.stringify(batch), { level: 1 }), facts: batch.length });
+    batch = [];
+    await yieldToEventLoop();
+  };
+  for (const fact of state.exportFacts()) {
+    batch.push(toTuple(fact));
+    if (batch.length >= perChunk) await flush();
+  }
+  if (batch.length > 0) await flush();
+  return chunks;
+}
+
+/** Applies one chunk to the state; returns the number of facts it held. */
+export function applyChunk(state: SuppressionState, data: Buffer): number {
+  const tuples = JSON.parse(gunzipSync(data).toString('utf8')) as Tuple[];
+  for (const t of tuples) state.applyFact(fromTuple(t));
+  return tuples.length;
+}
