@@ -7,6 +7,7 @@ import type {
   SuppressionEntryReason,
 } from '@kielto/contracts';
 import type { LedgerEntryView, SubjectFacts, SuppressionEntryView } from '../decision/decision.types';
+import { IdentifierMap, NONE } from './identifier-map';
 
 export type IdentifierKind = 'email' | 'phone';
 
@@ -74,20 +75,205 @@ export type StateFact =
 const EMPTY: readonly never[] = Object.freeze([]);
 
 /**
- * The few words stored in every entry (channel, purpose, decision, kind, owner): values read from the database
- * or an event are fresh strings each time, so they are swapped for one shared copy — on a million identifiers
- * that is ~100 bytes each. Unknown values are kept as they are.
+ * The few words stored in every entry (channel, purpose, decision, kind, owner), numbered so that columns hold
+ * numbers. A value outside the vocabulary (a newer producer's channel, say) gets the next number when first
+ * seen, so it round-trips like the others.
  */
-const VOCABULARY = new Map<string, string>(
-  [
-    ...['email', 'sms', 'phone', 'post', 'all'],
-    ...['own-marketing', 'partner-marketing', 'profiling', 'market-research'],
-    ...['grant', 'withdraw', 'prohibit', 'lift-prohibition'],
-    ...['own', 'contact-person', 'person', 'organization'],
-    ...['bounce', 'complaint', 'robinson', 'manual'],
-  ].map((word) => [word, word]),
-);
-const word = <T extends string>(value: T): T => (VOCABULARY.get(value) as T | undefined) ?? value;
+const VOCABULARY = [
+  ...['email', 'sms', 'phone', 'post', 'all'],
+  ...['own-marketing', 'partner-marketing', 'profiling', 'market-research'],
+  ...['grant', 'withdraw', 'prohibit', 'lift-prohibition'],
+  ...['own', 'contact-person', 'person', 'organization'],
+  ...['bounce', 'complaint', 'robinson', 'manual'],
+];
+const EMAIL = VOCABULARY.indexOf('email');
+const PHONE = VOCABULARY.indexOf('phone');
+const OWN = VOCABULARY.indexOf('own');
+const ORGANIZATION = VOCABULARY.indexOf('organization');
+
+class Words {
+  private readonly codes = new Map<unknown, number>(VOCABULARY.map((word, code) => [word, code]));
+  private readonly words: unknown[] = [...VOCABULARY];
+
+  code(word: unknown): number {
+    let code = this.codes.get(word);
+    if (code === undefined) {
+      code = this.words.push(word) - 1;
+      this.codes.set(word, code);
+    }
+    return code;
+  }
+
+  find(word: unknown): number {
+    return this.codes.get(word) ?? NONE;
+  }
+
+  word<T>(code: number): T {
+    return this.words[code] as T;
+  }
+
+  /** One shared copy of a known word: values read from the database or an event are fresh strings each time. */
+  canonical<T>(value: T): T {
+    const code = this.codes.get(value);
+    return code === undefined ? value : (this.words[code] as T);
+  }
+}
+
+type Column = Int32Array | Float64Array | Uint8Array;
+
+/** The column with room for `length` rows, the new ones set to `fill`. */
+function grown<T extends Column>(column: T, length: number, fill = 0): T {
+  const next = new (column.constructor as new (length: number) => T)(length);
+  next.set(column as ArrayLike<number> & T);
+  if (fill !== 0) next.fill(fill, column.length);
+  return next;
+}
+
+/** Grows by half: the slack stays a third of a column at most. */
+const larger = (length: number) => Math.ceil(length * 1.5) + 16;
+
+/** Rows of parallel typed-array columns; a released row is reused (free rows are chained through `next`). */
+abstract class Rows {
+  /** the next row of the same chain, or NONE */
+  next = new Int32Array(0);
+  private end = 0;
+  private free = NONE;
+
+  add(): number {
+    let row = this.free;
+    if (row !== NONE) this.free = this.next[row];
+    else {
+      row = this.end++;
+      if (row >= this.next.length) {
+        const length = larger(row);
+        this.next = grown(this.next, length);
+        this.resize(length);
+      }
+    }
+    this.next[row] = NONE;
+    return row;
+  }
+
+  /** Releases a row, or a whole chain from it. */
+  release(row: number, chain = false): void {
+    while (row !== NONE) {
+      const next = chain ? this.next[row] : NONE;
+      this.next[row] = this.free;
+      this.free = row;
+      row = next;
+    }
+  }
+
+  protected abstract resize(length: number): void;
+}
+
+/** Ledger entries, chained per subject in the order they were applied. */
+class LedgerRows extends Rows {
+  sequence = new Float64Array(0);
+  at = new Float64Array(0);
+  expiresAt = new Float64Array(0);
+  channel = new Int32Array(0);
+  purpose = new Int32Array(0);
+  decision = new Int32Array(0);
+  /** `kind << 1 | 1 when expiresAt is set`: kind is the subject's (`email`, `phone`) on an identifier's chain, else NONE */
+  meta = new Int32Array(0);
+
+  protected resize(length: number): void {
+    this.sequence = grown(this.sequence, length);
+    this.at = grown(this.at, length);
+    this.expiresAt = grown(this.expiresAt, length);
+    this.channel = grown(this.channel, length);
+    this.purpose = grown(this.purpose, length);
+    this.decision = grown(this.decision, length);
+    this.meta = grown(this.meta, length);
+  }
+}
+
+/** Contact points, chained per customer in their order. */
+class PointRows extends Rows {
+  identifier = new Int32Array(0);
+  kind = new Int32Array(0);
+  owner = new Int32Array(0);
+
+  protected resize(length: number): void {
+    this.identifier = grown(this.identifier, length);
+    this.kind = grown(this.kind, length);
+    this.owner = grown(this.owner, length);
+  }
+}
+
+/** Customer flags */
+const RECORD = 1;
+const RESTRICTED = 2;
+const CUSTOMER_ERASED = 4;
+const BANNED = 8;
+
+/**
+ * One row per customer id met (in a customer record, a ledger subject `customer:<id>` or a ban); never released.
+ * The record's fields are set only with the RECORD flag.
+ */
+class CustomerRows {
+  sequence = new Float64Array(0);
+  since = new Float64Array(0);
+  restrictedSince = new Float64Array(0);
+  erasedAt = new Float64Array(0);
+  kind = new Int32Array(0);
+  flags = new Uint8Array(0);
+  /** first contact point */
+  points = new Int32Array(0);
+  /** first entry of the ledger `customer:<id>` */
+  ledger = new Int32Array(0);
+  readonly ids: string[] = [];
+  readonly rows = new Map<string, number>();
+
+  /** The row of a customer id, added if new. */
+  add(customerId: string): number {
+    let row = this.rows.get(customerId);
+    if (row !== undefined) return row;
+    row = this.ids.push(customerId) - 1;
+    this.rows.set(customerId, row);
+    if (row >= this.flags.length) {
+      const length = larger(row);
+      this.sequence = grown(this.sequence, length);
+      this.since = grown(this.since, length);
+      this.restrictedSince = grown(this.restrictedSince, length);
+      this.erasedAt = grown(this.erasedAt, length);
+      this.kind = grown(this.kind, length);
+      this.flags = grown(this.flags, length);
+      this.points = grown(this.points, length, NONE);
+      this.ledger = grown(this.ledger, length, NONE);
+    }
+    return row;
+  }
+
+  /** The row of a customer whose record is held. */
+  record(customerId: string): number {
+    const row = this.rows.get(customerId);
+    return row !== undefined && this.flags[row] & RECORD ? row : NONE;
+  }
+}
+
+/** Identifier flags */
+const ERASED = 1;
+const STAFF = 2;
+/** `owner` of an identifier several customers share: see `sharedOwners` */
+const SHARED = -1;
+
+/** Which staff entries `gather` adds: those of every identifier, of none, or (an index) of that one. */
+const ALL_STAFF = -2;
+const NO_STAFF = -3;
+
+/** A ledger subject: `customer:<id>` (at a customer row), `<kind>:<identifier>` (at an identifier), or any other key. */
+interface Subject {
+  type: typeof CUSTOMER_SUBJECT | typeof IDENTIFIER_SUBJECT | typeof OTHER_SUBJECT;
+  at: number;
+  /** the kind of the entries of an identifier's subject on its chain (NONE for the other types) */
+  kind: number;
+  key: string;
+}
+const CUSTOMER_SUBJECT = 0;
+const IDENTIFIER_SUBJECT = 1;
+const OTHER_SUBJECT = 2;
 
 /**
  * The in-memory index every check reads. It is a projection of the three source topics plus staff entries,
@@ -97,40 +283,60 @@ const word = <T extends string>(value: T): T => (VOCABULARY.get(value) as T | un
  *
  * The result does not depend on the order in which events of *different* aggregates arrive (partitions are
  * consumed in any interleaving), so a rebuild from the topics equals the live state: see `digest()`.
+ *
+ * Layout: it holds millions of identifiers, so they are not strings and records are not objects. Each identifier
+ * hash is 32 bytes in an `IdentifierMap` under an index; typed-array columns hold, per identifier, its owner and
+ * the first of its ledger entries (`email:<hash>` and `phone:<hash>` share a chain, each entry carrying its
+ * subject's kind), per customer its record's fields, its first contact point and the first entry of its own
+ * ledger; ledger entries and contact points are rows of columns of their own, chained. The rare things (staff
+ * entries, erasures, shared identifiers, bans, floors) stay in `Map`s, with flags in the columns so that a check
+ * looks them up only when they exist. Objects are built when asked for, as they were stored.
  */
 export class SuppressionState {
-  private readonly customers = new Map<string, CustomerRecord>();
-  /**
-   * identifier hash → owning (not erased) customer id, or the sorted ids when several customers share the
-   * identifier (e.g. a family address): then the facts of all of them apply.
-   */
-  private readonly owners = new Map<string, string | string[]>();
-  /** subject key (`customer:<id>`, `email:<hash>`, `phone:<hash>`) → its ledger entries */
-  private readonly ledger = new Map<string, LedgerEntryView[]>();
+  private readonly words = new Words();
+  private readonly ids = new IdentifierMap();
+  /** identifier → its owning (not erased) customer's row + 1, 0 when none, or SHARED */
+  private idOwner = new Int32Array(0);
+  /** identifier → ERASED | STAFF */
+  private idFlags = new Uint8Array(0);
+  /** identifier → the first entry of its ledgers */
+  private idLedger = new Int32Array(0);
+  /** identifiers several customers share (e.g. a family address) → their rows sorted by id: all of their facts apply */
+  private readonly sharedOwners = new Map<number, number[]>();
+  private readonly customers = new CustomerRows();
+  private readonly points = new PointRows();
+  private readonly entries = new LedgerRows();
+  /** ledger subjects of another form than `customer:<id>` and `<kind>:<identifier>` → their first entry */
+  private readonly otherLedgers = new Map<string, number>();
   /** subject key → entries below this sequence were erased */
   private readonly ledgerFloor = new Map<string, number>();
-  /** identifier hash → erased at (R8) */
-  private readonly erased = new Map<string, number>();
-  private readonly staffEntries = new Map<string, StaffEntry[]>();
+  /** identifier → erased at (R8) */
+  private readonly erased = new Map<number, number>();
+  /** identifier → its staff entries */
+  private readonly staffEntries = new Map<number, StaffEntry[]>();
   private readonly staffById = new Map<string, StaffEntry>();
   /** entry id → removed at: a removal is final, so a late redelivery of the addition cannot resurrect it. */
   private readonly removedStaff = new Map<string, number>();
   private readonly bans = new Map<string, BanRecord>();
+  private records = 0;
+  /** identifiers with an owner */
+  private owned = 0;
+  private ledgerSubjects = 0;
   private ledgerEntries = 0;
-  /** ledger subjects that are bare identifiers (`email:…`, `phone:…`) */
+  /** ledger subjects other than `customer:<id>` */
   private identifierLedgers = 0;
 
   /** Identifier hashes held (of customers, erased, with staff entries, or with a ledger of their own; overlaps count twice). */
   get identifierCount(): number {
-    return this.owners.size + this.erased.size + this.staffEntries.size + this.identifierLedgers;
+    return this.owned + this.erased.size + this.staffEntries.size + this.identifierLedgers;
   }
 
   get customerCount(): number {
-    return this.customers.size;
+    return this.records;
   }
 
   get ledgerSubjectCount(): number {
-    return this.ledger.size;
+    return this.ledgerSubjects;
   }
 
   get ledgerEntryCount(): number {
@@ -141,95 +347,234 @@ export class SuppressionState {
     return this.staffById.size;
   }
 
+  // ---- identifiers ----
+
+  private intern(text: string, offset = 0): number {
+    const id = this.ids.intern(text, offset);
+    if (id >= this.idOwner.length) {
+      const length = this.ids.capacity;
+      this.idOwner = grown(this.idOwner, length);
+      this.idFlags = grown(this.idFlags, length);
+      this.idLedger = grown(this.idLedger, length, NONE);
+    }
+    return id;
+  }
+
+  /** Forgets an identifier nothing refers to any more. */
+  private release(id: number): void {
+    if (this.idOwner[id] === 0 && this.idFlags[id] === 0 && this.idLedger[id] === NONE) this.ids.delete(id);
+  }
+
   // ---- applying facts (idempotent) ----
 
   /** Returns false when the record is not newer than what is held. */
   applyCustomer(input: CustomerRecord): boolean {
-    const current = this.customers.get(input.customerId);
-    if (current && current.sequence >= input.sequence) return false;
-    const record: CustomerRecord = {
-      customerId: input.customerId,
-      sequence: input.sequence,
-      kind: word(input.kind),
-      since: input.since,
-      restrictedSince: input.restrictedSince,
-      erasedAt: input.erasedAt,
-      contactPoints: input.contactPoints.map((cp) => ({ kind: word(cp.kind), hash: cp.hash, owner: word(cp.owner) })),
-    };
-    if (current) for (const cp of current.contactPoints) this.removeOwner(cp.hash, current.customerId);
-    this.customers.set(record.customerId, record);
-    if (record.erasedAt !== undefined) {
-      for (const cp of record.contactPoints) this.markErased(cp.hash, record.erasedAt);
-    } else {
-      for (const cp of record.contactPoints) this.addOwner(cp.hash, record.customerId);
+    const c = this.customers;
+    const p = this.points;
+    const held = c.record(input.customerId);
+    if (held !== NONE && c.sequence[held] >= input.sequence) return false;
+    const row = held === NONE ? c.add(input.customerId) : held;
+    if (held !== NONE) {
+      for (let point = c.points[row]; point !== NONE; point = p.next[point]) {
+        this.removeOwner(p.identifier[point], row);
+      }
+      p.release(c.points[row], true);
+    } else this.records++;
+    let flags = RECORD | (c.flags[row] & BANNED);
+    if (input.restrictedSince !== undefined) flags |= RESTRICTED;
+    if (input.erasedAt !== undefined) flags |= CUSTOMER_ERASED;
+    c.flags[row] = flags;
+    c.sequence[row] = input.sequence;
+    c.kind[row] = this.words.code(input.kind);
+    c.since[row] = input.since;
+    c.restrictedSince[row] = input.restrictedSince ?? 0;
+    c.erasedAt[row] = input.erasedAt ?? 0;
+    c.points[row] = NONE;
+    let last = NONE;
+    for (const cp of input.contactPoints) {
+      const point = p.add();
+      p.identifier[point] = this.intern(cp.hash);
+      p.kind[point] = this.words.code(cp.kind);
+      p.owner[point] = this.words.code(cp.owner);
+      if (last === NONE) c.points[row] = point;
+      else p.next[last] = point;
+      last = point;
+    }
+    for (let point = c.points[row]; point !== NONE; point = p.next[point]) {
+      if (input.erasedAt !== undefined) this.eraseIdentifier(p.identifier[point], input.erasedAt);
+      else this.addOwner(p.identifier[point], row);
     }
     return true;
   }
 
-  private addOwner(hash: string, customerId: string): void {
-    const current = this.owners.get(hash);
-    if (current === undefined || current === customerId) this.owners.set(hash, customerId);
-    else if (typeof current === 'string') this.owners.set(hash, [current, customerId].sort());
-    else if (!current.includes(customerId)) this.owners.set(hash, [...current, customerId].sort());
-  }
-
-  private removeOwner(hash: string, customerId: string): void {
-    const current = this.owners.get(hash);
-    if (current === customerId) this.owners.delete(hash);
-    else if (Array.isArray(current) && current.includes(customerId)) {
-      const rest = current.filter((id) => id !== customerId);
-      this.owners.set(hash, rest.length === 1 ? rest[0] : rest);
+  private addOwner(id: number, row: number): void {
+    const current = this.idOwner[id];
+    if (current === 0) this.owned++;
+    if (current === 0 || current === row + 1) this.idOwner[id] = row + 1;
+    else if (current !== SHARED) {
+      this.idOwner[id] = SHARED;
+      this.sharedOwners.set(id, this.byCustomerId([current - 1, row]));
+    } else {
+      const rows = this.sharedOwners.get(id)!;
+      if (!rows.includes(row)) this.sharedOwners.set(id, this.byCustomerId([...rows, row]));
     }
   }
 
+  private removeOwner(id: number, row: number): void {
+    const current = this.idOwner[id];
+    if (current === row + 1) {
+      this.idOwner[id] = 0;
+      this.owned--;
+      this.release(id);
+    } else if (current === SHARED) {
+      const rows = this.sharedOwners.get(id)!;
+      if (!rows.includes(row)) return;
+      const rest = rows.filter((r) => r !== row);
+      if (rest.length > 1) this.sharedOwners.set(id, rest);
+      else {
+        this.sharedOwners.delete(id);
+        this.idOwner[id] = rest[0] + 1;
+      }
+    }
+  }
+
+  private byCustomerId(rows: number[]): number[] {
+    const ids = this.customers.ids;
+    return rows.sort((a, b) => (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0));
+  }
+
   markErased(hash: string, at: number): void {
-    this.erased.set(hash, Math.min(this.erased.get(hash) ?? Infinity, at));
+    this.eraseIdentifier(this.intern(hash), at);
+  }
+
+  private eraseIdentifier(id: number, at: number): void {
+    this.erased.set(id, Math.min(this.erased.get(id) ?? Infinity, at));
+    this.idFlags[id] |= ERASED;
+  }
+
+  /**
+   * Where a subject's ledger is; undefined when `add` is false and it cannot have one. Subjects of the form
+   * `<kind>:<identifier>` share the identifier's chain (the key is split at its first colon, so this maps keys
+   * to subjects one to one).
+   */
+  private subject(key: string, add: boolean): Subject | undefined {
+    if (key.startsWith('customer:')) {
+      const id = key.slice('customer:'.length);
+      const at = add ? this.customers.add(id) : this.customers.rows.get(id);
+      return at === undefined ? undefined : { type: CUSTOMER_SUBJECT, at, kind: NONE, key };
+    }
+    const colon = key.indexOf(':');
+    if (colon < 0) return { type: OTHER_SUBJECT, at: NONE, kind: NONE, key };
+    const kind = add ? this.words.code(key.slice(0, colon)) : this.words.find(key.slice(0, colon));
+    const at = kind === NONE ? NONE : add ? this.intern(key, colon + 1) : this.ids.find(key, colon + 1);
+    return at === NONE ? undefined : { type: IDENTIFIER_SUBJECT, at, kind, key };
+  }
+
+  private first(subject: Subject): number {
+    switch (subject.type) {
+      case CUSTOMER_SUBJECT:
+        return this.customers.ledger[subject.at];
+      case IDENTIFIER_SUBJECT:
+        return this.idLedger[subject.at];
+      case OTHER_SUBJECT:
+        return this.otherLedgers.get(subject.key) ?? NONE;
+    }
+  }
+
+  private setFirst(subject: Subject, entry: number): void {
+    switch (subject.type) {
+      case CUSTOMER_SUBJECT:
+        this.customers.ledger[subject.at] = entry;
+        return;
+      case IDENTIFIER_SUBJECT:
+        this.idLedger[subject.at] = entry;
+        return;
+      case OTHER_SUBJECT:
+        if (entry === NONE) this.otherLedgers.delete(subject.key);
+        else this.otherLedgers.set(subject.key, entry);
+    }
   }
 
   /** Returns false for a duplicate (same subject and sequence) or an entry below the erasure floor. */
   applyLedgerEntry(input: StoredLedgerEntry): boolean {
-    if (input.sequence < (this.ledgerFloor.get(input.subjectKey) ?? 0)) return false;
-    // The subject key is the map key: entries do not carry it again.
-    const entry: LedgerEntryView = {
-      channel: word(input.channel),
-      purpose: word(input.purpose),
-      decision: word(input.decision),
-      at: input.at,
-      sequence: input.sequence,
-      expiresAt: input.expiresAt,
-    };
-    const list = this.ledger.get(input.subjectKey);
-    if (!list) {
-      this.ledger.set(input.subjectKey, [entry]);
-      if (!input.subjectKey.startsWith('customer:')) this.identifierLedgers++;
-      this.ledgerEntries++;
-      return true;
+    const floors = this.ledgerFloor;
+    if (input.sequence < (floors.size === 0 ? 0 : (floors.get(input.subjectKey) ?? 0))) return false;
+    const subject = this.subject(input.subjectKey, true)!;
+    const e = this.entries;
+    let last = NONE;
+    let known = false;
+    for (let entry = this.first(subject); entry !== NONE; entry = e.next[entry]) {
+      if (e.meta[entry] >> 1 === subject.kind) {
+        if (e.sequence[entry] === input.sequence) return false;
+        known = true;
+      }
+      last = entry;
     }
-    if (list.some((e) => e.sequence === entry.sequence)) return false;
-    list.push(entry);
+    const entry = e.add();
+    e.sequence[entry] = input.sequence;
+    e.at[entry] = input.at;
+    e.channel[entry] = this.words.code(input.channel);
+    e.purpose[entry] = this.words.code(input.purpose);
+    e.decision[entry] = this.words.code(input.decision);
+    e.expiresAt[entry] = input.expiresAt ?? 0;
+    e.meta[entry] = (subject.kind << 1) | (input.expiresAt === undefined ? 0 : 1);
+    if (last === NONE) this.setFirst(subject, entry);
+    else e.next[last] = entry;
     this.ledgerEntries++;
+    if (!known) {
+      this.ledgerSubjects++;
+      if (subject.type !== CUSTOMER_SUBJECT) this.identifierLedgers++;
+    }
     return true;
   }
 
   /** True when a ledger entry was erased with its subject's ledger (or is already held): nothing to store. */
   isLedgerEntryKnownOrErased(subjectKey: string, sequence: number): boolean {
     if (sequence < (this.ledgerFloor.get(subjectKey) ?? 0)) return true;
-    return this.ledger.get(subjectKey)?.some((e) => e.sequence === sequence) ?? false;
+    const subject = this.subject(subjectKey, false);
+    if (!subject) return false;
+    const e = this.entries;
+    for (let entry = this.first(subject); entry !== NONE; entry = e.next[entry]) {
+      if (e.meta[entry] >> 1 === subject.kind && e.sequence[entry] === sequence) return true;
+    }
+    return false;
   }
 
   eraseLedger(subjectKey: string, belowSequence: number): void {
     this.ledgerFloor.set(subjectKey, Math.max(this.ledgerFloor.get(subjectKey) ?? 0, belowSequence));
-    const list = this.ledger.get(subjectKey) ?? [];
-    const kept = list.filter((e) => e.sequence >= belowSequence);
-    this.ledgerEntries -= list.length - kept.length;
-    if (kept.length > 0) this.ledger.set(subjectKey, kept);
-    else if (this.ledger.delete(subjectKey) && !subjectKey.startsWith('customer:')) this.identifierLedgers--;
+    const subject = this.subject(subjectKey, false);
+    if (!subject) return;
+    const e = this.entries;
+    let held = 0;
+    let kept = 0;
+    let previous = NONE;
+    for (let entry = this.first(subject); entry !== NONE; ) {
+      const next = e.next[entry];
+      const mine = e.meta[entry] >> 1 === subject.kind;
+      if (mine) held++;
+      if (!mine || e.sequence[entry] >= belowSequence) {
+        if (mine) kept++;
+        previous = entry;
+      } else {
+        if (previous === NONE) this.setFirst(subject, next);
+        else e.next[previous] = next;
+        e.release(entry);
+      }
+      entry = next;
+    }
+    this.ledgerEntries -= held - kept;
+    if (held === 0 || kept > 0) return;
+    this.ledgerSubjects--;
+    if (subject.type !== CUSTOMER_SUBJECT) this.identifierLedgers--;
+    if (subject.type === IDENTIFIER_SUBJECT) this.release(subject.at);
   }
 
   applyBan(ban: BanRecord): boolean {
     const current = this.bans.get(ban.customerId);
     if (current && current.sequence >= ban.sequence) return false;
     this.bans.set(ban.customerId, ban);
+    const row = this.customers.add(ban.customerId); // before reading `flags`: adding a row may grow it
+    this.customers.flags[row] |= BANNED;
     return true;
   }
 
@@ -243,15 +588,17 @@ export class SuppressionState {
     const entry: StaffEntry = {
       id: input.id,
       hash: input.hash,
-      kind: word(input.kind),
-      reason: word(input.reason),
-      channel: word(input.channel),
+      kind: this.words.canonical(input.kind),
+      reason: this.words.canonical(input.reason),
+      channel: this.words.canonical(input.channel),
       since: input.since,
     };
     this.staffById.set(entry.id, entry);
-    const list = this.staffEntries.get(entry.hash);
+    const id = this.intern(entry.hash);
+    const list = this.staffEntries.get(id);
     if (list) list.push(entry);
-    else this.staffEntries.set(entry.hash, [entry]);
+    else this.staffEntries.set(id, [entry]);
+    this.idFlags[id] |= STAFF;
     return true;
   }
 
@@ -261,9 +608,14 @@ export class SuppressionState {
     const entry = this.staffById.get(id);
     if (!entry) return undefined;
     this.staffById.delete(id);
-    const rest = (this.staffEntries.get(entry.hash) ?? []).filter((e) => e.id !== id);
-    if (rest.length > 0) this.staffEntries.set(entry.hash, rest);
-    else this.staffEntries.delete(entry.hash);
+    const identifier = this.ids.find(entry.hash);
+    const rest = this.staffEntries.get(identifier)!.filter((e) => e.id !== id);
+    if (rest.length > 0) this.staffEntries.set(identifier, rest);
+    else {
+      this.staffEntries.delete(identifier);
+      this.idFlags[identifier] &= ~STAFF;
+      this.release(identifier);
+    }
     return entry;
   }
 
@@ -276,41 +628,100 @@ export class SuppressionState {
   }
 
   staffEntriesOf(hash: string): readonly StaffEntry[] {
-    return this.staffEntries.get(hash) ?? EMPTY;
+    const id = this.ids.find(hash);
+    return (id !== NONE && this.staffEntries.get(id)) || EMPTY;
   }
 
   /** The first owning customer of an identifier (tests and diagnostics). */
   ownerOf(hash: string): CustomerRecord | undefined {
-    const id = this.owners.get(hash);
-    if (id === undefined) return undefined;
-    return this.customers.get(typeof id === 'string' ? id : id[0]);
+    const id = this.ids.find(hash);
+    const owner = id === NONE ? 0 : this.idOwner[id];
+    if (owner === 0) return undefined;
+    return this.record(owner === SHARED ? this.sharedOwners.get(id)![0] : owner - 1);
+  }
+
+  /** A customer's record as it was applied. */
+  private record(row: number): CustomerRecord {
+    const c = this.customers;
+    const p = this.points;
+    const contactPoints: ContactPointHashV1[] = [];
+    for (let point = c.points[row]; point !== NONE; point = p.next[point]) {
+      contactPoints.push({
+        kind: this.words.word(p.kind[point]),
+        hash: this.ids.text(p.identifier[point]),
+        owner: this.words.word(p.owner[point]),
+      });
+    }
+    return {
+      customerId: c.ids[row],
+      sequence: c.sequence[row],
+      kind: this.words.word(c.kind[row]),
+      since: c.since[row],
+      restrictedSince: c.flags[row] & RESTRICTED ? c.restrictedSince[row] : undefined,
+      erasedAt: c.flags[row] & CUSTOMER_ERASED ? c.erasedAt[row] : undefined,
+      contactPoints,
+    };
   }
 
   // ---- gathering facts for a decision ----
 
   /** Facts about an identifier (by its keyed hash): through its customer(s) if it has any, else on its own. */
   factsForIdentifier(kind: IdentifierKind, hash: string): SubjectFacts {
-    const erasedSince = this.erased.get(hash);
-    const owner = this.owners.get(hash);
-    if (owner === undefined) {
+    const id = this.ids.find(hash);
+    const flags = id === NONE ? 0 : this.idFlags[id];
+    const erasedSince = flags & ERASED ? this.erased.get(id) : undefined;
+    const owner = id === NONE ? 0 : this.idOwner[id];
+    if (owner === 0) {
       return {
         erasedSince,
-        ledger: this.ledger.get(`${kind}:${hash}`) ?? EMPTY,
-        suppressionEntries: this.staffEntries.get(hash) ?? EMPTY,
+        ledger: this.identifierLedger(kind, id, hash),
+        suppressionEntries: flags & STAFF ? this.staffEntries.get(id)! : EMPTY,
       };
     }
-    if (typeof owner === 'string') return this.customerFacts(this.customers.get(owner)!, hash, erasedSince);
-    return this.sharedIdentifierFacts(owner, hash, erasedSince);
+    if (owner !== SHARED) return this.customerFacts(owner - 1, id, erasedSince);
+    return this.sharedIdentifierFacts(this.sharedOwners.get(id)!, id, erasedSince);
+  }
+
+  /** The ledger `<kind>:<hash>` of an identifier (NONE when not held). */
+  private identifierLedger(kind: string, id: number, hash: string): readonly LedgerEntryView[] {
+    const code = kind === 'email' ? EMAIL : kind === 'phone' ? PHONE : NONE;
+    const ledger: LedgerEntryView[] = [];
+    if (code === NONE) this.addSubjectLedger(`${kind}:${hash}`, ledger);
+    else if (id !== NONE) this.addEntries(this.idLedger[id], code, ledger);
+    return ledger.length === 0 ? EMPTY : ledger;
+  }
+
+  /** Adds the entries of a subject given by its key. */
+  private addSubjectLedger(key: string, into: LedgerEntryView[]): void {
+    const subject = this.subject(key, false);
+    if (subject) this.addEntries(this.first(subject), subject.kind, into);
+  }
+
+  /** Adds the entries of a chain that are of a kind (of the subject, on an identifier's chain). */
+  private addEntries(entry: number, kind: number, into: LedgerEntryView[]): void {
+    const e = this.entries;
+    for (; entry !== NONE; entry = e.next[entry]) {
+      const meta = e.meta[entry];
+      if (meta >> 1 !== kind) continue;
+      into.push({
+        channel: this.words.word(e.channel[entry]),
+        purpose: this.words.word(e.purpose[entry]),
+        decision: this.words.word(e.decision[entry]),
+        at: e.at[entry],
+        sequence: e.sequence[entry],
+        expiresAt: meta & 1 ? e.expiresAt[entry] : undefined,
+      });
+    }
   }
 
   /** Facts about a customer by id; undefined when the id is unknown. */
   factsForCustomer(customerId: string): SubjectFacts | undefined {
-    const customer = this.customers.get(customerId);
-    if (!customer) return undefined;
-    if (customer.erasedAt !== undefined) {
-      return { erasedSince: customer.erasedAt, ledger: EMPTY, suppressionEntries: EMPTY };
+    const row = this.customers.record(customerId);
+    if (row === NONE) return undefined;
+    if (this.customers.flags[row] & CUSTOMER_ERASED) {
+      return { erasedSince: this.customers.erasedAt[row], ledger: EMPTY, suppressionEntries: EMPTY };
     }
-    return this.customerFacts(customer, undefined, undefined);
+    return this.customerFacts(row, ALL_STAFF, undefined);
   }
 
   /**
@@ -318,27 +729,32 @@ export class SuppressionState {
    * (bounce, complaint, robinson, manual) belong to one address or number: a check of an identifier sees
    * only its own, a check by customer id sees all of them.
    */
-  private customerFacts(
-    customer: CustomerRecord,
-    onlyHash: string | undefined,
-    erasedSince: number | undefined,
-  ): SubjectFacts {
+  private customerFacts(row: number, onlyId: number, erasedSince: number | undefined): SubjectFacts {
+    const c = this.customers;
     const ledger: LedgerEntryView[] = [];
     const suppressionEntries: SuppressionEntryView[] = [];
-    this.gather(customer, onlyHash, ledger, suppressionEntries);
-    const ownContact =
-      onlyHash === undefined || customer.contactPoints.some((cp) => cp.hash === onlyHash && cp.owner === 'own');
+    this.gather(row, onlyId, ledger, suppressionEntries);
+    const flags = c.flags[row];
     return {
       customer: {
-        restrictedSince: customer.restrictedSince,
-        organisationRoleContact: customer.kind === 'organization' && ownContact,
-        since: customer.since,
+        restrictedSince: flags & RESTRICTED ? c.restrictedSince[row] : undefined,
+        organisationRoleContact: c.kind[row] === ORGANIZATION && (onlyId === ALL_STAFF || this.isOwn(row, onlyId)),
+        since: c.since[row],
       },
       erasedSince,
       ledger,
       suppressionEntries,
-      fullDirectoryBanSince: this.bans.get(customer.customerId)?.fullSince,
+      fullDirectoryBanSince: flags & BANNED ? this.bans.get(c.ids[row])!.fullSince : undefined,
     };
+  }
+
+  /** Whether an identifier is one of the customer's own (not a contact person's). */
+  private isOwn(row: number, id: number): boolean {
+    const p = this.points;
+    for (let point = this.customers.points[row]; point !== NONE; point = p.next[point]) {
+      if (p.identifier[point] === id && p.owner[point] === OWN) return true;
+    }
+    return false;
   }
 
   /**
@@ -346,23 +762,21 @@ export class SuppressionState {
    * merged, latest entry wins as usual), any restriction or full directory ban applies, and it is an
    * organisation's role address only if it is that for every one of them. Errs towards suppressing.
    */
-  private sharedIdentifierFacts(customerIds: string[], hash: string, erasedSince: number | undefined): SubjectFacts {
+  private sharedIdentifierFacts(rows: number[], id: number, erasedSince: number | undefined): SubjectFacts {
+    const c = this.customers;
     const ledger: LedgerEntryView[] = [];
-    const suppressionEntries: SuppressionEntryView[] = [...(this.staffEntries.get(hash) ?? EMPTY)];
+    const suppressionEntries: SuppressionEntryView[] = [...(this.staffEntries.get(id) ?? EMPTY)];
     let restrictedSince: number | undefined;
     let fullDirectoryBanSince: number | undefined;
     let organisationRoleContact = true;
     let since = Infinity;
-    for (const id of customerIds) {
-      const customer = this.customers.get(id)!;
-      this.gather(customer, null, ledger, suppressionEntries);
-      if (customer.restrictedSince !== undefined)
-        restrictedSince = Math.min(restrictedSince ?? Infinity, customer.restrictedSince);
-      const ban = this.bans.get(id)?.fullSince;
+    for (const row of rows) {
+      this.gather(row, NO_STAFF, ledger, suppressionEntries);
+      if (c.flags[row] & RESTRICTED) restrictedSince = Math.min(restrictedSince ?? Infinity, c.restrictedSince[row]);
+      const ban = c.flags[row] & BANNED ? this.bans.get(c.ids[row])!.fullSince : undefined;
       if (ban !== undefined) fullDirectoryBanSince = Math.min(fullDirectoryBanSince ?? Infinity, ban);
-      const own = customer.contactPoints.some((cp) => cp.hash === hash && cp.owner === 'own');
-      organisationRoleContact &&= customer.kind === 'organization' && own;
-      since = Math.min(since, customer.since);
+      organisationRoleContact &&= c.kind[row] === ORGANIZATION && this.isOwn(row, id);
+      since = Math.min(since, c.since[row]);
     }
     return {
       customer: { restrictedSince, organisationRoleContact, since },
@@ -373,33 +787,40 @@ export class SuppressionState {
     };
   }
 
-  /** Adds a customer's ledger entries, and its staff entries (all when onlyHash is undefined; none when null). */
-  private gather(
-    customer: CustomerRecord,
-    onlyHash: string | null | undefined,
-    ledger: LedgerEntryView[],
-    staff: SuppressionEntryView[],
-  ): void {
-    const own = this.ledger.get(`customer:${customer.customerId}`);
-    if (own) for (const e of own) ledger.push(e);
-    for (const cp of customer.contactPoints) {
-      const entries = this.ledger.get(`${cp.kind}:${cp.hash}`);
-      if (entries) for (const e of entries) ledger.push(e);
-      if (onlyHash === undefined || onlyHash === cp.hash) {
-        const list = this.staffEntries.get(cp.hash);
-        if (list) for (const e of list) staff.push(e);
+  /** Adds a customer's ledger entries, and its staff entries (all, none, or those of one identifier). */
+  private gather(row: number, staffOf: number, ledger: LedgerEntryView[], staff: SuppressionEntryView[]): void {
+    const p = this.points;
+    this.addEntries(this.customers.ledger[row], NONE, ledger);
+    for (let point = this.customers.points[row]; point !== NONE; point = p.next[point]) {
+      const id = p.identifier[point];
+      const kind = p.kind[point];
+      if (kind === EMAIL || kind === PHONE) this.addEntries(this.idLedger[id], kind, ledger);
+      else this.addSubjectLedger(`${this.words.word<string>(kind)}:${this.ids.text(id)}`, ledger);
+      if ((staffOf === ALL_STAFF || staffOf === id) && this.idFlags[id] & STAFF) {
+        for (const e of this.staffEntries.get(id)!) staff.push(e);
       }
     }
   }
 
   /** The sequence of the customer's newest state held, if any. */
   customerSequence(customerId: string): number | undefined {
-    return this.customers.get(customerId)?.sequence;
+    const row = this.customers.record(customerId);
+    return row === NONE ? undefined : this.customers.sequence[row];
   }
 
   /** The keyed hashes of a customer's contact points, as held now. */
   customerHashes(customerId: string): string[] {
-    return (this.customers.get(customerId)?.contactPoints ?? EMPTY).map((cp) => cp.hash);
+    const hashes: string[] = [];
+    this.eachPoint(this.customers.record(customerId), (id) => hashes.push(this.ids.text(id)));
+    return hashes;
+  }
+
+  private eachPoint(row: number, visit: (id: number, kind: number) => void): void {
+    if (row === NONE) return;
+    const p = this.points;
+    for (let point = this.customers.points[row]; point !== NONE; point = p.next[point]) {
+      visit(p.identifier[point], p.kind[point]);
+    }
   }
 
   /** Applies one exported fact (see `StateFact`). */
@@ -435,21 +856,51 @@ export class SuppressionState {
    */
   *exportFacts(): Generator<StateFact> {
     for (const [subjectKey, below] of this.ledgerFloor) yield { type: 'floor', subjectKey, below };
-    for (const [hash, at] of this.erased) yield { type: 'erased', hash, at };
+    for (const [id, at] of this.erased) yield { type: 'erased', hash: this.ids.text(id), at };
     for (const [id, at] of this.removedStaff) yield { type: 'removed', id, at };
-    for (const record of this.customers.values()) yield { type: 'customer', record };
-    for (const [subjectKey, entries] of this.ledger) {
+    for (let row = 0; row < this.customers.ids.length; row++) {
+      if (this.customers.flags[row] & RECORD) yield { type: 'customer', record: this.record(row) };
+    }
+    for (const [subjectKey, entries] of this.ledgers()) {
       for (const e of entries) yield { type: 'ledger', entry: { subjectKey, ...e } };
     }
     for (const ban of this.bans.values()) yield { type: 'ban', ban };
     for (const entry of this.staffById.values()) yield { type: 'staff', entry };
   }
 
+  /** Every ledger subject held, with its entries. */
+  private *ledgers(): Generator<[string, LedgerEntryView[]]> {
+    const c = this.customers;
+    for (let row = 0; row < c.ids.length; row++) {
+      if (c.ledger[row] !== NONE) yield [`customer:${c.ids[row]}`, this.chain(c.ledger[row], NONE)];
+    }
+    for (let id = 0; id < this.idLedger.length; id++) {
+      const first = this.idLedger[id];
+      if (first === NONE) continue;
+      const kinds = new Set<number>();
+      for (let entry = first; entry !== NONE; entry = this.entries.next[entry])
+        kinds.add(this.entries.meta[entry] >> 1);
+      for (const kind of kinds)
+        yield [`${this.words.word<string>(kind)}:${this.ids.text(id)}`, this.chain(first, kind)];
+    }
+    for (const [key, first] of this.otherLedgers) yield [key, this.chain(first, NONE)];
+  }
+
+  private chain(first: number, kind: number): LedgerEntryView[] {
+    const entries: LedgerEntryView[] = [];
+    this.addEntries(first, kind, entries);
+    return entries;
+  }
+
   // ---- what a change affects (partner feed) ----
 
   /** Every identifier of a customer (as held now), with its kind. */
   addCustomerIdentifiers(customerId: string, into: AffectedIdentifiers): void {
-    for (const cp of this.customers.get(customerId)?.contactPoints ?? EMPTY) into.set(cp.hash, cp.kind);
+    this.addIdentifiersOf(this.customers.record(customerId), into);
+  }
+
+  private addIdentifiersOf(row: number, into: AffectedIdentifiers): void {
+    this.eachPoint(row, (id, kind) => into.set(this.ids.text(id), this.words.word(kind)));
   }
 
   /**
@@ -462,9 +913,10 @@ export class SuppressionState {
       return;
     }
     into.set(subject.key, subject.type);
-    const owner = this.owners.get(subject.key);
-    if (owner === undefined) return;
-    for (const id of typeof owner === 'string' ? [owner] : owner) this.addCustomerIdentifiers(id, into);
+    const id = this.ids.find(subject.key);
+    const owner = id === NONE ? 0 : this.idOwner[id];
+    if (owner === 0) return;
+    for (const row of owner === SHARED ? this.sharedOwners.get(id)! : [owner - 1]) this.addIdentifiersOf(row, into);
   }
 
   // ---- comparing instances ----
@@ -476,24 +928,29 @@ export class SuppressionState {
   digest(): StateDigest {
     const hash = createHash('sha256');
     const line = (value: unknown[]) => hash.update(JSON.stringify(value)).update('\n');
-    const sorted = <V>(map: Map<string, V>) => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const byKey = <V>(entries: [string, V][]) => entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const sorted = <V>(map: Map<string, V>) => byKey([...map.entries()]);
 
     let erasedCustomers = 0;
     hash.update('customers\n');
-    for (const [id, c] of sorted(this.customers)) {
+    const records = [...this.customers.rows].filter(([, row]) => this.customers.flags[row] & RECORD);
+    for (const [id, row] of byKey(records)) {
+      const c = this.record(row);
       if (c.erasedAt !== undefined) erasedCustomers++;
       const points = c.contactPoints.map((cp) => `${cp.kind}:${cp.hash}:${cp.owner}`).sort();
       line([id, c.sequence, c.kind, c.since, c.restrictedSince ?? null, c.erasedAt ?? null, points]);
     }
     hash.update('ledger\n');
-    for (const [key, entries] of sorted(this.ledger)) {
-      const list = [...entries].sort((a, b) => a.sequence - b.sequence);
+    for (const [key, entries] of byKey([...this.ledgers()])) {
+      const list = entries.sort((a, b) => a.sequence - b.sequence);
       line([key, list.map((e) => [e.sequence, e.channel, e.purpose, e.decision, e.at, e.expiresAt ?? null])]);
     }
     hash.update('floors\n');
     for (const [key, floor] of sorted(this.ledgerFloor)) line([key, floor]);
     hash.update('erased\n');
-    for (const [h, at] of sorted(this.erased)) line([h, at]);
+    for (const [h, at] of byKey([...this.erased].map(([id, at]): [string, number] => [this.ids.text(id), at]))) {
+      line([h, at]);
+    }
     hash.update('bans\n');
     for (const [id, b] of sorted(this.bans)) line([id, b.sequence, b.fullSince ?? null]);
     hash.update('staff\n');
@@ -504,10 +961,10 @@ export class SuppressionState {
     return {
       sha256: hash.digest('hex'),
       counts: {
-        customers: this.customers.size,
+        customers: this.records,
         erasedCustomers,
         identifiers: this.identifierCount,
-        ledgerSubjects: this.ledger.size,
+        ledgerSubjects: this.ledgerSubjects,
         ledgerEntries: this.ledgerEntries,
         erasedIdentifiers: this.erased.size,
         directoryBans: this.bans.size,

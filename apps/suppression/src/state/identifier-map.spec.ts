@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { IdentifierMap, NONE } from './identifier-map';
+
+const sha = (i: number) => createHash('sha256').update(String(i)).digest('hex');
+
+describe(IdentifierMap.name, () => {
+  it('gives each identifier one index, and its text back', () => {
+    const map = new IdentifierMap();
+    const hashes = Array.from({ length: 5000 }, (_, i) => sha(i));
+    const indices = hashes.map((h) => map.intern(h));
+    expect(new Set(indices).size).toBe(hashes.length);
+    expect(map.size).toBe(hashes.length);
+    hashes.forEach((h, i) => {
+      expect(map.find(h)).toBe(indices[i]);
+      expect(map.intern(h)).toBe(indices[i]);
+      expect(map.text(indices[i])).toBe(h);
+      expect(map.find(`email:${h}`, 'email:'.length)).toBe(indices[i]);
+    });
+    expect(map.find(sha(-1))).toBe(NONE);
+  });
+
+  it('holds any other string as it is: upper case, other lengths, not hex', () => {
+    const map = new IdentifierMap();
+    const lower = 'e'.repeat(64);
+    const others = ['E'.repeat(64), 'e'.repeat(63), 'e'.repeat(65), 'g'.repeat(64), '', 'x-y', 'é'.repeat(64)];
+    const lowerIndex = map.intern(lower);
+    const indices = others.map((o) => map.intern(o));
+    expect(new Set([lowerIndex, ...indices]).size).toBe(others.length + 1);
+    others.forEach((o, i) => {
+      expect(map.find(o)).toBe(indices[i]);
+      expect(map.text(indices[i])).toBe(o);
+      expect(map.find(`phone:${o}`, 6)).toBe(indices[i]);
+    });
+    expect(map.find('F'.repeat(64))).toBe(NONE);
+    expect(map.text(lowerIndex)).toBe(lower);
+  });
+
+  it('forgets deleted identifiers, keeps finding the others, and reuses the indices', () => {
+    const map = new IdentifierMap();
+    const held = new Map<string, number>();
+    let next = 0;
+    // Deterministic mix of additions and deletions, enough to grow the table and run long probe sequences.
+    for (let step = 0; step < 20_000; step++) {
+      const r = (Math.imul(step, 2654435761) >>> 0) % 100;
+      if (r < 60 || held.size === 0) {
+        const h = r % 7 === 0 ? `other-${next++}` : sha(next++);
+        held.set(h, map.intern(h));
+      } else {
+        const victim = [...held.keys()][r % held.size];
+        map.delete(held.get(victim)!);
+        held.delete(victim);
+        expect(map.find(victim)).toBe(NONE);
+      }
+    }
+    expect(map.size).toBe(held.size);
+    for (const [h, index] of held) {
+      expect(map.find(h)).toBe(index);
+      expect(map.text(index)).toBe(h);
+    }
+    expect(map.capacity).toBeLessThan(next);
+  });
+});

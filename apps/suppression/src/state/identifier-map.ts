@@ -1,0 +1,189 @@
+/** No identifier: what `find` returns for a string that is not held. */
+export const NONE = -1;
+
+const WORDS = 8; // 32 bytes of a SHA-256 as eight 32-bit words
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let c = 0; c < 16; c++) NIBBLE['0123456789abcdef'.charCodeAt(c)] = c;
+const HEX_CHARS = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/**
+ * The identifiers (keyed hashes) the suppression state holds, each under a stable index that other structures
+ * use instead of the string: an index is freed only by `delete`, and may then be reused.
+ *
+ * A hash is 64 lower-case hex characters; as a JavaScript string that costs ~80 bytes, and again as a `Map` key.
+ * Here it is 32 bytes in one pool (an `Int32Array`, eight words an index) found through an open-addressing
+ * table of indices with linear probing; lookups parse the hex into a scratch buffer, so nothing is allocated.
+ * Any other string (upper case, another length, not hex) is held as it is in a `Map`: it gets an index all the
+ * same, and never equals a hex one, exactly as distinct strings never do.
+ */
+export class IdentifierMap {
+  /** 8 words per index; the words of an index held in `others` are unused. */
+  private pool = new Int32Array(16 * WORDS);
+  /** index + 1 of the identifier in each slot, 0 when empty; the size is a power of two. */
+  private slots = new Int32Array(32);
+  private mask = 31;
+  /** identifiers in `slots` */
+  private hexCount = 0;
+  /** indices ever handed out: every index is below this */
+  private end = 0;
+  private readonly freed: number[] = [];
+  private readonly others = new Map<string, number>();
+  private readonly otherNames = new Map<number, string>();
+  private readonly scratch = new Int32Array(WORDS);
+  private readonly chars = new Uint16Array(64);
+
+  /** Identifiers held. */
+  get size(): number {
+    return this.hexCount + this.others.size;
+  }
+
+  /** Every index is below this (columns indexed by identifier need this length). */
+  get capacity(): number {
+    return this.pool.length / WORDS;
+  }
+
+  /** The index of `text.slice(offset)`, or NONE when it is not held. */
+  find(text: string, offset = 0): number {
+    if (!this.parse(text, offset)) {
+      if (this.others.size === 0) return NONE;
+      return this.others.get(offset === 0 ? text : text.slice(offset)) ?? NONE;
+    }
+    const slot = this.probe();
+    const held = this.slots[slot];
+    return held === 0 ? NONE : held - 1;
+  }
+
+  /** The index of `text.slice(offset)`, added if it is not held yet. */
+  intern(text: string, offset = 0): number {
+    if (!this.parse(text, offset)) {
+      const other = offset === 0 ? text : text.slice(offset);
+      let index = this.others.get(other);
+      if (index === undefined) {
+        index = this.allocate();
+        this.others.set(other, index);
+        this.otherNames.set(index, other);
+      }
+      return index;
+    }
+    const slot = this.probe();
+    const held = this.slots[slot];
+    if (held !== 0) return held - 1;
+    const index = this.allocate();
+    this.pool.set(this.scratch, index * WORDS);
+    this.slots[slot] = index + 1;
+    if (++this.hexCount * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    return index;
+  }
+
+  /** The identifier held under an index, as the string it was added as. */
+  text(index: number): string {
+    if (this.otherNames.size !== 0) {
+      const other = this.otherNames.get(index);
+      if (other !== undefined) return other;
+    }
+    const chars = this.chars;
+    const base = index * WORDS;
+    for (let w = 0; w < WORDS; w++) {
+      const word = this.pool[base + w];
+      for (let n = 0; n < 8; n++) chars[w * 8 + n] = HEX_CHARS[(word >>> (28 - 4 * n)) & 15];
+    }
+    return String.fromCharCode.apply(null, chars as unknown as number[]);
+  }
+
+  /** Forgets an identifier; its index may be handed out again. */
+  delete(index: number): void {
+    const other = this.otherNames.get(index);
+    if (other !== undefined) {
+      this.otherNames.delete(index);
+      this.others.delete(other);
+    } else {
+      this.scratch.set(this.pool.subarray(index * WORDS, index * WORDS + WORDS));
+      let hole = this.probe();
+      if (this.slots[hole] !== index + 1) throw new Error(`IdentifierMap: index ${index} is not held`);
+      // Backward-shift deletion: move up every later entry of the run that may not be found past the hole.
+      for (let next = (hole + 1) & this.mask; this.slots[next] !== 0; next = (next + 1) & this.mask) {
+        const home = this.home(this.slots[next] - 1);
+        if (((next - home) & this.mask) >= ((next - hole) & this.mask)) {
+          this.slots[hole] = this.slots[next];
+          hole = next;
+        }
+      }
+      this.slots[hole] = 0;
+      this.hexCount--;
+    }
+    this.freed.push(index);
+  }
+
+  /** Reads 64 lower-case hex characters into `scratch`; false for anything else. */
+  private parse(text: string, offset: number): boolean {
+    if (text.length - offset !== 64) return false;
+    let at = offset;
+    for (let w = 0; w < WORDS; w++) {
+      let word = 0;
+      for (let n = 0; n < 8; n++) {
+        const c = text.charCodeAt(at++);
+        const nibble = c < 128 ? NIBBLE[c] : -1;
+        if (nibble < 0) return false;
+        word = (word << 4) | nibble;
+      }
+      this.scratch[w] = word;
+    }
+    return true;
+  }
+
+  /** The slot holding the identifier in `scratch`, or the empty slot where it would go. */
+  private probe(): number {
+    const key = this.scratch;
+    const pool = this.pool;
+    for (let slot = mix(key[0], key[1]) & this.mask; ; slot = (slot + 1) & this.mask) {
+      const held = this.slots[slot];
+      if (held === 0) return slot;
+      const base = (held - 1) * WORDS;
+      if (
+        pool[base] === key[0] &&
+        pool[base + 1] === key[1] &&
+        pool[base + 2] === key[2] &&
+        pool[base + 3] === key[3] &&
+        pool[base + 4] === key[4] &&
+        pool[base + 5] === key[5] &&
+        pool[base + 6] === key[6] &&
+        pool[base + 7] === key[7]
+      ) {
+        return slot;
+      }
+    }
+  }
+
+  private home(index: number): number {
+    return mix(this.pool[index * WORDS], this.pool[index * WORDS + 1]) & this.mask;
+  }
+
+  private allocate(): number {
+    const index = this.freed.pop() ?? this.end++;
+    if (index >= this.capacity) {
+      const pool = new Int32Array(Math.ceil(this.capacity * 1.5) * WORDS);
+      pool.set(this.pool);
+      this.pool = pool;
+    }
+    return index;
+  }
+
+  private rehash(size: number): void {
+    const old = this.slots;
+    this.slots = new Int32Array(size);
+    this.mask = size - 1;
+    for (const held of old) {
+      if (held === 0) continue;
+      let slot = this.home(held - 1);
+      while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.slots[slot] = held;
+    }
+  }
+}
+
+/** Spreads the first 64 bits of a hash over the table (keyed hashes are uniform, test hashes need not be). */
+function mix(a: number, b: number): number {
+  let h = Math.imul(a ^ Math.imul(b, 0x85ebca6b), 0x9e3779b1);
+  h ^= h >>> 15;
+  return Math.imul(h, 0x2c1b3c6d) ^ (h >>> 13);
+}
