@@ -24,6 +24,9 @@ const HASH_KEY = 'bench-partner-hash-key-0123456789abcdef';
 const MONGO = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const QUICK = process.env.BENCH_QUICK === '1';
+/** BENCH_ONLY=cold,replay runs only those parts (engine, http, cold, replay); results.json is then not written. */
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const part = (name: 'engine' | 'http' | 'cold' | 'replay') => !ONLY || ONLY.includes(name);
 
 export interface BenchResult {
   name: string;
@@ -316,7 +319,16 @@ async function benchColdStart(port: number): Promise<number> {
   return emptyReady;
 }
 
-async function benchReplay(port: number, emptyReadyMs: number): Promise<void> {
+/** Time to ready of suppression on an empty store and empty topics: what a replay's time to ready is measured beside. */
+async function emptyStart(port: number): Promise<number> {
+  const prefix = `bench-empty-${randomBytes(3).toString('hex')}`;
+  const empty = await startService('suppression', port, { MONGODB_DB_PREFIX: prefix, KAFKA_TOPIC_PREFIX: `${prefix}.`, SUPPRESSION_INSTANCE_ID: 'empty' });
+  await stop(empty.child);
+  return empty.readyMs;
+}
+
+async function benchReplay(port: number, emptyReady: number | undefined): Promise<void> {
+  const emptyReadyMs = emptyReady ?? (await emptyStart(port));
   const events = QUICK ? 20_000 : 200_000;
   const prefix = `bench-replay-${randomBytes(3).toString('hex')}`;
   const kafka = new Kafka({ clientId: 'bench', brokers: BROKERS, logLevel: logLevel.NOTHING });
@@ -355,33 +367,42 @@ async function main(): Promise<void> {
   execFileSync('bash', [path.join(root, 'scripts/infra.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (process.env.KIELTO_SKIP_BUILD !== '1') execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 
-  console.log('\n[in-process]');
-  benchEngineInProcess();
+  if (part('engine')) {
+    console.log('\n[in-process]');
+    benchEngineInProcess();
+  }
 
-  const prefix = `bench-${randomBytes(3).toString('hex')}`;
-  const env = { MONGODB_DB_PREFIX: prefix, KAFKA_TOPIC_PREFIX: `${prefix}.`, SUPPRESSION_INSTANCE_ID: 'bench' };
-  console.log('\n[starting consents and suppression]');
-  const consents = await startService('consents', 3802, env, '/health/live');
-  const suppression = await startService('suppression', 3804, env);
-  const emails = await seedConsents(consents.url, QUICK ? 60 : 300);
+  if (part('http')) {
+    const prefix = `bench-${randomBytes(3).toString('hex')}`;
+    const env = { MONGODB_DB_PREFIX: prefix, KAFKA_TOPIC_PREFIX: `${prefix}.`, SUPPRESSION_INSTANCE_ID: 'bench' };
+    console.log('\n[starting consents and suppression]');
+    const consents = await startService('consents', 3802, env, '/health/live');
+    const suppression = await startService('suppression', 3804, env);
+    const emails = await seedConsents(consents.url, QUICK ? 60 : 300);
 
-  console.log('\n[single check]');
-  await benchSingleCheck(suppression.url, emails[1]);
-  console.log('\n[bulk]');
-  await benchBulk(suppression.url, emails);
-  console.log('\n[propagation]');
-  await benchPropagation(consents.url, suppression.url);
-  await stop(suppression.child);
-  await stop(consents.child);
+    console.log('\n[single check]');
+    await benchSingleCheck(suppression.url, emails[1]);
+    console.log('\n[bulk]');
+    await benchBulk(suppression.url, emails);
+    console.log('\n[propagation]');
+    await benchPropagation(consents.url, suppression.url);
+    await stop(suppression.child);
+    await stop(consents.child);
+  }
 
-  console.log('\n[cold start]');
-  const emptyReady = await benchColdStart(3805);
-  console.log('\n[replay]');
-  await benchReplay(3806, emptyReady);
+  let emptyReady: number | undefined;
+  if (part('cold')) {
+    console.log('\n[cold start]');
+    emptyReady = await benchColdStart(3805);
+  }
+  if (part('replay')) {
+    console.log('\n[replay]');
+    await benchReplay(3806, emptyReady);
+  }
 
-  writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  if (!ONLY) writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   console.log('\n' + table());
-  console.log(`\nwrote bench/results.json — ${results.filter((r) => r.met).length}/${results.length} targets met`);
+  console.log(`\n${ONLY ? '' : 'wrote bench/results.json — '}${results.filter((r) => r.met).length}/${results.length} targets met`);
 }
 
 function table(): string {
