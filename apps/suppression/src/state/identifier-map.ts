@@ -116,7 +116,8 @@ export class IdentifierMap {
 
   /** Reads 64 lower-case hex characters into `scratch`; false for anything else. */
   private parse(text: string, offset: number): boolean {
-    if (text.length - offset !== 64) return false;
+    // Not only strings: a Map took any key as an identifier, and so does `others`.
+    if (typeof text !== 'string' || text.length - offset !== 64) return false;
     let at = offset;
     for (let w = 0; w < WORDS; w++) {
       let word = 0;

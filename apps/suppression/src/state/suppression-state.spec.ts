@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ConsentSubjectV1, ContactPointHashV1 } from '@kielto/contracts';
 import { decide } from '../decision/decision-engine';
 import pinnedAnswers from './suppression-state.answers.json';
@@ -252,6 +253,40 @@ describe(SuppressionState.name, () => {
           staffEntries: 3,
         },
       });
+    });
+  });
+
+  describe('many identifiers', () => {
+    const sha = (i: number) => createHash('sha256').update(String(i)).digest('hex');
+    const person = (i: number, hashes: number[]) =>
+      customer({ customerId: `cust-${i}`, contactPoints: hashes.map((h) => point(h % 2 ? 'phone' : 'email', sha(h))) });
+
+    it('answers for each of thousands, also after identifiers are dropped and others take their place', () => {
+      const state = new SuppressionState();
+      const n = 3000;
+      for (let i = 0; i < n; i++) {
+        state.applyCustomer(person(i, [2 * i, 2 * i + 1]));
+        state.applyLedgerEntry(ledger({ subjectKey: `email:${sha(2 * i)}`, decision: i % 2 ? 'withdraw' : 'grant' }));
+      }
+      // Every other customer drops both identifiers for two new ones; the dropped ones keep only their ledger
+      // (the e-mail) or nothing (the phone).
+      for (let i = 0; i < n; i += 2) {
+        state.applyCustomer({ ...person(i, [10 * n + 2 * i, 10 * n + 2 * i + 1]), sequence: 2 });
+      }
+      const rebuilt = new SuppressionState();
+      for (let i = 0; i < n; i++) {
+        const own = i % 2 ? [2 * i, 2 * i + 1] : [10 * n + 2 * i, 10 * n + 2 * i + 1];
+        rebuilt.applyCustomer({ ...person(i, own), sequence: i % 2 ? 1 : 2 });
+        rebuilt.applyLedgerEntry(ledger({ subjectKey: `email:${sha(2 * i)}`, decision: i % 2 ? 'withdraw' : 'grant' }));
+      }
+      expect(state.digest()).toEqual(rebuilt.digest());
+      for (let i = 0; i < n; i++) {
+        const decision = i % 2 ? 'withdraw' : 'grant';
+        expect(state.factsForIdentifier('email', sha(2 * i)).ledger).toEqual([expect.objectContaining({ decision })]);
+        expect(state.ownerOf(sha(2 * i + 1))?.customerId).toBe(i % 2 ? `cust-${i}` : undefined);
+        if (i % 2 === 0) expect(state.ownerOf(sha(10 * n + 2 * i + 1))?.customerId).toBe(`cust-${i}`);
+      }
+      expect(state.identifierCount).toBe(2 * n + n); // owned, plus the e-mail ledgers (overlaps count twice)
     });
   });
 

@@ -371,10 +371,10 @@ export class SuppressionState {
   applyCustomer(input: CustomerRecord): boolean {
     const c = this.customers;
     const p = this.points;
-    const held = c.record(input.customerId);
-    if (held !== NONE && c.sequence[held] >= input.sequence) return false;
-    const row = held === NONE ? c.add(input.customerId) : held;
-    if (held !== NONE) {
+    const row = c.add(input.customerId);
+    const held = (c.flags[row] & RECORD) !== 0;
+    if (held && c.sequence[row] >= input.sequence) return false;
+    if (held) {
       for (let point = c.points[row]; point !== NONE; point = p.next[point]) {
         this.removeOwner(p.identifier[point], row);
       }
