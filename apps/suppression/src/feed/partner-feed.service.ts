@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { TOPICS } from '@kielto/contracts';
 import { KafkaService } from '@kielto/platform';
-import { AffectedIdentifiers, SuppressionState } from '../state/suppression-state';
+import { IdentifierKind, SuppressionState } from '../state/suppression-state';
 import { feedValue } from './partner-feed';
 
-/** Messages per produce request: keeps each record batch well under the broker's 1 MB default. */
-const SEND_CHUNK = 1000;
+/**
+ * Bytes of keys and values per produce request: every partition's record batch in it stays under the broker's
+ * 1 MB default, and a large catch-up goes out in few round trips (the producer is idempotent, one in flight).
+ */
+const SEND_BYTES = 800_000;
+/** Per record, besides key and value (headers, varints, offsets): generous. */
+const RECORD_OVERHEAD = 64;
 
 /**
  * Publishes the compacted partner feed `kielto.suppression.v1`: key = the identifier's keyed hash, value =
@@ -13,9 +18,14 @@ const SEND_CHUNK = 1000;
  *
  * Every instance publishes what it projects. Values are a pure function of the state, so two instances
  * writing the same key write the same value and compaction keeps one of them: duplicates are harmless, and
- * no leader election is needed. The projector calls this before its batch handler returns, so the source
- * offsets are committed only after the feed was written (at-least-once, never lost).
+ * no leader election is needed. Only changed values are sent: the projector notes the value of an identifier
+ * (as the topic holds it) the first time a batch touches it since the last publish, and `publish` sends those whose
+ * value now differs. The projector publishes before a snapshot saves the positions of the events concerned, so a
+ * change is never lost (at-least-once) and an unchanged value is not sent again.
  */
+/** Identifiers whose feed value may have changed, each with the value the topic holds for it. */
+export type PendingFeed = Map<string, { kind: IdentifierKind; before: string | null }>;
+
 @Injectable()
 export class PartnerFeedService {
   published = 0;
@@ -25,17 +35,28 @@ export class PartnerFeedService {
     private readonly kafka: KafkaService,
   ) {}
 
-  async publish(affected: AffectedIdentifiers): Promise<void> {
-    if (affected.size === 0) return;
+  /** The feed value of an identifier as the state holds it now (null: a tombstone). */
+  current(kind: IdentifierKind, hash: string): string | null {
+    const value = feedValue(kind, this.state.factsForIdentifier(kind, hash));
+    return value === null ? null : JSON.stringify(value);
+  }
+
+  /** Sends the value of every pending identifier whose value differs from the one the topic holds. */
+  async publish(pending: PendingFeed): Promise<void> {
+    if (pending.size === 0) return;
     const topic = this.kafka.topic(TOPICS.suppression);
     let messages: { key: string; value: string | null }[] = [];
-    for (const [hash, kind] of affected) {
-      const value = feedValue(kind, this.state.factsForIdentifier(kind, hash));
-      messages.push({ key: hash, value: value === null ? null : JSON.stringify(value) });
-      if (messages.length === SEND_CHUNK) {
+    let bytes = 0;
+    for (const [hash, { kind, before }] of pending) {
+      const json = this.current(kind, hash);
+      if (json === before) continue;
+      messages.push({ key: hash, value: json });
+      bytes += hash.length + (json?.length ?? 0) + RECORD_OVERHEAD;
+      if (bytes >= SEND_BYTES) {
         await this.kafka.producer.send({ topic, acks: -1, messages });
         this.published += messages.length;
         messages = [];
+        bytes = 0;
       }
     }
     if (messages.length > 0) {

@@ -19,11 +19,11 @@ import {
   subjectKey,
 } from '@kielto/contracts';
 import { ConsumerProgress } from '@kielto/platform';
-import { PartnerFeedService } from '../feed/partner-feed.service';
+import { PartnerFeedService, PendingFeed } from '../feed/partner-feed.service';
 import { SuppressionEnv } from '../suppression.env';
 import { encodeState } from './snapshot-codec';
 import { SnapshotRepository } from './snapshot.repository';
-import { AffectedIdentifiers, CustomerRecord, StaffEntry, SuppressionState } from './suppression-state';
+import { AffectedIdentifiers, CustomerRecord, IdentifierKind, StaffEntry, SuppressionState } from './suppression-state';
 
 /**
  * Loading builds several times its result in short-lived objects (parsed chunks, copies). One full
@@ -40,7 +40,28 @@ function collectGarbageOnce(): void {
   }
 }
 
-const SNAPSHOT_TIMER_MS = 1_000;
+/** How often pending feed values and due snapshots are looked at. */
+const TIMER_MS = 1_000;
+/** Identifiers whose feed may wait while the consumer catches up. */
+const FEED_COALESCE_MAX = 20_000;
+
+/**
+ * The identifiers a batch touches. Every event adds its identifiers before it changes the state, so the first
+ * time an identifier is touched since the last publish, its value then is the one the partner feed holds.
+ */
+class Touched extends Map<string, IdentifierKind> {
+  constructor(
+    private readonly pending: PendingFeed,
+    private readonly current: (kind: IdentifierKind, hash: string) => string | null,
+  ) {
+    super();
+  }
+
+  override set(hash: string, kind: IdentifierKind): this {
+    if (!this.pending.has(hash)) this.pending.set(hash, { kind, before: this.current(kind, hash) });
+    return super.set(hash, kind);
+  }
+}
 
 /**
  * Turns events into the suppression state: applies them to the in-memory index (idempotently: an event already
@@ -67,6 +88,9 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
   private lastSnapshotAt = Date.now();
   /** Events applied since the last snapshot was encoded. */
   private unsaved = 0;
+  /** Identifiers whose feed value may have changed and is not published yet. */
+  private feedPending: PendingFeed = new Map();
+  private flushQueued = false;
   eventsProjected = 0;
   snapshotsWritten = 0;
 
@@ -95,7 +119,7 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
       },
       'suppression state loaded',
     );
-    this.timer = setInterval(() => this.snapshotIfDue(), SNAPSHOT_TIMER_MS);
+    this.timer = setInterval(() => this.onTimer(), TIMER_MS);
     this.timer.unref();
   }
 
@@ -118,25 +142,61 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
 
   /** Applies a batch of events from one topic-partition, in order. Returns the affected identifiers. */
   project(events: CloudEventV1[]): Promise<AffectedIdentifiers> {
-    const run = this.tail.then(() => this.projectNow(events));
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.enqueue(() => this.projectNow(events));
   }
 
   private async projectNow(events: CloudEventV1[]): Promise<AffectedIdentifiers> {
     const started = Date.now();
-    const affected: AffectedIdentifiers = new Map();
+    const affected = new Touched(this.feedPending, (kind, hash) => this.feed.current(kind, hash));
     for (const event of events) this.apply(event, affected);
     this.eventsProjected += events.length;
     this.unsaved += events.length;
     const applied = Date.now();
-    await this.feed.publish(affected);
+    // Catching up (more than this batch is waiting): identifiers touched by many batches are published once.
+    const catchingUp = this.progress.lag() > events.length && this.feedPending.size < FEED_COALESCE_MAX;
+    if (!catchingUp) await this.flushFeed();
     this.logger.debug(
       { events: events.length, identifiers: affected.size, applyMs: applied - started, feedMs: Date.now() - applied },
       'batch projected',
     );
     this.snapshotIfDue();
     return affected;
+  }
+
+  /**
+   * Publishes the feed of every identifier touched since the last flush, as the state holds it now. Whatever
+   * a failed publish held stays pending (the batch is retried, the next flush includes it). A snapshot flushes
+   * before it takes its positions, so a position is never saved while the feed of an event before it is unsent;
+   * after a crash, the events past the snapshot are applied again and their identifiers published.
+   */
+  private async flushFeed(): Promise<void> {
+    if (this.feedPending.size === 0) return;
+    const pending = this.feedPending;
+    this.feedPending = new Map();
+    try {
+      await this.feed.publish(pending);
+    } catch (error) {
+      // Still pending, with the value the topic holds (a newer touch meanwhile noted the unpublished one).
+      for (const [hash, change] of pending) this.feedPending.set(hash, change);
+      throw error;
+    }
+  }
+
+  /** Runs in the queue, between batches. */
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(task);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private onTimer(): void {
+    if (this.feedPending.size > 0 && !this.flushQueued) {
+      this.flushQueued = true;
+      this.enqueue(() => this.flushFeed())
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'partner feed not published; will try again'))
+        .finally(() => (this.flushQueued = false));
+    }
+    this.snapshotIfDue();
   }
 
   private snapshotIfDue(): void {
@@ -160,13 +220,13 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
     if (this.writing) return this.writing;
     const run = (async () => {
       const started = Date.now();
-      const encoded = this.tail.then(async () => {
+      const encoded = this.enqueue(async () => {
+        await this.flushFeed();
         const positions = this.progress.positions();
         const unsaved = this.unsaved;
         const chunks = await encodeState(this.state);
         return { positions, unsaved, chunks };
       });
-      this.tail = encoded.catch(() => undefined);
       const { positions, unsaved, chunks } = await encoded;
       const encodedAt = Date.now();
       const number = await this.snapshots.write(chunks, positions);
@@ -189,11 +249,9 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
   }
 
   /**
-   * Applies one event and adds the identifiers it affects (before and after the change). Events already held
-   * (a replay, a redelivery) change nothing, which makes replaying cheap as well as harmless — but their
-   * identifiers still count as affected: the batch may be redelivered precisely because its feed was not written
-   * (a broker error, a crash), and the feed must not miss a change for good. Republishing an unchanged value is
-   * harmless on a compacted topic.
+   * Applies one event, adding the identifiers it affects (as they were before the change, and after) before it
+   * changes anything (`Touched` relies on that order). Events already held (a replay, a redelivery) change
+   * nothing, which makes replaying cheap as well as harmless.
    */
   private apply(event: CloudEventV1, affected: AffectedIdentifiers): void {
     switch (event.type) {

@@ -213,14 +213,22 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
     }
   }
 
+  /** The first offset of every partition. Right after topics are created their leaders may not be elected yet: retry. */
   private async firstOffsets(topics: string[]): Promise<Map<string, bigint>> {
-    const starts = new Map<string, bigint>();
-    for (const topic of topics) {
-      for (const o of await this.kafka.getAdmin().fetchTopicOffsets(topic)) {
-        starts.set(`${topic}:${o.partition}`, BigInt(o.low));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const starts = new Map<string, bigint>();
+        for (const topic of topics) {
+          for (const o of await this.kafka.getAdmin().fetchTopicOffsets(topic)) {
+            starts.set(`${topic}:${o.partition}`, BigInt(o.low));
+          }
+        }
+        return starts;
+      } catch (error) {
+        if (attempt >= 60 || (error as { retriable?: boolean }).retriable === false) throw error;
+        await sleep(250);
       }
     }
-    return starts;
   }
 
   /** After a (re)join, what the group had committed before counts as processed. */
