@@ -69,7 +69,8 @@ export class IdentifierMap {
     const held = this.slots[slot];
     if (held !== 0) return held - 1;
     const index = this.allocate();
-    this.pool.set(this.scratch, index * WORDS);
+    const base = index * WORDS;
+    for (let w = 0; w < WORDS; w++) this.pool[base + w] = this.scratch[w];
     this.slots[slot] = index + 1;
     if (++this.hexCount * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     return index;
