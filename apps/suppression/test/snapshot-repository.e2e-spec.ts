@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import { Collection, Db, MongoClient } from 'mongodb';
+import { dropDatabases, MONGODB_URI } from '../../../test/support/stack';
+import { encodeState } from '../src/state/snapshot-codec';
+import { SnapshotRepository } from '../src/state/snapshot.repository';
+import { SuppressionState } from '../src/state/suppression-state';
+
+const hex = (i: number) => i.toString(16).padStart(64, '0');
+
+/** A state with a few of everything, `n` customers large. */
+function stateOf(n: number): SuppressionState {
+  const state = new SuppressionState();
+  for (let i = 0; i < n; i++) {
+    state.applyCustomer({
+      customerId: `cust-${i}`,
+      sequence: 1,
+      kind: i % 3 === 0 ? 'organization' : 'person',
+      since: 1_700_000_000_000 + i,
+      restrictedSince: i % 7 === 0 ? 1_700_000_000_000 : undefined,
+      contactPoints: [
+        { kind: 'email', hash: hex(2 * i), owner: 'own' },
+        { kind: 'phone', hash: hex(2 * i + 1), owner: 'contact-person' },
+      ],
+    });
+    state.applyLedgerEntry({
+      subjectKey: `email:${hex(2 * i)}`,
+      sequence: 1,
+      channel: 'all',
+      purpose: 'all',
+      decision: i % 2 ? 'prohibit' : 'grant',
+      at: 1_700_000_000_000,
+    });
+  }
+  state.applyBan({ customerId: 'cust-1', sequence: 2, fullSince: 1_700_000_000_000 });
+  state.addStaffEntry({ id: 'e1', hash: hex(5), kind: 'phone', reason: 'robinson', channel: 'all', since: 1 });
+  state.removeStaffEntry('e0', 2);
+  state.eraseLedger(`email:${hex(0)}`, 1);
+  return state;
+}
+
+/** Suppression's snapshots against the real MongoDB-protocol server: whole, switched atomically, never partial. */
+describe('suppression snapshots (FerretDB)', () => {
+  const prefix = `snap-${randomBytes(4).toString('hex')}`;
+  let client: MongoClient;
+  let db: Db;
+  let docs: Collection<{ _id: string }>;
+
+  beforeAll(async () => {
+    client = await MongoClient.connect(MONGODB_URI);
+    db = client.db(`${prefix}-suppression`);
+    docs = db.collection('snapshots');
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await dropDatabases(prefix);
+  });
+
+  it('stores a state in chunks and loads it back equal, with its positions', async () => {
+    const repository = new SnapshotRepository(docs, 'a');
+    const source = stateOf(3_000);
+    const positions = [{ topic: 't.consents', partition: 1, next: '42' }];
+    expect(await repository.write(await encodeState(source, 1_000), positions)).toBe(1);
+
+    const loaded = new SuppressionState();
+    const result = await repository.load(loaded);
+    expect(result).toMatchObject({ number: 1, positions });
+    expect(loaded.digest()).toEqual(source.digest());
+  });
+
+  it('switches to the next snapshot and deletes the chunks of the one it replaced', async () => {
+    const repository = new SnapshotRepository(docs, 'b');
+    await repository.write(await encodeState(stateOf(100), 40), []);
+    const next = stateOf(150);
+    expect(await repository.write(await encodeState(next, 40), [])).toBe(2);
+    const ids = (await docs.find({ _id: { $regex: '^chunk:b:' } }).toArray()).map((d) => d._id).sort();
+    expect(ids.every((id) => id.startsWith('chunk:b:2:'))).toBe(true);
+    const loaded = new SuppressionState();
+    await repository.load(loaded);
+    expect(loaded.digest()).toEqual(next.digest());
+  });
+
+  it('keeps the previous snapshot when a write is interrupted, and clears the leftovers before the next', async () => {
+    const repository = new SnapshotRepository(docs, 'c');
+    const first = stateOf(50);
+    await repository.write(await encodeState(first, 20), []);
+    // A crash after the write was marked and one chunk stored: the head still names snapshot 1.
+    await docs.updateOne({ _id: 'head:c' }, { $set: { writing: 2 } });
+    await docs.insertOne({ _id: 'chunk:c:2:0', snapshot: 'c:2', data: Buffer.from('partial') } as { _id: string });
+
+    const afterCrash = new SuppressionState();
+    expect(await new SnapshotRepository(docs, 'c').load(afterCrash)).toMatchObject({ number: 1 });
+    expect(afterCrash.digest()).toEqual(first.digest());
+    expect(await docs.countDocuments({ _id: 'chunk:c:2:0' })).toBe(0);
+
+    const second = stateOf(60);
+    expect(await repository.write(await encodeState(second, 20), [])).toBe(2);
+    const loaded = new SuppressionState();
+    await repository.load(loaded);
+    expect(loaded.digest()).toEqual(second.digest());
+  });
+
+  it('refuses to load a snapshot with a chunk missing rather than answer from part of the list', async () => {
+    const repository = new SnapshotRepository(docs, 'd');
+    await repository.write(await encodeState(stateOf(100), 40), []);
+    await docs.deleteOne({ _id: 'chunk:d:1:1' });
+    await expect(repository.load(new SuppressionState())).rejects.toThrow(/missing chunk 1/);
+  });
+
+  it('keeps instances that share a database apart', async () => {
+    const a = new SuppressionState();
+    await new SnapshotRepository(docs, 'e1').write(await encodeState(stateOf(10)), []);
+    await new SnapshotRepository(docs, 'e2').write(await encodeState(stateOf(20)), []);
+    await new SnapshotRepository(docs, 'e1').load(a);
+    expect(a.digest()).toEqual(stateOf(10).digest());
+  });
+
+  it('starts empty when the instance has no snapshot', async () => {
+    const state = new SuppressionState();
+    expect(await new SnapshotRepository(docs, 'none').load(state)).toEqual({ number: 0, facts: 0, positions: [] });
+    expect(state.identifierCount).toBe(0);
+  });
+});
