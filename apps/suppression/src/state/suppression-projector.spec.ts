@@ -169,6 +169,28 @@ describe(SuppressionProjector.name, () => {
     expect(restored.factsForIdentifier('phone', PHONE).ledger).toHaveLength(1);
   });
 
+  it('lets batches flow while a snapshot is compressed and stored, and the snapshot holds only what came before', async () => {
+    const snapshots = new MemorySnapshots();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const write = snapshots.write.bind(snapshots);
+    snapshots.write = (chunks, positions) => gate.then(() => write(chunks, positions));
+    const { state, projector } = setUp(snapshots);
+    await projector.onModuleInit();
+    await projector.project([customerCreated()]);
+    const snapshot = projector.snapshot();
+    // The store is slow; a batch handed over meanwhile is applied without waiting for it.
+    await projector.project([prohibitionOfEmail()]);
+    expect(state.factsForIdentifier('phone', PHONE).ledger).toHaveLength(1);
+    release();
+    await snapshot;
+    projector.onModuleDestroy();
+    const restored = new SuppressionState();
+    for (const c of snapshots.stored!.chunks) applyChunk(restored, c.data);
+    expect(restored.customerCount).toBe(1);
+    expect(restored.factsForIdentifier('phone', PHONE).ledger).toHaveLength(0);
+  });
+
   it('writes a snapshot once enough events were applied, and tries again after a failed write', async () => {
     const { snapshots, projector } = setUp(new MemorySnapshots(), 2);
     await projector.onModuleInit();
