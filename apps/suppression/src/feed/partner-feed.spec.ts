@@ -1,5 +1,5 @@
 import type { SubjectFacts } from '../decision/decision.types';
-import { feedValue } from './partner-feed';
+import { computeFeedValue, feedValue, mayBeExplicitlySuppressed } from './partner-feed';
 
 const T0 = Date.UTC(2025, 0, 1);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -68,5 +68,47 @@ describe(feedValue.name, () => {
   it('is the same bytes whenever it is computed (no clock in the value)', () => {
     const subject = facts({ customer: { ...customer, restrictedSince: T0 } });
     expect(JSON.stringify(feedValue('email', subject))).toBe(JSON.stringify(feedValue('email', subject)));
+  });
+
+  it('skips the sixteen decisions only where none of them could give a feed code', () => {
+    const decisions = ['grant', 'withdraw', 'prohibit', 'lift-prohibition'] as const;
+    const channels = ['all', 'email', 'phone'] as const;
+    const purposes = ['all', 'own-marketing', 'partner-marketing'] as const;
+    const ledgers: SubjectFacts['ledger'][] = [[]];
+    for (const decision of decisions)
+      for (const channel of channels)
+        for (const purpose of purposes) {
+          ledgers.push([{ channel, purpose, decision, at: T0, sequence: 1 }]);
+          ledgers.push([
+            { channel: 'all', purpose: 'all', decision: 'grant', at: T0, sequence: 1, expiresAt: T0 + 1 },
+            { channel, purpose, decision, at: T0 + 2, sequence: 2 },
+          ]);
+        }
+    const customers = [
+      undefined,
+      customer,
+      { ...customer, organisationRoleContact: true },
+      { ...customer, restrictedSince: T0 },
+    ];
+    const others: Partial<SubjectFacts>[] = [
+      {},
+      { erasedSince: T0 },
+      { fullDirectoryBanSince: T0 },
+      { suppressionEntries: [{ reason: 'bounce', channel: 'email', since: T0 }] },
+    ];
+    let skipped = 0;
+    for (const ledger of ledgers)
+      for (const c of customers)
+        for (const other of others) {
+          const f = facts({ ledger, customer: c, ...other });
+          for (const kind of ['email', 'phone'] as const) {
+            expect(feedValue(kind, f)).toEqual(computeFeedValue(kind, f));
+            if (!mayBeExplicitlySuppressed(f)) {
+              skipped++;
+              expect(computeFeedValue(kind, f)).toBeNull();
+            }
+          }
+        }
+    expect(skipped).toBeGreaterThan(20);
   });
 });
