@@ -28,6 +28,7 @@ export function start(port?: number): Promise<ServiceApp> {
       fromBeginning: true,
       watermarkIntervalMs: 250,
       resumeFrom: 'progress',
+      maxBytesPerPartition: 4 * 1024 * 1024,
     },
     port,
     extraContentTypes: (path) => (NDJSON_ROUTES.has(path) ? [NDJSON] : []),

@@ -30,6 +30,8 @@ export interface KafkaEventsServerOptions {
    * group's commits are then only informational (lag monitoring).
    */
   resumeFrom?: 'committed' | 'progress';
+  /** Fetch size per partition (kafkajs default 1 MB): larger batches mean fewer round trips when catching up. */
+  maxBytesPerPartition?: number;
 }
 
 const MAX_BACKOFF_MS = 10_000;
@@ -84,6 +86,7 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
       sessionTimeout: 15_000,
       heartbeatInterval: 1_000,
       maxWaitTimeInMs: 100,
+      ...(this.options.maxBytesPerPartition ? { maxBytesPerPartition: this.options.maxBytesPerPartition } : {}),
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
     this.consumer = consumer;
