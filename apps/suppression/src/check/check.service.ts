@@ -56,15 +56,10 @@ export class CheckService {
   facts(contact: Contact, cached = false): SubjectFacts {
     switch (contact.field) {
       case 'email':
-        return this.state.factsForIdentifier(
-          'email',
-          cached ? this.cachedHash(contact.value) : this.hasher.hash(contact.value),
-        );
       case 'phone':
-        return this.state.factsForIdentifier(
-          'phone',
-          cached ? this.cachedHash(contact.value) : this.hasher.hash(contact.value),
-        );
+        return cached
+          ? this.state.factsForIdentifier(contact.field, this.cachedHash(contact.value))
+          : this.state.factsForIdentifierWords(contact.field, this.hasher.hashWords(contact.value));
       case 'emailHash':
         return this.state.factsForIdentifier('email', contact.value);
       case 'phoneHash':

@@ -102,6 +102,21 @@ export class FastIdentifierHasher {
 
   /** The argument must already be normalised (see normaliseEmail / normalisePhone). */
   hash(normalisedIdentifier: string): string {
+    const s = this.hashWords(normalisedIdentifier);
+    // prettier-ignore
+    return (
+      HEX[s[0] >>> 16] + HEX[s[0] & 0xffff] + HEX[s[1] >>> 16] + HEX[s[1] & 0xffff] +
+      HEX[s[2] >>> 16] + HEX[s[2] & 0xffff] + HEX[s[3] >>> 16] + HEX[s[3] & 0xffff] +
+      HEX[s[4] >>> 16] + HEX[s[4] & 0xffff] + HEX[s[5] >>> 16] + HEX[s[5] & 0xffff] +
+      HEX[s[6] >>> 16] + HEX[s[6] & 0xffff] + HEX[s[7] >>> 16] + HEX[s[7] & 0xffff]
+    );
+  }
+
+  /**
+   * The same HMAC as eight big-endian 32-bit words, in a buffer this hasher reuses: valid until its next call.
+   * For lookups that need no hex text (SuppressionState.factsForIdentifierWords).
+   */
+  hashWords(normalisedIdentifier: string): Int32Array {
     const n = this.encode(normalisedIdentifier);
     // Message after the key block: the bytes, 0x80, zeros, and the bit length of key block + message.
     const blocks = ((n + 8) >>> 6) + 1;
@@ -129,13 +144,7 @@ export class FastIdentifierHasher {
     outer[15] = (BLOCK + 32) * 8;
     s.set(this.outerStart);
     compress(s, outer, 0, this.schedule);
-    // prettier-ignore
-    return (
-      HEX[s[0] >>> 16] + HEX[s[0] & 0xffff] + HEX[s[1] >>> 16] + HEX[s[1] & 0xffff] +
-      HEX[s[2] >>> 16] + HEX[s[2] & 0xffff] + HEX[s[3] >>> 16] + HEX[s[3] & 0xffff] +
-      HEX[s[4] >>> 16] + HEX[s[4] & 0xffff] + HEX[s[5] >>> 16] + HEX[s[5] & 0xffff] +
-      HEX[s[6] >>> 16] + HEX[s[6] & 0xffff] + HEX[s[7] >>> 16] + HEX[s[7] & 0xffff]
-    );
+    return s;
   }
 
   /** UTF-8 of the value into the scratch buffer (ASCII by hand, anything else by Buffer#write); its length. */

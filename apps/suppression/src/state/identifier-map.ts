@@ -53,6 +53,14 @@ export class IdentifierMap {
     return held === 0 ? NONE : held - 1;
   }
 
+  /** The index of the identifier whose 32 bytes are these eight big-endian words, or NONE when it is not held. */
+  findWords(words: Int32Array): number {
+    const scratch = this.scratch;
+    for (let w = 0; w < WORDS; w++) scratch[w] = words[w];
+    const held = this.slots[this.probe()];
+    return held === 0 ? NONE : held - 1;
+  }
+
   /** The index of `text.slice(offset)`, added if it is not held yet. */
   intern(text: string, offset = 0): number {
     if (!this.parse(text, offset)) {

@@ -310,6 +310,23 @@ describe(SuppressionState.name, () => {
     });
   });
 
+  it('finds the same facts by a hash as hex text and as eight big-endian words', () => {
+    const state = new SuppressionState();
+    state.applyCustomer(customer({ contactPoints: [point('email', EMAIL_A), point('phone', PHONE_C)] }));
+    state.applyLedgerEntry(ledger({ subjectKey: `email:${EMAIL_B}`, decision: 'prohibit' }));
+    state.addStaffEntry(staff());
+    const words = (hash: string) =>
+      Int32Array.from({ length: 8 }, (_, i) => parseInt(hash.slice(8 * i, 8 * i + 8), 16) | 0);
+    for (const [kind, hash] of [
+      ['email', EMAIL_A],
+      ['phone', PHONE_C],
+      ['email', EMAIL_B],
+      ['email', hex('d')],
+    ] as const) {
+      expect(state.factsForIdentifierWords(kind, words(hash))).toEqual(state.factsForIdentifier(kind, hash));
+    }
+  });
+
   describe('customers and their identifiers', () => {
     it('applies ledger entries recorded against any identifier of the customer, whichever identifier is checked', () => {
       const state = new SuppressionState();

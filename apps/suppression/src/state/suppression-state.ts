@@ -667,7 +667,19 @@ export class SuppressionState {
 
   /** Facts about an identifier (by its keyed hash): through its customer(s) if it has any, else on its own. */
   factsForIdentifier(kind: IdentifierKind, hash: string): SubjectFacts {
-    const id = this.ids.find(hash);
+    return this.identifierFacts(kind, this.ids.find(hash), hash);
+  }
+
+  /**
+   * The same by the hash's 32 bytes as eight big-endian words (what the checks' hasher computes): no hex string
+   * is built or parsed, which is a tenth of a bulk check's cost per contact.
+   */
+  factsForIdentifierWords(kind: 'email' | 'phone', words: Int32Array): SubjectFacts {
+    // The hex text is only needed for a ledger of another kind of subject, never for e-mail or phone.
+    return this.identifierFacts(kind, this.ids.findWords(words), '');
+  }
+
+  private identifierFacts(kind: IdentifierKind, id: number, hash: string): SubjectFacts {
     const flags = id === NONE ? 0 : this.idFlags[id];
     const erasedSince = flags & ERASED ? this.erased.get(id) : undefined;
     const owner = id === NONE ? 0 : this.idOwner[id];
