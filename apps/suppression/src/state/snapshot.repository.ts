@@ -29,6 +29,9 @@ interface Chunk {
   data: Buffer;
 }
 
+/** Chunks requested from the database ahead of the one being applied at a cold start. */
+const READ_AHEAD = 3;
+
 /** The driver's collection (mongoose's, or the plain driver's: the bench seeds snapshots directly). */
 type Docs = mongo.Collection<Head | Chunk>;
 
@@ -77,12 +80,19 @@ export class SnapshotRepository {
     if (!head) return { number: 0, facts: 0, positions: [] };
     if (head.writing !== undefined) await this.discardInterrupted(head.writing);
     let facts = 0;
-    // One chunk read ahead while the previous one is applied.
-    let next = head.chunks > 0 ? this.readChunk(head.number, 0) : undefined;
+    // A few chunks are read ahead while one is applied: the database works on the next ones meanwhile.
+    const reads: (Promise<Buffer> | undefined)[] = [];
+    const readAhead = (upTo: number) => {
+      while (reads.length < Math.min(head.chunks, upTo)) {
+        const read = this.readChunk(head.number, reads.length);
+        read.catch(() => undefined); // a failed read is reported when its turn comes, not as an unhandled rejection
+        reads.push(read);
+      }
+    };
     for (let i = 0; i < head.chunks; i++) {
-      const data = await next!;
-      next = i + 1 < head.chunks ? this.readChunk(head.number, i + 1) : undefined;
-      facts += applyChunk(state, data);
+      readAhead(i + READ_AHEAD + 1);
+      facts += applyChunk(state, await reads[i]!);
+      reads[i] = undefined; // hand the chunk back as soon as it is applied
     }
     if (facts !== head.facts) {
       throw new Error(`snapshot ${head.number} holds ${facts} facts, its head says ${head.facts}`);
