@@ -97,6 +97,8 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    * without reading the log. Everything else the sweep finds is projected again before it is published.
    */
   private readonly unpublished = new Map<string, OutboxEvent>();
+  /** Pending events found by the last sweep that are not on Kafka yet (the sweep publishes what it finds). */
+  private sweptUnpublished = 0;
   private stopped = false;
   /**
    * Appends and flushes waiting for publication, by event (or flush) id, with the ticket they drew: the relay
@@ -274,8 +276,18 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     return result.deletedCount;
   }
 
+  /** Events marked pending in the log (reads the log: on FerretDB every document of it). */
   async pendingCount(): Promise<number> {
     return this.events.countDocuments({ pending: true });
+  }
+
+  /**
+   * Events this process knows are not on Kafka yet, without reading the log (the metric, on every scrape): its own
+   * appends the relay has not sent, and what the last sweep found and could not send yet. It grows while Kafka is
+   * unreachable; events another instance left pending count from the next sweep (every 10 s) on.
+   */
+  get unpublishedCount(): number {
+    return this.unpublished.size + this.sweptUnpublished;
   }
 
   toCloudEvent(doc: OutboxEvent): CloudEventV1 {
@@ -349,7 +361,9 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       const found = await this.events.find({ pending: true }).sort({ time: 1 }).limit(RELAY_BATCH).lean();
       // Events this process appended are the relay's to publish, in their order.
       const batch = found.filter((doc) => !this.unpublished.has(doc._id));
+      this.sweptUnpublished = batch.length;
       if (batch.length > 0) await this.publish(batch, true);
+      this.sweptUnpublished = 0;
       full = found.length === RELAY_BATCH && batch.length > 0;
       if (!full) {
         // Nothing more pending: events of earlier waiters were published (here, or by another instance's relay),
