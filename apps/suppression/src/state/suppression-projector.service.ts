@@ -92,7 +92,6 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
   private feedPending: PendingFeed = new Map();
   private flushQueued = false;
   eventsProjected = 0;
-  snapshotsWritten = 0;
 
   constructor(
     readonly state: SuppressionState,
@@ -234,7 +233,6 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
       const number = await this.snapshots.write(chunks, positions);
       this.unsaved -= unsaved;
       this.lastSnapshotAt = Date.now();
-      this.snapshotsWritten++;
       this.logger.log(
         {
           snapshot: number,

@@ -109,16 +109,7 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
       this.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'Kafka consumer crashed');
     });
     await consumer.connect();
-    // Right after a topic is created the broker may not host it yet (UNKNOWN_TOPIC_OR_PARTITION): retry.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning ?? true });
-        break;
-      } catch (error) {
-        if (attempt >= 40 || (error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
-        await sleep(250);
-      }
-    }
+    await whileTopicsSettle(() => consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning ?? true }));
     // Joining the group is not awaited: after a crash the join waits for the dead member's session to expire
     // (sessionTimeout), and the service's HTTP API (recording an opt-out, above all) must not be down meanwhile.
     // Nothing is missed: the group resumes from its committed offsets (a new group from the beginning), and
@@ -216,22 +207,17 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
     }
   }
 
-  /** The first offset of every partition. Right after topics are created their leaders may not be elected yet: retry. */
-  private async firstOffsets(topics: string[]): Promise<Map<string, bigint>> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const starts = new Map<string, bigint>();
-        for (const topic of topics) {
-          for (const o of await this.kafka.getAdmin().fetchTopicOffsets(topic)) {
-            starts.set(`${topic}:${o.partition}`, BigInt(o.low));
-          }
+  /** The first offset of every partition. */
+  private firstOffsets(topics: string[]): Promise<Map<string, bigint>> {
+    return whileTopicsSettle(async () => {
+      const starts = new Map<string, bigint>();
+      for (const topic of topics) {
+        for (const o of await this.kafka.getAdmin().fetchTopicOffsets(topic)) {
+          starts.set(`${topic}:${o.partition}`, BigInt(o.low));
         }
-        return starts;
-      } catch (error) {
-        if (attempt >= 60 || (error as { retriable?: boolean }).retriable === false) throw error;
-        await sleep(250);
       }
-    }
+      return starts;
+    });
   }
 
   /** After a (re)join, what the group had committed before counts as processed. */
@@ -287,3 +273,19 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Right after topics are created the broker may not host them yet (UNKNOWN_TOPIC_OR_PARTITION) or not have elected
+ * their leaders (NOT_LEADER_FOR_PARTITION): retry such errors for up to 15 s.
+ */
+async function whileTopicsSettle<T>(action: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await action();
+    } catch (error) {
+      const { retriable, type } = error as { retriable?: boolean; type?: string };
+      if (attempt >= 60 || (retriable !== true && type !== 'UNKNOWN_TOPIC_OR_PARTITION')) throw error;
+      await sleep(250);
+    }
+  }
+}
