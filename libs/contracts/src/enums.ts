@@ -32,20 +32,30 @@ export const REASON_CODES = [
   'complaint',
   'robinson',
   'manual',
+  'mobile-telemarketing-ban',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
+
+/**
+ * What a `partner` key's answers and the partner feed show in place of `erased` and `processing-restricted`
+ * (R11): that an identifier is suppressed, never which data-subject right was used.
+ */
+export const PARTNER_OPT_OUT = 'opt-out' as const;
+export type PartnerReasonCode = Exclude<ReasonCode, 'erased' | 'processing-restricted'> | typeof PARTNER_OPT_OUT;
 
 /** Legal rules of DESIGN.md §1; every decision reason cites one. */
 export const RULES = {
   R1: 'Act 917/2014 §200(1)',
-  R2: 'Act 917/2014 §200(2)',
-  R3: 'Act 917/2014 §202, Ombudsman practice',
-  R4: 'Act 917/2014 §200-203, KKV guidance',
+  R2: 'Act 917/2014 §200(2)-(3)',
+  R3: 'Act 917/2014 §202, Data Protection Ombudsman guidance',
+  R4: 'GDPR Art 21, Consumer Protection Act ch 2, ASML self-regulation',
   R5: 'GDPR Art 21(2)-(3)',
   R6: 'GDPR Art 7(1),(3)',
   R7: 'GDPR Art 18',
-  R8: 'GDPR Art 17, ICO practice',
-  R9: 'ePrivacy Art 12, Act 917/2014 ch. on directory services',
+  R8: 'GDPR Art 17, Art 21(3)',
+  R9: 'ePrivacy Art 12, Act 917/2014 §§195-196',
+  R10: 'Act 917/2014 §201 (HE 35/2024)',
+  R11: 'GDPR Art 5(1)(c), Art 25',
 } as const;
 export type RuleId = keyof typeof RULES;
 
@@ -54,6 +64,17 @@ export type Role = (typeof ROLES)[number];
 
 export const CUSTOMER_KINDS = ['person', 'organization'] as const;
 export type CustomerKind = (typeof CUSTOMER_KINDS)[number];
+
+/** Product categories a customer holds now (contract v1.1, R10: §201 mobile-subscription telemarketing). */
+export const PRODUCTS = [
+  'mobile-subscription',
+  'mobile-broadband',
+  'fixed-broadband',
+  'fixed-phone',
+  'tv',
+  'other',
+] as const;
+export type Product = (typeof PRODUCTS)[number];
 
 export const LANGUAGES = ['fi', 'sv', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];

@@ -10,7 +10,7 @@ import {
   ValidateNested,
   IsArray,
 } from 'class-validator';
-import { CUSTOMER_KINDS, CustomerKind, LANGUAGES, Language } from '../enums';
+import { CUSTOMER_KINDS, CustomerKind, LANGUAGES, Language, Product, PRODUCTS } from '../enums';
 
 export const CUSTOMER_EVENT_TYPES = {
   created: 'fi.kielto.customer.created.v1',
@@ -38,6 +38,39 @@ export class ContactPointHashV1 {
   /** `own` = the customer's own address/number; `contact-person` = a named person at an organisation (R3). */
   @IsIn(['own', 'contact-person'])
   owner!: 'own' | 'contact-person';
+
+  /**
+   * For `owner: contact-person`: the stable id of the contact person within the customer; every identifier of
+   * one contact person carries the same id (R3: a contact person is a subject of their own).
+   */
+  @IsOptional() @IsString() @MinLength(1) person?: string;
+
+  /**
+   * Since when the customer (or its contact person) has held the identifier (contract v1.1 §3 "Who an entry
+   * binds"). Absent in events written before v1.1: read as the customer's `since`.
+   */
+  @IsOptional() @IsISO8601({ strict: true }) from?: string;
+}
+
+/**
+ * An identifier the customer (or one of its contact persons) held in `[from, until)` and no longer holds. Entries
+ * recorded against it in that time keep binding the customer for good (a rectified address keeps its refusals).
+ */
+export class FormerContactPointV1 {
+  @IsIn(['email', 'phone'])
+  kind!: 'email' | 'phone';
+
+  @Matches(HEX64)
+  hash!: string;
+
+  @IsIn(['own', 'contact-person'])
+  owner!: 'own' | 'contact-person';
+
+  @IsOptional() @IsString() @MinLength(1) person?: string;
+
+  @IsISO8601({ strict: true }) from!: string;
+
+  @IsISO8601({ strict: true }) until!: string;
 }
 
 export class AddressV1 {
@@ -64,7 +97,17 @@ export class CustomerStateV1 {
   @IsIn(CUSTOMER_KINDS) kind!: CustomerKind;
   @IsIn(LANGUAGES) language!: Language;
   @IsBoolean() activeContract!: boolean;
+  /** Set when `activeContract` turned false; absent while the relationship is active (R2). */
+  @IsOptional() @IsISO8601({ strict: true }) relationshipEndedAt?: string;
+  /** Product categories held now (R10); absent in events written before v1.1 (read as none). */
+  @IsOptional() @IsArray() @IsIn(PRODUCTS, { each: true }) products?: Product[];
   @IsArray() @ValidateNested({ each: true }) @Type(() => ContactPointHashV1) contactPoints!: ContactPointHashV1[];
+  /** Identifiers held before (v1.1); absent in older events. */
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => FormerContactPointV1)
+  formerContactPoints?: FormerContactPointV1[];
   @ValidateNested() @Type(() => DirectoryListingV1) listing!: DirectoryListingV1;
   @IsOptional() @IsISO8601({ strict: true }) restrictedSince?: string;
   @IsISO8601({ strict: true }) since!: string;
@@ -74,5 +117,11 @@ export class CustomerStateV1 {
 export class CustomerErasedV1 {
   @IsString() @MinLength(1) customerId!: string;
   @IsArray() @ValidateNested({ each: true }) @Type(() => ContactPointHashV1) contactPoints!: ContactPointHashV1[];
+  /** Identifiers held before (v1.1): their entries may bind the customer, so erasure must consider them. */
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => FormerContactPointV1)
+  formerContactPoints?: FormerContactPointV1[];
   @IsISO8601({ strict: true }) erasedAt!: string;
 }
