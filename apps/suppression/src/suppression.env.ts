@@ -25,6 +25,12 @@ export class SuppressionEnv extends BaseEnv {
   @Min(1000)
   SUPPRESSION_SNAPSHOT_INTERVAL_MS = 300_000;
 
+  /** R2: soft opt-in (and the Robinson exemption) lasts this many days after a customer relationship ended. */
+  @Transform(({ value }) => (value === undefined ? undefined : Number(value)))
+  @IsInt()
+  @Min(0)
+  KIELTO_SOFT_OPT_IN_GRACE_DAYS = 0;
+
   /**
    * Every instance keeps the whole list in memory, so each consumes every partition with its own consumer
    * group; the id must be stable across restarts of the same instance. Defaults to `<host>-<port>`.

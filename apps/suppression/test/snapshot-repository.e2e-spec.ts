@@ -17,10 +17,17 @@ function stateOf(n: number): SuppressionState {
       kind: i % 3 === 0 ? 'organization' : 'person',
       since: 1_700_000_000_000 + i,
       restrictedSince: i % 7 === 0 ? 1_700_000_000_000 : undefined,
+      activeContract: i % 2 === 0,
+      relationshipEndedAt: i % 2 === 0 ? undefined : 1_700_000_000_000,
+      mobileSubscription: i % 5 === 0,
       contactPoints: [
-        { kind: 'email', hash: hex(2 * i), owner: 'own' },
-        { kind: 'phone', hash: hex(2 * i + 1), owner: 'contact-person' },
+        { kind: 'email', hash: hex(2 * i), owner: 'own', from: 1_700_000_000_000 },
+        { kind: 'phone', hash: hex(2 * i + 1), owner: 'contact-person', person: `p${i}`, from: 1_700_000_000_001 },
       ],
+      formerContactPoints:
+        i % 4 === 0
+          ? [{ kind: 'email', hash: hex(2 * i + 9), owner: 'own', from: 1_699_000_000_000, until: 1_700_000_000_000 }]
+          : [],
     });
     state.applyLedgerEntry({
       subjectKey: `email:${hex(2 * i)}`,

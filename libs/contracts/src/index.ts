@@ -7,3 +7,4 @@ export * from './cloud-event';
 export * from './events';
 export * from './identity';
 export * from './asyncapi';
+export * from './rules';

@@ -14,8 +14,6 @@ const suppress: Decision = {
 async function run(chunks: (string | Buffer)[], hashedOnly = false): Promise<{ lines: unknown[]; seen: Contact[] }> {
   const seen: Contact[] = [];
   const stream = new CheckStream({
-    channel: 'email',
-    purpose: 'own-marketing',
     hashedOnly,
     decide: (contact) => {
       seen.push(contact);

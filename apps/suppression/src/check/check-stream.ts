@@ -1,6 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
 import { Transform, TransformCallback } from 'node:stream';
-import { Channel, Purpose } from '@kielto/contracts';
 import type { FieldError } from '@kielto/platform';
 import type { Decision } from '../decision/decision.types';
 import { Contact, isHashed, MAX_REF_LENGTH, readContact } from './contact-reader';
@@ -10,11 +9,10 @@ import { errorLineJson, resultJson } from './decision-json';
 export const MAX_LINE_LENGTH = 16 * 1024;
 
 export interface CheckStreamOptions {
-  channel: Channel;
-  purpose: Purpose;
   /** Partners may use hashed identifiers only: other lines get an error line. */
   hashedOnly: boolean;
-  decide(contact: Contact, channel: Channel, purpose: Purpose, now: number): Decision;
+  /** Decides one contact for the stream's channel, purpose and product. */
+  decide(contact: Contact, now: number): Decision;
 }
 
 export interface CheckStreamStats {
@@ -115,7 +113,7 @@ export class CheckStream extends Transform {
       this.stats.errors++;
       return errorLineJson(contact.ref, n, 'partners may check hashed identifiers only (emailHash, phoneHash)') + '\n';
     }
-    const decision = this.options.decide(contact, this.options.channel, this.options.purpose, now);
+    const decision = this.options.decide(contact, now);
     this.stats.checked++;
     if (decision.reasons.length === 0) this.stats.allowed++;
     return resultJson(contact.ref, decision) + '\n';

@@ -2,13 +2,13 @@ import { Body, Controller, Get, Header, HttpCode, Logger, Post, Query, Req, Res 
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { pipeline } from 'node:stream';
-import { CHANNELS, PURPOSES } from '@kielto/contracts';
+import { CHANNELS, PRODUCTS, PURPOSES } from '@kielto/contracts';
 import { Actor, CurrentActor, FieldError, PROBLEM_CONTENT_TYPE, problem, Roles } from '@kielto/platform';
 import { FreshnessService } from '../freshness/freshness.service';
 import { NDJSON, ndjsonStream } from '../ndjson-body';
 import { CheckService, validationProblem } from './check.service';
 import { CheckStream } from './check-stream';
-import { readChannel, readPurpose } from './contact-reader';
+import { readChannel, readProduct, readPurpose } from './contact-reader';
 import { BulkCheckDto, BulkCheckResponseDto, DecisionDto } from './dto/check-query.dto';
 
 export const AS_OF_HEADER = 'x-kielto-as-of';
@@ -29,6 +29,7 @@ export class CheckController {
   @Roles('staff', 'marketing', 'partner')
   @ApiQuery({ name: 'channel', enum: CHANNELS })
   @ApiQuery({ name: 'purpose', enum: PURPOSES })
+  @ApiQuery({ name: 'product', required: false, enum: PRODUCTS, description: 'the product marketed (R10)' })
   @ApiQuery({ name: 'email', required: false })
   @ApiQuery({ name: 'phone', required: false })
   @ApiQuery({ name: 'customerId', required: false })
@@ -60,6 +61,7 @@ export class CheckController {
   @Roles('staff', 'marketing', 'partner')
   @ApiQuery({ name: 'channel', enum: CHANNELS })
   @ApiQuery({ name: 'purpose', enum: PURPOSES })
+  @ApiQuery({ name: 'product', required: false, enum: PRODUCTS, description: 'the product marketed (R10)' })
   @ApiConsumes(NDJSON)
   @ApiProduces(NDJSON)
   @ApiBody({ description: 'one contact per line', schema: { type: 'string' } })
@@ -71,11 +73,12 @@ export class CheckController {
   ): void {
     const errors: FieldError[] = [];
     for (const key in query) {
-      if (key !== 'channel' && key !== 'purpose')
+      if (key !== 'channel' && key !== 'purpose' && key !== 'product')
         errors.push({ field: key, message: `property ${key} should not exist` });
     }
     const channel = readChannel(query.channel, errors);
     const purpose = readPurpose(query.purpose, errors);
+    const product = readProduct(query.product, errors);
     if (errors.length > 0 || !channel || !purpose) throw validationProblem(errors);
     const body = ndjsonStream(request.body);
     if (request.body !== undefined && body === undefined) {
@@ -89,11 +92,11 @@ export class CheckController {
       return;
     }
     const asOf = this.freshness.assertFresh();
+    const partner = actor.role === 'partner';
+    const decision = { channel, purpose, product };
     const answers = new CheckStream({
-      channel,
-      purpose,
-      hashedOnly: actor.role === 'partner',
-      decide: (contact, ch, p, now) => this.checks.decide(contact, ch, p, now),
+      hashedOnly: partner,
+      decide: (contact, now) => this.checks.decide(contact, decision, now, partner),
     });
     if (body === undefined) answers.end();
     else {

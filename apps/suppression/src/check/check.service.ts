@@ -1,26 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { Channel, Purpose } from '@kielto/contracts';
 import { Actor, FieldError, ProblemException } from '@kielto/platform';
-import { decide } from '../decision/decision-engine';
-import { Decision, SubjectFacts } from '../decision/decision.types';
+import { decide, forPartner } from '../decision/decision-engine';
+import { Decision, DecisionPolicy, DecisionQuery, Reason, SubjectFacts } from '../decision/decision.types';
+import { SuppressionEnv } from '../suppression.env';
 import { FreshnessService } from '../freshness/freshness.service';
 import { SuppressionMetrics } from '../metrics/suppression-metrics';
 import { SuppressionState } from '../state/suppression-state';
-import { Contact, isHashed, readChannel, readContact, readPurpose } from './contact-reader';
+import { Contact, isHashed, readChannel, readContact, readProduct, readPurpose } from './contact-reader';
 import { decisionJson, resultJson } from './decision-json';
 import { FastIdentifierHasher } from './fast-hasher';
 
-const NO_FACTS: SubjectFacts = Object.freeze({ ledger: [], suppressionEntries: [] });
+const NO_FACTS: SubjectFacts = Object.freeze({ subject: 'identifier', ledger: [], suppressionEntries: [] });
 export const MAX_BULK_CONTACTS = 10_000;
 const HASH_CACHE_LIMIT = 50_000;
 /** Field errors reported at most per request; the detail says when there were more. */
 const MAX_REPORTED_ERRORS = 100;
-const QUERY_KEYS = new Set(['channel', 'purpose', 'email', 'phone', 'customerId', 'emailHash', 'phoneHash']);
-const BULK_KEYS = new Set(['channel', 'purpose', 'contacts']);
+const QUERY_KEYS = new Set(['channel', 'purpose', 'product', 'email', 'phone', 'customerId', 'emailHash', 'phoneHash']);
+const BULK_KEYS = new Set(['channel', 'purpose', 'product', 'contacts']);
 
-export interface BulkRequest {
-  channel: Channel;
-  purpose: Purpose;
+export interface BulkRequest extends DecisionQuery {
+  /** The answers are for a partner: no reason may reveal which right was used (R11). */
+  partner: boolean;
   contacts: Contact[];
   /** The contacts array as sent (for the clearance's input hash). */
   raw: unknown[];
@@ -46,12 +46,17 @@ export function validationProblem(errors: FieldError[], status = 400): ProblemEx
 /** Resolves contacts to the facts held about them and asks the decision engine. */
 @Injectable()
 export class CheckService {
+  private readonly policy: DecisionPolicy;
+
   constructor(
     private readonly state: SuppressionState,
     private readonly hasher: FastIdentifierHasher,
     private readonly freshness: FreshnessService,
     private readonly metrics: SuppressionMetrics,
-  ) {}
+    env: SuppressionEnv,
+  ) {
+    this.policy = { softOptInGraceMs: env.KIELTO_SOFT_OPT_IN_GRACE_DAYS * 86_400_000 };
+  }
 
   facts(contact: Contact, cached = false): SubjectFacts {
     switch (contact.field) {
@@ -87,11 +92,15 @@ export class CheckService {
     return hash;
   }
 
-  /** Decides one validated contact and counts the decision. */
-  decide(contact: Contact, channel: Channel, purpose: Purpose, now: number, cached = false): Decision {
-    const decision = decide(this.facts(contact, cached), channel, purpose, now);
+  /**
+   * Decides one validated contact and counts the decision. A partner's answer shows `opt-out` in place of
+   * `erased` and `processing-restricted`, without rule or source (R11).
+   */
+  decide(contact: Contact, query: DecisionQuery, now: number, partner: boolean, cached = false): Decision {
+    const decision = decide(this.facts(contact, cached), query, now, this.policy);
     this.metrics.tally.add(decision);
-    return decision;
+    if (!partner || decision.reasons.length === 0) return decision;
+    return { decision: decision.decision, reasons: forPartner(decision.reasons) as Reason[] };
   }
 
   /** GET /v1/suppression/check: validate the query by hand (no class-validator on the hot path), then decide. */
@@ -111,16 +120,18 @@ export class CheckService {
     const contactFields: Record<string, unknown> = {};
     for (const key in query) {
       if (!QUERY_KEYS.has(key)) errors.push({ field: key, message: `property ${key} should not exist` });
-      else if (key !== 'channel' && key !== 'purpose') contactFields[key] = query[key];
+      else if (key !== 'channel' && key !== 'purpose' && key !== 'product') contactFields[key] = query[key];
     }
     const channel = readChannel(query.channel, errors);
     const purpose = readPurpose(query.purpose, errors);
+    const product = readProduct(query.product, errors);
     const contact = readContact(contactFields, '', errors);
     if (errors.length > 0 || !contact || !channel || !purpose) throw validationProblem(errors);
     if (actor.role === 'partner' && !isHashed(contact))
       throw new ProblemException(403, 'forbidden', PARTNER_HASHED_ONLY);
     const asOf = this.freshness.assertFresh();
-    return { decision: this.decide(contact, channel, purpose, Date.now(), true), asOf };
+    const partner = actor.role === 'partner';
+    return { decision: this.decide(contact, { channel, purpose, product }, Date.now(), partner, true), asOf };
   }
 
   /**
@@ -138,6 +149,7 @@ export class CheckService {
       if (!BULK_KEYS.has(key)) errors.push({ field: key, message: `property ${key} should not exist` });
     const channel = readChannel(record.channel, errors);
     const purpose = readPurpose(record.purpose, errors);
+    const product = readProduct(record.product, errors);
     const raw = record.contacts;
     if (!Array.isArray(raw)) {
       errors.push({ field: 'contacts', message: 'contacts must be an array' });
@@ -167,18 +179,19 @@ export class CheckService {
     }
     if (errors.length > 0 || !channel || !purpose) throw validationProblem(errors);
     if (actor.role === 'partner' && clear) throw new ProblemException(403, 'forbidden', PARTNER_HASHED_ONLY);
-    return { channel, purpose, contacts, raw };
+    return { channel, purpose, product, partner: actor.role === 'partner', contacts, raw };
   }
 
   /** Decides every contact of a validated bulk request against one fresh state. */
   checkBulk(request: BulkRequest): BulkOutcome {
     const asOf = this.freshness.assertFresh();
     const now = Date.now();
-    const { channel, purpose, contacts } = request;
+    const { contacts, partner } = request;
+    const query: DecisionQuery = { channel: request.channel, purpose: request.purpose, product: request.product };
     const results = new Array<string>(contacts.length);
     let allowed = 0;
     for (let i = 0; i < contacts.length; i++) {
-      const decision = this.decide(contacts[i], channel, purpose, now);
+      const decision = this.decide(contacts[i], query, now, partner);
       if (decision.reasons.length === 0) allowed++;
       results[i] = resultJson(contacts[i].ref, decision);
     }

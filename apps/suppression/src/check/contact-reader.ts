@@ -1,4 +1,13 @@
-import { Channel, CHANNELS, normaliseEmail, normalisePhone, Purpose, PURPOSES } from '@kielto/contracts';
+import {
+  Channel,
+  CHANNELS,
+  normaliseEmail,
+  normalisePhone,
+  Product,
+  PRODUCTS,
+  Purpose,
+  PURPOSES,
+} from '@kielto/contracts';
 import type { FieldError } from '@kielto/platform';
 
 /**
@@ -96,6 +105,14 @@ export const isHashed = (contact: Contact) => contact.field === 'emailHash' || c
 export function readChannel(raw: unknown, errors: FieldError[]): Channel | undefined {
   if (typeof raw === 'string' && (CHANNELS as readonly string[]).includes(raw)) return raw as Channel;
   errors.push({ field: 'channel', message: MESSAGES.channel });
+  return undefined;
+}
+
+/** The optional `product` of a check (R10): absent, or one of `PRODUCTS`. */
+export function readProduct(raw: unknown, errors: FieldError[]): Product | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'string' && (PRODUCTS as readonly string[]).includes(raw)) return raw as Product;
+  errors.push({ field: 'product', message: `product must be one of: ${PRODUCTS.join(', ')}` });
   return undefined;
 }
 

@@ -4,11 +4,12 @@ import { computeFeedValue, feedValue, mayBeExplicitlySuppressed } from './partne
 const T0 = Date.UTC(2025, 0, 1);
 const iso = (ms: number) => new Date(ms).toISOString();
 const facts = (overrides: Partial<SubjectFacts> = {}): SubjectFacts => ({
+  subject: 'identifier',
   ledger: [],
   suppressionEntries: [],
   ...overrides,
 });
-const customer = { organisationRoleContact: false, since: T0 - 1000 };
+const customer = { subject: 'person', activeContract: true } as const;
 
 describe(feedValue.name, () => {
   it('is null (a tombstone) when only permissions are missing: no-consent and consent-expired are not opt-outs', () => {
@@ -19,12 +20,12 @@ describe(feedValue.name, () => {
     expect(feedValue('email', expired)).toBeNull();
   });
 
-  it('writes a suppression that holds everywhere once, as all/all', () => {
+  it('writes a suppression that holds everywhere once, as all/all, and never names the right used (R11)', () => {
     expect(feedValue('phone', facts({ erasedSince: T0 }))).toEqual({
       specversion: '1.0',
       type: 'fi.kielto.suppression.current.v1',
       kind: 'phone',
-      suppressions: [{ code: 'erased', channel: 'all', purpose: 'all', since: iso(T0) }],
+      suppressions: [{ code: 'opt-out', channel: 'all', purpose: 'all', since: iso(T0) }],
       updatedAt: iso(T0),
     });
   });
@@ -33,7 +34,7 @@ describe(feedValue.name, () => {
     const value = feedValue(
       'email',
       facts({
-        customer,
+        ...customer,
         ledger: [
           { channel: 'email', purpose: 'all', decision: 'withdraw', at: T0, sequence: 1 },
           { channel: 'post', purpose: 'profiling', decision: 'prohibit', at: T0 + 5, sequence: 2 },
@@ -52,7 +53,7 @@ describe(feedValue.name, () => {
   it('honours the Robinson exception for own marketing to a customer', () => {
     const value = feedValue(
       'phone',
-      facts({ customer, suppressionEntries: [{ reason: 'robinson', channel: 'all', since: T0 }] }),
+      facts({ ...customer, suppressionEntries: [{ reason: 'robinson', channel: 'all', since: T0 }] }),
     );
     const pairs = value?.suppressions.map((s) => `${s.channel}/${s.purpose}`);
     expect(pairs).toEqual([
@@ -66,7 +67,7 @@ describe(feedValue.name, () => {
   });
 
   it('is the same bytes whenever it is computed (no clock in the value)', () => {
-    const subject = facts({ customer: { ...customer, restrictedSince: T0 } });
+    const subject = facts({ ...customer, restrictedSince: T0 });
     expect(JSON.stringify(feedValue('email', subject))).toBe(JSON.stringify(feedValue('email', subject)));
   });
 
@@ -84,11 +85,13 @@ describe(feedValue.name, () => {
             { channel, purpose, decision, at: T0 + 2, sequence: 2 },
           ]);
         }
-    const customers = [
-      undefined,
+    const customers: Partial<SubjectFacts>[] = [
+      {},
       customer,
-      { ...customer, organisationRoleContact: true },
+      { ...customer, subject: 'organization' },
+      { ...customer, subject: 'contact-person' },
       { ...customer, restrictedSince: T0 },
+      { ...customer, also: [{ ...customer, restrictedSince: T0, ledger: [], suppressionEntries: [] }] },
     ];
     const others: Partial<SubjectFacts>[] = [
       {},
@@ -100,7 +103,7 @@ describe(feedValue.name, () => {
     for (const ledger of ledgers)
       for (const c of customers)
         for (const other of others) {
-          const f = facts({ ledger, customer: c, ...other });
+          const f = facts({ ledger, ...c, ...other });
           for (const kind of ['email', 'phone'] as const) {
             expect(feedValue(kind, f)).toEqual(computeFeedValue(kind, f));
             if (!mayBeExplicitlySuppressed(f)) {

@@ -1,23 +1,23 @@
 import {
   CHANNELS,
+  PARTNER_OPT_OUT,
+  PartnerReasonCode,
   PURPOSES,
   REASON_CODES,
-  ReasonCode,
   SUPPRESSION_FEED_TYPE,
   SuppressionFeedValueV1,
 } from '@kielto/contracts';
-import { decide } from '../decision/decision-engine';
+import { decide, forPartner } from '../decision/decision-engine';
 import type { SubjectFacts } from '../decision/decision.types';
 
 /**
  * Explicit opt-outs: an objection, a block or a legal stop. `no-consent` and `consent-expired` are only the
  * absence of a permission, which a partner's own consent may supply, so they are not published.
  */
-const FEED_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
+const FEED_CODES: ReadonlySet<PartnerReasonCode> = new Set<PartnerReasonCode>([
+  PARTNER_OPT_OUT,
   'prohibited',
   'consent-withdrawn',
-  'erased',
-  'processing-restricted',
   'bounce',
   'complaint',
   'robinson',
@@ -25,7 +25,7 @@ const FEED_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'directory-ban',
 ]);
 
-const CODE_ORDER = new Map<string, number>(REASON_CODES.map((c, i) => [c, i]));
+const CODE_ORDER = new Map<string, number>([PARTNER_OPT_OUT, ...REASON_CODES].map((c, i) => [c, i]));
 const ALL_PAIRS = CHANNELS.length * PURPOSES.length;
 
 type Suppression = SuppressionFeedValueV1['suppressions'][number];
@@ -45,10 +45,11 @@ export function feedValue(kind: 'email' | 'phone', facts: SubjectFacts): Suppres
 /** `feedValue` without the shortcut: sixteen decisions (exported for the test that holds the shortcut to it). */
 export function computeFeedValue(kind: 'email' | 'phone', facts: SubjectFacts): SuppressionFeedValueV1 | null {
   // (code, since) → the (channel, purpose) pairs it applies to
-  const groups = new Map<string, { code: ReasonCode; since: string; pairs: Set<string> }>();
+  const groups = new Map<string, { code: PartnerReasonCode; since: string; pairs: Set<string> }>();
   for (const channel of CHANNELS) {
     for (const purpose of PURPOSES) {
-      for (const reason of decide(facts, channel, purpose, 0).reasons) {
+      // R11: partners never learn which right was used (erased, restricted → opt-out).
+      for (const reason of forPartner(decide(facts, { channel, purpose }, 0).reasons)) {
         if (!FEED_CODES.has(reason.code) || reason.since === null) continue;
         const key = `${reason.code}|${reason.since}`;
         let group = groups.get(key);
@@ -83,9 +84,9 @@ export function computeFeedValue(kind: 'email' | 'phone', facts: SubjectFacts): 
  */
 export function mayBeExplicitlySuppressed(facts: SubjectFacts): boolean {
   if (facts.erasedSince !== undefined || facts.fullDirectoryBanSince !== undefined) return true;
-  if (facts.suppressionEntries.length > 0 || facts.customer?.restrictedSince !== undefined) return true;
+  if (facts.suppressionEntries.length > 0 || facts.restrictedSince !== undefined) return true;
   for (const entry of facts.ledger) if (entry.decision === 'withdraw' || entry.decision === 'prohibit') return true;
-  return false;
+  return facts.also?.some(mayBeExplicitlySuppressed) ?? false;
 }
 
 function compareSuppressions(a: Suppression, b: Suppression): number {

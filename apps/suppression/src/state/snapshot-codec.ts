@@ -1,15 +1,35 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { ContactPointHashV1 } from '@kielto/contracts';
 import type { LedgerEntryView } from '../decision/decision.types';
-import type { CustomerRecord, StaffEntry, StateFact, SuppressionState } from './suppression-state';
+import type {
+  CustomerRecord,
+  FormerPoint,
+  HeldPoint,
+  StaffEntry,
+  StateFact,
+  SuppressionState,
+} from './suppression-state';
 
 /**
  * The on-disk form of a snapshot chunk: gzip of a JSON array of facts, each a short tuple. Tuples, not objects:
  * a million identifiers make ~750 000 facts, and field names would double the size. `null` stands for an absent
- * optional value; a customer's contact points are flattened to kind, hash, owner, kind, hash, owner…
+ * optional value; a customer's contact points are flattened to kind, hash, owner, person, from, kind, hash… (format 2, contract
+ * v1.1; `SNAPSHOT_FORMAT`)
  */
 export type Tuple =
-  | ['c', string, number, CustomerRecord['kind'], number, number | null, number | null, string[]]
+  | [
+      'c',
+      string,
+      number,
+      CustomerRecord['kind'],
+      number,
+      number | null,
+      number | null,
+      (string | number)[],
+      0 | 1,
+      number | null,
+      0 | 1,
+      (string | number)[],
+    ]
   | [
       'l',
       string,
@@ -39,9 +59,25 @@ export function toTuple(fact: StateFact): Tuple {
   switch (fact.type) {
     case 'customer': {
       const r = fact.record;
-      const points: string[] = [];
-      for (const cp of r.contactPoints) points.push(cp.kind, cp.hash, cp.owner);
-      return ['c', r.customerId, r.sequence, r.kind, r.since, opt(r.restrictedSince), opt(r.erasedAt), points];
+      const points: (string | number)[] = [];
+      for (const cp of r.contactPoints) points.push(cp.kind, cp.hash, cp.owner, cp.person ?? '', cp.from);
+      const former: (string | number)[] = [];
+      for (const fp of r.formerContactPoints)
+        former.push(fp.kind, fp.hash, fp.owner, fp.person ?? '', fp.from, fp.until);
+      return [
+        'c',
+        r.customerId,
+        r.sequence,
+        r.kind,
+        r.since,
+        opt(r.restrictedSince),
+        opt(r.erasedAt),
+        points,
+        r.activeContract ? 1 : 0,
+        opt(r.relationshipEndedAt),
+        r.mobileSubscription ? 1 : 0,
+        former,
+      ];
     }
     case 'ledger': {
       const e = fact.entry;
@@ -62,17 +98,28 @@ export function toTuple(fact: StateFact): Tuple {
   }
 }
 
+/** kind, hash, owner, person ('' for none), from — flattened at `i`. */
+function point(flat: (string | number)[], i: number): HeldPoint {
+  const held: HeldPoint = {
+    kind: flat[i] as HeldPoint['kind'],
+    hash: flat[i + 1] as string,
+    owner: flat[i + 2] as HeldPoint['owner'],
+    from: flat[i + 4] as number,
+  };
+  if (flat[i + 3] !== '') held.person = flat[i + 3] as string;
+  return held;
+}
+
 export function fromTuple(t: Tuple): StateFact {
   switch (t[0]) {
     case 'c': {
       const points = t[7];
-      const contactPoints: ContactPointHashV1[] = [];
-      for (let i = 0; i < points.length; i += 3) {
-        contactPoints.push({
-          kind: points[i] as ContactPointHashV1['kind'],
-          hash: points[i + 1],
-          owner: points[i + 2] as ContactPointHashV1['owner'],
-        });
+      const contactPoints: HeldPoint[] = [];
+      for (let i = 0; i < points.length; i += 5) contactPoints.push(point(points, i));
+      const former = t[11];
+      const formerContactPoints: FormerPoint[] = [];
+      for (let i = 0; i < former.length; i += 6) {
+        formerContactPoints.push({ ...point(former, i), until: former[i + 5] as number });
       }
       return {
         type: 'customer',
@@ -83,7 +130,11 @@ export function fromTuple(t: Tuple): StateFact {
           since: t[4],
           restrictedSince: given(t[5]),
           erasedAt: given(t[6]),
+          activeContract: t[8] === 1,
+          relationshipEndedAt: given(t[9]),
+          mobileSubscription: t[10] === 1,
           contactPoints,
+          formerContactPoints,
         },
       };
     }

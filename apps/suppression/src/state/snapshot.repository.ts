@@ -20,6 +20,8 @@ interface Head {
   takenAt: Date;
   /** Set while snapshot `writing` is being written: its chunks may be left behind by a crash. */
   writing?: number;
+  /** `SNAPSHOT_FORMAT` of the snapshot in force; absent before contract v1.1 (format 1). */
+  format?: number;
 }
 
 interface Chunk {
@@ -28,6 +30,13 @@ interface Chunk {
   snapshot: string;
   data: Buffer;
 }
+
+/**
+ * The layout of the facts in a snapshot. A snapshot of another format (one written before contract v1.1, whose
+ * customers lack holding times, products and the relationship) is not loaded: the instance rebuilds from the
+ * topics, which hold everything v1.1 needs, and its next snapshot replaces the old one.
+ */
+export const SNAPSHOT_FORMAT = 2;
 
 /** Chunks requested from the database ahead of the one being applied at a cold start. */
 const READ_AHEAD = 3;
@@ -79,6 +88,13 @@ export class SnapshotRepository {
     const head = await this.head();
     if (!head) return { number: 0, facts: 0, positions: [] };
     if (head.writing !== undefined) await this.discardInterrupted(head.writing);
+    if ((head.format ?? 1) !== SNAPSHOT_FORMAT) {
+      this.logger.warn(
+        { snapshot: head.number, format: head.format ?? 1, expected: SNAPSHOT_FORMAT },
+        'snapshot of another format: rebuilding from the topics',
+      );
+      return { number: head.number, facts: 0, positions: [] };
+    }
     let facts = 0;
     // A few chunks are read ahead while one is applied: the database works on the next ones meanwhile.
     const reads: (Promise<Buffer> | undefined)[] = [];
@@ -125,7 +141,15 @@ export class SnapshotRepository {
       });
     }
     const facts = chunks.reduce((sum, c) => sum + c.facts, 0);
-    const next: Head = { _id: this.headId, number, chunks: chunks.length, facts, positions, takenAt: new Date() };
+    const next: Head = {
+      _id: this.headId,
+      number,
+      chunks: chunks.length,
+      facts,
+      positions,
+      takenAt: new Date(),
+      format: SNAPSHOT_FORMAT,
+    };
     await this.docs.replaceOne({ _id: this.headId }, next);
     if (head && head.chunks > 0) {
       const old = Array.from({ length: head.chunks }, (_, i) => this.chunkId(head.number, i));

@@ -4,11 +4,13 @@ import { runInNewContext } from 'node:vm';
 import {
   CloudEventV1,
   CONSENT_EVENT_TYPES,
+  ContactPointHashV1,
   ConsentLedgerErasedV1,
   ConsentRecordedV1,
   CUSTOMER_EVENT_TYPES,
   CustomerErasedV1,
   CustomerStateV1,
+  FormerContactPointV1,
   DIRECTORY_BAN_EVENT_TYPES,
   DirectoryBanLiftedV1,
   DirectoryBanSetV1,
@@ -23,7 +25,15 @@ import { PartnerFeedService, PendingFeed } from '../feed/partner-feed.service';
 import { SuppressionEnv } from '../suppression.env';
 import { captureState, compressChunks } from './snapshot-codec';
 import { SnapshotRepository } from './snapshot.repository';
-import { AffectedIdentifiers, CustomerRecord, IdentifierKind, StaffEntry, SuppressionState } from './suppression-state';
+import {
+  AffectedIdentifiers,
+  CustomerRecord,
+  FormerPoint,
+  HeldPoint,
+  IdentifierKind,
+  StaffEntry,
+  SuppressionState,
+} from './suppression-state';
 
 /**
  * Loading builds several times its result in short-lived objects (parsed chunks, copies). One full
@@ -264,13 +274,18 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
         this.state.addCustomerIdentifiers(d.customerId, affected);
         for (const cp of d.contactPoints) affected.set(cp.hash, cp.kind);
         if (this.isOlderCustomerEvent(d.customerId, event.sequence)) return;
+        const since = Date.parse(d.since);
         const record: CustomerRecord = {
           customerId: d.customerId,
           sequence: event.sequence,
           kind: d.kind,
-          since: Date.parse(d.since),
+          since,
           restrictedSince: d.restrictedSince ? Date.parse(d.restrictedSince) : undefined,
-          contactPoints: d.contactPoints.map((cp) => ({ kind: cp.kind, hash: cp.hash, owner: cp.owner })),
+          activeContract: d.activeContract,
+          relationshipEndedAt: d.relationshipEndedAt ? Date.parse(d.relationshipEndedAt) : undefined,
+          mobileSubscription: d.products?.includes('mobile-subscription') ?? false,
+          contactPoints: d.contactPoints.map((cp) => heldPoint(cp, since)),
+          formerContactPoints: (d.formerContactPoints ?? []).map(formerPoint),
         };
         this.state.applyCustomer(record);
         return;
@@ -289,7 +304,10 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
           kind: 'person',
           since: at,
           erasedAt: at,
-          contactPoints: d.contactPoints.map((cp) => ({ kind: cp.kind, hash: cp.hash, owner: cp.owner })),
+          activeContract: false,
+          mobileSubscription: false,
+          contactPoints: d.contactPoints.map((cp) => heldPoint(cp, at)),
+          formerContactPoints: [],
         };
         this.state.applyCustomer(record);
         return;
@@ -371,4 +389,28 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
   private isOlderCustomerEvent(customerId: string, sequence: number): boolean {
     return (this.state.customerSequence(customerId) ?? 0) >= sequence;
   }
+}
+
+/** A contact point as the state holds it; events before contract v1.1 carry no `from` (read as `since`). */
+function heldPoint(cp: ContactPointHashV1, since: number): HeldPoint {
+  const held: HeldPoint = {
+    kind: cp.kind,
+    hash: cp.hash,
+    owner: cp.owner,
+    from: cp.from ? Date.parse(cp.from) : since,
+  };
+  if (cp.person !== undefined) held.person = cp.person;
+  return held;
+}
+
+function formerPoint(fp: FormerContactPointV1): FormerPoint {
+  const former: FormerPoint = {
+    kind: fp.kind,
+    hash: fp.hash,
+    owner: fp.owner,
+    from: Date.parse(fp.from),
+    until: Date.parse(fp.until),
+  };
+  if (fp.person !== undefined) former.person = fp.person;
+  return former;
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { ConsentSubjectV1, ContactPointHashV1 } from '@kielto/contracts';
+import type { ConsentSubjectV1 } from '@kielto/contracts';
 import { decide } from '../decision/decision-engine';
 import pinnedAnswers from './suppression-state.answers.json';
-import { CustomerRecord, StaffEntry, StoredLedgerEntry, SuppressionState } from './suppression-state';
+import { CustomerRecord, HeldPoint, StaffEntry, StoredLedgerEntry, SuppressionState } from './suppression-state';
 
 const T0 = Date.UTC(2025, 0, 1);
 const NOW = T0 + 100 * 86_400_000;
@@ -11,10 +11,12 @@ const EMAIL_A = hex('a');
 const EMAIL_B = hex('b');
 const PHONE_C = hex('c');
 
-const point = (kind: 'email' | 'phone', hash: string, owner: 'own' | 'contact-person' = 'own'): ContactPointHashV1 => ({
+const point = (kind: 'email' | 'phone', hash: string, owner: 'own' | 'contact-person' = 'own'): HeldPoint => ({
   kind,
   hash,
   owner,
+  ...(owner === 'contact-person' ? { person: 'p1' } : {}),
+  from: T0,
 });
 
 function customer(overrides: Partial<CustomerRecord> = {}): CustomerRecord {
@@ -23,7 +25,10 @@ function customer(overrides: Partial<CustomerRecord> = {}): CustomerRecord {
     sequence: 1,
     kind: 'person',
     since: T0,
+    activeContract: true,
+    mobileSubscription: false,
     contactPoints: [point('email', EMAIL_A)],
+    formerContactPoints: [],
     ...overrides,
   };
 }
@@ -74,7 +79,11 @@ function everything(): SuppressionState {
     sequence: 1,
     kind: 'robot' as never,
     since: T0,
-    contactPoints: [{ kind: 'fax' as never, hash: 'not-a-hash', owner: 'someone' as never }],
+    activeContract: false,
+    relationshipEndedAt: T0 + 1,
+    mobileSubscription: true,
+    contactPoints: [{ kind: 'fax' as never, hash: 'not-a-hash', owner: 'someone' as never, from: T0 }],
+    formerContactPoints: [{ kind: 'email', hash: hex('7'), owner: 'own', from: T0 - 9, until: T0 - 1 }],
   });
   s.applyLedgerEntry(ledger());
   s.applyLedgerEntry(ledger({ sequence: 2, channel: 'email', purpose: 'own-marketing', expiresAt: T0 + 10 }));
@@ -233,6 +242,7 @@ describe(SuppressionState.name, () => {
     });
   });
 
+  // Re-pinned for contract v1.1 (holders are subjects of their own, holding times, relationship, products).
   describe('against earlier versions', () => {
     it('answers every query as earlier versions did', () => {
       expect(answers(everything())).toEqual(pinnedAnswers);
@@ -240,7 +250,7 @@ describe(SuppressionState.name, () => {
 
     it('digests the same state to the same sha256 and counts', () => {
       expect(everything().digest()).toEqual({
-        sha256: '8ac933bf929e179f95b5c7141ed8d905541b399a5aab8b554ebde33c309ee66a',
+        sha256: '91b29ed2ed6dc2575e244ff08427f0df35a5f4227fa3a5954ca73860faa8b37e',
         counts: {
           customers: 4,
           directoryBans: 2,
@@ -333,7 +343,8 @@ describe(SuppressionState.name, () => {
       state.applyCustomer(customer({ contactPoints: [point('email', EMAIL_A), point('phone', PHONE_C)] }));
       state.applyLedgerEntry(ledger({ subjectKey: `email:${EMAIL_A}`, decision: 'prohibit' }));
       for (const facts of [state.factsForIdentifier('phone', PHONE_C), state.factsForCustomer('cust-1')!]) {
-        expect(decide(facts, 'post', 'own-marketing', NOW).reasons.map((r) => r.code)).toEqual(['prohibited']);
+        const query = { channel: 'post', purpose: 'own-marketing' } as const;
+        expect(decide(facts, query, NOW).reasons.map((r) => r.code)).toEqual(['prohibited']);
       }
     });
 
@@ -345,10 +356,15 @@ describe(SuppressionState.name, () => {
       state.applyCustomer(customer({ sequence: 3, erasedAt: T0 + 7, contactPoints: [point('email', EMAIL_A)] }));
       expect(state.ownerOf(EMAIL_A)).toBeUndefined();
       expect(state.factsForIdentifier('email', EMAIL_A).erasedSince).toBe(T0 + 7);
-      expect(state.factsForCustomer('cust-1')).toEqual({ erasedSince: T0 + 7, ledger: [], suppressionEntries: [] });
+      expect(state.factsForCustomer('cust-1')).toEqual({
+        subject: 'person',
+        erasedSince: T0 + 7,
+        ledger: [],
+        suppressionEntries: [],
+      });
     });
 
-    it('merges the facts of customers sharing an identifier, the same whichever arrived first', () => {
+    it('finds every customer sharing an identifier as a subject of its own, the same whichever arrived first', () => {
       const one = customer({ contactPoints: [point('email', EMAIL_A)] });
       const two = customer({
         customerId: 'cust-2',
@@ -364,13 +380,15 @@ describe(SuppressionState.name, () => {
       b.applyCustomer(one);
       expect(a.factsForIdentifier('email', EMAIL_A)).toEqual(b.factsForIdentifier('email', EMAIL_A));
       const facts = a.factsForIdentifier('email', EMAIL_A);
-      expect(facts.customer).toEqual({ restrictedSince: T0 + 3, organisationRoleContact: false, since: T0 });
+      expect([facts.subject, facts.also?.map((f) => f.subject)]).toEqual(['person', ['organization']]);
+      expect(facts.also?.[0].restrictedSince).toBe(T0 + 3);
       // One of them leaves: the identifier belongs to the other alone.
       a.applyCustomer({ ...two, sequence: 2, contactPoints: [] });
-      expect(a.factsForIdentifier('email', EMAIL_A).customer?.restrictedSince).toBeUndefined();
+      expect(a.factsForIdentifier('email', EMAIL_A).also).toBeUndefined();
+      expect(a.factsForIdentifier('email', EMAIL_A).restrictedSince).toBeUndefined();
     });
 
-    it('treats an organisation own address as a role address and a contact person as a natural person (R3)', () => {
+    it('finds an organisation by its own address and a contact person, a subject of their own, by theirs (R3)', () => {
       const state = new SuppressionState();
       state.applyCustomer(
         customer({
@@ -378,8 +396,8 @@ describe(SuppressionState.name, () => {
           contactPoints: [point('email', EMAIL_A), point('email', EMAIL_B, 'contact-person')],
         }),
       );
-      expect(state.factsForIdentifier('email', EMAIL_A).customer?.organisationRoleContact).toBe(true);
-      expect(state.factsForIdentifier('email', EMAIL_B).customer?.organisationRoleContact).toBe(false);
+      expect(state.factsForIdentifier('email', EMAIL_A).subject).toBe('organization');
+      expect(state.factsForIdentifier('email', EMAIL_B).subject).toBe('contact-person');
     });
 
     it('drops ledger entries below an erasure floor and refuses late ones', () => {

@@ -1,15 +1,26 @@
 import { createHash } from 'node:crypto';
-import type {
-  ConsentSubjectV1,
-  ContactPointHashV1,
-  CustomerKind,
-  LedgerChannel,
-  SuppressionEntryReason,
-} from '@kielto/contracts';
+import type { ConsentSubjectV1, CustomerKind, LedgerChannel, SuppressionEntryReason } from '@kielto/contracts';
 import type { LedgerEntryView, SubjectFacts, SuppressionEntryView } from '../decision/decision.types';
+import { bindsContactPerson, bindsHolder } from '../../../../libs/contracts/src/rules/ledger-rules';
 import { IdentifierMap, NONE } from './identifier-map';
 
 export type IdentifierKind = 'email' | 'phone';
+
+/** An identifier a customer (owner `own`) or one of its contact persons (`contact-person`, `person`) holds. */
+export interface HeldPoint {
+  kind: IdentifierKind;
+  hash: string;
+  owner: 'own' | 'contact-person';
+  /** The contact person's id, for owner `contact-person`. */
+  person?: string;
+  /** Epoch ms since when it has been held (entries recorded against it bind the holder from then on, §3). */
+  from: number;
+}
+
+/** An identifier held in `[from, until)` and no longer. */
+export interface FormerPoint extends HeldPoint {
+  until: number;
+}
 
 /** What suppression keeps of a customer: keyed hashes and flags, never clear personal data. */
 export interface CustomerRecord {
@@ -19,7 +30,14 @@ export interface CustomerRecord {
   since: number;
   restrictedSince?: number;
   erasedAt?: number;
-  contactPoints: ContactPointHashV1[];
+  /** R2: the relationship is active now. */
+  activeContract: boolean;
+  /** R2 grace: when it ended. */
+  relationshipEndedAt?: number;
+  /** R10: holds a mobile subscription now. */
+  mobileSubscription: boolean;
+  contactPoints: HeldPoint[];
+  formerContactPoints: FormerPoint[];
 }
 
 export interface StoredLedgerEntry extends LedgerEntryView {
@@ -88,7 +106,6 @@ const VOCABULARY = [
 ];
 const EMAIL = VOCABULARY.indexOf('email');
 const PHONE = VOCABULARY.indexOf('phone');
-const OWN = VOCABULARY.indexOf('own');
 const ORGANIZATION = VOCABULARY.indexOf('organization');
 
 class Words {
@@ -194,11 +211,17 @@ class PointRows extends Rows {
   identifier = new Int32Array(0);
   kind = new Int32Array(0);
   owner = new Int32Array(0);
+  /** the contact person's ordinal within the customer (`CustomerRows.persons`), NONE for the customer's own */
+  person = new Int32Array(0);
+  /** epoch ms since when it has been held */
+  from = new Float64Array(0);
 
   protected resize(length: number): void {
     this.identifier = grown(this.identifier, length);
     this.kind = grown(this.kind, length);
     this.owner = grown(this.owner, length);
+    this.person = grown(this.person, length);
+    this.from = grown(this.from, length);
   }
 }
 
@@ -207,6 +230,9 @@ const RECORD = 1;
 const RESTRICTED = 2;
 const CUSTOMER_ERASED = 4;
 const BANNED = 8;
+const ACTIVE = 16;
+const MOBILE = 32;
+const ENDED = 64;
 
 /**
  * One row per customer id met (in a customer record, a ledger subject `customer:<id>` or a ban); never released.
@@ -217,6 +243,7 @@ class CustomerRows {
   since = new Float64Array(0);
   restrictedSince = new Float64Array(0);
   erasedAt = new Float64Array(0);
+  endedAt = new Float64Array(0);
   kind = new Int32Array(0);
   flags = new Uint8Array(0);
   /** first contact point */
@@ -225,6 +252,10 @@ class CustomerRows {
   ledger = new Int32Array(0);
   readonly ids: string[] = [];
   readonly rows = new Map<string, number>();
+  /** the contact persons' ids of a customer that has any, by ordinal (rare: organisations) */
+  readonly persons = new Map<number, string[]>();
+  /** identifiers a customer held before (rare) */
+  readonly former = new Map<number, FormerPoint[]>();
 
   /** The row of a customer id, added if new. */
   add(customerId: string): number {
@@ -238,6 +269,7 @@ class CustomerRows {
       this.since = grown(this.since, length);
       this.restrictedSince = grown(this.restrictedSince, length);
       this.erasedAt = grown(this.erasedAt, length);
+      this.endedAt = grown(this.endedAt, length);
       this.kind = grown(this.kind, length);
       this.flags = grown(this.flags, length);
       this.points = grown(this.points, length, NONE);
@@ -259,9 +291,8 @@ const STAFF = 2;
 /** `owner` of an identifier several customers share: see `sharedOwners` */
 const SHARED = -1;
 
-/** Which staff entries `gather` adds: those of every identifier, of none, or (an index) of that one. */
+/** Which staff entries `gatherPoints` adds: those of every identifier of the holder, or (an index) of that one. */
 const ALL_STAFF = -2;
-const NO_STAFF = -3;
 
 /** A ledger subject: `customer:<id>` (at a customer row), `<kind>:<identifier>` (at an identifier), or any other key. */
 interface Subject {
@@ -303,6 +334,8 @@ export class SuppressionState {
   private idLedger = new Int32Array(0);
   /** identifiers several customers share (e.g. a family address) → their rows sorted by id: all of their facts apply */
   private readonly sharedOwners = new Map<number, number[]>();
+  /** identifier hash → rows of the customers that held it before (rare; for the partner feed) */
+  private readonly formerHolders = new Map<string, Set<number>>();
   private readonly customers = new CustomerRows();
   private readonly points = new PointRows();
   private readonly entries = new LedgerRows();
@@ -383,28 +416,65 @@ export class SuppressionState {
     let flags = RECORD | (c.flags[row] & BANNED);
     if (input.restrictedSince !== undefined) flags |= RESTRICTED;
     if (input.erasedAt !== undefined) flags |= CUSTOMER_ERASED;
+    if (input.activeContract) flags |= ACTIVE;
+    if (input.mobileSubscription) flags |= MOBILE;
+    if (input.relationshipEndedAt !== undefined) flags |= ENDED;
     c.flags[row] = flags;
     c.sequence[row] = input.sequence;
     c.kind[row] = this.words.code(input.kind);
     c.since[row] = input.since;
     c.restrictedSince[row] = input.restrictedSince ?? 0;
     c.erasedAt[row] = input.erasedAt ?? 0;
+    c.endedAt[row] = input.relationshipEndedAt ?? 0;
     c.points[row] = NONE;
+    const persons: string[] = [];
+    const ordinal = (person: string | undefined) => {
+      if (person === undefined) return NONE;
+      const at = persons.indexOf(person);
+      return at >= 0 ? at : persons.push(person) - 1;
+    };
     let last = NONE;
     for (const cp of input.contactPoints) {
       const point = p.add();
       p.identifier[point] = this.intern(cp.hash);
       p.kind[point] = this.words.code(cp.kind);
       p.owner[point] = this.words.code(cp.owner);
+      p.person[point] = cp.owner === 'contact-person' ? ordinal(cp.person ?? '') : NONE;
+      p.from[point] = cp.from;
       if (last === NONE) c.points[row] = point;
       else p.next[last] = point;
       last = point;
     }
+    if (persons.length > 0) c.persons.set(row, persons);
+    else c.persons.delete(row);
+    this.setFormer(row, input.formerContactPoints);
     for (let point = c.points[row]; point !== NONE; point = p.next[point]) {
       if (input.erasedAt !== undefined) this.eraseIdentifier(p.identifier[point], input.erasedAt);
       else this.addOwner(p.identifier[point], row);
     }
     return true;
+  }
+
+  /** Identifiers a customer held before, and the reverse index the partner feed needs. */
+  private setFormer(row: number, points: readonly FormerPoint[]): void {
+    for (const old of this.customers.former.get(row) ?? EMPTY) {
+      const holders = this.formerHolders.get(old.hash);
+      holders?.delete(row);
+      if (holders?.size === 0) this.formerHolders.delete(old.hash);
+    }
+    if (points.length === 0) {
+      this.customers.former.delete(row);
+      return;
+    }
+    this.customers.former.set(
+      row,
+      points.map((fp) => ({ ...fp })),
+    );
+    for (const fp of points) {
+      let holders = this.formerHolders.get(fp.hash);
+      if (holders === undefined) this.formerHolders.set(fp.hash, (holders = new Set()));
+      holders.add(row);
+    }
   }
 
   private addOwner(id: number, row: number): void {
@@ -644,28 +714,37 @@ export class SuppressionState {
   private record(row: number): CustomerRecord {
     const c = this.customers;
     const p = this.points;
-    const contactPoints: ContactPointHashV1[] = [];
+    const persons = c.persons.get(row);
+    const contactPoints: HeldPoint[] = [];
     for (let point = c.points[row]; point !== NONE; point = p.next[point]) {
-      contactPoints.push({
+      const held: HeldPoint = {
         kind: this.words.word(p.kind[point]),
         hash: this.ids.text(p.identifier[point]),
         owner: this.words.word(p.owner[point]),
-      });
+        from: p.from[point],
+      };
+      if (p.person[point] !== NONE) held.person = persons![p.person[point]];
+      contactPoints.push(held);
     }
+    const flags = c.flags[row];
     return {
       customerId: c.ids[row],
       sequence: c.sequence[row],
       kind: this.words.word(c.kind[row]),
       since: c.since[row],
-      restrictedSince: c.flags[row] & RESTRICTED ? c.restrictedSince[row] : undefined,
-      erasedAt: c.flags[row] & CUSTOMER_ERASED ? c.erasedAt[row] : undefined,
+      restrictedSince: flags & RESTRICTED ? c.restrictedSince[row] : undefined,
+      erasedAt: flags & CUSTOMER_ERASED ? c.erasedAt[row] : undefined,
+      activeContract: (flags & ACTIVE) !== 0,
+      relationshipEndedAt: flags & ENDED ? c.endedAt[row] : undefined,
+      mobileSubscription: (flags & MOBILE) !== 0,
       contactPoints,
+      formerContactPoints: (c.former.get(row) ?? []).map((fp) => ({ ...fp })),
     };
   }
 
-  // ---- gathering facts for a decision ----
+  // ---- gathering facts for a decision (DESIGN.md §3 v1.1 "Who an entry binds") ----
 
-  /** Facts about an identifier (by its keyed hash): through its customer(s) if it has any, else on its own. */
+  /** Facts about an identifier (by its keyed hash): about whoever holds it now, else about the bare identifier. */
   factsForIdentifier(kind: IdentifierKind, hash: string): SubjectFacts {
     return this.identifierFacts(kind, this.ids.find(hash), hash);
   }
@@ -680,18 +759,60 @@ export class SuppressionState {
   }
 
   private identifierFacts(kind: IdentifierKind, id: number, hash: string): SubjectFacts {
-    const flags = id === NONE ? 0 : this.idFlags[id];
-    const erasedSince = flags & ERASED ? this.erased.get(id) : undefined;
     const owner = id === NONE ? 0 : this.idOwner[id];
-    if (owner === 0) {
-      return {
-        erasedSince,
-        ledger: this.identifierLedger(kind, id, hash),
-        suppressionEntries: flags & STAFF ? this.staffEntries.get(id)! : EMPTY,
-      };
+    if (owner === 0) return this.bareIdentifierFacts(kind, id, hash);
+    if (owner !== SHARED) {
+      const single = this.holderFacts(owner - 1, id, undefined);
+      if (single !== undefined) return single;
     }
-    if (owner !== SHARED) return this.customerFacts(owner - 1, id, erasedSince);
-    return this.sharedIdentifierFacts(this.sharedOwners.get(id)!, id, erasedSince);
+    // Several holders (a shared address, or a customer's own address that is also a contact person's): each is a
+    // subject of its own, and the identifier is suppressed when any of them is.
+    const found: SubjectFacts[] = [];
+    for (const row of owner === SHARED ? this.sharedOwners.get(id)! : [owner - 1]) this.holderFacts(row, id, found);
+    return found.length === 1 ? found[0] : { ...found[0], also: found.slice(1) };
+  }
+
+  /** Nobody holds the identifier: the entries recorded against it, its staff entries and its tombstone. */
+  private bareIdentifierFacts(kind: IdentifierKind, id: number, hash: string): SubjectFacts {
+    const flags = id === NONE ? 0 : this.idFlags[id];
+    return {
+      subject: 'identifier',
+      erasedSince: flags & ERASED ? this.erased.get(id) : undefined,
+      ledger: this.identifierLedger(kind, id, hash),
+      suppressionEntries: flags & STAFF ? this.staffEntries.get(id)! : EMPTY,
+    };
+  }
+
+  /**
+   * The subjects holding identifier `id` through one customer row: the customer (its own address), and/or each
+   * contact person whose address it is. Returns the only one when `into` is undefined and there is exactly one.
+   */
+  private holderFacts(row: number, id: number, into: SubjectFacts[] | undefined): SubjectFacts | undefined {
+    const p = this.points;
+    let own = false;
+    let persons = 0;
+    let person = NONE;
+    for (let point = this.customers.points[row]; point !== NONE; point = p.next[point]) {
+      if (p.identifier[point] !== id) continue;
+      if (p.person[point] === NONE) own = true;
+      else if (p.person[point] !== person) {
+        person = p.person[point];
+        persons++;
+      }
+    }
+    if (into === undefined && (own ? 1 : 0) + persons === 1) {
+      return own ? this.customerFacts(row, id) : this.contactPersonFacts(row, person, id);
+    }
+    const list = into ?? [];
+    if (own) list.push(this.customerFacts(row, id));
+    const seen = new Set<number>();
+    for (let point = this.customers.points[row]; point !== NONE; point = p.next[point]) {
+      const ordinal = p.person[point];
+      if (p.identifier[point] !== id || ordinal === NONE || seen.has(ordinal)) continue;
+      seen.add(ordinal);
+      list.push(this.contactPersonFacts(row, ordinal, id));
+    }
+    return into === undefined ? { ...list[0], also: list.slice(1) } : undefined;
   }
 
   /** The ledger `<kind>:<hash>` of an identifier (NONE when not held). */
@@ -699,30 +820,44 @@ export class SuppressionState {
     const code = kind === 'email' ? EMAIL : kind === 'phone' ? PHONE : NONE;
     const ledger: LedgerEntryView[] = [];
     if (code === NONE) this.addSubjectLedger(`${kind}:${hash}`, ledger);
-    else if (id !== NONE) this.addEntries(this.idLedger[id], code, ledger);
+    else if (id !== NONE) this.addEntries(this.idLedger[id], code, ledger, 0, Infinity);
     return ledger.length === 0 ? EMPTY : ledger;
   }
 
   /** Adds the entries of a subject given by its key. */
   private addSubjectLedger(key: string, into: LedgerEntryView[]): void {
     const subject = this.subject(key, false);
-    if (subject) this.addEntries(this.first(subject), subject.kind, into);
+    if (subject) this.addEntries(this.first(subject), subject.kind, into, 0, Infinity);
   }
 
-  /** Adds the entries of a chain that are of a kind (of the subject, on an identifier's chain). */
-  private addEntries(entry: number, kind: number, into: LedgerEntryView[]): void {
+  /**
+   * Adds the entries of a chain that are of a kind (of the subject, on an identifier's chain) and bind a holder
+   * of the identifier during `[from, until)` (`bindsHolder`; `from` 0 and `until` Infinity take every entry).
+   * `grants` false leaves grants out (an organisation's grants do not bind its contact persons, R3).
+   */
+  private addEntries(
+    entry: number,
+    kind: number,
+    into: LedgerEntryView[],
+    from: number,
+    until: number,
+    grants = true,
+  ): void {
     const e = this.entries;
     for (; entry !== NONE; entry = e.next[entry]) {
       const meta = e.meta[entry];
       if (meta >> 1 !== kind) continue;
-      into.push({
+      const view: LedgerEntryView = {
         channel: this.words.word(e.channel[entry]),
         purpose: this.words.word(e.purpose[entry]),
         decision: this.words.word(e.decision[entry]),
         at: e.at[entry],
         sequence: e.sequence[entry],
         expiresAt: meta & 1 ? e.expiresAt[entry] : undefined,
-      });
+      };
+      if (!bindsHolder(view, from, until)) continue;
+      if (!grants && !bindsContactPerson(view)) continue;
+      into.push(view);
     }
   }
 
@@ -731,28 +866,30 @@ export class SuppressionState {
     const row = this.customers.record(customerId);
     if (row === NONE) return undefined;
     if (this.customers.flags[row] & CUSTOMER_ERASED) {
-      return { erasedSince: this.customers.erasedAt[row], ledger: EMPTY, suppressionEntries: EMPTY };
+      return { subject: 'person', erasedSince: this.customers.erasedAt[row], ledger: EMPTY, suppressionEntries: EMPTY };
     }
-    return this.customerFacts(row, ALL_STAFF, undefined);
+    return this.customerFacts(row, ALL_STAFF);
   }
 
   /**
-   * Ledger entries apply to the customer whichever identifier they were recorded against. Staff entries
-   * (bounce, complaint, robinson, manual) belong to one address or number: a check of an identifier sees
-   * only its own, a check by customer id sees all of them.
+   * A customer as a subject: entries recorded against its id, and those recorded against its own identifiers
+   * (now held or held before) that bind it. Staff entries (bounce, complaint, robinson, manual) belong to one
+   * address or number: a check of an identifier sees only its own, a check by customer id all of the customer's.
+   * A tombstone on any of its identifiers (an erased earlier or co-holder, R8) applies to it.
    */
-  private customerFacts(row: number, onlyId: number, erasedSince: number | undefined): SubjectFacts {
+  private customerFacts(row: number, staffOf: number): SubjectFacts {
     const c = this.customers;
+    const flags = c.flags[row];
     const ledger: LedgerEntryView[] = [];
     const suppressionEntries: SuppressionEntryView[] = [];
-    this.gather(row, onlyId, ledger, suppressionEntries);
-    const flags = c.flags[row];
+    this.addEntries(c.ledger[row], NONE, ledger, 0, Infinity);
+    const erasedSince = this.gatherPoints(row, NONE, staffOf, ledger, suppressionEntries);
     return {
-      customer: {
-        restrictedSince: flags & RESTRICTED ? c.restrictedSince[row] : undefined,
-        organisationRoleContact: c.kind[row] === ORGANIZATION && (onlyId === ALL_STAFF || this.isOwn(row, onlyId)),
-        since: c.since[row],
-      },
+      subject: c.kind[row] === ORGANIZATION ? 'organization' : 'person',
+      activeContract: (flags & ACTIVE) !== 0,
+      relationshipEndedAt: flags & ENDED ? c.endedAt[row] : undefined,
+      mobileSubscription: (flags & MOBILE) !== 0,
+      restrictedSince: flags & RESTRICTED ? c.restrictedSince[row] : undefined,
       erasedSince,
       ledger,
       suppressionEntries,
@@ -760,58 +897,64 @@ export class SuppressionState {
     };
   }
 
-  /** Whether an identifier is one of the customer's own (not a contact person's). */
-  private isOwn(row: number, id: number): boolean {
-    const p = this.points;
-    for (let point = this.customers.points[row]; point !== NONE; point = p.next[point]) {
-      if (p.identifier[point] === id && p.owner[point] === OWN) return true;
-    }
-    return false;
-  }
-
   /**
-   * An identifier shared by several customers: everything any of them said applies (their ledgers are
-   * merged, latest entry wins as usual), any restriction or full directory ban applies, and it is an
-   * organisation's role address only if it is that for every one of them. Errs towards suppressing.
+   * A contact person of an organisation as a subject (R3): their own identifiers' entries, and the organisation's
+   * refusals and lifts (never its grants). The organisation's restriction applies (their data is its record's).
    */
-  private sharedIdentifierFacts(rows: number[], id: number, erasedSince: number | undefined): SubjectFacts {
+  private contactPersonFacts(row: number, person: number, staffOf: number): SubjectFacts {
     const c = this.customers;
+    const flags = c.flags[row];
     const ledger: LedgerEntryView[] = [];
-    const suppressionEntries: SuppressionEntryView[] = [...(this.staffEntries.get(id) ?? EMPTY)];
-    let restrictedSince: number | undefined;
-    let fullDirectoryBanSince: number | undefined;
-    let organisationRoleContact = true;
-    let since = Infinity;
-    for (const row of rows) {
-      this.gather(row, NO_STAFF, ledger, suppressionEntries);
-      if (c.flags[row] & RESTRICTED) restrictedSince = Math.min(restrictedSince ?? Infinity, c.restrictedSince[row]);
-      const ban = c.flags[row] & BANNED ? this.bans.get(c.ids[row])!.fullSince : undefined;
-      if (ban !== undefined) fullDirectoryBanSince = Math.min(fullDirectoryBanSince ?? Infinity, ban);
-      organisationRoleContact &&= c.kind[row] === ORGANIZATION && this.isOwn(row, id);
-      since = Math.min(since, c.since[row]);
-    }
+    const suppressionEntries: SuppressionEntryView[] = [];
+    this.addEntries(c.ledger[row], NONE, ledger, 0, Infinity, false);
+    const erasedSince = this.gatherPoints(row, person, staffOf, ledger, suppressionEntries);
     return {
-      customer: { restrictedSince, organisationRoleContact, since },
+      subject: 'contact-person',
+      activeContract: (flags & ACTIVE) !== 0,
+      relationshipEndedAt: flags & ENDED ? c.endedAt[row] : undefined,
+      restrictedSince: flags & RESTRICTED ? c.restrictedSince[row] : undefined,
       erasedSince,
       ledger,
       suppressionEntries,
-      fullDirectoryBanSince,
     };
   }
 
-  /** Adds a customer's ledger entries, and its staff entries (all, none, or those of one identifier). */
-  private gather(row: number, staffOf: number, ledger: LedgerEntryView[], staff: SuppressionEntryView[]): void {
+  /**
+   * Adds the entries binding one holder (the customer itself: `person` NONE; or a contact person by ordinal) from
+   * its identifiers now held and held before, and its staff entries (of every identifier, or of `staffOf`).
+   * Returns the latest tombstone on the identifiers it holds now.
+   */
+  private gatherPoints(
+    row: number,
+    person: number,
+    staffOf: number,
+    ledger: LedgerEntryView[],
+    staff: SuppressionEntryView[],
+  ): number | undefined {
     const p = this.points;
-    this.addEntries(this.customers.ledger[row], NONE, ledger);
+    let erasedSince: number | undefined;
     for (let point = this.customers.points[row]; point !== NONE; point = p.next[point]) {
+      if (p.person[point] !== person) continue;
       const id = p.identifier[point];
       const kind = p.kind[point];
-      if (kind === EMAIL || kind === PHONE) this.addEntries(this.idLedger[id], kind, ledger);
-      else this.addSubjectLedger(`${this.words.word<string>(kind)}:${this.ids.text(id)}`, ledger);
-      if ((staffOf === ALL_STAFF || staffOf === id) && this.idFlags[id] & STAFF) {
+      if (kind === EMAIL || kind === PHONE) this.addEntries(this.idLedger[id], kind, ledger, p.from[point], Infinity);
+      const flags = this.idFlags[id];
+      if ((staffOf === ALL_STAFF || staffOf === id) && flags & STAFF) {
         for (const e of this.staffEntries.get(id)!) staff.push(e);
       }
+      if (flags & ERASED) erasedSince = Math.max(erasedSince ?? -Infinity, this.erased.get(id)!);
     }
+    const former = this.customers.former.get(row);
+    if (former !== undefined) {
+      const personId = person === NONE ? undefined : this.customers.persons.get(row)?.[person];
+      for (const fp of former) {
+        if (fp.person !== personId || (person === NONE) !== (fp.owner === 'own')) continue;
+        const id = this.ids.find(fp.hash);
+        if (id !== NONE)
+          this.addEntries(this.idLedger[id], fp.kind === 'email' ? EMAIL : PHONE, ledger, fp.from, fp.until);
+      }
+    }
+    return erasedSince;
   }
 
   /** The sequence of the customer's newest state held, if any. */
@@ -900,7 +1043,7 @@ export class SuppressionState {
 
   private chain(first: number, kind: number): LedgerEntryView[] {
     const entries: LedgerEntryView[] = [];
-    this.addEntries(first, kind, entries);
+    this.addEntries(first, kind, entries, 0, Infinity);
     return entries;
   }
 
@@ -925,6 +1068,7 @@ export class SuppressionState {
       return;
     }
     into.set(subject.key, subject.type);
+    for (const row of this.formerHolders.get(subject.key) ?? EMPTY) this.addIdentifiersOf(row, into);
     const id = this.ids.find(subject.key);
     const owner = id === NONE ? 0 : this.idOwner[id];
     if (owner === 0) return;
@@ -949,8 +1093,25 @@ export class SuppressionState {
     for (const [id, row] of byKey(records)) {
       const c = this.record(row);
       if (c.erasedAt !== undefined) erasedCustomers++;
-      const points = c.contactPoints.map((cp) => `${cp.kind}:${cp.hash}:${cp.owner}`).sort();
-      line([id, c.sequence, c.kind, c.since, c.restrictedSince ?? null, c.erasedAt ?? null, points]);
+      const points = c.contactPoints
+        .map((cp) => `${cp.kind}:${cp.hash}:${cp.owner}:${cp.person ?? ''}:${cp.from}`)
+        .sort();
+      const former = c.formerContactPoints
+        .map((fp) => `${fp.kind}:${fp.hash}:${fp.owner}:${fp.person ?? ''}:${fp.from}:${fp.until}`)
+        .sort();
+      line([
+        id,
+        c.sequence,
+        c.kind,
+        c.since,
+        c.restrictedSince ?? null,
+        c.erasedAt ?? null,
+        c.activeContract,
+        c.relationshipEndedAt ?? null,
+        c.mobileSubscription,
+        points,
+        former,
+      ]);
     }
     hash.update('ledger\n');
     for (const [key, entries] of byKey([...this.ledgers()])) {

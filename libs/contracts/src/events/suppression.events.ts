@@ -15,7 +15,7 @@ import {
 import {
   LEDGER_CHANNELS,
   LedgerChannel,
-  ReasonCode,
+  PartnerReasonCode,
   SUPPRESSION_ENTRY_REASONS,
   SuppressionEntryReason,
 } from '../enums';
@@ -34,7 +34,8 @@ export interface SuppressionFeedValueV1 {
   specversion: '1.0';
   type: 'fi.kielto.suppression.current.v1';
   kind: 'email' | 'phone';
-  suppressions: { code: ReasonCode; channel: string; purpose: string; since: string }[];
+  /** Reason codes as a partner may see them: `opt-out` in place of `erased` and `processing-restricted` (R11). */
+  suppressions: { code: PartnerReasonCode; channel: string; purpose: string; since: string }[];
   updatedAt: string;
 }
 

@@ -1,0 +1,2 @@
+export * from './ledger-rules';
+export * from './decision-rules';
