@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { RULES } from '@kielto/contracts';
 import type { ServiceApp } from '@kielto/platform';
@@ -12,6 +12,9 @@ import {
   SourceEvents,
   untilFresh,
   RELAXED_FRESHNESS,
+  checkQuery,
+  recordConsent,
+  testIdentifiers,
 } from './support/source-events';
 
 /**
@@ -23,21 +26,12 @@ describe('suppression: decision rules and reason codes (DESIGN.md §3)', () => {
   let stack: Stack;
   let suppression: ServiceApp;
   let events: SourceEvents;
-  const run = randomBytes(4).toString('hex');
-  const email = (name: string) => `${name}.${run}@example.fi`;
-  let phoneCounter = 0;
-  const phone = () => `+35840${String(Date.now() % 100000).padStart(5, '0')}${String(++phoneCounter).padStart(2, '0')}`;
+  const { email, phone } = testIdentifiers('+35840');
   const DAY = 86_400_000;
-
-  const consent = (body: Record<string, unknown>) =>
-    request(stack.urls.consents)
-      .post('/v1/consents')
-      .set(bearer('staff'))
-      .send({ source: 'customer-service', ...body })
-      .expect(201);
+  const q = checkQuery;
+  const consent = (body: Record<string, unknown>) => recordConsent(stack.urls.consents, body);
   const entry = (body: Record<string, unknown>) =>
     request(stack.urls.suppression).post('/v1/suppression/entries').set(bearer('staff')).send(body).expect(201);
-  const q = (channel: string, purpose: string, contact: Record<string, string>) => ({ channel, purpose, ...contact });
 
   beforeAll(async () => {
     stack = await startStack(['consents', 'suppression'], RELAXED_FRESHNESS);
@@ -145,7 +139,7 @@ describe('suppression: decision rules and reason codes (DESIGN.md §3)', () => {
     expect((await check(suppression, q('sms', 'own-marketing', { customerId }))).body.decision).toBe('allow');
   });
 
-  it('R3: an organisation role address is opt-out, while a named contact person counts as a natural person', async () => {
+  it("R3: an organisation role address and a named contact person's work address are opt-out (v1.1)", async () => {
     const customerId = randomUUID();
     const role = email('info');
     const person = email('contact.person');
@@ -160,9 +154,7 @@ describe('suppression: decision rules and reason codes (DESIGN.md §3)', () => {
       q('email', 'partner-marketing', { email: role }),
       (b) => b.decision === 'allow',
     );
-    expect(codes((await check(suppression, q('email', 'partner-marketing', { email: person }))).body)).toEqual([
-      'no-consent',
-    ]);
+    expect(codes((await check(suppression, q('email', 'partner-marketing', { email: person }))).body)).toEqual([]);
 
     await consent({ email: role, channel: 'email', purpose: 'all', decision: 'withdraw' });
     const withdrawn = await eventuallyAnswer(
@@ -253,8 +245,9 @@ describe('suppression: decision rules and reason codes (DESIGN.md §3)', () => {
       'erased',
     );
     expect((await check(suppression, q('sms', 'own-marketing', { customerId }))).body.reasons[0].code).toBe('erased');
+    // R11: a partner learns that the identifier is suppressed, never which right was used.
     const byHash = await check(suppression, q('email', 'own-marketing', { emailHash: emailHash(address) }), 'partner');
-    expect(byHash.body.reasons[0].code).toBe('erased');
+    expect(byHash.body.reasons[0]).toEqual({ code: 'opt-out', since: expect.any(String) });
   });
 
   it('directory-ban (R9): a full ban suppresses phone and post for partner marketing only', async () => {
@@ -342,7 +335,7 @@ describe('suppression: decision rules and reason codes (DESIGN.md §3)', () => {
     );
     const partner = await check(suppression, q('phone', 'partner-marketing', { phone: customerPhone }));
     expect(partner.body.reasons).toEqual([
-      { code: 'robinson', rule: 'R5', source: RULES.R5, since: expect.any(String) },
+      { code: 'robinson', rule: 'R4', source: RULES.R4, since: expect.any(String) },
     ]);
     expect(codes((await check(suppression, q('post', 'market-research', { phone: customerPhone }))).body)).toEqual([
       'robinson',

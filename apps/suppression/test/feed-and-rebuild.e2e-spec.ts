@@ -219,18 +219,19 @@ describe('suppression: partner feed and rebuild from the topics', () => {
         updatedAt: expect.any(String),
       });
       expect(valueOf(emailHash(erased.emails[0]))).toMatchObject({
-        suppressions: [{ code: 'erased', channel: 'all', purpose: 'all' }],
+        suppressions: [{ code: 'opt-out', channel: 'all', purpose: 'all' }],
       });
       expect(valueOf(phoneHash(erased.phones[0]))).toMatchObject({
         kind: 'phone',
-        suppressions: [{ code: 'erased', channel: 'all', purpose: 'all' }],
+        suppressions: [{ code: 'opt-out', channel: 'all', purpose: 'all' }],
       });
       const robinson = valueOf(phoneHash(robinsonPhone))!;
       expect(robinson.suppressions).toEqual([
         { code: 'robinson', channel: 'phone', purpose: 'all', since: expect.any(String) },
         { code: 'robinson', channel: 'post', purpose: 'all', since: expect.any(String) },
       ]);
-      // A prohibition recorded against one address applies to every identifier of its customer.
+      // A prohibition recorded against one address applies to every identifier of its customer, and an objection
+      // to partner-marketing also covers profiling for it (R5, v1.1).
       await eventually(
         () => Promise.resolve(valueOf(phoneHash(person.phones[0]))),
         20_000,
@@ -238,16 +239,18 @@ describe('suppression: partner feed and rebuild from the topics', () => {
       );
       for (const hash of [emailHash(person.emails[0]), phoneHash(person.phones[0])]) {
         expect(valueOf(hash)!.suppressions).toEqual(
-          ['email', 'phone', 'post', 'sms'].map((channel) => ({
-            code: 'prohibited',
-            channel,
-            purpose: 'partner-marketing',
-            since: expect.any(String),
-          })),
+          ['email', 'phone', 'post', 'sms'].flatMap((channel) =>
+            ['partner-marketing', 'profiling'].map((purpose) => ({
+              code: 'prohibited',
+              channel,
+              purpose,
+              since: expect.any(String),
+            })),
+          ),
         );
       }
       expect(valueOf(emailHash(restricted.emails[0]))!.suppressions).toEqual([
-        { code: 'processing-restricted', channel: 'all', purpose: 'all', since: expect.any(String) },
+        { code: 'opt-out', channel: 'all', purpose: 'all', since: expect.any(String) },
       ]);
       expect(valueOf(emailHash(org.role))!.suppressions.map((s) => `${s.code}/${s.channel}/${s.purpose}`)).toEqual([
         'consent-withdrawn/email/all',

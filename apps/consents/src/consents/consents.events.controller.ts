@@ -2,14 +2,16 @@ import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import {
   CloudEventV1,
+  ContactPointHashV1,
   CUSTOMER_EVENT_TYPES,
   CustomerErasedV1,
   CustomerStateV1,
+  FormerContactPointV1,
   subjectKey,
   TOPICS,
 } from '@kielto/contracts';
 import { EventBatch } from '@kielto/platform';
-import { CustomerDirectoryRepository } from './customer-directory.repository';
+import { CustomerDirectoryRepository, Holding } from './customer-directory.repository';
 import { LedgerErasureService } from './ledger-erasure.service';
 
 /** Customers' events: which identifiers belong to whom (for merged ledgers), and erasure. */
@@ -32,10 +34,24 @@ export class ConsentsEventsController {
         case CUSTOMER_EVENT_TYPES.restricted:
         case CUSTOMER_EVENT_TYPES.restrictionLifted: {
           const state = event.data as CustomerStateV1;
+          const since = Date.parse(state.since);
+          const holding = (cp: ContactPointHashV1 | FormerContactPointV1, until?: string): Holding => ({
+            key: subjectKey({ type: cp.kind, key: cp.hash }),
+            owner: cp.owner,
+            ...(cp.person !== undefined ? { person: cp.person } : {}),
+            from: cp.from ? Date.parse(cp.from) : since,
+            ...(until !== undefined ? { until: Date.parse(until) } : {}),
+          });
           await this.directory.apply({
             customerId: state.customerId,
             sequence: event.sequence,
             subjects: state.contactPoints.map((cp) => subjectKey({ type: cp.kind, key: cp.hash })),
+            holdings: [
+              ...state.contactPoints.map((cp) => holding(cp)),
+              ...(state.formerContactPoints ?? []).map((fp) => holding(fp, fp.until)),
+            ],
+            kind: state.kind,
+            activeContract: state.activeContract,
             language: state.language,
           });
           break;

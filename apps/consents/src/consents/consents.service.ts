@@ -6,6 +6,9 @@ import {
   ConsentEvidenceV1,
   ConsentRecordedV1,
   ConsentSubjectV1,
+  bindsContactPerson,
+  bindsHolder,
+  CustomerKind,
   Language,
   LedgerChannel,
   LedgerPurpose,
@@ -22,7 +25,7 @@ import {
   IdentifierHasher,
   ProblemException,
 } from '@kielto/platform';
-import { CustomerDirectoryRepository } from './customer-directory.repository';
+import { CustomerDirectoryRepository, Holding } from './customer-directory.repository';
 import { KeyedQueue } from './keyed-queue';
 import { compareEntries, CurrentPermission, deriveCurrent } from './ledger-state';
 
@@ -55,10 +58,26 @@ export interface SubjectInput {
   phone?: string;
 }
 
-/** The people a subject stands for: the subject keys whose entries apply, and the customer's language. */
+/**
+ * A ledger whose entries may bind the subject, and which of them do: those recorded while the subject held the
+ * identifier or refusals recorded before (`from`, `until`: `bindsHolder`), and — from an organisation's ledger
+ * for one of its contact persons — everything but grants (`bindsContactPerson`).
+ */
+export interface ScopeSource {
+  key: string;
+  from: number;
+  until: number;
+  grants: boolean;
+}
+
+/** Whom a subject stands for (DESIGN.md §3 v1.1 "Who an entry binds"), and the customer's language. */
 export interface SubjectScope {
-  subjectKeys: string[];
+  sources: ScopeSource[];
   customerId?: string;
+  /** Set when the subject found is a contact person of the organisation `customerId` (R3). */
+  contactPerson?: string;
+  kind?: CustomerKind;
+  activeContract?: boolean;
   language?: Language;
 }
 
@@ -161,30 +180,52 @@ export class ConsentsService {
   }
 
   /**
-   * Entries recorded against a customer id or any of that customer's e-mails or phones apply to the customer,
-   * whichever identifier is asked about; a bare identifier of no customer stands for itself.
+   * The subject found (DESIGN.md §3 v1.1): the customer of a customer id or of its own identifier, the contact
+   * person whose identifier it is, or the bare identifier when nobody holds it.
    */
   async scopeOf(subject: ConsentSubjectV1): Promise<SubjectScope> {
     const key = subjectKey(subject);
     const customer =
       subject.type === 'customer' ? await this.directory.findById(subject.key) : await this.directory.findOwnerOf(key);
-    if (!customer || customer.erasedAt) return { subjectKeys: [key] };
-    const own = `customer:${customer.customerId}`;
+    if (!customer || customer.erasedAt) return { sources: [{ key, from: 0, until: Infinity, grants: true }] };
+    const held = customer.holdings.filter((h) => h.key === key && h.until === undefined);
+    const person = subject.type === 'customer' || held.some((h) => h.owner === 'own') ? undefined : held[0]?.person;
+    const holder = (h: Holding) =>
+      person === undefined ? h.owner === 'own' : h.owner === 'contact-person' && h.person === person;
     return {
-      subjectKeys: [...new Set([own, ...customer.subjects])],
+      sources: [
+        { key: `customer:${customer.customerId}`, from: 0, until: Infinity, grants: person === undefined },
+        ...customer.holdings
+          .filter(holder)
+          .map((h) => ({ key: h.key, from: h.from, until: h.until ?? Infinity, grants: true })),
+      ],
       customerId: customer.customerId,
-      language: customer.language,
+      ...(person !== undefined ? { contactPerson: person } : {}),
+      ...(customer.kind ? { kind: customer.kind } : {}),
+      ...(customer.activeContract !== undefined ? { activeContract: customer.activeContract } : {}),
+      ...(customer.language ? { language: customer.language } : {}),
     };
   }
 
   /** Every entry that applies to the subject, in order, and the effective state derived from them. */
   async view(subject: ConsentSubjectV1, now = Date.now()): Promise<LedgerView & { scope: SubjectScope }> {
     const scope = await this.scopeOf(subject);
-    const perSubject = await Promise.all(scope.subjectKeys.map((key) => this.eventLog.history(TOPICS.consents, key)));
-    const history = perSubject
-      .flat()
-      .filter((e) => e.type === CONSENT_EVENT_TYPES.recorded)
-      .map((e) => e.data as LedgerEntry)
+    const keys = [...new Set(scope.sources.map((s) => s.key))];
+    const histories = new Map(
+      await Promise.all(keys.map(async (key) => [key, await this.eventLog.history(TOPICS.consents, key)] as const)),
+    );
+    const binds = (source: ScopeSource, entry: LedgerEntry) => {
+      const view = { at: Date.parse(entry.recordedAt), decision: entry.decision };
+      return bindsHolder(view, source.from, source.until) && (source.grants || bindsContactPerson(view));
+    };
+    const history = scope.sources
+      .flatMap((source) =>
+        histories
+          .get(source.key)!
+          .filter((e) => e.type === CONSENT_EVENT_TYPES.recorded)
+          .map((e) => e.data as LedgerEntry)
+          .filter((entry) => binds(source, entry)),
+      )
       .map((entry) => ({
         entry,
         at: Date.parse(entry.recordedAt),

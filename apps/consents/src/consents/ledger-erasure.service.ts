@@ -13,7 +13,9 @@ import { CustomerDirectoryRepository } from './customer-directory.repository';
 import { SmsKeywordRepository } from './sms-keyword.repository';
 
 /**
- * On `customer erased`, the ledgers of the customer id and of every identifier of the customer are deleted.
+ * On `customer erased`, the ledgers of the customer id and of every identifier the customer holds or held are
+ * deleted — except the ledger of an identifier another (not erased) customer holds or held, whose entries may bind
+ * that customer (R8, contract v1.1: erasing one customer never removes an entry that binds another).
  * Sequences of a subject must keep increasing (suppression orders by them), so for each subject a
  * `ledger-erased` marker is appended first — its sequence is the floor below which consumers drop the subject's
  * entries — and only then is everything below the marker deleted. The marker stays, holding no personal data.
@@ -37,13 +39,21 @@ export class LedgerErasureService {
     const { customerId, contactPoints, erasedAt } = event.data;
     const known = await this.directory.findById(customerId);
     if (known?.erasedAt && known.sequence >= event.sequence) return;
-    const identifierKeys = contactPoints.map((cp) => subjectKey({ type: cp.kind, key: cp.hash }));
-    const keys = [...new Set([`customer:${customerId}`, ...identifierKeys, ...(known?.subjects ?? [])])];
+    const identifierKeys = [...contactPoints, ...(event.data.formerContactPoints ?? [])].map((cp) =>
+      subjectKey({ type: cp.kind, key: cp.hash }),
+    );
+    const held = [...identifierKeys, ...(known?.holdings.map((h) => h.key) ?? [])];
+    const keys = [...new Set([`customer:${customerId}`, ...held])];
     let erased = 0;
-    for (const key of keys) erased += await this.eraseSubject(key, erasedAt);
+    for (const key of keys) {
+      // R8: a ledger of an identifier that another customer holds or held may bind them: it stays in force.
+      if (key.startsWith('customer:') || !(await this.directory.heldByAnother(key, customerId))) {
+        erased += await this.eraseSubject(key, erasedAt);
+      }
+    }
     erased += await this.smsKeywords.deleteFor(keys);
     // Last: a crash before this line makes the redelivered event run the (idempotent) steps above again.
-    const subjects = [...new Set([...identifierKeys, ...(known?.subjects ?? [])])];
+    const subjects = [...new Set(held)];
     await this.directory.markErased(customerId, event.sequence, subjects, new Date(erasedAt));
     this.logger.log({ customerId, subjects: keys.length, erased }, 'consent ledgers erased');
   }

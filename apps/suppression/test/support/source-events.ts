@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import {
@@ -15,6 +15,7 @@ import {
   LedgerChannel,
   LedgerPurpose,
   normaliseEmail,
+  Product,
   normalisePhone,
   subjectKey,
   TOPICS,
@@ -30,6 +31,7 @@ import { bearer, eventually, PARTNER_HASH_KEY } from '../../../../test/support/s
 export const RELAXED_FRESHNESS = { SUPPRESSION_MAX_STALENESS_MS: '30000' };
 
 export const hasher = new IdentifierHasher(PARTNER_HASH_KEY);
+const SINCE = '2024-01-01T00:00:00.000Z';
 export const emailHash = (email: string) => hasher.hash(normaliseEmail(email)!);
 export const phoneHash = (phone: string) => hasher.hash(normalisePhone(phone)!);
 
@@ -37,10 +39,20 @@ export interface CustomerSpec {
   kind?: CustomerKind;
   emails?: string[];
   phones?: string[];
-  /** addresses of named contact persons of an organisation (R3: they count as natural persons) */
+  /** addresses of named contact persons of an organisation, each a contact person of their own (R3) */
   contactPersonEmails?: string[];
+  /** contact persons with several identifiers (v1.1: `person` ids) */
+  contactPersons?: { id: string; emails?: string[]; phones?: string[] }[];
   restrictedSince?: string;
   name?: string;
+  /** default true */
+  activeContract?: boolean;
+  relationshipEndedAt?: string;
+  products?: Product[];
+  /** since when the own identifiers are held (default: the customer's `since`) */
+  from?: string;
+  /** identifiers held before: `[from, until)` */
+  former?: { email?: string; phone?: string; from: string; until: string; person?: string }[];
 }
 
 /**
@@ -57,24 +69,63 @@ export class SourceEvents {
   }
 
   customerState(customerId: string, spec: CustomerSpec): CustomerStateV1 {
+    const from = spec.from ?? SINCE;
     return {
       customerId,
       customerNumber: `C-${customerId.slice(0, 8)}`,
       kind: spec.kind ?? 'person',
       language: 'fi',
-      activeContract: true,
+      activeContract: spec.activeContract ?? true,
+      ...(spec.relationshipEndedAt ? { relationshipEndedAt: spec.relationshipEndedAt } : {}),
+      products: spec.products ?? [],
       contactPoints: [
-        ...(spec.emails ?? []).map((e) => ({ kind: 'email' as const, hash: emailHash(e), owner: 'own' as const })),
-        ...(spec.phones ?? []).map((p) => ({ kind: 'phone' as const, hash: phoneHash(p), owner: 'own' as const })),
-        ...(spec.contactPersonEmails ?? []).map((e) => ({
+        ...(spec.emails ?? []).map((e) => ({
+          kind: 'email' as const,
+          hash: emailHash(e),
+          owner: 'own' as const,
+          from,
+        })),
+        ...(spec.phones ?? []).map((p) => ({
+          kind: 'phone' as const,
+          hash: phoneHash(p),
+          owner: 'own' as const,
+          from,
+        })),
+        ...(spec.contactPersonEmails ?? []).map((e, i) => ({
           kind: 'email' as const,
           hash: emailHash(e),
           owner: 'contact-person' as const,
+          person: `cp-${i}`,
+          from,
         })),
+        ...(spec.contactPersons ?? []).flatMap((cp) => [
+          ...(cp.emails ?? []).map((e) => ({
+            kind: 'email' as const,
+            hash: emailHash(e),
+            owner: 'contact-person' as const,
+            person: cp.id,
+            from,
+          })),
+          ...(cp.phones ?? []).map((p) => ({
+            kind: 'phone' as const,
+            hash: phoneHash(p),
+            owner: 'contact-person' as const,
+            person: cp.id,
+            from,
+          })),
+        ]),
       ],
+      formerContactPoints: (spec.former ?? []).map((f) => ({
+        kind: f.email ? ('email' as const) : ('phone' as const),
+        hash: f.email ? emailHash(f.email) : phoneHash(f.phone!),
+        owner: f.person ? ('contact-person' as const) : ('own' as const),
+        ...(f.person ? { person: f.person } : {}),
+        from: f.from,
+        until: f.until,
+      })),
       listing: { name: spec.name ?? 'Testi Henkilö', ...(spec.phones?.[0] ? { phone: spec.phones[0] } : {}) },
       ...(spec.restrictedSince ? { restrictedSince: spec.restrictedSince } : {}),
-      since: '2024-01-01T00:00:00.000Z',
+      since: SINCE,
     };
   }
 
@@ -89,6 +140,7 @@ export class SourceEvents {
     const data: CustomerErasedV1 = {
       customerId,
       contactPoints: state.contactPoints,
+      formerContactPoints: state.formerContactPoints,
       erasedAt: new Date().toISOString(),
     };
     await this.publish(TOPICS.customers, `c:${customerId}`, customerId, CUSTOMER_EVENT_TYPES.erased, data);
@@ -198,3 +250,30 @@ export async function untilFresh(app: ServiceApp): Promise<void> {
 }
 
 export const codes = (body: { reasons: { code: string }[] }) => body.reasons.map((r) => r.code);
+
+/** Identifiers unique to one test file's run: `email('anna')`, `phone()` (a fresh Finnish mobile number each call). */
+export function testIdentifiers(prefix = '+35840') {
+  const run = randomBytes(4).toString('hex');
+  let counter = 0;
+  return {
+    run,
+    email: (name: string) => `${name}.${run}@example.fi`,
+    phone: () => `${prefix}${String(Date.now() % 100000).padStart(5, '0')}${String(++counter).padStart(2, '0')}`,
+  };
+}
+
+/** A check's query: channel, purpose, one contact field and any more (e.g. `product`). */
+export const checkQuery = (
+  channel: string,
+  purpose: string,
+  contact: Record<string, string>,
+  more: Record<string, string> = {},
+): Query => ({ channel, purpose, ...contact, ...more });
+
+/** `POST /v1/consents` as staff, expecting 201. */
+export const recordConsent = (consentsUrl: string, body: Record<string, unknown>) =>
+  request(consentsUrl)
+    .post('/v1/consents')
+    .set(bearer('staff'))
+    .send({ source: 'customer-service', ...body })
+    .expect(201);

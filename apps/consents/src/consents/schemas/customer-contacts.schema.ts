@@ -22,6 +22,23 @@ export class CustomerContactsDoc {
   @Prop({ type: String })
   language?: string;
 
+  /**
+   * Every identifier the customer or one of its contact persons holds or held, with when (contract v1.1 §3 "Who an
+   * entry binds"): `{key, owner, person?, from, until?}`, times in epoch ms, `until` absent while held.
+   */
+  @Prop({ type: [Object], default: undefined })
+  holdings?: { key: string; owner: string; person?: string; from: number; until?: number }[];
+
+  /** Subject keys the customer held before (erasure asks whether a ledger binds someone else). */
+  @Prop({ type: [String], default: undefined })
+  formerSubjects?: string[];
+
+  @Prop({ type: String })
+  kind?: string;
+
+  @Prop({ type: Boolean })
+  activeContract?: boolean;
+
   @Prop()
   erasedAt?: Date;
 }
@@ -29,3 +46,5 @@ export class CustomerContactsDoc {
 export const CustomerContactsSchema = SchemaFactory.createForClass(CustomerContactsDoc);
 // "which customer does this e-mail/phone subject belong to?" (GET /v1/consents?email=, the preference page).
 CustomerContactsSchema.index({ subjects: 1 });
+// "did anyone else hold this identifier?" (erasure only, rare).
+CustomerContactsSchema.index({ formerSubjects: 1 });
