@@ -18,6 +18,7 @@ interface CustomerView {
   emails: string[];
   phones: string[];
   restricted: boolean;
+  activeContract: boolean;
 }
 
 export interface Difference {
@@ -169,7 +170,11 @@ async function compareSubject(subject: Subject, urls: Urls, keys: Keys, result: 
       }
       const facts: ExpectedFacts = {
         erased: false,
-        customer: { restricted: view.restricted, fullDirectoryBan: banScope === 'full' },
+        customer: {
+          restricted: view.restricted,
+          fullDirectoryBan: banScope === 'full',
+          activeContract: view.activeContract,
+        },
         ledger: [...ledger.values()].map(toExpected),
       };
       targets.push({ identifier: { kind: 'customerId', value: id }, facts });

@@ -150,7 +150,8 @@ export class Subject {
     if (state.erased) return { erased: true, ledger: [] };
     return {
       erased: false,
-      customer: { restricted: state.restricted, fullDirectoryBan: state.ban === 'full' },
+      // The load creates customers without a contract (so that they can be erased): no soft opt-in (R2).
+      customer: { restricted: state.restricted, fullDirectoryBan: state.ban === 'full', activeContract: false },
       ledger: state.ledger,
     };
   }
