@@ -479,29 +479,74 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
   });
 
   describe('SMS STOP webhook', () => {
-    const sign = (raw: string, secret = SMS_SECRET) =>
-      `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
-    const inbound = (raw: string, signature?: string) => {
+    interface Signed {
+      timestamp?: string;
+      signature?: string;
+    }
+    const unixNow = () => Math.floor(Date.now() / 1000);
+    const hmacHex = (message: string, secret = SMS_SECRET) =>
+      createHmac('sha256', secret).update(message).digest('hex');
+    /** What the gateway sends: the timestamp, and the HMAC of "<timestamp>.<raw body>". */
+    const sign = (raw: string, timestamp = unixNow(), secret = SMS_SECRET): Signed => ({
+      timestamp: String(timestamp),
+      signature: `sha256=${hmacHex(`${timestamp}.${raw}`, secret)}`,
+    });
+    const inbound = (raw: string, signed: Signed = {}) => {
       const req = request(stack.urls.consents).post('/v1/inbound/sms').set('content-type', 'application/json');
-      if (signature !== undefined) void req.set('X-Kielto-Signature', signature);
+      if (signed.timestamp !== undefined) void req.set('X-Kielto-Timestamp', signed.timestamp);
+      if (signed.signature !== undefined) void req.set('X-Kielto-Signature', signed.signature);
       return req.send(raw);
     };
 
     it('rejects a missing or bad signature with 401 and writes nothing', async () => {
       const phone = uniquePhone();
       const raw = JSON.stringify({ from: phone, text: 'STOP' });
-      for (const signature of [
-        undefined,
-        'sha256=00',
-        sign(raw, 'wrong-secret-0123456789'),
+      const good = sign(raw);
+      for (const signed of [
+        {},
+        { timestamp: good.timestamp, signature: 'sha256=00' },
+        sign(raw, unixNow(), 'wrong-secret-0123456789'),
         sign(`${raw} `),
-        sign(raw).toUpperCase(),
+        { ...good, signature: good.signature!.toUpperCase() },
       ]) {
-        const res = await inbound(raw, signature);
+        const res = await inbound(raw, signed);
         expect(res.status).toBe(401);
         expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
       }
       expect(await history({ phone })).toEqual([]);
+    });
+
+    it('signs the timestamp too: refuses the old body-only signature, a changed or stale timestamp, and a replay (issue 19, item 9)', async () => {
+      const phone = uniquePhone();
+      const raw = JSON.stringify({ from: phone, text: 'STOP' });
+      const now = unixNow();
+      const bodyOnly = `sha256=${hmacHex(raw)}`;
+      const refused: [Signed, string][] = [
+        [{ signature: bodyOnly }, 'X-Kielto-Timestamp'],
+        [{ timestamp: String(now), signature: bodyOnly }, 'X-Kielto-Signature'],
+        [{ ...sign(raw, now), timestamp: String(now + 1) }, 'X-Kielto-Signature'],
+        [sign(raw, now - 301), 'X-Kielto-Timestamp'],
+        [sign(raw, now + 301), 'X-Kielto-Timestamp'],
+        [{ signature: sign(raw, now).signature }, 'X-Kielto-Timestamp'],
+      ];
+      for (const [signed, field] of refused) {
+        const res = await inbound(raw, signed);
+        expect(res.status).toBe(401);
+        expect(res.body.errors).toEqual([expect.objectContaining({ field })]);
+      }
+      expect(await history({ phone })).toEqual([]);
+
+      // Fresh (a little in the past, within 5 minutes): accepted once; the same signed request again is a replay.
+      const signed = sign(raw, now - 200);
+      expect((await inbound(raw, signed)).status).toBe(200);
+      const replay = await inbound(raw, signed);
+      expect(replay.status).toBe(409);
+      expect(replay.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(replay.body.errors).toEqual([expect.objectContaining({ field: 'X-Kielto-Signature' })]);
+      expect(await history({ phone })).toHaveLength(1);
+      // Signed again with a new timestamp, it is a new request.
+      expect((await inbound(raw, sign(raw, now - 199))).status).toBe(200);
+      expect(await history({ phone })).toHaveLength(2);
     });
 
     it('withdraws SMS marketing for every purpose on a signed STOP (SEIS, LOPETA, any case)', async () => {

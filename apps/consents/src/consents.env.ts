@@ -31,7 +31,10 @@ export class ConsentsEnv extends BaseEnv {
   @Matches(/^[^\p{Cc}]{1,100}$/u, { message: 'KIELTO_NOTICE_VERSION must be 1-100 characters' })
   KIELTO_NOTICE_VERSION = 'unspecified';
 
-  /** Shared secret of the SMS gateway: `X-Kielto-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. */
+  /**
+   * Shared secret of the SMS gateway: `X-Kielto-Timestamp: <unix s>` and
+   * `X-Kielto-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`.
+   */
   @IsString()
   @MinLength(16)
   KIELTO_SMS_WEBHOOK_SECRET = DEVELOPMENT_SECRET;

@@ -9,7 +9,9 @@ import { LinkRevocationRepository } from './link-revocation.repository';
 import { PreferencePageController } from './preference-page.controller';
 import { PreferencePageService } from './preference-page.service';
 import { LinkRevocationDoc, LinkRevocationSchema } from './schemas/link-revocation.schema';
+import { SmsWebhookDeliveryDoc, SmsWebhookDeliverySchema } from './schemas/sms-webhook-delivery.schema';
 import { SmsSignatureGuard } from './sms-signature.guard';
+import { SmsWebhookDeliveryRepository } from './sms-webhook-delivery.repository';
 import { UnsubscribeLinksController } from './unsubscribe-links.controller';
 import { UnsubscribeLinksService } from './unsubscribe-links.service';
 import { UnsubscribeTokenCodec } from './unsubscribe-token';
@@ -18,7 +20,10 @@ import { UnsubscribeTokenCodec } from './unsubscribe-token';
 @Module({
   imports: [
     ConsentsModule,
-    MongooseModule.forFeature([{ name: LinkRevocationDoc.name, schema: LinkRevocationSchema }]),
+    MongooseModule.forFeature([
+      { name: LinkRevocationDoc.name, schema: LinkRevocationSchema },
+      { name: SmsWebhookDeliveryDoc.name, schema: SmsWebhookDeliverySchema },
+    ]),
   ],
   controllers: [UnsubscribeLinksController, PreferencePageController, InboundSmsController],
   providers: [
@@ -38,6 +43,7 @@ import { UnsubscribeTokenCodec } from './unsubscribe-token';
     PreferencePageService,
     InboundSmsService,
     SmsSignatureGuard,
+    SmsWebhookDeliveryRepository,
   ],
 })
 export class SelfServiceModule {}
