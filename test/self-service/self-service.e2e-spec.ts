@@ -555,7 +555,7 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
       await answer({ phone }, 'sms', 'partner-marketing', allows, 'sms allowed after the grant');
 
       const raw = JSON.stringify({ from: phone.replace('+358', '0'), text: '  stop \n' });
-      const res = await inbound(raw, sign(raw));
+      const res = await inbound(raw, sign(raw)).set('X-Request-Id', 'sms-req-1');
       expect(res.status).toBe(200);
       for (const purpose of ['own-marketing', 'partner-marketing', 'profiling', 'market-research']) {
         await answer({ phone }, 'sms', purpose, suppressedFor('consent-withdrawn'), `sms ${purpose} withdrawn`);
@@ -566,6 +566,7 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
         purpose: 'all',
         decision: 'withdraw',
         source: 'sms-stop',
+        evidence: { capturedBy: 'sms-gateway', requestId: 'sms-req-1' },
       });
 
       for (const text of ['SEIS', 'Lopeta']) {

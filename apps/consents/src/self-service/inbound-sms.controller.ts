@@ -1,5 +1,6 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import { Public } from '@kielto/platform';
 import { InboundSmsDto, InboundSmsResultDto } from './dto/inbound-sms.dto';
 import { InboundSmsResult, InboundSmsService } from './inbound-sms.service';
@@ -34,7 +35,7 @@ export class InboundSmsController {
     description: 'sha256=<hex HMAC-SHA256 of "<X-Kielto-Timestamp>.<raw body>">',
   })
   @ApiOkResponse({ type: InboundSmsResultDto })
-  receive(@Body() body: InboundSmsDto): Promise<InboundSmsResult> {
-    return this.sms.receive(body);
+  receive(@Body() body: InboundSmsDto, @Req() request: FastifyRequest): Promise<InboundSmsResult> {
+    return this.sms.receive(body, String(request.id));
   }
 }
