@@ -64,8 +64,6 @@ const KNOWN_GAPS: Record<string, string[]> = {
   'customers GET /v1/customers/{id}/export': ['response schema'],
   'consents POST /v1/consents': ['summary', 'response schema'],
   'consents GET /v1/consents': ['summary', 'response schema'],
-  'consents POST /v1/unsubscribe-links': ['summary', 'response schema'],
-  'consents POST /v1/inbound/sms': ['summary', 'response schema'],
   'directory-bans PUT /v1/directory-bans/{customerId}': ['summary', 'response schema'],
   'directory-bans GET /v1/directory-bans/{customerId}': ['summary', 'response schema'],
   'directory-bans DELETE /v1/directory-bans/{customerId}': ['summary'],

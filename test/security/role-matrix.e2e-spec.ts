@@ -40,6 +40,7 @@ const MATRIX: Record<ServiceName, Record<string, Access>> = {
     'POST /v1/consents': ['staff'],
     'GET /v1/consents': ['staff'],
     'POST /v1/unsubscribe-links': ['staff', 'marketing'],
+    'POST /v1/unsubscribe-links/revocations': ['staff'],
     'GET /u/:token': 'public',
     'POST /u/:token': 'public',
     'POST /v1/inbound/sms': 'signed',

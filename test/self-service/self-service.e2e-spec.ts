@@ -1,14 +1,20 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 import request from 'supertest';
 import { SmsKeywordRepository } from '../../apps/consents/src/consents/sms-keyword.repository';
+import { UnsubscribeTokenCodec } from '../../apps/consents/src/self-service/unsubscribe-token';
 import { CustomerEventsFixture } from '../../apps/consents/test/customer-events';
-import { bearer, eventually, startStack, Stack } from '../support/stack';
+import { bearer, eventually, KEYS, startStack, Stack } from '../support/stack';
 
 const SMS_SECRET = 'test-sms-webhook-secret-0123456789abcdef';
+const UNSUBSCRIBE_KEY = { kid: 'links1', secret: 'test-unsubscribe-key-0123456789abcdef' };
+const NOTICE_VERSION = 'privacy-notice-test-7';
+const DAY = 86_400_000;
+/** The non-secret id kielto gives the test marketing key (role + first 12 hex of its SHA-256). */
+const MARKETING_KEY_ID = `marketing-${createHash('sha256').update(KEYS.marketing).digest('hex').slice(0, 12)}`;
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
 
@@ -22,11 +28,20 @@ interface HistoryEntry {
   purpose: string;
   decision: string;
   source: string;
-  evidence: { capturedBy: string; reference?: string; tokenId?: string };
+  evidence: {
+    capturedBy: string;
+    reference?: string;
+    tokenId?: string;
+    linkKeyId?: string;
+    requestId?: string;
+    noticeVersion?: string;
+    agent?: string;
+  };
 }
 interface Link {
   url: string;
   token: string;
+  expiresAt: string;
   headers: Record<string, string>;
 }
 
@@ -34,7 +49,11 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack(['consents', 'suppression'], { KIELTO_SMS_WEBHOOK_SECRET: SMS_SECRET });
+    stack = await startStack(['consents', 'suppression'], {
+      KIELTO_SMS_WEBHOOK_SECRET: SMS_SECRET,
+      KIELTO_UNSUBSCRIBE_KEYS: `${UNSUBSCRIBE_KEY.kid}:${UNSUBSCRIBE_KEY.secret}`,
+      KIELTO_NOTICE_VERSION: NOTICE_VERSION,
+    });
   });
   afterAll(() => stack?.close());
 
@@ -121,7 +140,7 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
         purpose: 'own-marketing',
         decision: 'withdraw',
         source: 'one-click-unsubscribe',
-        evidence: { capturedBy: 'self-service', reference: 'spring-2025' },
+        evidence: { capturedBy: 'self-service', reference: 'spring-2025', linkKeyId: MARKETING_KEY_ID },
       });
     });
 
@@ -195,30 +214,339 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
     });
   });
 
+  describe('a link can only take permission away, for its life (issue 19, item 1)', () => {
+    const codec = new UnsubscribeTokenCodec([UNSUBSCRIBE_KEY], 400);
+
+    /** The page's CSRF value, as a browser would read it from the rendered form. */
+    const csrfOf = async (token: string): Promise<string> => {
+      const res = await request(stack.urls.consents).get(`/u/${token}`);
+      expect(res.status).toBe(200);
+      return /name="csrf" value="([^"]+)"/.exec(res.text)![1];
+    };
+    const pagePost = (token: string, fields: Record<string, string>, headers = { 'Sec-Fetch-Site': 'same-origin' }) =>
+      request(stack.urls.consents).post(`/u/${token}`).type('form').set(headers).send(fields);
+    const expectProblem = (res: request.Response, status: number, field: string) => {
+      expect(res.status).toBe(status);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+    };
+
+    it('refuses grant, lift-prohibition and lift-all through the page (403 naming action), writing nothing', async () => {
+      const email = uniqueEmail('nogrant');
+      await record({ email, channel: 'all', purpose: 'all', decision: 'prohibit', source: 'letter' });
+      const link = await createLink({ email, channel: 'email', purpose: 'all', campaignId: 'c-nogrant' });
+      const page = await request(stack.urls.consents).get(`/u/${link.token}`);
+      expect(page.text).not.toMatch(/value="(grant|lift-prohibition|lift-all)"/);
+      expect(page.text).toContain('Luvan voit antaa ja kiellon perua asiakaspalvelussa');
+
+      // Everything is prohibited, so the page has no form at all; a valid CSRF value changes nothing either.
+      const csrf = codec.csrfFor(codec.verify(link.token)!);
+      for (const fields of [
+        { action: 'grant', channel: 'email', purpose: 'own-marketing' } as Record<string, string>,
+        { action: 'lift-prohibition', channel: 'all', purpose: 'all' },
+        { action: 'lift-prohibition', channel: 'phone', purpose: 'own-marketing' },
+        { action: 'lift-all' },
+      ]) {
+        const res = await pagePost(link.token, { ...fields, csrf });
+        expectProblem(res, 403, 'action');
+      }
+      expect((await history({ email })).map((e) => e.decision)).toEqual(['prohibit']);
+      await answer({ email }, 'phone', 'own-marketing', suppressedFor('prohibited'), 'still prohibited');
+    });
+
+    it('records the key that made the link, the link and the request in the evidence of what it does', async () => {
+      const email = uniqueEmail('evidence');
+      const link = await createLink({ email, channel: 'email', purpose: 'own-marketing', campaignId: 'c-ev' });
+      expect(Date.parse(link.expiresAt) - Date.now()).toBeGreaterThan(399 * DAY);
+      const staffLink = await createLink({ email, channel: 'sms', purpose: 'all', campaignId: 'c-ev2' }, 'staff');
+
+      const res = await request(stack.urls.consents)
+        .post(`/u/${link.token}`)
+        .set('X-Request-Id', 'req-oneclick-1')
+        .type('form')
+        .send('List-Unsubscribe=One-Click');
+      expect(res.status).toBe(200);
+      const csrf = await csrfOf(staffLink.token);
+      expect(
+        (await pagePost(staffLink.token, { action: 'prohibit', channel: 'post', purpose: 'profiling', csrf })).status,
+      ).toBe(303);
+
+      const entries = await history({ email });
+      expect(entries.map((e) => e.evidence)).toEqual([
+        {
+          capturedBy: 'self-service',
+          reference: 'c-ev',
+          tokenId: expect.any(String),
+          linkKeyId: MARKETING_KEY_ID,
+          requestId: 'req-oneclick-1',
+        },
+        {
+          capturedBy: 'self-service',
+          reference: 'c-ev2',
+          tokenId: expect.any(String),
+          linkKeyId: expect.stringMatching(/^staff-[0-9a-f]{12}$/),
+          requestId: expect.any(String),
+        },
+      ]);
+    });
+
+    it('answers an expired link with 410 (a page for GET) and writes nothing; v1 links expire 400 days after iat', async () => {
+      const email = uniqueEmail('expired');
+      const link = await createLink({ email, channel: 'email', purpose: 'all', campaignId: 'c-exp' });
+      const claims = codec.verify(link.token)!;
+      const base = { subject: claims.subject, channel: claims.channel, purpose: claims.purpose, campaignId: 'c-exp' };
+      const expired = codec.issue({ ...base, createdBy: MARKETING_KEY_ID }, Date.now() - 401 * DAY);
+      const sign = (payload: object) => {
+        const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+        return `${body}.${createHmac('sha256', UNSUBSCRIBE_KEY.secret).update(body).digest('base64url')}`;
+      };
+      const v1 = (iatMs: number) =>
+        sign({
+          v: 1,
+          kid: UNSUBSCRIBE_KEY.kid,
+          s: claims.subject,
+          c: 'email',
+          p: 'all',
+          cmp: 'c-v1',
+          iat: Math.floor(iatMs / 1000),
+        });
+
+      for (const token of [expired, v1(Date.now() - 401 * DAY)]) {
+        expectProblem(await oneClick(token), 410, 'token');
+        const csrf = codec.csrfFor(codec.verify(token)!);
+        expectProblem(await pagePost(token, { action: 'prohibit-all', csrf }), 410, 'token');
+        const page = await request(stack.urls.consents).get(`/u/${token}?lang=en`);
+        expect(page.status).toBe(410);
+        expect(page.headers['content-type']).toMatch(/text\/html/);
+        expect(page.text).toContain('This link no longer works');
+      }
+      expect(await history({ email })).toEqual([]);
+
+      // A v1 link within its 400 days still withdraws; it names no creating key (it never recorded one).
+      expect((await oneClick(v1(Date.now() - 399 * DAY))).status).toBe(200);
+      const [entry] = await history({ email });
+      expect(entry).toMatchObject({
+        decision: 'withdraw',
+        evidence: { capturedBy: 'self-service', reference: 'c-v1' },
+      });
+      expect(entry.evidence).not.toHaveProperty('linkKeyId');
+    });
+
+    it('revokes every link of a subject made so far (staff); links made afterwards work', async () => {
+      const customers = new CustomerEventsFixture(stack.apps.consents!);
+      const customerId = randomUUID();
+      const email = uniqueEmail('revoke');
+      await customers.created(customerId, { emails: [email], language: 'sv' });
+      const byEmail = await createLink({ email, channel: 'email', purpose: 'all', campaignId: 'c-r1' });
+      const byCustomer = await createLink({ customerId, channel: 'sms', purpose: 'all', campaignId: 'c-r2' });
+      const other = await createLink({
+        email: uniqueEmail('bystander'),
+        channel: 'email',
+        purpose: 'all',
+        campaignId: 'c-r3',
+      });
+
+      const revoke = (body: object, role: 'staff' | 'marketing' = 'staff') =>
+        request(stack.urls.consents).post('/v1/unsubscribe-links/revocations').set(bearer(role)).send(body);
+      expect((await revoke({ email }, 'marketing')).status).toBe(403);
+      expectProblem(await revoke({}), 400, 'customerId');
+      // Wait until consents knows the customer's e-mail, so the revocation by customer id covers the e-mail's links.
+      await eventually(
+        async () => (await request(stack.urls.consents).get(`/u/${byEmail.token}`)).text.includes('<html lang="sv">'),
+        20000,
+        'the customer to be known',
+      );
+      const revoked = await revoke({ customerId });
+      expect(revoked.status).toBe(201);
+      expect(Date.parse(revoked.body.revokedBefore)).toBeLessThanOrEqual(Date.now());
+
+      expectProblem(await oneClick(byEmail.token), 410, 'token');
+      expectProblem(await oneClick(byCustomer.token), 410, 'token');
+      expect((await request(stack.urls.consents).get(`/u/${byCustomer.token}`)).status).toBe(410);
+      expect(await history({ customerId })).toEqual([]);
+      expect((await oneClick(other.token)).status).toBe(200);
+
+      const fresh = await createLink({ email, channel: 'email', purpose: 'all', campaignId: 'c-r4' });
+      expect((await oneClick(fresh.token)).status).toBe(200);
+      expect((await history({ email })).map((e) => e.evidence.reference)).toEqual(['c-r4']);
+    });
+
+    it('accepts page forms only from the page itself, with a CSRF value at most 15 minutes old', async () => {
+      const email = uniqueEmail('origin');
+      const link = await createLink({ email, channel: 'email', purpose: 'all', campaignId: 'c-origin' });
+      const csrf = await csrfOf(link.token);
+      const fields = { action: 'prohibit', channel: 'phone', purpose: 'own-marketing', csrf };
+      // Neither Sec-Fetch-Site nor Origin: not a browser on the page.
+      expectProblem(await pagePost(link.token, fields, {} as { 'Sec-Fetch-Site': string }), 403, 'sec-fetch-site');
+      expect((await pagePost(link.token, fields, { 'Sec-Fetch-Site': 'none' })).status).toBe(403);
+      expect((await pagePost(link.token, fields, { Origin: 'https://evil.example' } as never)).status).toBe(403);
+      const stale = codec.csrfFor(codec.verify(link.token)!, Date.now() - 16 * 60_000);
+      expectProblem(await pagePost(link.token, { ...fields, csrf: stale }), 403, 'csrf');
+      expect(await history({ email })).toEqual([]);
+
+      const host = new URL(stack.urls.consents).host;
+      expect((await pagePost(link.token, fields, { Origin: `http://${host}` } as never)).status).toBe(303);
+      expect(await history({ email })).toHaveLength(1);
+    });
+
+    it('rate-limits the POSTs of one link (429 with Retry-After), not those of another', async () => {
+      const link = await createLink({
+        email: uniqueEmail('flood'),
+        channel: 'email',
+        purpose: 'all',
+        campaignId: 'c-f',
+      });
+      const statuses: number[] = [];
+      for (let i = 0; i < 11; i++) statuses.push((await oneClick(link.token)).status);
+      expect(statuses.slice(0, 10)).toEqual(Array(10).fill(200));
+      const limited = await oneClick(link.token);
+      expectProblem(limited, 429, 'token');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      const csrf = await csrfOf(link.token);
+      expect((await pagePost(link.token, { action: 'prohibit-all', csrf })).status).toBe(429);
+
+      const other = await createLink({
+        email: uniqueEmail('calm'),
+        channel: 'email',
+        purpose: 'all',
+        campaignId: 'c-g',
+      });
+      expect((await oneClick(other.token)).status).toBe(200);
+    });
+
+    it('writes nothing for a repeated identical decision, but counts again once a later entry overrides it', async () => {
+      const email = uniqueEmail('repeat-decision');
+      const link = await createLink({ email, channel: 'email', purpose: 'own-marketing', campaignId: 'c-rep' });
+      const csrf = await csrfOf(link.token);
+      const withdrawForm = { action: 'withdraw', channel: 'email', purpose: 'own-marketing', csrf };
+      const prohibitAll = { action: 'prohibit-all', csrf };
+      expect((await oneClick(link.token)).status).toBe(200);
+      expect((await pagePost(link.token, withdrawForm)).status).toBe(303);
+      expect((await pagePost(link.token, prohibitAll)).status).toBe(303);
+      expect((await pagePost(link.token, prohibitAll)).status).toBe(303);
+      expect((await history({ email })).map((e) => `${e.decision}/${e.channel}/${e.purpose}`)).toEqual([
+        'withdraw/email/own-marketing',
+        'prohibit/all/all',
+      ]);
+
+      // Customer service restores a permission (with the person's confirmation): the link withdraws it again.
+      await record({ email, channel: 'email', purpose: 'all', decision: 'grant', source: 'phone-call' });
+      await record({
+        email,
+        channel: 'post',
+        purpose: 'own-marketing',
+        decision: 'lift-prohibition',
+        source: 'phone-call',
+      });
+      expect((await oneClick(link.token)).status).toBe(200);
+      expect((await pagePost(link.token, prohibitAll)).status).toBe(303);
+      expect((await history({ email })).map((e) => `${e.decision}/${e.channel}/${e.purpose}`)).toEqual([
+        'withdraw/email/own-marketing',
+        'prohibit/all/all',
+        'grant/email/all',
+        'lift-prohibition/post/own-marketing',
+        'withdraw/email/own-marketing',
+        'prohibit/all/all',
+      ]);
+    });
+
+    it('staff grants and lifts record the privacy notice version (KIELTO_NOTICE_VERSION unless given)', async () => {
+      const email = uniqueEmail('notice');
+      const granted = await record({ email, channel: 'email', purpose: 'all', decision: 'grant', source: 'web-form' });
+      expect(granted.body.evidence).toMatchObject({
+        noticeVersion: NOTICE_VERSION,
+        capturedBy: expect.stringMatching(/^staff-/),
+      });
+      const lifted = await record({
+        email,
+        channel: 'all',
+        purpose: 'all',
+        decision: 'lift-prohibition',
+        source: 'web-form',
+        evidence: { noticeVersion: 'pn-2026-12', capturedBy: 'agent-7' },
+      });
+      expect(lifted.body.evidence).toMatchObject({ noticeVersion: 'pn-2026-12', agent: 'agent-7' });
+      expect(lifted.body.evidence.capturedBy).toMatch(/^staff-[0-9a-f]{12}$/);
+      const withdrawn = await record({
+        email,
+        channel: 'email',
+        purpose: 'all',
+        decision: 'withdraw',
+        source: 'web-form',
+      });
+      expect(withdrawn.body.evidence).not.toHaveProperty('noticeVersion');
+    });
+  });
+
   describe('SMS STOP webhook', () => {
-    const sign = (raw: string, secret = SMS_SECRET) =>
-      `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
-    const inbound = (raw: string, signature?: string) => {
+    interface Signed {
+      timestamp?: string;
+      signature?: string;
+    }
+    const unixNow = () => Math.floor(Date.now() / 1000);
+    const hmacHex = (message: string, secret = SMS_SECRET) =>
+      createHmac('sha256', secret).update(message).digest('hex');
+    /** What the gateway sends: the timestamp, and the HMAC of "<timestamp>.<raw body>". */
+    const sign = (raw: string, timestamp = unixNow(), secret = SMS_SECRET): Signed => ({
+      timestamp: String(timestamp),
+      signature: `sha256=${hmacHex(`${timestamp}.${raw}`, secret)}`,
+    });
+    const inbound = (raw: string, signed: Signed = {}) => {
       const req = request(stack.urls.consents).post('/v1/inbound/sms').set('content-type', 'application/json');
-      if (signature !== undefined) void req.set('X-Kielto-Signature', signature);
+      if (signed.timestamp !== undefined) void req.set('X-Kielto-Timestamp', signed.timestamp);
+      if (signed.signature !== undefined) void req.set('X-Kielto-Signature', signed.signature);
       return req.send(raw);
     };
 
     it('rejects a missing or bad signature with 401 and writes nothing', async () => {
       const phone = uniquePhone();
       const raw = JSON.stringify({ from: phone, text: 'STOP' });
-      for (const signature of [
-        undefined,
-        'sha256=00',
-        sign(raw, 'wrong-secret-0123456789'),
+      const good = sign(raw);
+      for (const signed of [
+        {},
+        { timestamp: good.timestamp, signature: 'sha256=00' },
+        sign(raw, unixNow(), 'wrong-secret-0123456789'),
         sign(`${raw} `),
-        sign(raw).toUpperCase(),
+        { ...good, signature: good.signature!.toUpperCase() },
       ]) {
-        const res = await inbound(raw, signature);
+        const res = await inbound(raw, signed);
         expect(res.status).toBe(401);
         expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
       }
       expect(await history({ phone })).toEqual([]);
+    });
+
+    it('signs the timestamp too: refuses the old body-only signature, a changed or stale timestamp, and a replay (issue 19, item 9)', async () => {
+      const phone = uniquePhone();
+      const raw = JSON.stringify({ from: phone, text: 'STOP' });
+      const now = unixNow();
+      const bodyOnly = `sha256=${hmacHex(raw)}`;
+      const refused: [Signed, string][] = [
+        [{ signature: bodyOnly }, 'X-Kielto-Timestamp'],
+        [{ timestamp: String(now), signature: bodyOnly }, 'X-Kielto-Signature'],
+        [{ ...sign(raw, now), timestamp: String(now + 1) }, 'X-Kielto-Signature'],
+        [sign(raw, now - 301), 'X-Kielto-Timestamp'],
+        [sign(raw, now + 301), 'X-Kielto-Timestamp'],
+        [{ signature: sign(raw, now).signature }, 'X-Kielto-Timestamp'],
+      ];
+      for (const [signed, field] of refused) {
+        const res = await inbound(raw, signed);
+        expect(res.status).toBe(401);
+        expect(res.body.errors).toEqual([expect.objectContaining({ field })]);
+      }
+      expect(await history({ phone })).toEqual([]);
+
+      // Fresh (a little in the past, within 5 minutes): accepted once; the same signed request again is a replay.
+      const signed = sign(raw, now - 200);
+      expect((await inbound(raw, signed)).status).toBe(200);
+      const replay = await inbound(raw, signed);
+      expect(replay.status).toBe(409);
+      expect(replay.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(replay.body.errors).toEqual([expect.objectContaining({ field: 'X-Kielto-Signature' })]);
+      expect(await history({ phone })).toHaveLength(1);
+      // Signed again with a new timestamp, it is a new request.
+      expect((await inbound(raw, sign(raw, now - 199))).status).toBe(200);
+      expect(await history({ phone })).toHaveLength(2);
     });
 
     it('withdraws SMS marketing for every purpose on a signed STOP (SEIS, LOPETA, any case)', async () => {
@@ -227,7 +555,7 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
       await answer({ phone }, 'sms', 'partner-marketing', allows, 'sms allowed after the grant');
 
       const raw = JSON.stringify({ from: phone.replace('+358', '0'), text: '  stop \n' });
-      const res = await inbound(raw, sign(raw));
+      const res = await inbound(raw, sign(raw)).set('X-Request-Id', 'sms-req-1');
       expect(res.status).toBe(200);
       for (const purpose of ['own-marketing', 'partner-marketing', 'profiling', 'market-research']) {
         await answer({ phone }, 'sms', purpose, suppressedFor('consent-withdrawn'), `sms ${purpose} withdrawn`);
@@ -238,6 +566,7 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
         purpose: 'all',
         decision: 'withdraw',
         source: 'sms-stop',
+        evidence: { capturedBy: 'sms-gateway', requestId: 'sms-req-1' },
       });
 
       for (const text of ['SEIS', 'Lopeta']) {
@@ -381,7 +710,13 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
         }),
         expect.objectContaining({ channel: 'all', purpose: 'all', decision: 'prohibit', source: 'preference-page' }),
       ]);
-      expect(entries.at(-1)?.evidence).toEqual({ capturedBy: 'self-service', reference: 'newsletter-42' });
+      expect(entries.at(-1)?.evidence).toEqual({
+        capturedBy: 'self-service',
+        reference: 'newsletter-42',
+        tokenId: expect.any(String),
+        linkKeyId: MARKETING_KEY_ID,
+        requestId: expect.any(String),
+      });
     });
 
     it("speaks the customer's language, Swedish or English, unless ?lang= says otherwise", async () => {
@@ -389,6 +724,7 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
       const customerId = randomUUID();
       const email = uniqueEmail('svenska');
       await customers.created(customerId, { emails: [email], language: 'sv' });
+      await record({ customerId, channel: 'sms', purpose: 'market-research', decision: 'grant', source: 'phone-call' });
       const link = await createLink({ email, channel: 'email', purpose: 'all', campaignId: 'c-sv' });
       await eventually(
         async () => {
@@ -407,19 +743,32 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
       await Promise.all([
         page.waitForURL(/saved=1/),
         row('sms', 'market-research')
-          .getByRole('button', { name: 'Give consent – Text message, market research' })
+          .getByRole('button', { name: 'Withdraw consent – Text message, market research' })
           .click(),
       ]);
       expect(page.url()).toContain('lang=en');
-      expect(await row('sms', 'market-research').locator('td').nth(1).textContent()).toBe('Consent given');
-      await answer({ customerId }, 'sms', 'market-research', allows, 'granted from the page');
+      expect(await row('sms', 'market-research').locator('td').nth(1).textContent()).toBe('Consent withdrawn');
+      await answer(
+        { customerId },
+        'sms',
+        'market-research',
+        suppressedFor('consent-withdrawn'),
+        'withdrawn from the page',
+      );
+      // Giving it back is not offered: the row points to customer service.
+      expect(await row('sms', 'market-research').locator('td').nth(2).textContent()).toBe('Via customer service');
+      expect(await page.locator('#staff-only').textContent()).toContain('contact customer service');
     });
 
     it('refuses a form post without a valid CSRF token, and one from another site', async () => {
       const email = uniqueEmail('csrf');
       const link = await createLink({ email, channel: 'email', purpose: 'all', campaignId: 'c-csrf' });
       const form = (fields: Record<string, string>) =>
-        request(stack.urls.consents).post(`/u/${link.token}`).type('form').send(fields);
+        request(stack.urls.consents)
+          .post(`/u/${link.token}`)
+          .type('form')
+          .set('Sec-Fetch-Site', 'same-origin')
+          .send(fields);
       expect((await form({ action: 'prohibit-all' })).status).toBe(403);
       expect(
         (await form({ action: 'prohibit-all', csrf: `${Math.floor(Date.now() / 1000)}.${'A'.repeat(43)}` })).status,

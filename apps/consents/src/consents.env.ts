@@ -1,4 +1,5 @@
-import { IsOptional, IsString, IsUrl, Matches, MinLength } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
 import { BaseEnv, DEVELOPMENT_SECRET } from '@kielto/platform';
 
 /** `kid:secret[,kid:secret…]`: the first key signs new unsubscribe tokens, every key verifies (rotation). */
@@ -15,7 +16,25 @@ export class ConsentsEnv extends BaseEnv {
   @Matches(UNSUBSCRIBE_KEYS_PATTERN, { message: 'KIELTO_UNSUBSCRIBE_KEYS must be kid:secret[,kid:secret…]' })
   KIELTO_UNSUBSCRIBE_KEYS = `dev:${DEVELOPMENT_SECRET}`;
 
-  /** Shared secret of the SMS gateway: `X-Kielto-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. */
+  /** Days an unsubscribe link works after it was made (links already sent expire by it too). */
+  @Transform(({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  KIELTO_UNSUBSCRIBE_LINK_TTL_DAYS = 400;
+
+  /**
+   * Version of the privacy notice staff show when they record a decision: kept as `evidence.noticeVersion` of a
+   * grant or a lifted prohibition when the request names none (GDPR Art 7(1): proof of what the person was told).
+   */
+  @IsString()
+  @Matches(/^[^\p{Cc}]{1,100}$/u, { message: 'KIELTO_NOTICE_VERSION must be 1-100 characters' })
+  KIELTO_NOTICE_VERSION = 'unspecified';
+
+  /**
+   * Shared secret of the SMS gateway: `X-Kielto-Timestamp: <unix s>` and
+   * `X-Kielto-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`.
+   */
   @IsString()
   @MinLength(16)
   KIELTO_SMS_WEBHOOK_SECRET = DEVELOPMENT_SECRET;

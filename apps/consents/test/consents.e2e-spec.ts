@@ -25,7 +25,7 @@ interface HistoryEntry {
   expiresAt?: string;
   source: string;
   sequence: number;
-  evidence: { noticeVersion?: string; capturedBy: string; reference?: string };
+  evidence: { noticeVersion?: string; capturedBy: string; reference?: string; agent?: string; requestId?: string };
 }
 interface CurrentRow {
   channel: string;
@@ -216,11 +216,19 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
     );
     const times = history.map((h) => Date.parse(h.recordedAt));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
+    const staffKey = expect.stringMatching(/^staff-[0-9a-f]{12}$/);
     expect(history[0].evidence).toEqual({
       noticeVersion: 'pn-2025-01',
-      capturedBy: expect.stringMatching(/^staff-[0-9a-f]{12}$/),
+      capturedBy: staffKey,
+      requestId: expect.any(String),
     });
-    expect(history[1].evidence).toEqual({ capturedBy: 'agent-42', reference: 'ticket-1' });
+    // A body's capturedBy is the caller's word: kept apart, never in place of the key id (issue 19, item 6).
+    expect(history[1].evidence).toEqual({
+      capturedBy: staffKey,
+      agent: 'agent-42',
+      reference: 'ticket-1',
+      requestId: expect.any(String),
+    });
     expect(history[0].subject.type).toBe('email');
     expect(JSON.stringify(history)).not.toContain('@');
 

@@ -1,6 +1,8 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import { Actor, CurrentActor, Roles } from '@kielto/platform';
+import { ConsentsEnv } from '../consents.env';
 import { ConsentsService, LedgerEntry, LedgerView } from './consents.service';
 import { ConsentQueryDto } from './dto/consent-query.dto';
 import { RecordConsentDto } from './dto/record-consent.dto';
@@ -9,14 +11,26 @@ import { RecordConsentDto } from './dto/record-consent.dto';
 @ApiBearerAuth()
 @Controller('v1/consents')
 export class ConsentsController {
-  constructor(private readonly consents: ConsentsService) {}
+  constructor(
+    private readonly consents: ConsentsService,
+    private readonly env: ConsentsEnv,
+  ) {}
 
-  /** Appends a decision to the subject's ledger, with its evidence (who captured it defaults to the API key). */
+  /**
+   * Appends a decision to the subject's ledger with its evidence. Who captured it is always the API key and the
+   * request (a body can claim anything: its `capturedBy` is kept apart, as `agent`); a grant or a lifted
+   * prohibition always names the privacy notice the person was shown (KIELTO_NOTICE_VERSION unless the body does).
+   */
   @Post()
   @HttpCode(201)
   @Roles('staff')
-  record(@Body() body: RecordConsentDto, @CurrentActor() actor: Actor): Promise<LedgerEntry> {
+  record(
+    @Body() body: RecordConsentDto,
+    @CurrentActor() actor: Actor,
+    @Req() request: FastifyRequest,
+  ): Promise<LedgerEntry> {
     const subject = this.consents.subjectOf(body);
+    const permits = body.decision === 'grant' || body.decision === 'lift-prohibition';
     return this.consents.record({
       subject,
       channel: body.channel,
@@ -25,8 +39,10 @@ export class ConsentsController {
       source: body.source,
       expiresAt: body.expiresAt,
       evidence: {
-        noticeVersion: body.evidence?.noticeVersion,
-        capturedBy: body.evidence?.capturedBy ?? actor.keyId,
+        noticeVersion: body.evidence?.noticeVersion ?? (permits ? this.env.KIELTO_NOTICE_VERSION : undefined),
+        capturedBy: actor.keyId,
+        requestId: String(request.id),
+        agent: body.evidence?.capturedBy,
         reference: body.evidence?.reference,
       },
     });

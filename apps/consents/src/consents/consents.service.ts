@@ -82,6 +82,8 @@ export interface SubjectScope {
 }
 
 const SUBJECT_FIELDS = ['customerId', 'email', 'phone'] as const;
+/** Evidence fields kept when given (undefined ones are left out of the stored entry and the event). */
+const OPTIONAL_EVIDENCE = ['noticeVersion', 'reference', 'tokenId', 'linkKeyId', 'requestId', 'agent'] as const;
 const ONCE_ATTEMPTS = 100;
 
 /**
@@ -143,23 +145,27 @@ export class ConsentsService {
   }
 
   /**
-   * Appends the decision unless the subject's ledger already holds an entry with the same `evidence.tokenId`
-   * (a repeated one-click unsubscribe). The check and the append are one step: the append demands the
-   * sequence that follows what was read, so a concurrent duplicate makes it read again instead of landing twice.
+   * Appends a decision made through an unsubscribe link (`evidence.tokenId`) unless it would change nothing: when,
+   * among every entry that applies to the subject, the latest one of the same kind (grant/withdraw or
+   * prohibit/lift) sharing a channel and a purpose with it is this link's own identical decision (a repeated
+   * one-click POST, a resubmitted form). Each (channel, purpose) it covers is then already decided by that entry.
+   * A later entry that overlaps it (a staff grant, say) makes the link's next use count again. The check and the
+   * append are one step: the append demands the sequence that follows what was read, so a concurrent duplicate
+   * makes it read again instead of landing twice.
    */
   async recordOnce(
     decision: NewDecision & { evidence: { tokenId: string } },
   ): Promise<{ entry: LedgerEntry; created: boolean }> {
     const aggregateId = subjectKey(decision.subject);
+    const { subjectKeys } = await this.scopeOf(decision.subject);
+    const others = await Promise.all(
+      subjectKeys.filter((key) => key !== aggregateId).map((key) => this.eventLog.history(TOPICS.consents, key)),
+    );
     return this.appends.run(aggregateId, async () => {
       for (let attempt = 0; attempt < ONCE_ATTEMPTS; attempt++) {
         const events = await this.eventLog.history(TOPICS.consents, aggregateId);
-        const existing = events.find(
-          (e) =>
-            e.type === CONSENT_EVENT_TYPES.recorded &&
-            (e.data as LedgerEntry).evidence?.tokenId === decision.evidence.tokenId,
-        );
-        if (existing) return { entry: existing.data as LedgerEntry, created: false };
+        const latest = latestOverlapping([...others.flat(), ...events], decision);
+        if (latest && isSameLinkDecision(latest, decision)) return { entry: latest, created: false };
         try {
           const event = await this.eventLog.append<LedgerEntry>({
             topic: TOPICS.consents,
@@ -253,9 +259,9 @@ function toEntry(decision: NewDecision, sequence: number): LedgerEntry {
   // Taken once the sequence is known (after the previous entry was read): time order then follows sequence order.
   const recordedAt = new Date().toISOString();
   const evidence: ConsentEvidenceV1 = { capturedBy: decision.evidence.capturedBy };
-  if (decision.evidence.noticeVersion !== undefined) evidence.noticeVersion = decision.evidence.noticeVersion;
-  if (decision.evidence.reference !== undefined) evidence.reference = decision.evidence.reference;
-  if (decision.evidence.tokenId !== undefined) evidence.tokenId = decision.evidence.tokenId;
+  for (const field of OPTIONAL_EVIDENCE) {
+    if (decision.evidence[field] !== undefined) evidence[field] = decision.evidence[field];
+  }
   return {
     entryId: randomUUID(),
     subject: { type: decision.subject.type, key: decision.subject.key },
@@ -268,6 +274,39 @@ function toEntry(decision: NewDecision, sequence: number): LedgerEntry {
     sequence,
     evidence,
   };
+}
+
+const CONSENT_KIND: ReadonlySet<ConsentDecision> = new Set(['grant', 'withdraw']);
+
+/** The latest recorded entry of the decision's kind that shares at least one channel and one purpose with it. */
+function latestOverlapping(
+  events: readonly { type: string; data: unknown }[],
+  decision: NewDecision,
+): LedgerEntry | undefined {
+  const overlaps = (a: string, b: string) => a === b || a === 'all' || b === 'all';
+  let latest: LedgerEntry | undefined;
+  let latestAt = -Infinity;
+  for (const event of events) {
+    if (event.type !== CONSENT_EVENT_TYPES.recorded) continue;
+    const entry = event.data as LedgerEntry;
+    if (CONSENT_KIND.has(entry.decision) !== CONSENT_KIND.has(decision.decision)) continue;
+    if (!overlaps(entry.channel, decision.channel) || !overlaps(entry.purpose, decision.purpose)) continue;
+    const at = Date.parse(entry.recordedAt);
+    if (!latest || compareEntries({ at, sequence: entry.sequence }, { at: latestAt, sequence: latest.sequence }) > 0) {
+      latest = entry;
+      latestAt = at;
+    }
+  }
+  return latest;
+}
+
+function isSameLinkDecision(entry: LedgerEntry, decision: NewDecision & { evidence: { tokenId: string } }): boolean {
+  return (
+    entry.evidence?.tokenId === decision.evidence.tokenId &&
+    entry.channel === decision.channel &&
+    entry.purpose === decision.purpose &&
+    entry.decision === decision.decision
+  );
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

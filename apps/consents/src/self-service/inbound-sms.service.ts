@@ -19,7 +19,7 @@ export class InboundSmsService {
     private readonly hasher: IdentifierHasher,
   ) {}
 
-  async receive(message: InboundSmsDto): Promise<InboundSmsResult> {
+  async receive(message: InboundSmsDto, requestId: string): Promise<InboundSmsResult> {
     const keyword = smsKeyword(message.text);
     switch (keyword) {
       case 'stop': {
@@ -30,7 +30,7 @@ export class InboundSmsService {
           purpose: 'all',
           decision: 'withdraw',
           source: 'sms-stop',
-          evidence: { capturedBy: 'sms-gateway' },
+          evidence: { capturedBy: 'sms-gateway', requestId },
         });
         return { status: 'withdrawn' };
       }

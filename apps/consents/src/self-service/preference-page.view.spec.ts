@@ -34,16 +34,24 @@ function model(overrides: Partial<PreferencePageModel> = {}): PreferencePageMode
 const count = (html: string, pattern: RegExp) => (html.match(pattern) ?? []).length;
 
 describe(renderPreferencePage.name, () => {
-  it('renders one labelled form per channel × purpose plus the prohibit-all form, each with the CSRF token', () => {
+  it('offers only withdrawals and prohibitions, each a labelled form with the CSRF token', () => {
+    // Nothing granted yet: e-mail and SMS rows have nothing to withdraw; phone and post rows can be prohibited.
     const html = renderPreferencePage(model());
     expect(count(html, /<tr data-channel=/g)).toBe(16);
-    expect(count(html, /<form method="post" action="\/u\/tok">/g)).toBe(17);
-    expect(count(html, /name="csrf" value="1\.abc"/g)).toBe(17);
+    expect(count(html, /<form method="post" action="\/u\/tok">/g)).toBe(9);
+    expect(count(html, /name="csrf" value="1\.abc"/g)).toBe(9);
+    expect(count(html, /name="action" value="prohibit"/g)).toBe(8);
     expect(html).toContain('name="action" value="prohibit-all"');
     expect(html).toContain('<html lang="fi">');
     expect(html).toContain('<th scope="row">Sähköposti</th>');
-    expect(html).toContain('Anna lupa<span class="vh"> – Sähköposti, oma markkinointi</span>');
+    expect(html).toContain('Kiellä<span class="vh"> – Puhelin, oma markkinointi</span>');
+    expect(html).not.toMatch(/value="(grant|lift-prohibition|lift-all)"/);
+    expect(html).toContain('Luvan voit antaa ja kiellon perua asiakaspalvelussa');
     expect(html).not.toMatch(/<script|https?:\/\//);
+
+    const granted = renderPreferencePage(model({ rows: rows(() => ({ consent: 'granted', prohibited: true })) }));
+    expect(count(granted, /name="action" value="withdraw"/g)).toBe(8);
+    expect(granted).not.toMatch(/value="(grant|prohibit|lift-prohibition|lift-all)"/);
   });
 
   it('speaks Swedish and English', () => {
@@ -61,11 +69,15 @@ describe(renderPreferencePage.name, () => {
     expect(renderPreferencePage(model())).not.toContain('role="status"');
   });
 
-  it('offers lifting the prohibition once everything is prohibited', () => {
+  it('says everything is prohibited, and sends lifting it to customer service (in every language)', () => {
     const html = renderPreferencePage(model({ rows: rows(() => ({ prohibited: true })) }));
     expect(html).toContain('Olet kieltänyt kaiken suoramarkkinoinnin.');
-    expect(html).toContain('name="action" value="lift-all"');
-    expect(html).not.toContain('value="prohibit-all"');
+    expect(html).not.toMatch(/value="(lift-all|prohibit-all|lift-prohibition)"/);
+    expect(html).toContain('Asiakaspalvelun kautta');
+    expect(renderPreferencePage(model({ lang: 'sv' }))).toContain(
+      'Samtycke ger du och förbud häver du via kundtjänsten',
+    );
+    expect(renderPreferencePage(model({ lang: 'en' }))).toContain('To give consent or lift a prohibition, contact');
   });
 
   it('shows a grant with its expiry, and the consent under a prohibition', () => {
@@ -110,15 +122,15 @@ describe(rowAction.name, () => {
     ...r,
   });
 
-  it('toggles consent for email and SMS', () => {
+  it('withdraws a consent of email and SMS, never gives one', () => {
     expect(rowAction(row({ consent: 'granted' }))).toBe('withdraw');
-    expect(rowAction(row({ consent: 'expired' }))).toBe('grant');
-    expect(rowAction(row({ channel: 'sms', consent: 'withdrawn' }))).toBe('grant');
+    expect(rowAction(row({ consent: 'expired' }))).toBeUndefined();
+    expect(rowAction(row({ channel: 'sms', consent: 'withdrawn' }))).toBeUndefined();
   });
 
-  it('toggles the prohibition for phone and post, which need no consent (R4)', () => {
+  it('prohibits phone and post, which need no consent (R4), never lifts a prohibition', () => {
     expect(rowAction(row({ channel: 'phone' }))).toBe('prohibit');
-    expect(rowAction(row({ channel: 'post', prohibited: true }))).toBe('lift-prohibition');
+    expect(rowAction(row({ channel: 'post', prohibited: true }))).toBeUndefined();
   });
 });
 
@@ -128,5 +140,12 @@ describe(renderInvalidLinkPage.name, () => {
     expect(html).toContain('<html lang="sv">');
     expect(html.indexOf('Länken är ogiltig')).toBeLessThan(html.indexOf('Linkki ei kelpaa'));
     expect(html).toContain('This link is not valid');
+  });
+
+  it('says an expired or revoked link no longer works', () => {
+    const html = renderInvalidLinkPage('en', 'gone');
+    expect(html).toContain('<h1>This link no longer works</h1>');
+    expect(html).toContain('Linkki ei ole enää voimassa');
+    expect(html).toContain('Länken gäller inte längre');
   });
 });

@@ -9,16 +9,15 @@ import { CurrentPermission } from '../consents/ledger-state';
  * screen reader; colours keep a contrast of at least 7:1 for text and controls.
  */
 
-/** The change a person can ask for on the page. */
-export type PageAction = 'withdraw' | 'grant' | 'prohibit' | 'lift-prohibition' | 'prohibit-all' | 'lift-all';
-export const PAGE_ACTIONS: readonly PageAction[] = [
-  'withdraw',
-  'grant',
-  'prohibit',
-  'lift-prohibition',
-  'prohibit-all',
-  'lift-all',
-];
+/**
+ * The changes a person can make on the page: only ever taking permission away. Giving or restoring one needs a
+ * confirmation the link holder cannot provide (see PreferencePageService), so the page sends people to customer
+ * service for those.
+ */
+export type PageAction = 'withdraw' | 'prohibit' | 'prohibit-all';
+export const PAGE_ACTIONS: readonly PageAction[] = ['withdraw', 'prohibit', 'prohibit-all'];
+/** Actions the page once offered, refused by name (403) rather than as unknown input. */
+export const STAFF_ONLY_ACTIONS = ['grant', 'lift-prohibition', 'lift-all'] as const;
 
 export interface PreferencePageModel {
   lang: Language;
@@ -48,10 +47,14 @@ interface Messages {
   prohibitHeading: string;
   prohibitText: string;
   prohibitedAll: string;
+  viaCustomerService: string;
+  staffOnlyNote: string;
   saved: string;
   languages: string;
   invalidTitle: string;
   invalidText: string;
+  goneTitle: string;
+  goneText: string;
 }
 
 const MESSAGES: Record<Language, Messages> = {
@@ -81,21 +84,24 @@ const MESSAGES: Record<Language, Messages> = {
     until: 'voimassa {date} asti',
     actions: {
       withdraw: 'Peru lupa',
-      grant: 'Anna lupa',
       prohibit: 'Kiellä',
-      'lift-prohibition': 'Salli',
       'prohibit-all': 'Kiellä kaikki suoramarkkinointi',
-      'lift-all': 'Peru kielto',
     },
     optOutNote: 'Puhelin- ja kirjemarkkinointi on sallittua, ellet kiellä sitä.',
     prohibitHeading: 'Kiellä kaikki suoramarkkinointi',
     prohibitText:
       'Sinulla on oikeus milloin tahansa kieltää henkilötietojesi käyttö suoramarkkinointiin (EU:n tietosuoja-asetus, 21 artikla). Kielto koskee kaikkia kanavia ja tarkoituksia, myös profilointia, ja on voimassa, kunnes itse perut sen.',
     prohibitedAll: 'Olet kieltänyt kaiken suoramarkkinoinnin.',
+    viaCustomerService: 'Asiakaspalvelun kautta',
+    staffOnlyNote:
+      'Luvan voit antaa ja kiellon perua asiakaspalvelussa, jotta voimme varmistaa, että pyyntö tulee sinulta. Tällä sivulla voit perua lupia ja kieltää markkinointia.',
     saved: 'Valintasi on tallennettu.',
     languages: 'Kieli',
     invalidTitle: 'Linkki ei kelpaa',
     invalidText: 'Linkki on virheellinen. Voit kieltää markkinoinnin myös ottamalla yhteyttä asiakaspalveluun.',
+    goneTitle: 'Linkki ei ole enää voimassa',
+    goneText:
+      'Tämä linkki on vanhentunut tai poistettu käytöstä. Voit kieltää markkinoinnin uudemman viestin linkillä tai ottamalla yhteyttä asiakaspalveluun.',
   },
   sv: {
     title: 'Marknadsföringstillstånd',
@@ -123,21 +129,24 @@ const MESSAGES: Record<Language, Messages> = {
     until: 'gäller till {date}',
     actions: {
       withdraw: 'Återkalla samtycke',
-      grant: 'Ge samtycke',
       prohibit: 'Förbjud',
-      'lift-prohibition': 'Tillåt',
       'prohibit-all': 'Förbjud all direktmarknadsföring',
-      'lift-all': 'Häv förbudet',
     },
     optOutNote: 'Telefon- och brevmarknadsföring är tillåten om du inte förbjuder den.',
     prohibitHeading: 'Förbjud all direktmarknadsföring',
     prohibitText:
       'Du har rätt att när som helst förbjuda att dina personuppgifter används för direktmarknadsföring (EU:s dataskyddsförordning, artikel 21). Förbudet gäller alla kanaler och ändamål, även profilering, tills du själv häver det.',
     prohibitedAll: 'Du har förbjudit all direktmarknadsföring.',
+    viaCustomerService: 'Via kundtjänsten',
+    staffOnlyNote:
+      'Samtycke ger du och förbud häver du via kundtjänsten, så att vi kan försäkra oss om att begäran kommer från dig. På den här sidan kan du återkalla samtycken och förbjuda marknadsföring.',
     saved: 'Ditt val har sparats.',
     languages: 'Språk',
     invalidTitle: 'Länken är ogiltig',
     invalidText: 'Länken är felaktig. Du kan också förbjuda marknadsföring genom att kontakta kundtjänsten.',
+    goneTitle: 'Länken gäller inte längre',
+    goneText:
+      'Länken har gått ut eller tagits ur bruk. Du kan förbjuda marknadsföring via länken i ett nyare meddelande eller genom att kontakta kundtjänsten.',
   },
   en: {
     title: 'Marketing preferences',
@@ -165,21 +174,24 @@ const MESSAGES: Record<Language, Messages> = {
     until: 'valid until {date}',
     actions: {
       withdraw: 'Withdraw consent',
-      grant: 'Give consent',
       prohibit: 'Prohibit',
-      'lift-prohibition': 'Allow',
       'prohibit-all': 'Prohibit all direct marketing',
-      'lift-all': 'Lift the prohibition',
     },
     optOutNote: 'Phone and postal marketing is allowed unless you prohibit it.',
     prohibitHeading: 'Prohibit all direct marketing',
     prohibitText:
       'You have the right to object at any time to the use of your personal data for direct marketing (GDPR Article 21). The prohibition covers every channel and purpose, profiling included, and stays until you lift it yourself.',
     prohibitedAll: 'You have prohibited all direct marketing.',
+    viaCustomerService: 'Via customer service',
+    staffOnlyNote:
+      'To give consent or lift a prohibition, contact customer service, so that we can be sure the request comes from you. On this page you can withdraw consent and prohibit marketing.',
     saved: 'Your choice has been saved.',
     languages: 'Language',
     invalidTitle: 'This link is not valid',
     invalidText: 'The link is malformed. You can also prohibit marketing by contacting customer service.',
+    goneTitle: 'This link no longer works',
+    goneText:
+      'The link has expired or been revoked. You can prohibit marketing through the link in a newer message or by contacting customer service.',
   },
 };
 
@@ -203,6 +215,7 @@ button{font:inherit;cursor:pointer;border-radius:.25rem;padding:.375rem .75rem;b
 button.secondary{background:#fff;color:#0b4f8a}
 button.danger{background:#8b1a1a;border-color:#8b1a1a;padding:.625rem 1rem}
 .state-prohibited{color:#8b1a1a;font-weight:600}
+.muted{color:#4a4a4a}
 .notice{border-left:.375rem solid #1e6b35;background:#eef7f0;padding:.75rem 1rem}
 .alert{border-left:.375rem solid #8b1a1a;background:#fbeeee;padding:.75rem 1rem}
 .vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
@@ -223,15 +236,18 @@ export function isLanguage(value: unknown): value is Language {
   return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
 }
 
-/** Email and SMS need consent (withdraw/grant); phone and post are allowed until prohibited (prohibit/allow). */
-export function rowAction(row: CurrentPermission): PageAction {
+/**
+ * Email and SMS need consent: a granted one can be withdrawn. Phone and post are allowed until prohibited: they
+ * can be prohibited. Undefined when the only change left would give or restore permission (customer service).
+ */
+export function rowAction(row: CurrentPermission): PageAction | undefined {
   switch (row.channel) {
     case 'email':
     case 'sms':
-      return row.consent === 'granted' ? 'withdraw' : 'grant';
+      return row.consent === 'granted' ? 'withdraw' : undefined;
     case 'phone':
     case 'post':
-      return row.prohibited ? 'lift-prohibition' : 'prohibit';
+      return row.prohibited ? undefined : 'prohibit';
     default:
       throw new Error(`unknown channel ${String(row.channel satisfies never)}`);
   }
@@ -249,12 +265,14 @@ export function renderPreferencePage(model: PreferencePageModel): string {
     .map((row) => {
       const action = rowAction(row);
       const what = `${t.channels[row.channel]}, ${t.purposes[row.purpose].toLowerCase()}`;
-      const button = form(
-        action,
-        `${esc(t.actions[action])}<span class="vh"> – ${esc(what)}</span>`,
-        hidden('channel', row.channel) + hidden('purpose', row.purpose),
-        action === 'withdraw' || action === 'prohibit' ? 'secondary' : undefined,
-      );
+      const button = action
+        ? form(
+            action,
+            `${esc(t.actions[action])}<span class="vh"> – ${esc(what)}</span>`,
+            hidden('channel', row.channel) + hidden('purpose', row.purpose),
+            'secondary',
+          )
+        : `<span class="muted">${esc(t.viaCustomerService)}</span>`;
       return (
         `<tr data-channel="${row.channel}" data-purpose="${row.purpose}">` +
         `<th scope="row">${esc(t.channels[row.channel])}</th><td>${esc(t.purposes[row.purpose])}</td>` +
@@ -293,13 +311,13 @@ ${rows}
 </tbody>
 </table>
 <p>${esc(t.optOutNote)}</p>
+<p id="staff-only">${esc(t.staffOnlyNote)}</p>
 <section aria-labelledby="prohibit-heading">
 <h2 id="prohibit-heading">${esc(t.prohibitHeading)}</h2>
 <p>${esc(t.prohibitText)}</p>
-${allProhibited ? `<p class="alert" id="prohibited-all">${esc(t.prohibitedAll)}</p>` : ''}
 ${
   allProhibited
-    ? form('lift-all', esc(t.actions['lift-all']), '', 'secondary')
+    ? `<p class="alert" id="prohibited-all">${esc(t.prohibitedAll)}</p>`
     : form('prohibit-all', esc(t.actions['prohibit-all']), '', 'danger')
 }
 </section>
@@ -309,19 +327,24 @@ ${
 `;
 }
 
-/** Shown for a link that does not verify: says so in all three languages (we cannot know whose it was). */
-export function renderInvalidLinkPage(lang: Language): string {
+/**
+ * Shown for a link that does not verify (`invalid`), or that has expired or been revoked (`gone`): says so in all
+ * three languages (the page does not look up whose it was).
+ */
+export function renderInvalidLinkPage(lang: Language, kind: 'invalid' | 'gone' = 'invalid'): string {
+  const title = (l: Language) => (kind === 'invalid' ? MESSAGES[l].invalidTitle : MESSAGES[l].goneTitle);
+  const text = (l: Language) => (kind === 'invalid' ? MESSAGES[l].invalidText : MESSAGES[l].goneText);
   const order = [lang, ...LANGUAGES.filter((l) => l !== lang)];
   const blocks = order
     .map(
       (l) =>
-        `<section lang="${l}"><h${l === lang ? 1 : 2}>${esc(MESSAGES[l].invalidTitle)}</h${l === lang ? 1 : 2}><p>${esc(MESSAGES[l].invalidText)}</p></section>`,
+        `<section lang="${l}"><h${l === lang ? 1 : 2}>${esc(title(l))}</h${l === lang ? 1 : 2}><p>${esc(text(l))}</p></section>`,
     )
     .join('\n');
   return `<!doctype html>
 <html lang="${lang}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex, nofollow">
-<title>${esc(MESSAGES[lang].invalidTitle)}</title><style>${PREFERENCE_PAGE_CSS}</style></head>
+<title>${esc(title(lang))}</title><style>${PREFERENCE_PAGE_CSS}</style></head>
 <body><main>
 ${blocks}
 </main></body>

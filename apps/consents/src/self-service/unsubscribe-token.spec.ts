@@ -1,37 +1,64 @@
 import { createHmac } from 'node:crypto';
-import { CSRF_MAX_AGE_SECONDS, UnsubscribeClaims, UnsubscribeTokenCodec } from './unsubscribe-token';
+import { CSRF_MAX_AGE_SECONDS, IssuedClaims, UnsubscribeTokenCodec } from './unsubscribe-token';
 
 const KEY_A = { kid: 'a', secret: 'secret-a-0123456789abcdef' };
 const KEY_B = { kid: 'b', secret: 'secret-b-0123456789abcdef' };
 const NOW = Date.parse('2025-05-01T12:00:00Z');
+const TTL_DAYS = 400;
+const DAY = 86_400_000;
 
-function claims(overrides: Partial<UnsubscribeClaims> = {}): UnsubscribeClaims {
+function claims(overrides: Partial<IssuedClaims> = {}): IssuedClaims {
   return {
     subject: { type: 'email', key: 'a'.repeat(64) },
     channel: 'email',
     purpose: 'own-marketing',
     campaignId: 'spring-2025',
+    createdBy: 'marketing-1a2b3c4d5e6f',
     ...overrides,
   };
 }
 
+const sign = (payload: object, secret = KEY_A.secret) => {
+  const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+};
+
 const decode = (token: string) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
 
 describe(UnsubscribeTokenCodec.name, () => {
-  const codec = new UnsubscribeTokenCodec([KEY_A, KEY_B]);
+  const codec = new UnsubscribeTokenCodec([KEY_A, KEY_B], TTL_DAYS);
 
-  it('round-trips the claims and names the signing key', () => {
+  it('round-trips the claims, names the signing key and the creating key, and expires after the TTL', () => {
     const token = codec.issue(claims(), NOW);
-    expect(codec.verify(token)).toMatchObject({ ...claims(), kid: 'a', issuedAt: NOW / 1000 });
+    expect(codec.verify(token)).toMatchObject({
+      ...claims(),
+      kid: 'a',
+      issuedAt: NOW,
+      expiresAt: NOW + TTL_DAYS * DAY,
+    });
     expect(decode(token)).toEqual({
-      v: 1,
+      v: 2,
       kid: 'a',
       s: claims().subject,
       c: 'email',
       p: 'own-marketing',
       cmp: 'spring-2025',
-      iat: NOW / 1000,
+      iat: NOW,
+      exp: NOW + TTL_DAYS * DAY,
+      by: 'marketing-1a2b3c4d5e6f',
     });
+  });
+
+  it('gives a v1 link (no expiry, made before links expired) the same lifetime from its iat, and no creator', () => {
+    const v1 = sign({ v: 1, kid: 'a', s: claims().subject, c: 'email', p: 'all', cmp: 'old', iat: NOW / 1000 });
+    const verified = codec.verify(v1);
+    expect(verified).toMatchObject({ issuedAt: NOW, expiresAt: NOW + TTL_DAYS * DAY, purpose: 'all' });
+    expect(verified).not.toHaveProperty('createdBy');
+  });
+
+  it('shortens links already out when the TTL is lowered', () => {
+    const token = codec.issue(claims(), NOW);
+    expect(new UnsubscribeTokenCodec([KEY_A], 30).verify(token)?.expiresAt).toBe(NOW + 30 * DAY);
   });
 
   it('carries no e-mail address or phone number in clear, and is URL-path safe', () => {
@@ -61,25 +88,34 @@ describe(UnsubscribeTokenCodec.name, () => {
   });
 
   it('rejects a token signed with a key it does not hold, or that names an unknown kid', () => {
-    const foreign = new UnsubscribeTokenCodec([{ kid: 'a', secret: 'another-secret-0123456789' }]).issue(claims(), NOW);
+    const foreign = new UnsubscribeTokenCodec([{ kid: 'a', secret: 'another-secret-0123456789' }], TTL_DAYS).issue(
+      claims(),
+      NOW,
+    );
     expect(codec.verify(foreign)).toBeUndefined();
-    const unknownKid = new UnsubscribeTokenCodec([{ kid: 'zz', secret: KEY_A.secret }]).issue(claims(), NOW);
+    const unknownKid = new UnsubscribeTokenCodec([{ kid: 'zz', secret: KEY_A.secret }], TTL_DAYS).issue(claims(), NOW);
     expect(codec.verify(unknownKid)).toBeUndefined();
   });
 
   it('keeps verifying tokens of an older key after rotation', () => {
-    const old = new UnsubscribeTokenCodec([KEY_B]).issue(claims(), NOW);
-    const rotated = new UnsubscribeTokenCodec([KEY_A, KEY_B]);
+    const old = new UnsubscribeTokenCodec([KEY_B], TTL_DAYS).issue(claims(), NOW);
+    const rotated = new UnsubscribeTokenCodec([KEY_A, KEY_B], TTL_DAYS);
     expect(rotated.verify(old)?.kid).toBe('b');
     expect(decode(rotated.issue(claims(), NOW)).kid).toBe('a');
   });
 
   it('rejects a correctly signed payload of the wrong shape', () => {
-    const body = Buffer.from(
-      JSON.stringify({ v: 2, kid: 'a', s: claims().subject, c: 'email', p: 'all', cmp: 'x', iat: 1 }),
-    ).toString('base64url');
-    const signature = createHmac('sha256', KEY_A.secret).update(body).digest('base64url');
-    expect(codec.verify(`${body}.${signature}`)).toBeUndefined();
+    const base = { kid: 'a', s: claims().subject, c: 'email', p: 'all', cmp: 'x', iat: 1 };
+    for (const payload of [
+      { ...base, v: 3, exp: 2, by: 'k' },
+      { ...base, v: 2, by: 'k' },
+      { ...base, v: 2, exp: 2 },
+      { ...base, v: 2, exp: 2, by: 'not a key id' },
+      { ...base, v: 2, exp: '2', by: 'k' },
+    ]) {
+      expect(codec.verify(sign(payload))).toBeUndefined();
+    }
+    expect(codec.verify(sign({ ...base, v: 2, exp: 2, by: 'k' }))).toBeDefined();
   });
 
   it('gives one token id per token, different ids for different tokens', () => {
@@ -92,7 +128,8 @@ describe(UnsubscribeTokenCodec.name, () => {
     const token = codec.verify(codec.issue(claims(), NOW))!;
     const other = codec.verify(codec.issue(claims({ campaignId: 'other' }), NOW))!;
 
-    it('accepts its own, within its lifetime', () => {
+    it('accepts its own, within its lifetime of at most 15 minutes', () => {
+      expect(CSRF_MAX_AGE_SECONDS).toBeLessThanOrEqual(15 * 60);
       const csrf = codec.csrfFor(token, NOW);
       expect(codec.verifyCsrf(token, csrf, NOW + 1000)).toBe(true);
       expect(codec.verifyCsrf(token, csrf, NOW + (CSRF_MAX_AGE_SECONDS + 1) * 1000)).toBe(false);

@@ -35,13 +35,20 @@ export function subjectKey(subject: ConsentSubjectV1): string {
 
 /** Proof of a decision (GDPR Art 7(1)): how and by whom it was captured. Carries no identifiers in clear. */
 export class ConsentEvidenceV1 {
+  /** Version of the privacy notice the person was shown; always set on grants and lifts recorded by staff. */
   @IsOptional() @IsString() noticeVersion?: string;
   /** The API key id, or `self-service` / `sms-gateway` for decisions people made themselves. */
   @IsString() @MinLength(1) capturedBy!: string;
   /** e.g. a ticket number, or the campaign id of an unsubscribe link. */
   @IsOptional() @IsString() reference?: string;
-  /** Id of the unsubscribe token a one-click unsubscribe came with (makes repeated POSTs idempotent). */
+  /** Id of the unsubscribe token a self-service decision came with (makes a repeated identical one a no-op). */
   @IsOptional() @IsString() tokenId?: string;
+  /** Key id of the API key that made the unsubscribe link a self-service decision came through. */
+  @IsOptional() @IsString() linkKeyId?: string;
+  /** Id of the HTTP request that recorded the decision (`x-request-id`: logs and the audit trail carry it too). */
+  @IsOptional() @IsString() requestId?: string;
+  /** Who the caller says captured it (e.g. an agent id from its own system): its word, beside the key id. */
+  @IsOptional() @IsString() agent?: string;
 }
 
 export class ConsentRecordedV1 {

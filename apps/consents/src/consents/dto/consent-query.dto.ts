@@ -1,7 +1,3 @@
-import { OptionalCustomerId, OptionalEmail, OptionalPhone } from '@kielto/platform';
+import { SubjectDto } from './subject.dto';
 
-export class ConsentQueryDto {
-  @OptionalCustomerId() customerId?: string;
-  @OptionalEmail() email?: string;
-  @OptionalPhone() phone?: string;
-}
+export class ConsentQueryDto extends SubjectDto {}

@@ -9,16 +9,24 @@ import {
   LedgerChannel,
   LedgerPurpose,
 } from '@kielto/contracts';
-import { OptionalCustomerId, OptionalEmail, OptionalPhone } from '@kielto/platform';
+import { SubjectDto } from './subject.dto';
 
 export class ConsentEvidenceDto {
-  @ApiPropertyOptional({ example: 'privacy-notice-2025-01' })
+  @ApiPropertyOptional({
+    example: 'privacy-notice-2025-01',
+    description: 'Privacy notice the person was shown; grants and lifts default to KIELTO_NOTICE_VERSION',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(100)
   noticeVersion?: string;
 
-  @ApiPropertyOptional({ description: 'Who captured the decision (defaults to the API key id)', example: 'agent-1234' })
+  @ApiPropertyOptional({
+    description:
+      "Who captured the decision in the caller's own terms (e.g. an agent id). Kept as `evidence.agent`, beside " +
+      '`evidence.capturedBy`, which is always the API key id (and `evidence.requestId` the request)',
+    example: 'agent-1234',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(100)
@@ -32,16 +40,7 @@ export class ConsentEvidenceDto {
 }
 
 /** A decision for exactly one subject: a customer id, or a bare e-mail address or phone number. */
-export class RecordConsentDto {
-  @OptionalCustomerId()
-  customerId?: string;
-
-  @OptionalEmail()
-  email?: string;
-
-  @OptionalPhone()
-  phone?: string;
-
+export class RecordConsentDto extends SubjectDto {
   @ApiProperty({ enum: LEDGER_CHANNELS })
   @IsIn(LEDGER_CHANNELS)
   channel!: LedgerChannel;

@@ -1,19 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsString, Matches } from 'class-validator';
 import { LEDGER_CHANNELS, LEDGER_PURPOSES, LedgerChannel, LedgerPurpose } from '@kielto/contracts';
-import { OptionalCustomerId, OptionalEmail, OptionalPhone } from '@kielto/platform';
+import { SubjectDto } from '../../consents/dto/subject.dto';
 
 /** A link for exactly one subject: a customer id, or a bare e-mail address or phone number. */
-export class CreateUnsubscribeLinkDto {
-  @OptionalCustomerId()
-  customerId?: string;
-
-  @OptionalEmail()
-  email?: string;
-
-  @OptionalPhone()
-  phone?: string;
-
+export class CreateUnsubscribeLinkDto extends SubjectDto {
   @ApiProperty({ enum: LEDGER_CHANNELS, description: 'What the one-click POST withdraws' })
   @IsIn(LEDGER_CHANNELS)
   channel!: LedgerChannel;
@@ -31,6 +22,11 @@ export class CreateUnsubscribeLinkDto {
 export class UnsubscribeLinkDto {
   @ApiProperty({ example: 'https://kielto.example.fi/u/eyJ2IjoxLC….Zm9v' }) url!: string;
   @ApiProperty() token!: string;
+  @ApiProperty({
+    format: 'date-time',
+    description: 'The link does nothing after this instant (KIELTO_UNSUBSCRIBE_LINK_TTL_DAYS after it was made)',
+  })
+  expiresAt!: string;
   @ApiProperty({
     description: 'Headers to put on the message (RFC 2369, RFC 8058)',
     example: {

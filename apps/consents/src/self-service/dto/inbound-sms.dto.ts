@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length, MaxLength } from 'class-validator';
+import type { InboundSmsResult } from '../inbound-sms.service';
 
 /** What an SMS gateway posts for a message sent to our number. */
 export class InboundSmsDto {
@@ -13,4 +14,12 @@ export class InboundSmsDto {
   @IsString()
   @MaxLength(1600)
   text!: string;
+}
+
+export class InboundSmsResultDto {
+  @ApiProperty({
+    enum: ['withdrawn', 'recorded', 'ignored'],
+    description: 'withdrawn: STOP took effect; recorded: START kept as evidence; ignored: no keyword',
+  })
+  status!: InboundSmsResult['status'];
 }
