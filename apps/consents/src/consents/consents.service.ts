@@ -73,6 +73,8 @@ export interface ScopeSource {
 /** Whom a subject stands for (DESIGN.md §3 v1.1 "Who an entry binds"), and the customer's language. */
 export interface SubjectScope {
   sources: ScopeSource[];
+  /** The ledgers of `sources`, once each. */
+  subjectKeys: string[];
   customerId?: string;
   /** Set when the subject found is a contact person of the organisation `customerId` (R3). */
   contactPerson?: string;
@@ -193,18 +195,22 @@ export class ConsentsService {
     const key = subjectKey(subject);
     const customer =
       subject.type === 'customer' ? await this.directory.findById(subject.key) : await this.directory.findOwnerOf(key);
-    if (!customer || customer.erasedAt) return { sources: [{ key, from: 0, until: Infinity, grants: true }] };
+    if (!customer || customer.erasedAt) {
+      return { sources: [{ key, from: 0, until: Infinity, grants: true }], subjectKeys: [key] };
+    }
     const held = customer.holdings.filter((h) => h.key === key && h.until === undefined);
     const person = subject.type === 'customer' || held.some((h) => h.owner === 'own') ? undefined : held[0]?.person;
     const holder = (h: Holding) =>
       person === undefined ? h.owner === 'own' : h.owner === 'contact-person' && h.person === person;
+    const sources: ScopeSource[] = [
+      { key: `customer:${customer.customerId}`, from: 0, until: Infinity, grants: person === undefined },
+      ...customer.holdings
+        .filter(holder)
+        .map((h) => ({ key: h.key, from: h.from, until: h.until ?? Infinity, grants: true })),
+    ];
     return {
-      sources: [
-        { key: `customer:${customer.customerId}`, from: 0, until: Infinity, grants: person === undefined },
-        ...customer.holdings
-          .filter(holder)
-          .map((h) => ({ key: h.key, from: h.from, until: h.until ?? Infinity, grants: true })),
-      ],
+      sources,
+      subjectKeys: [...new Set(sources.map((source) => source.key))],
       customerId: customer.customerId,
       ...(person !== undefined ? { contactPerson: person } : {}),
       ...(customer.kind ? { kind: customer.kind } : {}),
@@ -216,9 +222,10 @@ export class ConsentsService {
   /** Every entry that applies to the subject, in order, and the effective state derived from them. */
   async view(subject: ConsentSubjectV1, now = Date.now()): Promise<LedgerView & { scope: SubjectScope }> {
     const scope = await this.scopeOf(subject);
-    const keys = [...new Set(scope.sources.map((s) => s.key))];
     const histories = new Map(
-      await Promise.all(keys.map(async (key) => [key, await this.eventLog.history(TOPICS.consents, key)] as const)),
+      await Promise.all(
+        scope.subjectKeys.map(async (key) => [key, await this.eventLog.history(TOPICS.consents, key)] as const),
+      ),
     );
     const binds = (source: ScopeSource, entry: LedgerEntry) => {
       const view = { at: Date.parse(entry.recordedAt), decision: entry.decision };
