@@ -518,7 +518,8 @@ export class SuppressionState {
   }
 
   private eraseIdentifier(id: number, at: number): void {
-    this.erased.set(id, Math.min(this.erased.get(id) ?? Infinity, at));
+    // The latest erasure: a grant must come after it to beat the tombstone (R8).
+    this.erased.set(id, Math.max(this.erased.get(id) ?? -Infinity, at));
     this.idFlags[id] |= ERASED;
   }
 

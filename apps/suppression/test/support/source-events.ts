@@ -146,6 +146,18 @@ export class SourceEvents {
     await this.publish(TOPICS.customers, `c:${customerId}`, customerId, CUSTOMER_EVENT_TYPES.erased, data);
   }
 
+  /** A customer's state (or its erasure) exactly as given, e.g. built from a generated history. */
+  async customerEvent(data: CustomerStateV1 | CustomerErasedV1): Promise<void> {
+    const id = data.customerId;
+    const type =
+      'erasedAt' in data
+        ? CUSTOMER_EVENT_TYPES.erased
+        : this.sequences.has(`c:${id}`)
+          ? CUSTOMER_EVENT_TYPES.updated
+          : CUSTOMER_EVENT_TYPES.created;
+    await this.publish(TOPICS.customers, `c:${id}`, id, type, data);
+  }
+
   /** A consent ledger entry written straight to the topic (e.g. a grant that has already expired). */
   async consent(
     subject: { type: 'customer' | 'email' | 'phone'; key: string },

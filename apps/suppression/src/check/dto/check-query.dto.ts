@@ -1,5 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Channel, CHANNELS, Purpose, PURPOSES } from '@kielto/contracts';
+import {
+  Channel,
+  CHANNELS,
+  PARTNER_OPT_OUT,
+  Product,
+  PRODUCTS,
+  Purpose,
+  PURPOSES,
+  REASON_CODES,
+} from '@kielto/contracts';
 import { MAX_REF_LENGTH } from '../contact-reader';
 
 /*
@@ -38,14 +47,24 @@ export class BulkCheckDto {
   @ApiProperty({ enum: PURPOSES })
   purpose!: Purpose;
 
+  @ApiPropertyOptional({
+    enum: PRODUCTS,
+    description: 'The product marketed: `mobile-subscription` applies §201 of 917/2014 to phone calls (R10)',
+  })
+  product?: Product;
+
   @ApiProperty({ type: [ContactDto], maxItems: 10_000 })
   contacts!: ContactDto[];
 }
 
 export class ReasonDto {
-  @ApiProperty() code!: string;
-  @ApiProperty({ example: 'R5' }) rule!: string;
-  @ApiProperty() source!: string;
+  @ApiProperty({
+    enum: [...REASON_CODES, PARTNER_OPT_OUT],
+    description: `A partner key sees \`${PARTNER_OPT_OUT}\` (no rule, no source) in place of \`erased\` and \`processing-restricted\` (R11)`,
+  })
+  code!: string;
+  @ApiPropertyOptional({ example: 'R5', description: "absent in a partner's `opt-out`" }) rule?: string;
+  @ApiPropertyOptional({ description: "absent in a partner's `opt-out`" }) source?: string;
   @ApiProperty({ nullable: true, type: String }) since!: string | null;
 }
 
