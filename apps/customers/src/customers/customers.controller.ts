@@ -47,7 +47,9 @@ export class CustomersController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Rectify (409 while processing is restricted)' })
+  @ApiOperation({
+    summary: 'Rectify; also while processing is restricted (R7), which stays in force',
+  })
   update(
     @Param('id') id: string,
     @Body() body: UpdateCustomerDto,
@@ -58,7 +60,7 @@ export class CustomersController {
 
   @Delete(':id')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Erase (409 while activeContract is true or processing is restricted)' })
+  @ApiOperation({ summary: 'Erase (409 while activeContract is true; allowed while processing is restricted, R7)' })
   erase(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<ErasureReceipt> {
     return this.customers.erase(id, actor);
   }

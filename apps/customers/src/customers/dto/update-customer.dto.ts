@@ -18,8 +18,9 @@ import {
   IsNormalisablePhone,
   Language,
   LANGUAGES,
+  Product,
 } from '@kielto/contracts';
-import { AddressDto, ContactPersonDto } from './customer-parts.dto';
+import { AddressDto, ContactPersonDto, OptionalProducts } from './customer-parts.dto';
 
 /** Given = validated (null included); absent = unchanged. */
 const Given = () => ValidateIf((_: object, value: unknown) => value !== undefined);
@@ -69,5 +70,12 @@ export class UpdateCustomerDto {
   @Type(() => ContactPersonDto)
   contactPersons?: ContactPersonDto[];
 
-  @ApiPropertyOptional() @Given() @IsBoolean() activeContract?: boolean;
+  @ApiPropertyOptional({
+    description: 'Turning it false sets relationshipEndedAt to now (R2); turning it true clears it',
+  })
+  @Given()
+  @IsBoolean()
+  activeContract?: boolean;
+
+  @OptionalProducts() products?: Product[];
 }
