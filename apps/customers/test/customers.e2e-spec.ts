@@ -900,6 +900,23 @@ describe('customers service', () => {
     }
   });
 
+  it('documents products, relationshipEndedAt and contact-person ids in its OpenAPI document', async () => {
+    const res = await request(base).get('/docs/openapi.json');
+    expect(res.status).toBe(200);
+    type Schema = { properties: Record<string, { enum?: string[]; items?: { enum?: string[] } }>; required?: string[] };
+    const schemas = res.body.components.schemas as Record<string, Schema>;
+    const products = ['mobile-subscription', 'mobile-broadband', 'fixed-broadband', 'fixed-phone', 'tv', 'other'];
+    for (const dto of ['CreateCustomerDto', 'UpdateCustomerDto'])
+      expect(schemas[dto].properties.products.items?.enum).toEqual(products);
+    expect(schemas.CustomerResponseDto.properties).toHaveProperty('relationshipEndedAt');
+    expect(schemas.CustomerResponseDto.required).toEqual(expect.arrayContaining(['products', 'contactPersons']));
+    expect(schemas.ContactPersonResponseDto.required).toContain('id');
+    const get = res.body.paths['/v1/customers/{id}'].get;
+    expect(get.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/CustomerResponseDto',
+    });
+  });
+
   it('never puts an identity code in clear on Kafka, in the database or in any log line of the run', async () => {
     expect(usedCodes.size).toBeGreaterThanOrEqual(5);
     const messages = await readTopic(`${stack.prefix}.kielto.customers.v1`);
