@@ -58,7 +58,10 @@ export class CreateCustomerDto {
   @Type(() => AddressDto)
   address?: AddressDto;
 
-  @ApiPropertyOptional({ type: [ContactPersonDto], description: 'Organisations only' })
+  @ApiPropertyOptional({
+    type: [ContactPersonDto],
+    description: 'Organisations only; each person gets a stable id (R3: a subject of their own)',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)

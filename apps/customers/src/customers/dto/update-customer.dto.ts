@@ -62,7 +62,11 @@ export class UpdateCustomerDto {
   @Type(() => AddressDto)
   address?: AddressDto | null;
 
-  @ApiPropertyOptional({ type: [ContactPersonDto] })
+  @ApiPropertyOptional({
+    type: [ContactPersonDto],
+    description:
+      'Replaces the list. A person matched by the same e-mail, else phone, else name keeps their id; others get a new one',
+  })
   @Given()
   @IsArray()
   @ArrayMaxSize(50)
