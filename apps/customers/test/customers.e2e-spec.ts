@@ -543,9 +543,10 @@ describe('customers service', () => {
     expect((await latestEventOf(id)).data).toMatchObject({ products: ['fixed-phone'] });
 
     const rejectedEmail = email('tuotteet.virhe');
-    for (const products of [['mobile-subscription', 'phone'], ['tv', 'tv'], 'tv', [7]]) {
+    // The long repeated list is checked in linear time (a quadratic uniqueness check would stall the service).
+    for (const products of [['mobile-subscription', 'phone'], ['tv', 'tv'], 'tv', [7], Array(50_000).fill('tv')]) {
       const bad = await create({ kind: 'person', name: 'Virhe', emails: [rejectedEmail], products });
-      expect({ products, status: bad.status }).toEqual({ products, status: 400 });
+      expect({ products: String(products).slice(0, 40), status: bad.status }).toMatchObject({ status: 400 });
       expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(bad.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'products' })]));
     }

@@ -2,8 +2,6 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayUnique,
-  IsArray,
   IsOptional,
   IsString,
   Length,
@@ -17,6 +15,15 @@ import { Product, PRODUCTS } from '@kielto/contracts';
 import { OptionalEmail, OptionalPhone } from '@kielto/platform';
 
 const isProduct = (value: unknown): value is Product => PRODUCTS.includes(value as Product);
+
+/** Why a products list is invalid, or undefined when it is valid. Linear in the list, however long it is sent. */
+function productListProblem(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return 'products must be an array';
+  const bad = value.findIndex((v) => !isProduct(v));
+  if (bad >= 0) return `products[${bad}] must be one of ${PRODUCTS.join(', ')}`;
+  if (new Set(value).size !== value.length) return 'products must name each product once';
+  return undefined;
+}
 
 /**
  * `products`: the product categories the customer holds now (R10), each at most once. An unknown value is a 400
@@ -34,22 +41,13 @@ export const OptionalProducts = () =>
         'Product categories the customer holds now (R10: telemarketing of mobile subscriptions); replaces the list as a whole',
     }),
     ValidateIf((_: object, value: unknown) => value !== undefined),
-    IsArray(),
     ValidateBy({
       name: 'isProductList',
       validator: {
-        validate: (value: unknown) => Array.isArray(value) && value.every(isProduct),
-        defaultMessage: (args?: ValidationArguments) => {
-          const values = Array.isArray(args?.value) ? (args.value as unknown[]) : [];
-          const at = Math.max(
-            0,
-            values.findIndex((v) => !isProduct(v)),
-          );
-          return `products[${at}] must be one of ${PRODUCTS.join(', ')}`;
-        },
+        validate: (value: unknown) => productListProblem(value) === undefined,
+        defaultMessage: (args?: ValidationArguments) => productListProblem(args?.value) ?? 'products is invalid',
       },
     }),
-    ArrayUnique(undefined, { message: 'products must not name a product twice' }),
   );
 
 export class AddressDto {
