@@ -1,11 +1,20 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import SonicBoom from 'sonic-boom';
 import request from 'supertest';
-import { bearer, eventually, KEYS, MONGODB_URI, ServiceName, startStack, Stack } from '../../../test/support/stack';
+import {
+  bearer,
+  eventually,
+  KEYS,
+  MONGODB_URI,
+  PARTNER_HASH_KEY,
+  ServiceName,
+  startStack,
+  Stack,
+} from '../../../test/support/stack';
 
 /*
  * The customers service over HTTP and Kafka against the real stack: suppression (and consents, directory bans
@@ -76,6 +85,21 @@ describe('customers service', () => {
 
   const staff = () => bearer('staff');
   const create = (body: object) => request(base).post('/v1/customers').set(staff()).send(body);
+  const patch = (id: string, body: object) => request(base).patch(`/v1/customers/${id}`).set(staff()).send(body);
+
+  /**
+   * The customer's events as published on the test's customers topic, oldest first, each once (delivery is at least
+   * once: erasure publishes again what redaction changed, and consumers deduplicate by event id).
+   */
+  const eventsOf = async (customerId: string): Promise<CustomerEvent[]> => {
+    const byId = new Map<string, CustomerEvent>();
+    for (const message of await readTopic(`${stack.prefix}.kielto.customers.v1`)) {
+      const event = JSON.parse(message.slice(message.indexOf(' ') + 1)) as CustomerEvent;
+      if (event.subject === customerId) byId.set(event.id, event);
+    }
+    return [...byId.values()].sort((a, b) => a.sequence - b.sequence);
+  };
+  const latestEventOf = async (customerId: string): Promise<CustomerEvent> => (await eventsOf(customerId)).at(-1)!;
   const check = (query: Record<string, string>) =>
     request(stack.urls.suppression).get('/v1/suppression/check').set(bearer('marketing')).query(query);
 
@@ -336,7 +360,7 @@ describe('customers service', () => {
     expect(byEmail.name).toBe('Kesken');
   });
 
-  it('restriction makes suppression answer processing-restricted, refuses other writes with 409, and lifting restores the answer', async () => {
+  it('restriction makes suppression answer processing-restricted, still allows rectification (R7) without lifting it, and lifting restores the answer', async () => {
     const address = email('rajoitus');
     const { id } = (await create({ kind: 'person', name: 'Rauha Rajoitus', emails: [address], activeContract: true }))
       .body;
@@ -358,18 +382,34 @@ describe('customers service', () => {
       expect.arrayContaining([expect.objectContaining({ code: 'processing-restricted', rule: 'R7' })]),
     );
 
-    const patch = await request(base).patch(`/v1/customers/${id}`).set(staff()).send({ name: 'Muutos' });
-    expect(patch.status).toBe(409);
-    expect(patch.headers['content-type']).toMatch(/application\/problem\+json/);
+    // Rectification is what resolves a restriction (R7): allowed, and the restriction stays in force.
+    const patch = await request(base).patch(`/v1/customers/${id}`).set(staff()).send({ name: 'Rauha Oikaistu' });
+    expect(patch.status).toBe(200);
+    expect(patch.body).toMatchObject({
+      name: 'Rauha Oikaistu',
+      restricted: true,
+      restriction: restricted.body.restriction,
+      version: 3,
+    });
+    const [, , rectified] = await eventsOf(id);
+    expect(rectified).toMatchObject({
+      type: 'fi.kielto.customer.updated.v1',
+      data: { restrictedSince: restricted.body.restriction.since },
+    });
     expect(
       (await request(base).put(`/v1/customers/${id}/restriction`).set(staff()).send({ reason: 'again' })).status,
     ).toBe(409);
-    expect((await request(base).patch(`/v1/customers/${id}`).set(staff()).send({ activeContract: false })).status).toBe(
-      409,
-    );
-    expect((await request(base).delete(`/v1/customers/${id}`).set(staff())).status).toBe(409);
+    // Erasure stays refused while the contract is active, restricted or not.
+    const erase = await request(base).delete(`/v1/customers/${id}`).set(staff());
+    expect(erase.status).toBe(409);
+    expect(erase.body.type).toMatch(/active-contract$/);
     expect((await request(base).put(`/v1/customers/${id}/restriction`).set(staff()).send({})).status).toBe(400);
-    expect((await request(base).get(`/v1/customers/${id}`).set(staff())).body.name).toBe('Rauha Rajoitus');
+    const during2 = await answerOf(query, () => true, 'suppression answer after the rectification');
+    expect(during2.decision).toBe('suppress');
+    expect((await request(base).get(`/v1/customers/${id}`).set(staff())).body).toMatchObject({
+      name: 'Rauha Oikaistu',
+      restricted: true,
+    });
 
     const lifted = await request(base)
       .delete(`/v1/customers/${id}/restriction`)
@@ -381,6 +421,31 @@ describe('customers service', () => {
     const after = await answerOf(query, (b) => b.decision === 'allow', 'allow after lifting');
     expect(after.reasons).toEqual(before.reasons);
     expect((await request(base).delete(`/v1/customers/${id}/restriction`).set(staff())).status).toBe(409);
+  });
+
+  it('erases a restricted customer without an active contract (R7: erasure resolves a restriction)', async () => {
+    const address = email('rajoitettu.poisto');
+    const { id } = (await create({ kind: 'person', name: 'Raili Rajoitettu', emails: [address] })).body;
+    await request(base)
+      .put(`/v1/customers/${id}/restriction`)
+      .set(staff())
+      .send({ reason: 'erasure requested' })
+      .expect(200);
+    const erased = await request(base).delete(`/v1/customers/${id}`).set(staff());
+    expect(erased.status).toBe(202);
+    expect(erased.body).toMatchObject({ id, status: 'erased' });
+    expect((await request(base).get(`/v1/customers/${id}`).set(staff())).status).toBe(404);
+    expect((await eventsOf(id)).map((e) => e.type)).toEqual([
+      'fi.kielto.customer.created.v1',
+      'fi.kielto.customer.restricted.v1',
+      'fi.kielto.customer.erased.v1',
+    ]);
+    const answer = await answerOf(
+      { channel: 'email', purpose: 'own-marketing', email: address },
+      (b) => b.reasons.some((r) => r.code === 'erased'),
+      'erased answer',
+    );
+    expect(answer.decision).toBe('suppress');
   });
 
   it('erasure: 409 with an active contract, 202 after clearing it, then 404 and suppression answers erased for the old e-mail', async () => {
@@ -446,6 +511,285 @@ describe('customers service', () => {
     );
   });
 
+  it('keeps the products a customer holds (R10), persons and organisations alike, and rejects unknown ones naming the field', async () => {
+    const address = email('tuotteet');
+    const person = await create({
+      kind: 'person',
+      name: 'Tuula Tuote',
+      emails: [address],
+      activeContract: true,
+      products: ['mobile-subscription', 'tv'],
+    });
+    expect(person.status).toBe(201);
+    expect(person.body.products).toEqual(['mobile-subscription', 'tv']);
+    const { id } = person.body;
+    expect((await request(base).get(`/v1/customers/${id}`).set(staff())).body.products).toEqual([
+      'mobile-subscription',
+      'tv',
+    ]);
+    expect((await latestEventOf(id)).data.products).toEqual(['mobile-subscription', 'tv']);
+
+    const organisation = await create({ kind: 'organization', name: 'Tuote Oy', products: ['fixed-broadband'] });
+    expect(organisation.status).toBe(201);
+    expect(organisation.body.products).toEqual(['fixed-broadband']);
+    const none = await create({ kind: 'person', name: 'Ei Tuotteita' });
+    expect(none.body.products).toEqual([]);
+    expect((await latestEventOf(none.body.id)).data.products).toEqual([]);
+
+    const replaced = await patch(id, { products: ['fixed-phone'] });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body).toMatchObject({ products: ['fixed-phone'], version: 2 });
+    expect(replaced.body.rectifications.at(-1).fields).toEqual(['products']);
+    expect((await latestEventOf(id)).data).toMatchObject({ products: ['fixed-phone'] });
+
+    const rejectedEmail = email('tuotteet.virhe');
+    // The long repeated list is checked in linear time (a quadratic uniqueness check would stall the service).
+    for (const products of [['mobile-subscription', 'phone'], ['tv', 'tv'], 'tv', [7], Array(50_000).fill('tv')]) {
+      const bad = await create({ kind: 'person', name: 'Virhe', emails: [rejectedEmail], products });
+      expect({ products: String(products).slice(0, 40), status: bad.status }).toMatchObject({ status: 400 });
+      expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(bad.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'products' })]));
+    }
+    const badCreate = await create({ kind: 'person', name: 'Virhe', products: ['tv', 'phone'] });
+    expect(badCreate.body.errors).toEqual([{ field: 'products', message: expect.stringContaining('products[1]') }]);
+    expect((await request(base).get('/v1/customers').set(staff()).query({ email: rejectedEmail })).body).toEqual([]);
+    const badPatch = await patch(id, { products: ['fixed-phone', 'satellite'] });
+    expect(badPatch.status).toBe(400);
+    expect(badPatch.body.errors).toEqual([expect.objectContaining({ field: 'products' })]);
+    expect((await patch(id, { products: null })).status).toBe(400);
+    expect((await request(base).get(`/v1/customers/${id}`).set(staff())).body).toMatchObject({
+      products: ['fixed-phone'],
+      version: 2,
+    });
+  });
+
+  it('sets relationshipEndedAt when the contract ends and clears it when a new one starts; a prospect has none (R2)', async () => {
+    const created = await create({
+      kind: 'person',
+      name: 'Suhde Sopimus',
+      emails: [email('suhde')],
+      activeContract: true,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).not.toHaveProperty('relationshipEndedAt');
+    const { id } = created.body;
+
+    const before = Date.now();
+    const ended = await patch(id, { activeContract: false });
+    expect(ended.status).toBe(200);
+    const endedAt = Date.parse(ended.body.relationshipEndedAt);
+    expect(endedAt).toBeGreaterThanOrEqual(before - 1);
+    expect(endedAt).toBeLessThanOrEqual(Date.now());
+    expect(ended.body.relationshipEndedAt).toBe(ended.body.updatedAt);
+    expect((await request(base).get(`/v1/customers/${id}`).set(staff())).body.relationshipEndedAt).toBe(
+      ended.body.relationshipEndedAt,
+    );
+    expect((await latestEventOf(id)).data).toMatchObject({
+      activeContract: false,
+      relationshipEndedAt: ended.body.relationshipEndedAt,
+    });
+
+    // Other rectifications of a former customer keep the end date.
+    const renamed = await patch(id, { name: 'Suhde Entinen' });
+    expect(renamed.body.relationshipEndedAt).toBe(ended.body.relationshipEndedAt);
+
+    const renewed = await patch(id, { activeContract: true });
+    expect(renewed.status).toBe(200);
+    expect(renewed.body).not.toHaveProperty('relationshipEndedAt');
+    const renewedEvent = await latestEventOf(id);
+    expect(renewedEvent.data.activeContract).toBe(true);
+    expect(renewedEvent.data).not.toHaveProperty('relationshipEndedAt');
+
+    const prospect = await create({ kind: 'person', name: 'Mahdollinen Asiakas', activeContract: false });
+    expect(prospect.status).toBe(201);
+    expect(prospect.body.activeContract).toBe(false);
+    expect(prospect.body).not.toHaveProperty('relationshipEndedAt');
+    expect((await latestEventOf(prospect.body.id)).data).not.toHaveProperty('relationshipEndedAt');
+  });
+
+  it('gives contact persons ids kept across rectifications (same e-mail, else phone, else name) and puts them on their contact points (R3)', async () => {
+    const created = await create({
+      kind: 'organization',
+      name: 'Yhteys Oy',
+      emails: [email('yhteys.info')],
+      contactPersons: [
+        { name: 'Maija Myynti', email: email('maija'), phone: '040 200 0001' },
+        { name: 'Pekka Puhelin', phone: '040 200 0002' },
+        { name: 'Liisa Nimi', title: 'CEO' },
+        { name: 'Olli Lähtijä', email: email('olli') },
+      ],
+    });
+    expect(created.status).toBe(201);
+    const persons = created.body.contactPersons as { id: string; name: string }[];
+    for (const p of persons) expect(p.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(persons.map((p) => p.id)).size).toBe(4);
+    const [maija, pekka, liisa, olli] = persons.map((p) => p.id);
+    const { id } = created.body;
+    expect((await request(base).get(`/v1/customers/${id}`).set(staff())).body.contactPersons).toEqual(
+      created.body.contactPersons,
+    );
+
+    const first = await latestEventOf(id);
+    expect(first.data.contactPoints).toEqual([
+      { kind: 'email', hash: hashOf(email('yhteys.info')), owner: 'own', from: created.body.createdAt },
+      {
+        kind: 'email',
+        hash: hashOf(email('maija')),
+        owner: 'contact-person',
+        person: maija,
+        from: created.body.createdAt,
+      },
+      {
+        kind: 'phone',
+        hash: hashOf('+358402000001'),
+        owner: 'contact-person',
+        person: maija,
+        from: created.body.createdAt,
+      },
+      {
+        kind: 'phone',
+        hash: hashOf('+358402000002'),
+        owner: 'contact-person',
+        person: pekka,
+        from: created.body.createdAt,
+      },
+      {
+        kind: 'email',
+        hash: hashOf(email('olli')),
+        owner: 'contact-person',
+        person: olli,
+        from: created.body.createdAt,
+      },
+    ]);
+
+    const patched = await patch(id, {
+      contactPersons: [
+        { name: 'Uusi Henkilö', email: email('uusi') },
+        { name: 'Pekka Puhelin', email: email('pekka'), phone: '+358 40 200 0002' },
+        { name: 'liisa nimi' },
+        { name: 'Maija Virtanen', email: email('maija'), phone: '040 200 0009' },
+      ],
+    });
+    expect(patched.status).toBe(200);
+    const next = patched.body.contactPersons as { id: string; name: string }[];
+    expect(next.map((p) => p.id.length)).toEqual([36, 36, 36, 36]);
+    expect(next.slice(1).map((p) => p.id)).toEqual([pekka, liisa, maija]);
+    expect([maija, pekka, liisa, olli]).not.toContain(next[0].id);
+    expect((await request(base).get(`/v1/customers/${id}`).set(staff())).body.contactPersons).toEqual(next);
+
+    const { data } = await latestEventOf(id);
+    const byPerson = (person: string) => data.contactPoints.filter((p) => p.person === person).map((p) => p.kind);
+    expect(byPerson(next[0].id)).toEqual(['email']);
+    expect(byPerson(pekka)).toEqual(['email', 'phone']);
+    expect(byPerson(maija)).toEqual(['email', 'phone']);
+    expect(byPerson(olli)).toEqual([]);
+    for (const point of data.contactPoints)
+      expect(point.owner === 'contact-person').toBe(typeof point.person === 'string');
+    const exported = await request(base).get(`/v1/customers/${id}/export`).set(staff());
+    expect(exported.status).toBe(200);
+    expect(exported.body.customer.contactPersons).toEqual(next);
+  });
+
+  it('carries since when each identifier is held, and keeps rectified and removed ones as keyed hashes with their holding period, also through erasure (§3, R8)', async () => {
+    const oldEmail = email('pitaja.vanha');
+    const created = await create({
+      kind: 'organization',
+      name: 'Pitäjä Oy',
+      emails: [oldEmail],
+      phones: ['040 300 0001'],
+      contactPersons: [{ name: 'Kalle Kontakti', email: email('kalle'), phone: '040 300 0002' }],
+    });
+    expect(created.status).toBe(201);
+    const { id, createdAt } = created.body;
+    const kalle = created.body.contactPersons[0].id as string;
+    for (const point of (await latestEventOf(id)).data.contactPoints) expect(point.from).toBe(createdAt);
+
+    // Rectify the e-mail, keep the phone; Kalle's phone changes (matched by e-mail, so he keeps his id).
+    const newEmail = email('pitaja.uusi');
+    const rectified = await patch(id, {
+      emails: [newEmail],
+      contactPersons: [{ name: 'Kalle Kontakti', email: email('kalle'), phone: '040 300 0003' }],
+    });
+    expect(rectified.status).toBe(200);
+    const rectifiedAt = rectified.body.updatedAt as string;
+    expect(rectified.body.contactPersons[0].id).toBe(kalle);
+    const second = await latestEventOf(id);
+    expect(second.data.contactPoints).toEqual([
+      { kind: 'email', hash: hashOf(newEmail), owner: 'own', from: rectifiedAt },
+      { kind: 'phone', hash: hashOf('+358403000001'), owner: 'own', from: createdAt },
+      { kind: 'email', hash: hashOf(email('kalle')), owner: 'contact-person', person: kalle, from: createdAt },
+      { kind: 'phone', hash: hashOf('+358403000003'), owner: 'contact-person', person: kalle, from: rectifiedAt },
+    ]);
+    const formerAfterRectification = [
+      { kind: 'email', hash: hashOf(oldEmail), owner: 'own', from: createdAt, until: rectifiedAt },
+      {
+        kind: 'phone',
+        hash: hashOf('+358403000002'),
+        owner: 'contact-person',
+        person: kalle,
+        from: createdAt,
+        until: rectifiedAt,
+      },
+    ];
+    expect(second.data.formerContactPoints).toEqual(formerAfterRectification);
+
+    // A change of something else keeps every holding as it is.
+    await patch(id, { name: 'Pitäjä Oyj' }).expect(200);
+    const third = await latestEventOf(id);
+    expect(third.data.contactPoints).toEqual(second.data.contactPoints);
+    expect(third.data.formerContactPoints).toEqual(formerAfterRectification);
+
+    // The old e-mail comes back: a new holding period, the earlier one stays former. Kalle leaves.
+    const back = await patch(id, { emails: [newEmail, oldEmail], contactPersons: [] });
+    const backAt = back.body.updatedAt as string;
+    const fourth = await latestEventOf(id);
+    expect(fourth.data.contactPoints).toEqual([
+      { kind: 'email', hash: hashOf(newEmail), owner: 'own', from: rectifiedAt },
+      { kind: 'email', hash: hashOf(oldEmail), owner: 'own', from: backAt },
+      { kind: 'phone', hash: hashOf('+358403000001'), owner: 'own', from: createdAt },
+    ]);
+    const formerAfterRemoval = [
+      ...formerAfterRectification,
+      {
+        kind: 'email',
+        hash: hashOf(email('kalle')),
+        owner: 'contact-person',
+        person: kalle,
+        from: createdAt,
+        until: backAt,
+      },
+      {
+        kind: 'phone',
+        hash: hashOf('+358403000003'),
+        owner: 'contact-person',
+        person: kalle,
+        from: rectifiedAt,
+        until: backAt,
+      },
+    ];
+    expect(fourth.data.formerContactPoints).toEqual(formerAfterRemoval);
+
+    // The export shows the holdings too; erasure publishes the former identifiers as hashes.
+    const exported = await request(base).get(`/v1/customers/${id}/export`).set(staff());
+    expect(exported.status).toBe(200);
+    expect(exported.body.customer.formerContactPoints).toEqual(formerAfterRemoval);
+    expect(exported.body.customer.contactPoints).toEqual(fourth.data.contactPoints);
+
+    await request(base).delete(`/v1/customers/${id}`).set(staff()).expect(202);
+    const erased = await latestEventOf(id);
+    expect(erased.type).toBe('fi.kielto.customer.erased.v1');
+    expect(erased.data.contactPoints).toEqual(fourth.data.contactPoints);
+    expect(erased.data.formerContactPoints).toEqual(formerAfterRemoval);
+    await eventually(
+      async () => {
+        const dump = await dumpDatabase(`${stack.prefix}-customers`);
+        return !dump.includes(oldEmail) && !dump.includes(email('kalle'));
+      },
+      10000,
+      'former identifiers in clear gone from the customers database',
+    );
+  });
+
   it('exports everything held about the person from all four services as one JSON document', async () => {
     const address = email('vienti');
     const created = await create({
@@ -454,9 +798,11 @@ describe('customers service', () => {
       personalIdentityCode: code(4),
       emails: [address],
       phones: ['0401112223'],
+      activeContract: true,
+      products: ['mobile-subscription'],
     });
     const { id, customerNumber } = created.body;
-    await request(base).patch(`/v1/customers/${id}`).set(staff()).send({ language: 'en' }).expect(200);
+    const ended = await patch(id, { language: 'en', activeContract: false }).expect(200);
     await request(stack.urls.consents)
       .post('/v1/consents')
       .set(staff())
@@ -500,7 +846,22 @@ describe('customers service', () => {
       emails: [address],
       phones: ['+358401112223'],
       personalIdentityCode: code(4),
+      products: ['mobile-subscription'],
+      activeContract: false,
+      relationshipEndedAt: ended.body.relationshipEndedAt,
     });
+    // The state of every (channel, purpose) pair, as the consents service derives it for the customer.
+    expect(body.consents.current).toHaveLength(16);
+    const row = (channel: string, purpose: string) =>
+      (body.consents.current as { channel: string; purpose: string }[]).filter(
+        (r) => r.channel === channel && r.purpose === purpose,
+      );
+    for (const channel of ['email', 'sms', 'phone', 'post'])
+      for (const purpose of ['own-marketing', 'partner-marketing', 'profiling', 'market-research'])
+        expect(row(channel, purpose)).toHaveLength(1);
+    expect(row('email', 'own-marketing')[0]).toMatchObject({ consent: 'granted', prohibited: false });
+    expect(row('sms', 'partner-marketing')[0]).toMatchObject({ prohibited: true });
+    expect(row('post', 'market-research')[0]).toMatchObject({ consent: 'none', prohibited: false });
     expect(body.consents.history).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -517,7 +878,7 @@ describe('customers service', () => {
       'fi.kielto.customer.created.v1',
       'fi.kielto.customer.updated.v1',
     ]);
-    expect(body.history.rectifications).toEqual([expect.objectContaining({ fields: ['language'] })]);
+    expect(body.history.rectifications).toEqual([expect.objectContaining({ fields: ['language', 'activeContract'] })]);
   });
 
   it('answers 503 rather than a partial export when another service does not answer', async () => {
@@ -538,6 +899,23 @@ describe('customers service', () => {
       process.env.CONSENTS_URL = saved;
       await other?.app.close();
     }
+  });
+
+  it('documents products, relationshipEndedAt and contact-person ids in its OpenAPI document', async () => {
+    const res = await request(base).get('/docs/openapi.json');
+    expect(res.status).toBe(200);
+    type Schema = { properties: Record<string, { enum?: string[]; items?: { enum?: string[] } }>; required?: string[] };
+    const schemas = res.body.components.schemas as Record<string, Schema>;
+    const products = ['mobile-subscription', 'mobile-broadband', 'fixed-broadband', 'fixed-phone', 'tv', 'other'];
+    for (const dto of ['CreateCustomerDto', 'UpdateCustomerDto'])
+      expect(schemas[dto].properties.products.items?.enum).toEqual(products);
+    expect(schemas.CustomerResponseDto.properties).toHaveProperty('relationshipEndedAt');
+    expect(schemas.CustomerResponseDto.required).toEqual(expect.arrayContaining(['products', 'contactPersons']));
+    expect(schemas.ContactPersonResponseDto.required).toContain('id');
+    const get = res.body.paths['/v1/customers/{id}'].get;
+    expect(get.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/CustomerResponseDto',
+    });
   });
 
   it('never puts an identity code in clear on Kafka, in the database or in any log line of the run', async () => {
@@ -561,6 +939,34 @@ describe('customers service', () => {
     expect(kafkaText).not.toMatch(/@example\.fi/);
   });
 });
+
+interface ContactPointEvent {
+  kind: 'email' | 'phone';
+  hash: string;
+  owner: 'own' | 'contact-person';
+  person?: string;
+  from?: string;
+  until?: string;
+}
+
+interface CustomerEvent {
+  id: string;
+  type: string;
+  subject: string;
+  sequence: number;
+  data: {
+    products?: string[];
+    relationshipEndedAt?: string;
+    activeContract?: boolean;
+    restrictedSince?: string;
+    contactPoints: ContactPointEvent[];
+    formerContactPoints?: ContactPointEvent[];
+  };
+}
+
+/** The keyed hash events carry for a normalised identifier (HMAC-SHA256 with the test partner key). */
+const hashOf = (normalised: string) =>
+  createHmac('sha256', Buffer.from(PARTNER_HASH_KEY, 'utf8')).update(normalised, 'utf8').digest('hex');
 
 function randomUUIDLike(): string {
   const hex = randomBytes(16).toString('hex');

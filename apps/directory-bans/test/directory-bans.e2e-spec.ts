@@ -353,6 +353,73 @@ describe('directory-bans: publication bans and the publishable directory', () =>
     });
   });
 
+  describe('only subscribers are listed (R9)', () => {
+    it('leaves out prospects and former customers, and lists a customer again when a new contract starts', async () => {
+      const active = testCustomer(30);
+      const prospect = testCustomer(31);
+      const leaving = testCustomer(32);
+      await customers.created(active);
+      await customers.publish(
+        prospect.customerId,
+        'fi.kielto.customer.created.v1',
+        1,
+        customers.state(prospect, { activeContract: false }),
+      );
+      await customers.created(leaving);
+      await exportWhen('online', (l) => l.has(active.customerId) && l.has(leaving.customerId), 'the active listings');
+      await listingsCaughtUp();
+      expect((await exportFor('online')).has(prospect.customerId)).toBe(false);
+
+      const endedAt = new Date().toISOString();
+      await customers.publish(
+        leaving.customerId,
+        'fi.kielto.customer.updated.v1',
+        2,
+        customers.state(leaving, { activeContract: false, relationshipEndedAt: endedAt }),
+      );
+      const after = await exportWhen('online', (l) => !l.has(leaving.customerId), 'the former customer to drop out');
+      expect(after.get(active.customerId)).toEqual(whole(active));
+      for (const outlet of ['printed', 'inquiry-service', 'reverse-search']) {
+        const lines = await exportFor(outlet);
+        expect(lines.has(leaving.customerId)).toBe(false);
+        expect(lines.has(prospect.customerId)).toBe(false);
+      }
+
+      // A redelivered older event of the former customer does not bring the listing back.
+      await customers.created(leaving, 1);
+      await listingsCaughtUp();
+      expect((await exportFor('online')).has(leaving.customerId)).toBe(false);
+
+      await customers.publish(leaving.customerId, 'fi.kielto.customer.updated.v1', 3, customers.state(leaving));
+      const back = await exportWhen('online', (l) => l.has(leaving.customerId), 'the renewed customer to be listed');
+      expect(back.get(leaving.customerId)).toEqual(whole(leaving));
+    });
+
+    it('brings a listing stored before v1.1 (a former customer listed) under the rule when its event is read again', async () => {
+      const former = testCustomer(33);
+      const connection = await mongoose
+        .createConnection(MONGODB_URI, { dbName: `${stack.prefix}-directory-bans`, retryWrites: false })
+        .asPromise();
+      try {
+        // What the projection stored for a former customer before v1.1: publishable, because only restriction counted.
+        await connection.collection<Record<string, unknown> & { _id: string }>('listings').insertOne({
+          _id: former.customerId,
+          sequence: 2,
+          publishable: true,
+          customerNumber: former.customerNumber,
+          name: former.listing.name,
+          phone: former.listing.phone,
+        });
+      } finally {
+        await connection.close();
+      }
+      await exportWhen('online', (l) => l.has(former.customerId), 'the listing stored under the old rule');
+      const state = customers.state(former, { activeContract: false, relationshipEndedAt: new Date().toISOString() });
+      await customers.publish(former.customerId, 'fi.kielto.customer.updated.v1', 2, state);
+      await exportWhen('online', (l) => !l.has(former.customerId), 'the re-read event to unlist the former customer');
+    });
+  });
+
   describe('suppression', () => {
     const check = (query: Record<string, string>) =>
       request(stack.urls.suppression).get('/v1/suppression/check').set(bearer('marketing')).query(query);

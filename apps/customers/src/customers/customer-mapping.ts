@@ -1,6 +1,8 @@
-import { ContactPointHashV1, CustomerStateV1 } from '@kielto/contracts';
+import { ContactPointHashV1, CustomerStateV1, Product } from '@kielto/contracts';
 import type { IdentifierHasher } from '@kielto/platform';
+import { legacyContactPersonId } from './contact-person-ids';
 import type { Address, ContactPerson, CustomerRecord, Rectification, RestrictionAction } from './customer-record';
+import { holdingKey, identifiersOf, legacyHoldings } from './identifier-holdings';
 
 /** What the API returns for a customer. The identity code appears masked only. */
 export interface CustomerView {
@@ -16,6 +18,8 @@ export interface CustomerView {
   address?: Address;
   contactPersons: ContactPerson[];
   activeContract: boolean;
+  relationshipEndedAt?: string;
+  products: Product[];
   restricted: boolean;
   restriction?: { since: string; reason: string };
   restrictionHistory: RestrictionAction[];
@@ -39,6 +43,8 @@ export function toView(record: CustomerRecord, version: number): CustomerView {
     ...(record.address ? { address: record.address } : {}),
     contactPersons: record.contactPersons,
     activeContract: record.activeContract,
+    ...(record.relationshipEndedAt ? { relationshipEndedAt: record.relationshipEndedAt } : {}),
+    products: record.products,
     restricted: record.restriction !== undefined,
     ...(record.restriction
       ? { restriction: { since: record.restriction.since, reason: record.restriction.reason } }
@@ -51,24 +57,41 @@ export function toView(record: CustomerRecord, version: number): CustomerView {
   };
 }
 
-/** Every identifier of the customer as a keyed hash: own ones, then the contact persons'. */
+/**
+ * Every identifier of the customer as a keyed hash: own ones, then the contact persons' (each with its person id),
+ * each with the instant its holder began to hold it. An identifier the organisation and a contact person share
+ * appears once, as the organisation's (the first holder), as before contract v1.1.
+ */
 export function contactPointsOf(record: CustomerRecord, hasher: IdentifierHasher): ContactPointHashV1[] {
+  const since = new Map(record.holdings.map((h) => [holdingKey(h), h.from]));
   const points: ContactPointHashV1[] = [];
   const seen = new Set<string>();
-  const add = (kind: 'email' | 'phone', value: string | undefined, owner: ContactPointHashV1['owner']) => {
-    if (!value) return;
-    const hash = hasher.hash(value);
-    if (seen.has(`${kind}:${hash}`)) return;
-    seen.add(`${kind}:${hash}`);
-    points.push({ kind, hash, owner });
-  };
-  for (const email of record.emails) add('email', email, 'own');
-  for (const phone of record.phones) add('phone', phone, 'own');
-  for (const person of record.contactPersons) {
-    add('email', person.email, 'contact-person');
-    add('phone', person.phone, 'contact-person');
+  for (const identifier of identifiersOf(record, (value) => hasher.hash(value))) {
+    if (seen.has(`${identifier.kind}:${identifier.hash}`)) continue;
+    seen.add(`${identifier.kind}:${identifier.hash}`);
+    points.push({ ...identifier, from: since.get(holdingKey(identifier)) ?? record.createdAt });
   }
   return points;
+}
+
+/**
+ * A record as contract v1.1 reads it. Records stored before v1.1 lack products, contact-person ids and holding
+ * times: no products, ids derived from the customer id and position, identifiers held since creation.
+ */
+export function upgradeRecord(record: CustomerRecord, hasher: IdentifierHasher): CustomerRecord {
+  const stored = record as Partial<CustomerRecord> & CustomerRecord;
+  if (stored.holdings && stored.formerContactPoints && stored.products && record.contactPersons.every((p) => p.id))
+    return record;
+  const contactPersons = record.contactPersons.map((p, i) =>
+    p.id ? p : { ...p, id: legacyContactPersonId(record.id, i) },
+  );
+  const upgraded = { ...record, contactPersons, products: stored.products ?? [] };
+  const legacy = legacyHoldings(upgraded, (value) => hasher.hash(value));
+  return {
+    ...upgraded,
+    holdings: stored.holdings ?? legacy.holdings,
+    formerContactPoints: stored.formerContactPoints ?? legacy.formerContactPoints,
+  };
 }
 
 /**
@@ -82,7 +105,10 @@ export function toEventState(record: CustomerRecord, hasher: IdentifierHasher): 
     kind: record.kind,
     language: record.language,
     activeContract: record.activeContract,
+    ...(record.relationshipEndedAt ? { relationshipEndedAt: record.relationshipEndedAt } : {}),
+    products: [...record.products],
     contactPoints: contactPointsOf(record, hasher),
+    formerContactPoints: record.formerContactPoints.map((f) => ({ ...f })),
     listing: {
       name: record.name,
       ...(record.phones[0] ? { phone: record.phones[0] } : {}),

@@ -1,4 +1,4 @@
-import type { CustomerKind, Language } from '@kielto/contracts';
+import type { CustomerKind, FormerContactPointV1, Language, Product } from '@kielto/contracts';
 import type { EncryptedField } from '@kielto/platform';
 
 export interface Address {
@@ -9,6 +9,11 @@ export interface Address {
 }
 
 export interface ContactPerson {
+  /**
+   * Stable id of the contact person within the customer (R3: a contact person is a subject of their own). Kept
+   * across rectifications that keep the person (see `assignContactPersonIds`); events carry it as `person`.
+   */
+  id: string;
   name: string;
   /** Normalised (trimmed, lower-case). */
   email?: string;
@@ -17,6 +22,23 @@ export interface ContactPerson {
   title?: string;
   address?: Address;
 }
+
+/**
+ * An identifier the customer (or one of its contact persons) holds now, as the keyed hash the events carry, with
+ * the instant the holding began. Contract v1.1 §3: entries recorded against an identifier bind whoever held it
+ * when they were recorded, so the holding times are part of what the customer record must keep.
+ */
+export interface HeldIdentifier {
+  kind: 'email' | 'phone';
+  hash: string;
+  owner: 'own' | 'contact-person';
+  /** The contact person's id, for `owner: contact-person`. */
+  person?: string;
+  from: string;
+}
+
+/** An identifier held in `[from, until)`: kept as keyed hash only, also after erasure (R8). */
+export type FormerIdentifier = FormerContactPointV1;
 
 export interface Rectification {
   at: string;
@@ -57,6 +79,17 @@ export interface CustomerRecord {
   address?: Address;
   contactPersons: ContactPerson[];
   activeContract: boolean;
+  /**
+   * When `activeContract` last turned false (R2's "ended … ago"); absent while the relationship is active and for
+   * a prospect who never had a contract.
+   */
+  relationshipEndedAt?: string;
+  /** Product categories held now (R10), unique, in the order given. */
+  products: Product[];
+  /** The identifiers held now with their holding start (one per identifier and holder, duplicates included). */
+  holdings: HeldIdentifier[];
+  /** Identifiers held before, oldest holding end first; never removed (their refusals keep binding, §3). */
+  formerContactPoints: FormerIdentifier[];
   restriction?: { since: string; reason: string; by: string };
   /** Every restriction and lifting, with who did it and why (accountability, GDPR Art 5(2)). */
   restrictionHistory: RestrictionAction[];

@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, CurrentActor, Roles } from '@kielto/platform';
 import { CustomerView } from './customer-mapping';
 import { CustomersService, ErasureReceipt } from './customers.service';
 import { CreateCustomerDto } from './dto/create-customer.dto';
 import { CustomerQueryDto, IdentityCodeSearchDto } from './dto/customer-query.dto';
+import { CustomerResponseDto } from './dto/customer-response.dto';
 import { LiftRestrictionDto, RestrictDto } from './dto/restriction.dto';
 import { UpdateCustomerDto } from './dto/update-customer.dto';
 import { DataSubjectExport, DataSubjectExportService } from './export/data-subject-export.service';
@@ -21,6 +22,8 @@ export class CustomersController {
 
   @Post()
   @HttpCode(201)
+  @ApiOperation({ summary: 'Create a person or organisation customer' })
+  @ApiCreatedResponse({ type: CustomerResponseDto })
   create(@Body() body: CreateCustomerDto, @CurrentActor() actor: Actor): Promise<CustomerView> {
     return this.customers.create(body, actor);
   }
@@ -28,6 +31,7 @@ export class CustomersController {
   @Get()
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Find customers by exactly one of email, phone or customerNumber' })
+  @ApiOkResponse({ type: [CustomerResponseDto] })
   find(@Query() query: CustomerQueryDto): Promise<CustomerView[]> {
     return this.customers.find(query);
   }
@@ -36,18 +40,24 @@ export class CustomersController {
   @HttpCode(200)
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Find customers by personal identity code (in the body, never in a URL)' })
+  @ApiOkResponse({ type: [CustomerResponseDto] })
   search(@Body() body: IdentityCodeSearchDto): Promise<CustomerView[]> {
     return this.customers.findByIdentityCode(body.personalIdentityCode);
   }
 
   @Get(':id')
   @Header('cache-control', 'no-store')
+  @ApiOperation({ summary: 'A customer, the identity code masked' })
+  @ApiOkResponse({ type: CustomerResponseDto })
   get(@Param('id') id: string): Promise<CustomerView> {
     return this.customers.get(id);
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Rectify (409 while processing is restricted)' })
+  @ApiOperation({
+    summary: 'Rectify; also while processing is restricted (R7), which stays in force',
+  })
+  @ApiOkResponse({ type: CustomerResponseDto })
   update(
     @Param('id') id: string,
     @Body() body: UpdateCustomerDto,
@@ -58,18 +68,21 @@ export class CustomersController {
 
   @Delete(':id')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Erase (409 while activeContract is true or processing is restricted)' })
+  @ApiOperation({ summary: 'Erase (409 while activeContract is true; allowed while processing is restricted, R7)' })
   erase(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<ErasureReceipt> {
     return this.customers.erase(id, actor);
   }
 
   @Put(':id/restriction')
   @ApiOperation({ summary: 'Restrict processing (GDPR Art 18); suppression then blocks all marketing' })
+  @ApiOkResponse({ type: CustomerResponseDto })
   restrict(@Param('id') id: string, @Body() body: RestrictDto, @CurrentActor() actor: Actor): Promise<CustomerView> {
     return this.customers.restrict(id, body.reason, actor);
   }
 
   @Delete(':id/restriction')
+  @ApiOperation({ summary: 'Lift the restriction of processing' })
+  @ApiOkResponse({ type: CustomerResponseDto })
   liftRestriction(
     @Param('id') id: string,
     @Body() body: LiftRestrictionDto,

@@ -23,7 +23,13 @@
  */
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { CUSTOMER_EVENT_TYPES, CustomerErasedV1, normaliseEmail, normalisePhone } from '@kielto/contracts';
+import {
+  ContactPointHashV1,
+  CUSTOMER_EVENT_TYPES,
+  CustomerErasedV1,
+  normaliseEmail,
+  normalisePhone,
+} from '@kielto/contracts';
 import {
   Actor,
   ConcurrentModificationError,
@@ -33,8 +39,9 @@ import {
   ProblemException,
 } from '@kielto/platform';
 import { generateCustomerNumber, normaliseCustomerNumber } from './customer-number';
-import { contactPointsOf, CustomerView, toEventState, toView } from './customer-mapping';
-import { Address, ContactPerson, CustomerRecord } from './customer-record';
+import { assignContactPersonIds, NewContactPerson } from './contact-person-ids';
+import { contactPointsOf, CustomerView, toEventState, toView, upgradeRecord } from './customer-mapping';
+import { Address, CommittedCustomer, CustomerRecord, FormerIdentifier } from './customer-record';
 import { CustomerStore } from './customer-store';
 import { CustomersRepository, LookupKey } from './customers.repository';
 import { AddressDto, ContactPersonDto } from './dto/customer-parts.dto';
@@ -42,6 +49,7 @@ import { CreateCustomerDto } from './dto/create-customer.dto';
 import { CustomerQueryDto } from './dto/customer-query.dto';
 import { UpdateCustomerDto } from './dto/update-customer.dto';
 import { IdentityCodeProtector } from './identity-code-protector';
+import { advanceHoldings, identifiersOf } from './identifier-holdings';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NUMBER_ATTEMPTS = 20;
@@ -55,6 +63,7 @@ const RECTIFIABLE_FIELDS = [
   'address',
   'contactPersons',
   'activeContract',
+  'products',
 ] as const;
 
 export interface ErasureReceipt {
@@ -65,7 +74,13 @@ export interface ErasureReceipt {
 
 /** A customer with its identity code opened: only for the data subject's own export. */
 export interface CustomerExportRecord {
-  customer: Omit<CustomerView, 'personalIdentityCode'> & { personalIdentityCode?: string };
+  customer: Omit<CustomerView, 'personalIdentityCode'> & {
+    personalIdentityCode?: string;
+    /** The identifiers held now as the events carry them: keyed hashes, holder and holding start. */
+    contactPoints: ContactPointHashV1[];
+    /** Identifiers held before, as keyed hashes with their holding periods (what erasure keeps too). */
+    formerContactPoints: FormerIdentifier[];
+  };
   events: { sequence: number; type: string; time: string }[];
 }
 
@@ -87,7 +102,7 @@ export class CustomersService {
     const id = randomUUID();
     const customerNumber = await this.claimCustomerNumber(id);
     const now = new Date().toISOString();
-    const record: CustomerRecord = {
+    const draft: CustomerRecord = {
       id,
       customerNumber,
       kind: input.kind,
@@ -98,14 +113,19 @@ export class CustomersService {
       emails: normaliseAll(input.emails, normaliseEmail),
       phones: normaliseAll(input.phones, normalisePhone),
       ...(input.address ? { address: toAddress(input.address) } : {}),
-      contactPersons: (input.contactPersons ?? []).map(toContactPerson),
+      contactPersons: assignContactPersonIds([], (input.contactPersons ?? []).map(toContactPerson), randomUUID),
+      // A prospect created without a contract never had a relationship to end: no relationshipEndedAt (R2).
       activeContract: input.activeContract ?? false,
+      products: [...(input.products ?? [])],
+      holdings: [],
+      formerContactPoints: [],
       restrictionHistory: [],
       rectifications: [],
       createdAt: now,
       createdBy: actor.keyId,
       updatedAt: now,
     };
+    const record = { ...draft, ...advanceHoldings(draft, this.identifiersOf(draft), now) };
     const version = await this.store.commit({
       customerId: id,
       baseVersion: 0,
@@ -142,11 +162,13 @@ export class CustomersService {
     return this.lookup({ field: 'identityCodeHash', value: this.identityCodes.hash(code) });
   }
 
-  /** Rectification (GDPR Art 16): records which fields changed, when and by which key, never the values. */
+  /**
+   * Rectification (GDPR Art 16): records which fields changed, when and by which key, never the values. Allowed
+   * while processing is restricted (R7: rectification is what resolves a restriction); the restriction stays.
+   */
   update(id: string, input: UpdateCustomerDto, actor: Actor): Promise<CustomerView> {
     return this.retryOnce(async () => {
       const { record, version } = await this.loadLive(id);
-      this.assertNotRestricted(record);
       const next: CustomerRecord = { ...record };
       if (input.name !== undefined) next.name = input.name.trim();
       if (input.personalIdentityCode === null) {
@@ -165,8 +187,14 @@ export class CustomersService {
       if (input.phones !== undefined) next.phones = normaliseAll(input.phones, normalisePhone);
       if (input.address === null) delete next.address;
       else if (input.address !== undefined) next.address = toAddress(input.address);
-      if (input.contactPersons !== undefined) next.contactPersons = input.contactPersons.map(toContactPerson);
+      if (input.contactPersons !== undefined)
+        next.contactPersons = assignContactPersonIds(
+          record.contactPersons,
+          input.contactPersons.map(toContactPerson),
+          randomUUID,
+        );
       if (input.activeContract !== undefined) next.activeContract = input.activeContract;
+      if (input.products !== undefined) next.products = [...input.products];
       // Each write also moves a code sealed with a retired key to the active one.
       if (next.identityCode) next.identityCode = this.identityCodes.rotate(next.identityCode, id);
       this.assertKindRules(next.kind, {
@@ -179,6 +207,9 @@ export class CustomersService {
       if (fields.length === 0) return toView(record, version);
       const now = new Date().toISOString();
       next.updatedAt = now;
+      Object.assign(next, advanceHoldings(record, this.identifiersOf(next), now));
+      if (next.activeContract) delete next.relationshipEndedAt;
+      else if (record.activeContract) next.relationshipEndedAt = now;
       next.rectifications = [...record.rectifications, { at: now, actor: actor.keyId, fields }];
       const committed = await this.store.commit({
         customerId: id,
@@ -247,14 +278,14 @@ export class CustomersService {
   }
 
   /**
-   * Erasure (GDPR Art 17). Refused while a contract is active (a legal basis to keep the data) or processing
-   * is restricted. The erased event carries only keyed hashes, so opt-outs keep being honoured (R8); every
-   * earlier revision and published payload of the customer is stripped of personal data.
+   * Erasure (GDPR Art 17). Refused while a contract is active (a legal basis to keep the data); allowed while
+   * processing is restricted (R7). The erased event carries only keyed hashes of the identifiers held now and
+   * before, so opt-outs keep being honoured (R8); every earlier revision and published payload of the customer is
+   * stripped of personal data.
    */
   erase(id: string, actor: Actor): Promise<ErasureReceipt> {
     return this.retryOnce(async () => {
       const { record, version } = await this.loadLive(id);
-      this.assertNotRestricted(record);
       if (record.activeContract) {
         throw new ProblemException(
           HttpStatus.CONFLICT,
@@ -266,6 +297,7 @@ export class CustomersService {
       const payload: CustomerErasedV1 = {
         customerId: id,
         contactPoints: contactPointsOf(record, this.hasher),
+        formerContactPoints: record.formerContactPoints.map((f) => ({ ...f })),
         erasedAt,
       };
       await this.store.commit({
@@ -295,6 +327,8 @@ export class CustomersService {
       customer: {
         ...view,
         ...(record.identityCode ? { personalIdentityCode: this.identityCodes.open(record.identityCode, id) } : {}),
+        contactPoints: contactPointsOf(record, this.hasher),
+        formerContactPoints: record.formerContactPoints,
       },
       events: events.map((e) => ({ sequence: e.sequence, type: e.type, time: e.time })),
     };
@@ -303,10 +337,21 @@ export class CustomersService {
   // ---- helpers ----
 
   private async loadLive(id: string): Promise<{ record: CustomerRecord; version: number }> {
-    const current = UUID.test(id) ? await this.store.load(id.toLowerCase()) : undefined;
+    const current = UUID.test(id) ? await this.load(id.toLowerCase()) : undefined;
     if (!current || current.erased)
       throw new ProblemException(HttpStatus.NOT_FOUND, 'not-found', 'No customer with this id');
     return current;
+  }
+
+  /** The committed state, read as contract v1.1 reads records (see upgradeRecord). */
+  private async load(id: string): Promise<CommittedCustomer | undefined> {
+    const current = await this.store.load(id);
+    if (!current || current.erased) return current;
+    return { ...current, record: upgradeRecord(current.record, this.hasher) };
+  }
+
+  private identifiersOf(record: CustomerRecord) {
+    return identifiersOf(record, (value) => this.hasher.hash(value));
   }
 
   private async lookup(key: LookupKey): Promise<CustomerView[]> {
@@ -314,7 +359,7 @@ export class CustomersService {
     const found: CustomerView[] = [];
     for (const id of ids) {
       // The read model may lag the log by a moment: confirm each candidate against the committed state.
-      const current = await this.store.load(id);
+      const current = await this.load(id);
       if (!current || current.erased) continue;
       if (matches(current.record, key)) found.push(toView(current.record, current.version));
     }
@@ -334,7 +379,7 @@ export class CustomersService {
       throw new ProblemException(
         HttpStatus.CONFLICT,
         'processing-restricted',
-        'Processing of this customer is restricted (GDPR Art 18): the record may only be stored until the restriction is lifted',
+        'Processing of this customer is already restricted (GDPR Art 18)',
       );
     }
   }
@@ -389,7 +434,7 @@ function toAddress(input: AddressDto): Address {
   };
 }
 
-function toContactPerson(input: ContactPersonDto): ContactPerson {
+function toContactPerson(input: ContactPersonDto): NewContactPerson {
   const email = input.email === undefined ? null : normaliseEmail(input.email);
   const phone = input.phone === undefined ? null : normalisePhone(input.phone);
   return {

@@ -13,7 +13,9 @@ export class ListingRepository {
 
   /**
    * Applies a batch of changes in one bulk write. Each change is a conditional update of an older state plus an
-   * insert-if-absent, so a redelivered or older event changes nothing.
+   * insert-if-absent, so an older event changes nothing. The event a listing already holds is applied again
+   * (`$lte`): it gives the same state, and when the projection's rules change (v1.1: former customers are not
+   * listable), reading the customers topic again from the start brings every stored listing under the new rules.
    */
   async apply(changes: readonly ListingChange[]): Promise<void> {
     if (changes.length === 0) return;
@@ -25,7 +27,7 @@ export class ListingRepository {
         Object.assign(set, { publishable: false, erased: true });
         for (const field of PERSONAL_FIELDS) unset[field] = 1;
       } else {
-        Object.assign(set, { publishable: !change.restricted });
+        Object.assign(set, { publishable: change.publishable });
         unset.erased = 1;
         for (const field of PERSONAL_FIELDS) {
           if (change.listing[field] !== undefined) set[field] = change.listing[field];
@@ -35,7 +37,7 @@ export class ListingRepository {
       ops.push(
         {
           updateOne: {
-            filter: { _id: change.customerId, sequence: { $lt: change.sequence } },
+            filter: { _id: change.customerId, sequence: { $lte: change.sequence } },
             update: { $set: set, $unset: unset },
           },
         },

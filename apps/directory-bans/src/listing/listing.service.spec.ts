@@ -64,14 +64,14 @@ describe(ListingService.name, () => {
         customerId: 'a',
         sequence: 2,
         erased: false,
-        restricted: false,
+        publishable: true,
         listing: { customerNumber: 'n-a', name: 'Renamed' },
       },
       {
         customerId: 'b',
         sequence: 1,
         erased: false,
-        restricted: false,
+        publishable: true,
         listing: { customerNumber: 'n-b', name: 'Name b', phone: '+358401234567' },
       },
     ]);
@@ -85,13 +85,26 @@ describe(ListingService.name, () => {
     expect(repository.written[0]).toEqual([expect.objectContaining({ customerId: 'a', sequence: 3 })]);
   });
 
+  it('lists only customers with an active contract: a prospect or former customer is not publishable (R9)', async () => {
+    await service.project([
+      event(CUSTOMER_EVENT_TYPES.created, 1, state('prospect', { activeContract: false })),
+      event(CUSTOMER_EVENT_TYPES.updated, 2, state('former', { activeContract: false, relationshipEndedAt: iso(T0) })),
+      event(CUSTOMER_EVENT_TYPES.updated, 2, state('active', { activeContract: true })),
+    ]);
+    expect(repository.written[0].map((c) => [c.customerId, !c.erased && c.publishable])).toEqual([
+      ['prospect', false],
+      ['former', false],
+      ['active', true],
+    ]);
+  });
+
   it('marks restricted customers and turns erasure into a tombstone without personal data', async () => {
     await service.project([
       event(CUSTOMER_EVENT_TYPES.restricted, 2, state('r', { restrictedSince: iso(T0) })),
       event(CUSTOMER_EVENT_TYPES.erased, 4, { customerId: 'e', contactPoints: [], erasedAt: iso(T0) }),
     ]);
     expect(repository.written[0]).toEqual([
-      expect.objectContaining({ customerId: 'r', sequence: 2, erased: false, restricted: true }),
+      expect.objectContaining({ customerId: 'r', sequence: 2, erased: false, publishable: false }),
       { customerId: 'e', sequence: 4, erased: true },
     ]);
   });

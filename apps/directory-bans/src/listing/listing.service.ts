@@ -3,6 +3,15 @@ import { CloudEventV1, CUSTOMER_EVENT_TYPES, CustomerErasedV1, CustomerStateV1 }
 import { ListingRepository } from './listing.repository';
 import { ListingChange } from './listing.types';
 
+/**
+ * Whether a customer may appear in the directory at all, before bans: only subscribers, i.e. customers whose
+ * relationship is active (R9: only customers with an active subscription are listed; a former customer is not),
+ * and never while processing is restricted (R7: restricted data may only be stored).
+ */
+export function isListable(state: Pick<CustomerStateV1, 'activeContract' | 'restrictedSince'>): boolean {
+  return state.activeContract && state.restrictedSince === undefined;
+}
+
 /** Turns customer events into listing changes. Every customer event carries the customer's full state. */
 export function listingChangeOf(event: CloudEventV1): ListingChange | undefined {
   switch (event.type) {
@@ -16,7 +25,7 @@ export function listingChangeOf(event: CloudEventV1): ListingChange | undefined 
         customerId: d.customerId,
         sequence: event.sequence,
         erased: false,
-        restricted: d.restrictedSince !== undefined,
+        publishable: isListable(d),
         listing: {
           customerNumber: d.customerNumber,
           name,

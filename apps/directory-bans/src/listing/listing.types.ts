@@ -16,5 +16,12 @@ export interface ListingAddress {
 
 /** A customer event reduced to what the listing projection needs. */
 export type ListingChange =
-  | { customerId: string; sequence: number; erased: false; restricted: boolean; listing: Omit<Listing, 'customerId'> }
+  | {
+      customerId: string;
+      sequence: number;
+      erased: false;
+      /** Whether outlets may list the customer at all (see `isListable`); bans are applied on export. */
+      publishable: boolean;
+      listing: Omit<Listing, 'customerId'>;
+    }
   | { customerId: string; sequence: number; erased: true };

@@ -63,14 +63,18 @@ export class CustomerEventsPublisher {
     return this.producer.disconnect();
   }
 
-  state(customer: TestCustomer, options: { restrictedSince?: string } = {}): CustomerStateV1 {
+  state(
+    customer: TestCustomer,
+    options: { restrictedSince?: string; activeContract?: boolean; relationshipEndedAt?: string } = {},
+  ): CustomerStateV1 {
     const phone = customer.listing.phone;
     return {
       customerId: customer.customerId,
       customerNumber: customer.customerNumber,
       kind: 'person',
       language: 'fi',
-      activeContract: true,
+      activeContract: options.activeContract ?? true,
+      ...(options.relationshipEndedAt ? { relationshipEndedAt: options.relationshipEndedAt } : {}),
       contactPoints: phone ? [{ kind: 'phone', hash: phoneHash(phone), owner: 'own' }] : [],
       listing: customer.listing,
       ...(options.restrictedSince ? { restrictedSince: options.restrictedSince } : {}),

@@ -18,6 +18,12 @@ const CUSTOMER_ID = '6f0b9c2e-5d1a-4c3b-9e8f-7a6b5c4d3e2f';
 const EMAIL_HASH = '3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b';
 const PHONE_HASH = 'b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c';
 const AT = '2026-03-02T09:15:27.412Z';
+/** When the customer was created (and began to hold the identifiers it still holds). */
+const SINCE = '2024-05-01T08:00:00.000Z';
+/** The contact person's id (R3: a subject of their own) and the hashes of her addresses, now and before. */
+const PERSON_ID = '2c9e4b71-8a3d-4f5e-b6c7-d8e9f0a1b2c3';
+const PERSON_EMAIL_HASH = '872b30a9c3e39cdccbeabcf499155b126e545c33fc9b85391b92e73596adbb45';
+const PERSON_FORMER_EMAIL_HASH = 'ffbca39444a7f5dc89f3a0041fe0337586901b9ae6481d8a6c985e3cad3c6049';
 
 const envelope = (service: string, type: string, subject: string, sequence: number, data: object) =>
   cloudEvent({
@@ -30,32 +36,61 @@ const envelope = (service: string, type: string, subject: string, sequence: numb
     time: AT,
   });
 
+/**
+ * An organisation with one contact person (contract v1.1): every contact point says since when it is held and, for
+ * a contact person's, whose it is; products are what the customer holds now (R10).
+ */
 const customerState = {
   customerId: CUSTOMER_ID,
   customerNumber: '100042',
-  kind: 'person',
+  kind: 'organization',
   language: 'fi',
   activeContract: true,
+  products: ['mobile-subscription', 'fixed-broadband'],
   contactPoints: [
-    { kind: 'email', hash: EMAIL_HASH, owner: 'own' },
-    { kind: 'phone', hash: PHONE_HASH, owner: 'own' },
+    { kind: 'email', hash: EMAIL_HASH, owner: 'own', from: SINCE },
+    { kind: 'phone', hash: PHONE_HASH, owner: 'own', from: SINCE },
+    { kind: 'email', hash: PERSON_EMAIL_HASH, owner: 'contact-person', person: PERSON_ID, from: SINCE },
   ],
+  formerContactPoints: [],
   listing: {
-    name: 'Matti Meikäläinen',
+    name: 'Esimerkki Oy',
     phone: '+358401234567',
     address: { street: 'Esimerkkikatu 1', postalCode: '00100', city: 'Helsinki', country: 'FI' },
   },
-  since: AT,
+  since: SINCE,
+};
+
+/**
+ * After a rectification that ended the contract (`relationshipEndedAt`, R2) and replaced the contact person's
+ * e-mail: the new address is held from the change, the old one is kept as a keyed hash with its holding period.
+ */
+const endedState = {
+  ...customerState,
+  activeContract: false,
+  relationshipEndedAt: AT,
+  contactPoints: [
+    customerState.contactPoints[0],
+    customerState.contactPoints[1],
+    { kind: 'email', hash: PERSON_EMAIL_HASH, owner: 'contact-person', person: PERSON_ID, from: AT },
+  ],
+  formerContactPoints: [
+    {
+      kind: 'email',
+      hash: PERSON_FORMER_EMAIL_HASH,
+      owner: 'contact-person',
+      person: PERSON_ID,
+      from: SINCE,
+      until: AT,
+    },
+  ],
 };
 
 export const EVENT_EXAMPLES: Readonly<Record<string, object>> = {
   [CUSTOMER_EVENT_TYPES.created]: envelope('customers', CUSTOMER_EVENT_TYPES.created, CUSTOMER_ID, 1, customerState),
-  [CUSTOMER_EVENT_TYPES.updated]: envelope('customers', CUSTOMER_EVENT_TYPES.updated, CUSTOMER_ID, 2, {
-    ...customerState,
-    language: 'sv',
-  }),
+  [CUSTOMER_EVENT_TYPES.updated]: envelope('customers', CUSTOMER_EVENT_TYPES.updated, CUSTOMER_ID, 2, endedState),
   [CUSTOMER_EVENT_TYPES.restricted]: envelope('customers', CUSTOMER_EVENT_TYPES.restricted, CUSTOMER_ID, 3, {
-    ...customerState,
+    ...endedState,
     restrictedSince: AT,
   }),
   [CUSTOMER_EVENT_TYPES.restrictionLifted]: envelope(
@@ -63,11 +98,13 @@ export const EVENT_EXAMPLES: Readonly<Record<string, object>> = {
     CUSTOMER_EVENT_TYPES.restrictionLifted,
     CUSTOMER_ID,
     4,
-    customerState,
+    endedState,
   ),
+  // Erasure keeps only keyed hashes: of the identifiers held at the end and of those held before (R8).
   [CUSTOMER_EVENT_TYPES.erased]: envelope('customers', CUSTOMER_EVENT_TYPES.erased, CUSTOMER_ID, 5, {
     customerId: CUSTOMER_ID,
-    contactPoints: customerState.contactPoints,
+    contactPoints: endedState.contactPoints,
+    formerContactPoints: endedState.formerContactPoints,
     erasedAt: AT,
   }),
   [CONSENT_EVENT_TYPES.recorded]: envelope('consents', CONSENT_EVENT_TYPES.recorded, `customer:${CUSTOMER_ID}`, 1, {

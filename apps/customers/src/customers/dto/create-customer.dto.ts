@@ -10,8 +10,9 @@ import {
   IsNormalisablePhone,
   Language,
   LANGUAGES,
+  Product,
 } from '@kielto/contracts';
-import { AddressDto, ContactPersonDto } from './customer-parts.dto';
+import { AddressDto, ContactPersonDto, OptionalProducts } from './customer-parts.dto';
 
 export class CreateCustomerDto {
   @ApiProperty({ enum: CUSTOMER_KINDS }) @IsIn(CUSTOMER_KINDS) kind!: CustomerKind;
@@ -57,7 +58,10 @@ export class CreateCustomerDto {
   @Type(() => AddressDto)
   address?: AddressDto;
 
-  @ApiPropertyOptional({ type: [ContactPersonDto], description: 'Organisations only' })
+  @ApiPropertyOptional({
+    type: [ContactPersonDto],
+    description: 'Organisations only; each person gets a stable id (R3: a subject of their own)',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
@@ -65,5 +69,14 @@ export class CreateCustomerDto {
   @Type(() => ContactPersonDto)
   contactPersons?: ContactPersonDto[];
 
-  @ApiPropertyOptional({ default: false }) @IsOptional() @IsBoolean() activeContract?: boolean;
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'An active customer relationship. Created false, the customer is a prospect: not active and without relationshipEndedAt',
+  })
+  @IsOptional()
+  @IsBoolean()
+  activeContract?: boolean;
+
+  @OptionalProducts() products?: Product[];
 }

@@ -1,8 +1,54 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsOptional, IsString, Length, MaxLength, ValidateNested } from 'class-validator';
-
+import {
+  IsOptional,
+  IsString,
+  Length,
+  MaxLength,
+  ValidateBy,
+  ValidateIf,
+  ValidateNested,
+  ValidationArguments,
+} from 'class-validator';
+import { Product, PRODUCTS } from '@kielto/contracts';
 import { OptionalEmail, OptionalPhone } from '@kielto/platform';
+
+const isProduct = (value: unknown): value is Product => PRODUCTS.includes(value as Product);
+
+/** Why a products list is invalid, or undefined when it is valid. Linear in the list, however long it is sent. */
+function productListProblem(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return 'products must be an array';
+  const bad = value.findIndex((v) => !isProduct(v));
+  if (bad >= 0) return `products[${bad}] must be one of ${PRODUCTS.join(', ')}`;
+  if (new Set(value).size !== value.length) return 'products must name each product once';
+  return undefined;
+}
+
+/**
+ * `products`: the product categories the customer holds now (R10), each at most once. An unknown value is a 400
+ * naming `products` and, in the message, the position of the first bad value (never the value itself).
+ */
+export const OptionalProducts = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      enum: PRODUCTS,
+      isArray: true,
+      uniqueItems: true,
+      default: [],
+      example: ['mobile-subscription', 'fixed-broadband'],
+      description:
+        'Product categories the customer holds now (R10: telemarketing of mobile subscriptions); replaces the list as a whole',
+    }),
+    ValidateIf((_: object, value: unknown) => value !== undefined),
+    ValidateBy({
+      name: 'isProductList',
+      validator: {
+        validate: (value: unknown) => productListProblem(value) === undefined,
+        defaultMessage: (args?: ValidationArguments) => productListProblem(args?.value) ?? 'products is invalid',
+      },
+    }),
+  );
 
 export class AddressDto {
   @ApiProperty({ example: 'Mannerheimintie 1 A 2' }) @IsString() @Length(1, 200) street!: string;
@@ -13,6 +59,7 @@ export class AddressDto {
 
 /** A named person at an organisation customer (R3: their address counts as a natural person's). */
 export class ContactPersonDto {
+  // No id here: the service keeps each person's id across rectifications (same e-mail, else phone, else name).
   @ApiProperty({ example: 'Maija Meikäläinen' }) @IsString() @Length(1, 200) name!: string;
 
   @OptionalEmail('maija@yritys.fi')

@@ -18,8 +18,9 @@ import {
   IsNormalisablePhone,
   Language,
   LANGUAGES,
+  Product,
 } from '@kielto/contracts';
-import { AddressDto, ContactPersonDto } from './customer-parts.dto';
+import { AddressDto, ContactPersonDto, OptionalProducts } from './customer-parts.dto';
 
 /** Given = validated (null included); absent = unchanged. */
 const Given = () => ValidateIf((_: object, value: unknown) => value !== undefined);
@@ -61,7 +62,11 @@ export class UpdateCustomerDto {
   @Type(() => AddressDto)
   address?: AddressDto | null;
 
-  @ApiPropertyOptional({ type: [ContactPersonDto] })
+  @ApiPropertyOptional({
+    type: [ContactPersonDto],
+    description:
+      'Replaces the list. A person matched by the same e-mail, else phone, else name keeps their id; others get a new one',
+  })
   @Given()
   @IsArray()
   @ArrayMaxSize(50)
@@ -69,5 +74,12 @@ export class UpdateCustomerDto {
   @Type(() => ContactPersonDto)
   contactPersons?: ContactPersonDto[];
 
-  @ApiPropertyOptional() @Given() @IsBoolean() activeContract?: boolean;
+  @ApiPropertyOptional({
+    description: 'Turning it false sets relationshipEndedAt to now (R2); turning it true clears it',
+  })
+  @Given()
+  @IsBoolean()
+  activeContract?: boolean;
+
+  @OptionalProducts() products?: Product[];
 }

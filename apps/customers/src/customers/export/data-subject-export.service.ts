@@ -9,8 +9,15 @@ interface LedgerEntry {
   [field: string]: unknown;
 }
 
+/** A row of the consents service's `current`: one (channel, purpose) pair's state. Rows have no entry id. */
+interface CurrentPermission {
+  channel: string;
+  purpose: string;
+  [field: string]: unknown;
+}
+
 interface ConsentLedger {
-  current: LedgerEntry[];
+  current: CurrentPermission[];
   history: LedgerEntry[];
 }
 
@@ -18,7 +25,11 @@ interface ConsentLedger {
 export interface DataSubjectExport {
   generatedAt: string;
   customer: CustomerExportRecord['customer'];
-  /** Every consent-ledger entry about the customer, by customer id and by each of their e-mails and phones. */
+  /**
+   * `current`: the state of every (channel, purpose) pair for the customer, the 16 rows exactly as the consents
+   * service derives them for the customer id (which gathers every entry that binds the customer). `history`: every
+   * ledger entry about the customer, asked by customer id and by each of their e-mails and phones.
+   */
   consents: ConsentLedger;
   directoryBan: unknown;
   suppression: unknown;
@@ -44,6 +55,7 @@ export class DataSubjectExportService {
 
   async export(customerId: string): Promise<DataSubjectExport> {
     const own = await this.customers.exportRecord(customerId);
+    // The customer id first: its ledger's `current` is the customer's (see DataSubjectExport.consents).
     const subjects = [
       `customerId=${encodeURIComponent(own.customer.id)}`,
       ...own.customer.emails.map((e) => `email=${encodeURIComponent(e)}`),
@@ -67,7 +79,10 @@ export class DataSubjectExportService {
     return {
       generatedAt: new Date().toISOString(),
       customer: own.customer,
-      consents: mergeLedgers(ledgers.filter((l): l is ConsentLedger => l !== null)),
+      consents: {
+        current: ledgers[0]?.current ?? [],
+        history: mergeHistories(ledgers.map((l) => l?.history ?? [])),
+      },
       directoryBan,
       suppression,
       history: {
@@ -121,13 +136,14 @@ function unavailable(service: string): ProblemException {
   );
 }
 
-function mergeLedgers(ledgers: ConsentLedger[]): ConsentLedger {
-  const merge = (lists: LedgerEntry[][]) => {
-    const byId = new Map<string, LedgerEntry>();
-    for (const list of lists)
-      for (const entry of list ?? []) if (!byId.has(entry.entryId)) byId.set(entry.entryId, entry);
-    // Entries about different identifiers interleave in time; the ledger is read oldest first.
-    return [...byId.values()].sort((a, b) => (a.recordedAt ?? '').localeCompare(b.recordedAt ?? ''));
-  };
-  return { current: merge(ledgers.map((l) => l.current)), history: merge(ledgers.map((l) => l.history)) };
+/**
+ * One history from the ledgers asked by each identifier: an entry seen through several of them appears once. Only
+ * history entries carry an `entryId`; the per-pair `current` rows have none and must never be merged this way
+ * (they would all collapse into one).
+ */
+function mergeHistories(lists: LedgerEntry[][]): LedgerEntry[] {
+  const byId = new Map<string, LedgerEntry>();
+  for (const list of lists) for (const entry of list) if (!byId.has(entry.entryId)) byId.set(entry.entryId, entry);
+  // Entries about different identifiers interleave in time; the ledger is read oldest first.
+  return [...byId.values()].sort((a, b) => (a.recordedAt ?? '').localeCompare(b.recordedAt ?? ''));
 }

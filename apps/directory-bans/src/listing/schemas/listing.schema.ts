@@ -3,7 +3,7 @@ import { ListingAddress } from '../listing.types';
 
 /**
  * The directory listing of each customer, projected from `kielto.customers.v1`. Restricted customers keep their
- * data (R7 allows storing it) but are not publishable. Erased customers leave a tombstone that holds only the
+ * data (R7 allows storing it) but are not publishable, nor are former customers (`activeContract` false, R9). Erased customers leave a tombstone that holds only the
  * sequence, so that a replayed older event cannot bring their data back (R8).
  */
 @Schema({ collection: 'listings', versionKey: false })
