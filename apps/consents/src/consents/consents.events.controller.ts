@@ -45,7 +45,7 @@ export class ConsentsEventsController {
           await this.directory.apply({
             customerId: state.customerId,
             sequence: event.sequence,
-            subjects: state.contactPoints.map((cp) => subjectKey({ type: cp.kind, key: cp.hash })),
+            subjects: [...new Set(state.contactPoints.map((cp) => subjectKey({ type: cp.kind, key: cp.hash })))],
             holdings: [
               ...state.contactPoints.map((cp) => holding(cp)),
               ...(state.formerContactPoints ?? []).map((fp) => holding(fp, fp.until)),

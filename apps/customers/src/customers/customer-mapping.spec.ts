@@ -57,13 +57,14 @@ describe(upgradeRecord.name, () => {
 });
 
 describe(contactPointsOf.name, () => {
-  it('publishes an identifier the organisation and a contact person share once, as the organisation’s', () => {
+  it('publishes an identifier the organisation and a contact person share once per holder (R3: each is a subject)', () => {
     const shared = upgradeRecord(
       { ...legacyRecord(), contactPersons: [{ id: 'p1', name: 'Maija', email: 'info@vanha.fi' }] },
       hasher,
     );
     expect(contactPointsOf(shared, hasher).filter((p) => p.kind === 'email')).toEqual([
       { kind: 'email', hash: hasher.hash('info@vanha.fi'), owner: 'own', from: CREATED },
+      { kind: 'email', hash: hasher.hash('info@vanha.fi'), owner: 'contact-person', person: 'p1', from: CREATED },
     ]);
   });
 });

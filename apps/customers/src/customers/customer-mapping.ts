@@ -60,15 +60,16 @@ export function toView(record: CustomerRecord, version: number): CustomerView {
 /**
  * Every identifier of the customer as a keyed hash: own ones, then the contact persons' (each with its person id),
  * each with the instant its holder began to hold it. An identifier the organisation and a contact person share
- * appears once, as the organisation's (the first holder), as before contract v1.1.
+ * appears once per holder: each is a subject of its own (R3), and an answer about it covers both.
  */
 export function contactPointsOf(record: CustomerRecord, hasher: IdentifierHasher): ContactPointHashV1[] {
   const since = new Map(record.holdings.map((h) => [holdingKey(h), h.from]));
   const points: ContactPointHashV1[] = [];
   const seen = new Set<string>();
   for (const identifier of identifiersOf(record, (value) => hasher.hash(value))) {
-    if (seen.has(`${identifier.kind}:${identifier.hash}`)) continue;
-    seen.add(`${identifier.kind}:${identifier.hash}`);
+    const key = `${identifier.kind}:${identifier.hash}:${identifier.person ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
     points.push({ ...identifier, from: since.get(holdingKey(identifier)) ?? record.createdAt });
   }
   return points;
