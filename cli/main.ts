@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { LEDGER_CHANNELS, CHANNELS, PURPOSES, SUPPRESSION_ENTRY_REASONS } from '@kielto/contracts';
+import { LEDGER_CHANNELS, CHANNELS, PRODUCTS, PURPOSES, SUPPRESSION_ENTRY_REASONS } from '@kielto/contracts';
 import { clearCommand } from './commands/clear';
 import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
@@ -70,6 +70,12 @@ function buildProgram(run: (action: (config: CliConfig) => Promise<number>) => P
     )
     .addOption(
       new Option('--purpose <purpose>', 'purpose of the campaign').choices([...PURPOSES]).makeOptionMandatory(),
+    )
+    .addOption(
+      new Option(
+        '--product <product>',
+        'product marketed (mobile-subscription applies §201 to phone calls, R10)',
+      ).choices([...PRODUCTS]),
     )
     .option('--out <dir>', 'output directory (default: ./clearance-<campaignId>)')
     .option('--chunk-size <n>', 'contacts per clearance request (1-10000)', '10000')

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream, WriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Channel, CHANNELS, normaliseEmail, normalisePhone, Purpose, PURPOSES } from '@kielto/contracts';
+import { Channel, CHANNELS, normaliseEmail, normalisePhone, PRODUCTS, Purpose, PURPOSES } from '@kielto/contracts';
 import { KieltoClient } from '../http';
 import { csvLine, csvRecords, headerIndex, LineError } from '../input';
 import { Progress } from '../progress';
@@ -11,6 +11,7 @@ import { EXIT, printLineErrors } from '../report';
 export interface ClearOptions {
   channel?: string;
   purpose?: string;
+  product?: string;
   out?: string;
   chunkSize?: string;
   json?: boolean;
@@ -145,6 +146,9 @@ export async function clearCommand(
     throw new Error(`--channel must be one of ${CHANNELS.join(', ')}`);
   if (!(PURPOSES as readonly string[]).includes(purpose))
     throw new Error(`--purpose must be one of ${PURPOSES.join(', ')}`);
+  const product = options.product;
+  if (product !== undefined && !(PRODUCTS as readonly string[]).includes(product))
+    throw new Error(`--product must be one of ${PRODUCTS.join(', ')}`);
   const chunkSize = Number(options.chunkSize ?? MAX_CHUNK);
   if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK) {
     throw new Error(`--chunk-size must be an integer from 1 to ${MAX_CHUNK}`);
@@ -200,7 +204,12 @@ export async function clearCommand(
       {
         method: 'POST',
         contentType: 'application/json',
-        body: JSON.stringify({ channel, purpose, contacts: chunk.map((r) => ({ ref: r.line, [r.field]: r.value })) }),
+        body: JSON.stringify({
+          channel,
+          purpose,
+          ...(product ? { product } : {}),
+          contacts: chunk.map((r) => ({ ref: r.line, [r.field]: r.value })),
+        }),
         // A suppression list that is momentarily stale answers 503 + Retry-After (fail closed): wait and retry.
         retries: 10,
       },
@@ -264,6 +273,7 @@ export async function clearCommand(
     file: name,
     channel,
     purpose,
+    ...(product ? { product } : {}),
     total: rows,
     allowed: totals.allowed,
     suppressed: totals.suppressed,

@@ -133,6 +133,23 @@ describe('kielto CLI: bulk import, campaign clearance, export and status against
     expect(stored.body).toEqual([]);
   });
 
+  it('clears a phone campaign for a mobile subscription under §201 with --product (R10)', async () => {
+    const file = path.join(dir, 'mobile-campaign.csv');
+    await writeFile(file, `phone,name\n+35840${Date.now() % 10_000_000}1,A\n`);
+    const out = path.join(dir, 'mobile');
+    const args = ['clear', 'mobile-2026', file, '--channel', 'phone', '--purpose', 'partner-marketing', '--out', out];
+    const run = await runCli(stack, [...args, '--product', 'mobile-subscription'], { KIELTO_API_KEY: KEYS.marketing });
+    expect(run.code).toBe(0);
+    expect(await readFile(path.join(out, 'suppressed.csv'), 'utf8')).toMatch(/mobile-telemarketing-ban/);
+    const stored = await request(stack.urls.suppression)
+      .get('/v1/campaigns/mobile-2026/clearances')
+      .set(bearer('marketing'));
+    expect(stored.body[0]).toMatchObject({ product: 'mobile-subscription', suppressed: 1, allowed: 0 });
+    const bad = await runCli(stack, [...args, '--product', 'car'], { KIELTO_API_KEY: KEYS.marketing });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/product/);
+  });
+
   it("exports a data subject's data as JSON", async () => {
     const created = await request(stack.urls.customers)
       .post('/v1/customers')

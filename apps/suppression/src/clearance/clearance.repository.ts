@@ -10,6 +10,8 @@ export interface ClearanceRecord {
   actor: string;
   channel: string;
   purpose: string;
+  /** The product marketed, when the campaign named one (R10). */
+  product?: string;
   total: number;
   allowed: number;
   suppressed: number;
@@ -39,6 +41,7 @@ export class ClearanceRepository {
       actor: d.actor,
       channel: d.channel,
       purpose: d.purpose,
+      ...(d.product ? { product: d.product } : {}),
       total: d.total,
       allowed: d.allowed,
       suppressed: d.suppressed,

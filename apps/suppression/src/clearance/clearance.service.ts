@@ -53,6 +53,7 @@ export class ClearanceService {
       actor: actor.keyId,
       channel: request.channel,
       purpose: request.purpose,
+      ...(request.product ? { product: request.product } : {}),
       total: request.contacts.length,
       allowed: outcome.allowed,
       suppressed: outcome.suppressed,

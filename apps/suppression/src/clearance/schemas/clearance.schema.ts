@@ -10,6 +10,8 @@ export class ClearanceDoc {
   @Prop({ required: true }) actor!: string;
   @Prop({ required: true }) channel!: string;
   @Prop({ required: true }) purpose!: string;
+  /** The product marketed, when the campaign named one (R10). */
+  @Prop({ type: String }) product?: string;
   @Prop({ required: true }) total!: number;
   @Prop({ required: true }) allowed!: number;
   @Prop({ required: true }) suppressed!: number;
