@@ -122,6 +122,21 @@ describe('suppression snapshots (FerretDB)', () => {
     expect(a.digest()).toEqual(stateOf(10).digest());
   });
 
+  it('does not load a snapshot written before contract v1.1: the instance rebuilds from the topics (upgrade)', async () => {
+    const repository = new SnapshotRepository(docs, 'v1');
+    await repository.write(await encodeState(stateOf(50), 20), [{ topic: 't.customers', partition: 0, next: '7' }]);
+    // What a v1 instance left behind: the same head, without the format it was written in.
+    await docs.updateOne({ _id: 'head:v1' }, { $unset: { format: 1 } });
+    const loaded = new SuppressionState();
+    expect(await repository.load(loaded)).toEqual({ number: 1, facts: 0, positions: [] });
+    expect(loaded.customerCount).toBe(0);
+    // Its next snapshot replaces the old one and is loaded again.
+    expect(await repository.write(await encodeState(stateOf(10), 20), [])).toBe(2);
+    const again = new SuppressionState();
+    expect((await repository.load(again)).number).toBe(2);
+    expect(again.digest()).toEqual(stateOf(10).digest());
+  });
+
   it('starts empty when the instance has no snapshot', async () => {
     const state = new SuppressionState();
     expect(await new SnapshotRepository(docs, 'none').load(state)).toEqual({ number: 0, facts: 0, positions: [] });
