@@ -525,8 +525,8 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
         [{ signature: bodyOnly }, 'X-Kielto-Timestamp'],
         [{ timestamp: String(now), signature: bodyOnly }, 'X-Kielto-Signature'],
         [{ ...sign(raw, now), timestamp: String(now + 1) }, 'X-Kielto-Signature'],
-        [sign(raw, now - 301), 'X-Kielto-Timestamp'],
-        [sign(raw, now + 301), 'X-Kielto-Timestamp'],
+        [sign(raw, now - 400), 'X-Kielto-Timestamp'],
+        [sign(raw, now + 400), 'X-Kielto-Timestamp'],
         [{ signature: sign(raw, now).signature }, 'X-Kielto-Timestamp'],
       ];
       for (const [signed, field] of refused) {
@@ -758,6 +758,47 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
       // Giving it back is not offered: the row points to customer service.
       expect(await row('sms', 'market-research').locator('td').nth(2).textContent()).toBe('Via customer service');
       expect(await page.locator('#staff-only').textContent()).toContain('contact customer service');
+    });
+
+    it('tells an active customer that own marketing is allowed by the relationship, and refuses it for that row alone (§200(3))', async () => {
+      const customers = new CustomerEventsFixture(stack.apps.consents!);
+      const customerId = randomUUID();
+      const email = uniqueEmail('soft');
+      await customers.created(customerId, { emails: [email], activeContract: true });
+      await answer({ customerId }, 'email', 'own-marketing', allows, 'soft opt-in');
+      const link = await createLink({ customerId, channel: 'email', purpose: 'own-marketing', campaignId: 'c-soft' });
+      await eventually(
+        async () => {
+          await page.goto(`${link.url}?lang=fi`);
+          return (
+            (await row('email', 'own-marketing').locator('td').nth(1).textContent()) ===
+            'Sallittu asiakkuuden perusteella'
+          );
+        },
+        20000,
+        'the relationship shown',
+      );
+      expect(await row('sms', 'own-marketing').locator('td').nth(1).textContent()).toBe(
+        'Sallittu asiakkuuden perusteella',
+      );
+      expect(await row('email', 'partner-marketing').locator('td').nth(1).textContent()).toBe('Ei lupaa');
+      await Promise.all([
+        page.waitForURL(/saved=1/),
+        row('email', 'own-marketing').getByRole('button', { name: 'Peru lupa – Sähköposti, oma markkinointi' }).click(),
+      ]);
+      expect(await row('email', 'own-marketing').locator('td').nth(1).textContent()).toBe('Lupa peruttu');
+      await answer(
+        { customerId },
+        'email',
+        'own-marketing',
+        suppressedFor('consent-withdrawn'),
+        'refused from the page',
+      );
+      // That row alone: SMS keeps the soft opt-in.
+      expect(await row('sms', 'own-marketing').locator('td').nth(1).textContent()).toBe(
+        'Sallittu asiakkuuden perusteella',
+      );
+      await answer({ customerId }, 'sms', 'own-marketing', allows, 'sms unchanged');
     });
 
     it('refuses a form post without a valid CSRF token, and one from another site', async () => {

@@ -38,14 +38,14 @@ export class CustomerEventsFixture {
 
   async created(
     customerId: string,
-    options: { emails?: string[]; phones?: string[]; language?: Language } = {},
+    options: { emails?: string[]; phones?: string[]; language?: Language; activeContract?: boolean } = {},
   ): Promise<void> {
     const state: CustomerStateV1 = {
       customerId,
       customerNumber: `C${customerId.slice(0, 8)}`,
       kind: 'person',
       language: options.language ?? 'fi',
-      activeContract: false,
+      activeContract: options.activeContract ?? false,
       contactPoints: this.contactPoints(options.emails ?? [], options.phones ?? []),
       listing: { name: 'Test Person' },
       since: new Date().toISOString(),

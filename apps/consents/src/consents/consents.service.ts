@@ -247,7 +247,7 @@ export class ConsentsService {
       }))
       .sort((a, b) => compareEntries(a, b) || a.key.localeCompare(b.key))
       .map(({ entry }) => entry);
-    const current = deriveCurrent(
+    const derived = deriveCurrent(
       history.map((e) => ({
         channel: e.channel,
         purpose: e.purpose,
@@ -257,6 +257,17 @@ export class ConsentsService {
         expiresAt: e.expiresAt === undefined ? undefined : Date.parse(e.expiresAt),
       })),
       now,
+    );
+    // R2: own marketing by e-mail/SMS to an active customer (a person, not a contact person) who has not refused.
+    const softOptIn = scope.kind === 'person' && scope.contactPerson === undefined && scope.activeContract === true;
+    const current = derived.map((row) =>
+      softOptIn &&
+      row.purpose === 'own-marketing' &&
+      (row.channel === 'email' || row.channel === 'sms') &&
+      (row.consent === 'none' || row.consent === 'expired') &&
+      !row.prohibited
+        ? { ...row, allowedByRelationship: true as const }
+        : row,
     );
     return { current, history, scope };
   }

@@ -30,6 +30,11 @@ export interface CurrentPermission {
   since: string | null;
   /** Expiry of the deciding grant, when it has one. */
   expiresAt?: string;
+  /**
+   * Own-marketing by e-mail/SMS that soft opt-in allows without consent: the subject is a customer whose relationship
+   * is active and who has not refused (R2, §200(2)-(3)); the preference page says so and offers the refusal.
+   */
+  allowedByRelationship?: true;
 }
 
 /** The effective state for every concrete channel × purpose, at `now`. */

@@ -128,6 +128,27 @@ describe(rowAction.name, () => {
     expect(rowAction(row({ channel: 'sms', consent: 'withdrawn' }))).toBeUndefined();
   });
 
+  it('offers the refusal of own marketing that the customer relationship allows (R2, §200(3))', () => {
+    expect(rowAction(row({ allowedByRelationship: true }))).toBe('withdraw');
+    for (const lang of ['fi', 'sv', 'en'] as const) {
+      const html = renderPreferencePage(
+        model({
+          lang,
+          rows: rows((r) =>
+            r.channel === 'sms' && r.purpose === 'own-marketing' ? { allowedByRelationship: true } : {},
+          ),
+        }),
+      );
+      expect(html).toContain(
+        {
+          fi: 'Sallittu asiakkuuden perusteella',
+          sv: 'Tillåtet på grund av kundförhållandet',
+          en: 'Allowed because you are our customer',
+        }[lang],
+      );
+    }
+  });
+
   it('prohibits phone and post, which need no consent (R4), never lifts a prohibition', () => {
     expect(rowAction(row({ channel: 'phone' }))).toBe('prohibit');
     expect(rowAction(row({ channel: 'post', prohibited: true }))).toBeUndefined();

@@ -40,7 +40,16 @@ interface Messages {
   change: string;
   channels: Record<Channel, string>;
   purposes: Record<Purpose, string>;
-  state: { granted: string; withdrawn: string; expired: string; none: string; prohibited: string; allowed: string };
+  state: {
+    granted: string;
+    withdrawn: string;
+    expired: string;
+    none: string;
+    prohibited: string;
+    allowed: string;
+    /** R2: own marketing allowed by the customer relationship, until refused */
+    relationship: string;
+  };
   until: string;
   actions: Record<PageAction, string>;
   optOutNote: string;
@@ -80,6 +89,7 @@ const MESSAGES: Record<Language, Messages> = {
       none: 'Ei lupaa',
       prohibited: 'Kielletty',
       allowed: 'Sallittu',
+      relationship: 'Sallittu asiakkuuden perusteella',
     },
     until: 'voimassa {date} asti',
     actions: {
@@ -125,6 +135,7 @@ const MESSAGES: Record<Language, Messages> = {
       none: 'Inget samtycke',
       prohibited: 'Förbjudet',
       allowed: 'Tillåtet',
+      relationship: 'Tillåtet på grund av kundförhållandet',
     },
     until: 'gäller till {date}',
     actions: {
@@ -170,6 +181,7 @@ const MESSAGES: Record<Language, Messages> = {
       none: 'No consent',
       prohibited: 'Prohibited',
       allowed: 'Allowed',
+      relationship: 'Allowed because you are our customer',
     },
     until: 'valid until {date}',
     actions: {
@@ -237,14 +249,14 @@ export function isLanguage(value: unknown): value is Language {
 }
 
 /**
- * Email and SMS need consent: a granted one can be withdrawn. Phone and post are allowed until prohibited: they
+ * Email and SMS need consent: a granted one — or own marketing the customer relationship allows (R2) — can be withdrawn. Phone and post are allowed until prohibited: they
  * can be prohibited. Undefined when the only change left would give or restore permission (customer service).
  */
 export function rowAction(row: CurrentPermission): PageAction | undefined {
   switch (row.channel) {
     case 'email':
     case 'sms':
-      return row.consent === 'granted' ? 'withdraw' : undefined;
+      return row.consent === 'granted' || row.allowedByRelationship ? 'withdraw' : undefined;
     case 'phone':
     case 'post':
       return row.prohibited ? undefined : 'prohibit';
@@ -357,6 +369,7 @@ function stateText(row: CurrentPermission, lang: Language): string {
   const prohibited = `<span class="state-prohibited">${esc(t.state.prohibited)}</span>`;
   if (row.channel === 'phone' || row.channel === 'post') return row.prohibited ? prohibited : esc(t.state.allowed);
   // The consent stays on record under a prohibition; show both, so the toggle beside it makes sense.
+  if (row.allowedByRelationship) return esc(t.state.relationship);
   const text = row.prohibited ? `${prohibited} (${esc(t.state[row.consent])})` : esc(t.state[row.consent]);
   if (row.consent === 'granted' && row.expiresAt) {
     const date = new Intl.DateTimeFormat(LOCALES[lang], {
