@@ -1,5 +1,5 @@
 import { CloudEventV1 } from '../cloud-event';
-import { REASON_CODES } from '../enums';
+import { PARTNER_OPT_OUT, REASON_CODES } from '../enums';
 import { CONSENT_EVENT_TYPES, ConsentLedgerErasedV1, ConsentRecordedV1 } from '../events/consent.events';
 import { CUSTOMER_EVENT_TYPES, CustomerErasedV1, CustomerStateV1 } from '../events/customer.events';
 import { DIRECTORY_BAN_EVENT_TYPES, DirectoryBanLiftedV1, DirectoryBanSetV1 } from '../events/directory-ban.events';
@@ -287,12 +287,16 @@ const feedValueSchema: JsonSchema = {
       minItems: 1,
       description:
         'Explicit opt-outs only (never `no-consent` or `consent-expired`, which are the absence of a permission). ' +
-        '`channel`/`purpose` are `all` when a suppression applies to every channel/purpose.',
+        '`channel`/`purpose` are `all` when a suppression applies to every channel/purpose. Partners never learn ' +
+        'which data-subject right was used: an erasure or a restriction of processing is `opt-out` (R11).',
       items: {
         type: 'object',
         required: ['code', 'channel', 'purpose', 'since'],
         properties: {
-          code: { type: 'string', enum: [...REASON_CODES] },
+          code: {
+            type: 'string',
+            enum: [PARTNER_OPT_OUT, ...REASON_CODES.filter((c) => c !== 'erased' && c !== 'processing-restricted')],
+          },
           channel: { type: 'string', enum: ['email', 'sms', 'phone', 'post', 'all'] },
           purpose: {
             type: 'string',
