@@ -18,7 +18,7 @@ import type {
   SuppressionEntryReason,
   LedgerChannel,
 } from '../enums';
-import { latestCovering, objectionInForce, type LatestEntries, type LedgerEntryView } from './ledger-rules';
+import { objectionInForce, supersedes, type LedgerEntryView } from './ledger-rules';
 
 /** One entry of the authoritative opt-out list (`POST /v1/suppression/entries`). */
 export interface SuppressionEntryView {
@@ -116,24 +116,36 @@ export function relationshipActive(facts: SubjectFacts, now: number, policy: Dec
   return ended !== undefined && policy.softOptInGraceMs > 0 && now - ended < policy.softOptInGraceMs;
 }
 
-const latest: LatestEntries = {};
-
 function decideOne(facts: SubjectFacts, query: DecisionQuery, now: number, policy: DecisionPolicy): Decision {
-  const { channel, purpose } = query;
+  const channel = query.channel;
+  const purpose = query.purpose;
   const electronic = isElectronic(channel);
   const subject = facts.subject;
   const optOutSubject = subject === 'organization' || subject === 'contact-person';
-  const active = relationshipActive(facts, now, policy);
-  const ownToActive = purpose === 'own-marketing' && active;
+  const ownToActive = purpose === 'own-marketing' && relationshipActive(facts, now, policy);
 
-  // Ledger semantics: only covering entries count; per kind the latest decides (ties: the restrictive one).
-  latestCovering(facts.ledger, channel, purpose, latest);
-  const consent = latest.consent;
+  // Ledger semantics (`ledger-rules.ts`): only covering entries count; per kind the latest decides (ties: the
+  // restrictive one). The loop is `latestCovering` inlined: this runs millions of times a second.
+  let consent: LedgerEntryView | undefined;
+  let prohibition: LedgerEntryView | undefined;
+  const ledger = facts.ledger;
+  for (let i = 0; i < ledger.length; i++) {
+    const entry = ledger[i];
+    if (
+      (entry.channel !== channel && entry.channel !== 'all') ||
+      (entry.purpose !== purpose && entry.purpose !== 'all')
+    ) {
+      continue;
+    }
+    if (entry.decision === 'grant' || entry.decision === 'withdraw') {
+      if (consent === undefined || supersedes(entry, consent)) consent = entry;
+    } else if (prohibition === undefined || supersedes(entry, prohibition)) prohibition = entry;
+  }
   const objection =
     purpose === 'profiling'
-      ? objectionInForce(facts.ledger, channel, purpose)
-      : latest.prohibition?.decision === 'prohibit'
-        ? latest.prohibition
+      ? objectionInForce(ledger, channel, purpose)
+      : prohibition?.decision === 'prohibit'
+        ? prohibition
         : undefined;
   const liveGrant = consent?.decision === 'grant' && (consent.expiresAt === undefined || consent.expiresAt > now);
 
@@ -201,7 +213,7 @@ function decideOne(facts: SubjectFacts, query: DecisionQuery, now: number, polic
     (purpose === 'own-marketing' || purpose === 'partner-marketing') &&
     !optOutSubject &&
     !liveGrant &&
-    !(purpose === 'own-marketing' && active && facts.mobileSubscription === true)
+    !(ownToActive && facts.mobileSubscription === true)
   ) {
     reasons.push(reason('mobile-telemarketing-ban', 'R10', undefined));
   }
