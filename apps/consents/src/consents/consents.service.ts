@@ -140,7 +140,11 @@ export class ConsentsService {
             e.type === CONSENT_EVENT_TYPES.recorded &&
             (e.data as LedgerEntry).evidence?.tokenId === decision.evidence.tokenId,
         );
-        if (existing) return { entry: existing.data as LedgerEntry, created: false };
+        if (existing) {
+          // Recorded by an earlier attempt, whose answer may have been lost: answer once it is on Kafka.
+          await this.eventLog.ensurePublished(TOPICS.consents, aggregateId);
+          return { entry: existing.data as LedgerEntry, created: false };
+        }
         try {
           const event = await this.eventLog.append<LedgerEntry>({
             topic: TOPICS.consents,

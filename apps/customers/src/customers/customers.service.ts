@@ -23,7 +23,7 @@
  */
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { CUSTOMER_EVENT_TYPES, CustomerErasedV1, normaliseEmail, normalisePhone } from '@kielto/contracts';
+import { CUSTOMER_EVENT_TYPES, CustomerErasedV1, normaliseEmail, normalisePhone, TOPICS } from '@kielto/contracts';
 import {
   Actor,
   ConcurrentModificationError,
@@ -176,7 +176,11 @@ export class CustomersService {
       });
 
       const fields = changedFields(record, next);
-      if (fields.length === 0) return toView(record, version);
+      if (fields.length === 0) {
+        // Nothing to change, perhaps because a lost attempt already did: answer once that change is on Kafka.
+        await this.eventLog.ensurePublished(TOPICS.customers, id);
+        return toView(record, version);
+      }
       const now = new Date().toISOString();
       next.updatedAt = now;
       next.rectifications = [...record.rectifications, { at: now, actor: actor.keyId, fields }];
