@@ -7,6 +7,7 @@ import { ServiceConfig } from '../config/service-config';
 import { ProblemException } from '../http/problem';
 import { consumerHandlerContext } from '../kafka/consumer-context';
 import { KafkaService } from '../kafka/kafka.service';
+import { bulkWriteInChunks } from '../mongo/bulk-write';
 import { OutboxEvent } from './outbox-event.schema';
 
 export class ConcurrentModificationError extends Error {
@@ -475,8 +476,10 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     // One update per id rather than updateMany({_id: {$in}}): FerretDB serves an exact _id filter from its
     // index but scans the whole outbox for anything else, which made every relay pass as slow as the log is long.
     // Should this fail, the events stay marked pending and a later sweep publishes them again (duplicates only).
+    // In commands of a few dozen: a relay pass after an outage marks hundreds, which deadlocked FerretDB in one.
     const publishedAt = new Date();
-    await this.events.bulkWrite(
+    await bulkWriteInChunks(
+      this.events,
       batch.map((d) => ({
         updateOne: { filter: { _id: d._id }, update: { $unset: { pending: 1 }, $set: { publishedAt } } },
       })),
