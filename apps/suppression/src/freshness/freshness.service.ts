@@ -39,6 +39,8 @@ export class FreshnessService implements ReadinessCheck {
   readonly name = 'suppression-state';
   private readonly logger = new Logger(FreshnessService.name);
   private lastWarnedAt = 0;
+  /** When a confirmation last ended without showing the list complete. */
+  private lastUnconfirmedAt = 0;
 
   constructor(
     private readonly progress: ConsumerProgress,
@@ -82,11 +84,21 @@ export class FreshnessService implements ReadinessCheck {
   async untilFresh(): Promise<void> {
     if (!this.projector.isLoaded || this.isFresh) return;
     const asked = Date.now();
-    const behindMs = asked - this.asOf;
+    // While Kafka has just said the list is behind (an outage, a catch-up), refuse at once: holding every check for
+    // the confirmation would pile up requests at exactly the wrong moment.
+    if (asked - this.lastUnconfirmedAt < CONFIRM_TIMEOUT_MS) return;
+    const before = this.asOf;
     const asOf = await this.progress.confirmSince(asked, CONFIRM_TIMEOUT_MS);
+    const confirmed = asOf >= asked;
+    if (!confirmed) this.lastUnconfirmedAt = Date.now();
     // Worth knowing either way: a watermark that only lagged (confirmed), or a list really behind.
     this.warnAtMostEvery10s(
-      { behindMs, confirmed: asOf >= asked, waitedMs: Date.now() - asked, lag: this.progress.lag() },
+      {
+        behindMs: before === 0 ? null : asked - before,
+        confirmed,
+        waitedMs: Date.now() - asked,
+        lag: this.progress.lag(),
+      },
       'watermark older than the bound; asked Kafka before answering',
     );
   }
