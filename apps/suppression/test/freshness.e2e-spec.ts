@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { ServiceApp } from '@kielto/platform';
 import { bearer, eventually, startStack, Stack } from '../../../test/support/stack';
+import { CheckService } from '../src/check/check.service';
 import { check, emailHash, eventuallyAnswer, SourceEvents } from './support/source-events';
 
 const STALENESS_MS = 1500;
@@ -35,6 +36,33 @@ describe('suppression: freshness (fail closed)', () => {
     expect(Date.now() - Date.parse(res.body.asOf)).toBeLessThan(STALENESS_MS + 1000);
     const ready = await request(stack.urls.suppression).get('/health/ready');
     expect(ready.status).toBe(200);
+  });
+
+  it('answers a check that found the watermark older than the bound while nothing was published (issue 20)', async () => {
+    // Something holds the event loop for longer than the bound — here the validation of this very request, in the
+    // fuzz run a large body or a busy machine — so no sample of the end offsets could run meanwhile. Nothing was
+    // published: the list is not behind, and refusing would be a false alarm.
+    const checks = suppression.app.get(CheckService);
+    const readBulk = checks.readBulk.bind(checks);
+    const spy = jest.spyOn(checks, 'readBulk').mockImplementation((body, actor) => {
+      const until = Date.now() + STALENESS_MS + 500;
+      while (Date.now() < until); // a busy event loop, not a wait: no timer can fire
+      return readBulk(body, actor);
+    });
+    try {
+      const sentAt = Date.now();
+      const res = await request(stack.urls.suppression)
+        .post('/v1/suppression/check')
+        .set(bearer('marketing'))
+        .send({ channel: 'email', purpose: 'partner-marketing', contacts: [{ email: granted }] });
+      expect(spy).toHaveBeenCalled();
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ results: [{ decision: 'allow' }] });
+      // The answer is based on a sample taken after the loop was free again, not on the one before.
+      expect(Date.parse((res.body as { asOf: string }).asOf)).toBeGreaterThan(sentAt + STALENESS_MS);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('answers 503 with Retry-After once the consumer has stopped for longer than the bound, and never allow after it', async () => {

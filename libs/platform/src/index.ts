@@ -19,6 +19,7 @@ export * from './kafka/kafka-events.server';
 export * from './kafka/kafka.service';
 export * from './logging/logging';
 export * from './metrics/metrics';
+export * from './mongo/bulk-write';
 export * from './metrics/platform-metrics';
 export * from './outbox/event-log.service';
 export * from './outbox/outbox-event.schema';

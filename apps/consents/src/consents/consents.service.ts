@@ -167,7 +167,11 @@ export class ConsentsService {
       for (let attempt = 0; attempt < ONCE_ATTEMPTS; attempt++) {
         const events = await this.eventLog.history(TOPICS.consents, aggregateId);
         const latest = latestOverlapping([...others.flat(), ...events], decision);
-        if (latest && isSameLinkDecision(latest, decision)) return { entry: latest, created: false };
+        if (latest && isSameLinkDecision(latest, decision)) {
+          // Recorded by an earlier attempt, whose answer may have been lost: answer once it is on Kafka.
+          await this.eventLog.ensurePublished(TOPICS.consents, subjectKey(latest.subject));
+          return { entry: latest, created: false };
+        }
         try {
           const event = await this.eventLog.append<LedgerEntry>({
             topic: TOPICS.consents,

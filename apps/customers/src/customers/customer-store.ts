@@ -111,6 +111,9 @@ export class CustomerStore implements OnModuleInit {
       // Committed but not yet on Kafka (the relay publishes it later): do not report success before consumers,
       // suppression above all, can see the change.
       if (error instanceof NotYetPublishedError) throw error;
+      // Committed although the append failed (its insert's answer was lost): the event may still be only in the
+      // log, and suppression's asOf would pass this acknowledgement without it (issue 20). Publish it first.
+      await this.eventLog.ensurePublished(TOPICS.customers, change.customerId);
     }
     return version;
   }

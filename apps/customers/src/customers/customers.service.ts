@@ -29,6 +29,7 @@ import {
   CustomerErasedV1,
   normaliseEmail,
   normalisePhone,
+  TOPICS,
 } from '@kielto/contracts';
 import {
   Actor,
@@ -204,7 +205,11 @@ export class CustomersService {
       });
 
       const fields = changedFields(record, next);
-      if (fields.length === 0) return toView(record, version);
+      if (fields.length === 0) {
+        // Nothing to change, perhaps because a lost attempt already did: answer once that change is on Kafka.
+        await this.eventLog.ensurePublished(TOPICS.customers, id);
+        return toView(record, version);
+      }
       const now = new Date().toISOString();
       next.updatedAt = now;
       Object.assign(next, advanceHoldings(record, this.identifiersOf(next), now));

@@ -60,7 +60,11 @@ export class BansService {
     return this.withRetry(async () => {
       const events = await this.eventLog.history(TOPICS.directoryBans, customerId);
       const { current, history, lastSequence } = foldBanHistory(events);
-      if (current && sameBan(current, wanted)) return { ...current, history };
+      if (current && sameBan(current, wanted)) {
+        // Already in force, perhaps set by a lost attempt: answer once it is on Kafka (issue 20).
+        await this.eventLog.ensurePublished(TOPICS.directoryBans, customerId);
+        return { ...current, history };
+      }
       const since = new Date();
       const event = await this.eventLog.append<DirectoryBanSetV1>({
         topic: TOPICS.directoryBans,

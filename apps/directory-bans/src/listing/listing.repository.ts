@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, Model } from 'mongoose';
+import { bulkWriteInChunks } from '@kielto/platform';
 import { Listing, ListingChange } from './listing.types';
 import { ListingDoc } from './schemas/listing.schema';
 
@@ -44,7 +45,9 @@ export class ListingRepository {
         { updateOne: { filter: { _id: change.customerId }, update: { $setOnInsert: set }, upsert: true } },
       );
     }
-    await this.listings.bulkWrite(ops, { ordered: true });
+    // A consumer batch of hundreds of customers would be one command too large for FerretDB (see bulkWriteInChunks);
+    // chunks of an even size keep each customer's pair of operations together.
+    await bulkWriteInChunks(this.listings, ops, { ordered: true });
   }
 
   /** Every publishable listing in customer-id order, streamed from a cursor. */

@@ -36,7 +36,9 @@ export class CheckController {
   @ApiQuery({ name: 'emailHash', required: false, description: 'HMAC-SHA256 hex of the normalised address' })
   @ApiQuery({ name: 'phoneHash', required: false, description: 'HMAC-SHA256 hex of the E.164 number' })
   @ApiOkResponse({ type: DecisionDto })
-  check(@Query() query: Record<string, unknown>, @CurrentActor() actor: Actor) {
+  async check(@Query() query: Record<string, unknown>, @CurrentActor() actor: Actor) {
+    // Only requests the fast path (fast-check.ts) leaves to Nest come here; it confirms a stale watermark likewise.
+    await this.freshness.untilFresh();
     return this.checks.checkQuery(query, actor);
   }
 
@@ -47,8 +49,8 @@ export class CheckController {
   @Header('content-type', 'application/json; charset=utf-8')
   @ApiBody({ type: BulkCheckDto })
   @ApiOkResponse({ type: BulkCheckResponseDto })
-  bulk(@Body() body: unknown, @CurrentActor() actor: Actor): string {
-    const outcome = this.checks.checkBulk(this.checks.readBulk(body, actor));
+  async bulk(@Body() body: unknown, @CurrentActor() actor: Actor): Promise<string> {
+    const outcome = await this.checks.checkBulkWhenFresh(this.checks.readBulk(body, actor));
     return `{"results":[${outcome.results.join(',')}],"asOf":"${new Date(outcome.asOf).toISOString()}"}`;
   }
 
@@ -65,12 +67,12 @@ export class CheckController {
   @ApiConsumes(NDJSON)
   @ApiProduces(NDJSON)
   @ApiBody({ description: 'one contact per line', schema: { type: 'string' } })
-  stream(
+  async stream(
     @Query() query: Record<string, unknown>,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
     @CurrentActor() actor: Actor,
-  ): void {
+  ): Promise<void> {
     const errors: FieldError[] = [];
     for (const key in query) {
       if (key !== 'channel' && key !== 'purpose' && key !== 'product')
@@ -91,6 +93,7 @@ export class CheckController {
       void reply.status(415).type(PROBLEM_CONTENT_TYPE).send(unsupported);
       return;
     }
+    await this.freshness.untilFresh();
     const asOf = this.freshness.assertFresh();
     const partner = actor.role === 'partner';
     const decision = { channel, purpose, product };

@@ -182,6 +182,12 @@ export class CheckService {
     return { channel, purpose, product, partner: actor.role === 'partner', contacts, raw };
   }
 
+  /** checkBulk, once a watermark older than the bound was put to Kafka (FreshnessService.untilFresh). */
+  async checkBulkWhenFresh(request: BulkRequest): Promise<BulkOutcome> {
+    await this.freshness.untilFresh();
+    return this.checkBulk(request);
+  }
+
   /** Decides every contact of a validated bulk request against one fresh state. */
   checkBulk(request: BulkRequest): BulkOutcome {
     const asOf = this.freshness.assertFresh();

@@ -14,6 +14,7 @@ import {
   ProblemException,
   REQUEST_ID_HEADER,
 } from '@kielto/platform';
+import { FreshnessService, StaleStateProblem } from '../freshness/freshness.service';
 import { SuppressionEnv } from '../suppression.env';
 import { CheckService } from './check.service';
 
@@ -46,6 +47,7 @@ export function installFastCheck(app: NestFastifyApplication): void {
   if (fastify.length !== 1) return; // not the server layout this was written for: leave everything to Fastify
   const next = fastify[0];
   const checks = app.get(CheckService);
+  const freshness = app.get(FreshnessService);
   const keys = app.get(ApiKeyRegistry);
   const limit = app.get(SuppressionEnv).KIELTO_RATE_LIMIT_PER_MINUTE;
   const histogram = httpRequestDuration();
@@ -80,8 +82,14 @@ export function installFastCheck(app: NestFastifyApplication): void {
     return ++window.count > limit ? Math.max(1, Math.ceil((window.start + WINDOW_MS - now) / 1000)) : 0;
   };
 
-  const answer = (request: IncomingMessage, response: ServerResponse, query: string): void => {
-    const started = process.hrtime.bigint();
+  /** `confirmed`: the second pass after a watermark older than the bound was put to Kafka (already counted). */
+  const answer = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    query: string,
+    confirmed = false,
+    started = process.hrtime.bigint(),
+  ): void => {
     const requestId = genRequestId(request);
     let status = 200;
     let body: string;
@@ -96,7 +104,7 @@ export function installFastCheck(app: NestFastifyApplication): void {
       if (!CHECK_ROLES.includes(actor.role)) {
         throw new ProblemException(403, 'forbidden', `The ${actor.role} role may not call this route`);
       }
-      const wait = rateLimited(actor.keyId);
+      const wait = confirmed ? 0 : rateLimited(actor.keyId);
       if (wait > 0) {
         throw new ProblemException(429, 'too-many-requests', 'The rate limit of this API key is exceeded', undefined, {
           'retry-after': String(wait),
@@ -104,6 +112,11 @@ export function installFastCheck(app: NestFastifyApplication): void {
       }
       body = checks.checkQueryJson(parseQuery(query), actor);
     } catch (error) {
+      if (error instanceof StaleStateProblem && !confirmed) {
+        // Rare: the watermark is older than the bound. Ask Kafka before refusing (FreshnessService.untilFresh).
+        void freshness.untilFresh().then(() => answer(request, response, query, true, started));
+        return;
+      }
       const known =
         error instanceof ProblemException ? error : new ProblemException(500, 'internal', 'Unexpected error');
       if (known !== error) logger.error({ err: error }, 'suppression check failed');

@@ -45,7 +45,7 @@ export class ClearanceService {
   async clear(campaignId: string, body: unknown, actor: Actor): Promise<{ record: ClearanceRecord; json: string }> {
     ClearanceService.assertCampaignId(campaignId);
     const request = this.checks.readBulk(body, actor);
-    const outcome = this.checks.checkBulk(request);
+    const outcome = await this.checks.checkBulkWhenFresh(request);
     const record: ClearanceRecord = {
       id: randomUUID(),
       campaignId,

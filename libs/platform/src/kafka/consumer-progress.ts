@@ -11,6 +11,10 @@ export class ConsumerProgress {
   private readonly processed = new Map<string, bigint>(); // "topic:partition" → next offset to process
   private readonly pending: { at: number; ends: Map<string, bigint> }[] = [];
   private caughtUpAt = 0;
+  /** Samples the end offsets now (set by the transport that polls them). */
+  private sampler?: () => Promise<void>;
+  /** Callers of `confirmSince`, each waiting for `asOf` to reach its `since`. */
+  private readonly confirmations = new Set<{ since: number; done: () => void }>();
 
   markProcessed(topic: string, partition: number, lastOffset: string): void {
     const key = `${topic}:${partition}`;
@@ -39,6 +43,34 @@ export class ConsumerProgress {
     this.advance();
   }
 
+  /** The transport's way to sample the end offsets at once, outside its regular interval. */
+  setSampler(sampler: () => Promise<void>): void {
+    this.sampler = sampler;
+  }
+
+  /**
+   * Resolves with `asOf` once it has reached `since`, or with whatever it is after `timeoutMs`. Asks for a sample of
+   * the end offsets at once instead of waiting for the next tick, so that a watermark left behind by a busy event
+   * loop or a slow sample is confirmed (or not) by Kafka itself: everything published before the sample is
+   * processed, or it is not. A state that is really behind stays behind, whatever is asked.
+   */
+  confirmSince(since: number, timeoutMs: number): Promise<number> {
+    if (this.caughtUpAt >= since) return Promise.resolve(this.caughtUpAt);
+    return new Promise<number>((resolve) => {
+      const confirmation = {
+        since,
+        done: () => {
+          clearTimeout(timer);
+          this.confirmations.delete(confirmation);
+          resolve(this.caughtUpAt);
+        },
+      };
+      const timer = setTimeout(confirmation.done, timeoutMs);
+      this.confirmations.add(confirmation);
+      this.sampler?.().catch(() => undefined);
+    });
+  }
+
   /** Epoch ms up to which the state is known complete; 0 = never caught up yet. */
   get asOf(): number {
     return this.caughtUpAt;
@@ -58,6 +90,9 @@ export class ConsumerProgress {
   private advance(): void {
     while (this.pending.length > 0 && this.covers(this.pending[0].ends)) {
       this.caughtUpAt = Math.max(this.caughtUpAt, this.pending.shift()!.at);
+    }
+    for (const confirmation of [...this.confirmations]) {
+      if (this.caughtUpAt >= confirmation.since) confirmation.done();
     }
   }
 

@@ -35,6 +35,8 @@ export interface KafkaEventsServerOptions {
 }
 
 const MAX_BACKOFF_MS = 10_000;
+/** A sample of the end offsets slower than this is logged: it holds `asOf` back by as much. */
+const SLOW_SAMPLE_MS = 1_000;
 const HEARTBEAT_WHILE_HANDLING_MS = 3_000;
 
 /**
@@ -236,25 +238,43 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
 
   private startWatermarkPoller(topics: string[]): void {
     const interval = this.options.watermarkIntervalMs ?? 250;
-    let busy = false;
+    let regular: Promise<void> | undefined;
+    let onDemand: Promise<void> | undefined;
     this.watermarkTimer = setInterval(() => {
-      if (busy || this.stopping) return;
-      busy = true;
-      const at = Date.now();
-      Promise.all(
-        topics.map(async (topic) => ({ topic, offsets: await this.kafka.getAdmin().fetchTopicOffsets(topic) })),
-      )
-        .then((all) => {
-          const ends = new Map<string, bigint>();
-          for (const { topic, offsets } of all) {
-            for (const o of offsets) ends.set(`${topic}:${o.partition}`, BigInt(o.high));
-          }
-          this.progress.observeEnds(at, ends);
-        })
-        .catch(() => undefined) // the broker is unreachable: asOf stops advancing, checks fail closed
-        .finally(() => (busy = false));
+      if (regular || this.stopping) return;
+      regular = this.sampleEnds(topics).finally(() => (regular = undefined));
     }, interval);
     this.watermarkTimer.unref();
+    // A check that finds the watermark older than its bound asks for a sample at once (one at a time, shared by
+    // every check waiting), beside a regular one that may have started before the delay it is to make up for.
+    this.progress.setSampler(() => {
+      if (this.stopping) return Promise.resolve();
+      onDemand ??= this.sampleEnds(topics).finally(() => (onDemand = undefined));
+      return onDemand;
+    });
+  }
+
+  /**
+   * Samples the end offsets of every topic; once processing reaches them, the state includes everything published
+   * before `at`. A slow sample only delays `asOf` (it is stamped with the time it was asked, not answered); a sample
+   * that fails leaves it where it was (the broker is unreachable: checks fail closed).
+   */
+  private async sampleEnds(topics: string[]): Promise<void> {
+    const at = Date.now();
+    try {
+      const all = await Promise.all(
+        topics.map(async (topic) => ({ topic, offsets: await this.kafka.getAdmin().fetchTopicOffsets(topic) })),
+      );
+      const ends = new Map<string, bigint>();
+      for (const { topic, offsets } of all) {
+        for (const o of offsets) ends.set(`${topic}:${o.partition}`, BigInt(o.high));
+      }
+      const tookMs = Date.now() - at;
+      if (tookMs > SLOW_SAMPLE_MS) this.logger.warn({ tookMs }, 'sampling the end offsets was slow; asOf lagged');
+      this.progress.observeEnds(at, ends);
+    } catch (error) {
+      this.logger.debug({ err: error }, 'could not sample the end offsets');
+    }
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import { ServiceConfig } from '../config/service-config';
 import { ProblemException } from '../http/problem';
 import { consumerHandlerContext } from '../kafka/consumer-context';
 import { KafkaService } from '../kafka/kafka.service';
+import { bulkWriteInChunks } from '../mongo/bulk-write';
 import { OutboxEvent } from './outbox-event.schema';
 
 export class ConcurrentModificationError extends Error {
@@ -71,7 +72,11 @@ export class NotYetPublishedError extends ProblemException {
  * An append returns only once its event is on Kafka, so an acknowledged write is never invisible to consumers:
  * suppression's `asOf` (the time its state covers every published event) then also covers every write
  * acknowledged before it, and a crash of the writing service right after answering cannot leave an opt-out
- * unpublished until the service comes back.
+ * unpublished until the service comes back. That holds on every path to a 2xx: an append whose projection fails
+ * after the insert still hands its event to the relay and waits for it (the relay projects it again first), and a
+ * writer that acknowledges a change it finds already stored (a retry of a request whose answer was lost, an append
+ * that reported an error after its insert) first calls `ensurePublished` (issue 20: a restriction acknowledged
+ * while its event waited for the 10 s sweep was answered "allow" by a check 2.3 s later).
  */
 @Injectable()
 export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
@@ -97,15 +102,21 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    * without reading the log. Everything else the sweep finds is projected again before it is published.
    */
   private readonly unpublished = new Map<string, OutboxEvent>();
+  /**
+   * Held events whose projection has not run (it failed at append time, or the event was found in the log): the
+   * relay runs the projector before publishing them, as the sweep does for what it finds.
+   */
+  private readonly unprojected = new Set<string>();
   /** Pending events found by the last sweep that are not on Kafka yet (the sweep publishes what it finds). */
   private sweptUnpublished = 0;
   private stopped = false;
   /**
    * Appends and flushes waiting for publication, by event (or flush) id, with the ticket they drew: the relay
    * settles its own events as it sends them, and a sweep that finds nothing more pending settles every other waiter
-   * registered before it looked (another instance's relay may have published the event).
+   * registered before it looked (another instance's relay may have published the event). An event may have several
+   * waiters (its append, and a retry that found it stored).
    */
-  private readonly awaitingPublication = new Map<string, { ticket: number; settle: () => void }>();
+  private readonly awaitingPublication = new Map<string, Set<Waiter>>();
   private tickets = 0;
   /**
    * The last sequence this process saw per aggregate: a hint that spares the append its read of the log (on
@@ -190,9 +201,16 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       }
       this.rememberSequence(key, sequence);
       const event = this.toCloudEvent(doc) as CloudEventV1<T>;
-      await this.projectors.get(request.topic)?.(event as CloudEventV1);
-      if (this.unpublished.size < MAX_UNPUBLISHED_HELD) this.unpublished.set(doc._id, doc);
-      else this.sweep();
+      // From here on the event is committed: whatever fails, it must reach Kafka, and the request may answer 2xx
+      // only once it has. A projection that fails (the database went away after the insert) is therefore not the
+      // request's failure but the relay's to repeat before it publishes; the request waits for that as for any
+      // publication. (Throwing here left the event to the sweep, up to 10 s later, while the caller, finding it
+      // committed, acknowledged it: issue 20.)
+      const projected = await this.project(request.topic, event as CloudEventV1);
+      if (this.unpublished.size < MAX_UNPUBLISHED_HELD) {
+        this.unpublished.set(doc._id, doc);
+        if (!projected) this.unprojected.add(doc._id);
+      } else this.sweep();
       if (consumerHandlerContext.getStore()) {
         // Appended by a consumer: its offsets are committed after the handler and the relay publishes the event
         // even after a crash, so there is no caller to hold until Kafka has it (and a long wait would stall the batch).
@@ -203,6 +221,42 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       return event;
     }
     throw new ConcurrentModificationError();
+  }
+
+  /** Runs the topic's projector; false (logged) when it failed and must run again before the event is published. */
+  private async project(topic: string, event: CloudEventV1): Promise<boolean> {
+    try {
+      await this.projectors.get(topic)?.(event);
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        { err: error, topic, aggregateId: event.subject, sequence: event.sequence },
+        'projection after append failed; the relay projects the event again before publishing it',
+      );
+      return false;
+    }
+  }
+
+  /**
+   * Returns once every event of the aggregate stored so far is on Kafka, publishing those still pending (they are
+   * projected again first), or fails with NotYetPublishedError like an append. For a writer about to acknowledge a
+   * change it did not see published itself: a retry that finds the change already stored (its first attempt's
+   * answer was lost, or said 503 because the broker was away), or a commit whose append reported an error after its
+   * insert. Reads the log (on FerretDB a scan), so it belongs on those rare paths, not on every write.
+   */
+  async ensurePublished(topic: string, aggregateId: string): Promise<void> {
+    const pending = await this.events.find({ topic, aggregateId, pending: true }).sort({ sequence: 1 }).lean();
+    if (pending.length === 0) return;
+    const waits = pending.map((doc) => {
+      if (!this.unpublished.has(doc._id)) {
+        // Possibly published meanwhile by the sweep or another instance: sending it again only makes a duplicate.
+        this.unpublished.set(doc._id, doc);
+        this.unprojected.add(doc._id);
+      }
+      return this.settledOrTimeout(doc._id, () => undefined);
+    });
+    this.kick();
+    await Promise.all(waits);
   }
 
   private rememberSequence(key: string, sequence: number): void {
@@ -221,24 +275,31 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    */
   private settledOrTimeout(id: string, start: () => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      const waiters = this.awaitingPublication.get(id) ?? new Set<Waiter>();
+      this.awaitingPublication.set(id, waiters);
+      const forget = () => {
+        waiters.delete(waiter);
+        if (waiters.size === 0 && this.awaitingPublication.get(id) === waiters) this.awaitingPublication.delete(id);
+      };
       const timer = setTimeout(() => {
-        this.awaitingPublication.delete(id);
+        forget();
         reject(new NotYetPublishedError());
       }, PUBLISH_WAIT_MS);
-      this.awaitingPublication.set(id, {
+      const waiter: Waiter = {
         ticket: ++this.tickets,
         settle: () => {
           clearTimeout(timer);
-          this.awaitingPublication.delete(id);
+          forget();
           resolve();
         },
-      });
+      };
+      waiters.add(waiter);
       start();
     });
   }
 
   private settlePublished(ids: Iterable<string>): void {
-    for (const id of ids) this.awaitingPublication.get(id)?.settle();
+    for (const id of ids) for (const waiter of [...(this.awaitingPublication.get(id) ?? [])]) waiter.settle();
   }
 
   /** All events of an aggregate, in order. */
@@ -368,8 +429,9 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       if (!full) {
         // Nothing more pending: events of earlier waiters were published (here, or by another instance's relay),
         // except those the relay still holds, which it settles when it has sent them.
-        for (const [id, waiter] of this.awaitingPublication) {
-          if (waiter.ticket <= horizon && !this.unpublished.has(id)) this.settlePublished([id]);
+        for (const [id, waiters] of this.awaitingPublication) {
+          if (this.unpublished.has(id)) continue;
+          for (const waiter of [...waiters]) if (waiter.ticket <= horizon) waiter.settle();
         }
       }
     } while (full);
@@ -378,7 +440,8 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   /**
    * Sends a batch to Kafka, then clears its pending flags; an error leaves it to be sent again (at-least-once).
    * `project`: run the topic's projector first — for events found by the sweep, whose append-time projection may not
-   * have run (a crash, another instance); the relay's own events were projected when they were appended.
+   * have run (a crash, another instance); the relay's own events were projected when they were appended, except
+   * those in `unprojected`.
    */
   private async publish(batch: OutboxEvent[], project: boolean): Promise<void> {
     // Within a batch, each aggregate's events go out in sequence order.
@@ -390,7 +453,11 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     for (const [topic, docs] of byTopic) {
       const projector = this.projectors.get(topic);
       const cloudEvents = docs.map((d) => this.toCloudEvent(d));
-      if (project && projector) for (const event of cloudEvents) await projector(event);
+      for (const event of cloudEvents) {
+        if (!project && !this.unprojected.has(event.id)) continue;
+        await projector?.(event);
+        this.unprojected.delete(event.id);
+      }
       await this.kafka.producer.send({
         topic: this.kafka.topic(topic),
         acks: -1,
@@ -400,14 +467,19 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
           headers: { 'content-type': 'application/cloudevents+json', 'ce-type': e.type },
         })),
       });
-      for (const e of cloudEvents) this.unpublished.delete(e.id);
+      for (const e of cloudEvents) {
+        this.unpublished.delete(e.id);
+        this.unprojected.delete(e.id);
+      }
       this.settlePublished(cloudEvents.map((e) => e.id));
     }
     // One update per id rather than updateMany({_id: {$in}}): FerretDB serves an exact _id filter from its
     // index but scans the whole outbox for anything else, which made every relay pass as slow as the log is long.
     // Should this fail, the events stay marked pending and a later sweep publishes them again (duplicates only).
+    // In commands of a few dozen: a relay pass after an outage marks hundreds, which deadlocked FerretDB in one.
     const publishedAt = new Date();
-    await this.events.bulkWrite(
+    await bulkWriteInChunks(
+      this.events,
       batch.map((d) => ({
         updateOne: { filter: { _id: d._id }, update: { $unset: { pending: 1 }, $set: { publishedAt } } },
       })),
@@ -425,6 +497,11 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     }
     this.stopped = true;
   }
+}
+
+interface Waiter {
+  ticket: number;
+  settle: () => void;
 }
 
 /** Runs `task` one at a time: a request while it runs makes it run once more afterwards. */
