@@ -5,6 +5,7 @@
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
 const path = require('node:path');
+const { projectNode } = require('./project-node');
 
 const root = path.join(__dirname, '..');
 const infra = path.join(root, 'scripts', 'infra.sh');
@@ -78,7 +79,7 @@ async function main() {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   for (const { name, port } of SERVICES) {
-    const child = spawn(process.execPath, ['--enable-source-maps', mainOf(name)], {
+    const child = spawn(projectNode(), ['--enable-source-maps', mainOf(name)], {
       cwd: root,
       env: { ...process.env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
