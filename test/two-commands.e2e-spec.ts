@@ -36,8 +36,21 @@ const alive = (pid: number) => {
   }
 };
 
+/** The service log lines of `npm start`'s output (`<service> | <pino JSON>`) at error level or above. */
+function errorLines(output: string): string[] {
+  return output.split('\n').filter((line) => {
+    const json = /^[a-z-]+ *\| (\{.*\})$/.exec(line)?.[1];
+    if (!json) return false;
+    try {
+      return ((JSON.parse(json) as { level?: number }).level ?? 0) >= 50;
+    } catch {
+      return false;
+    }
+  });
+}
+
 describe('two commands: npm start and infra:down', () => {
-  it('npm start reports all four services ready within 120 s, and SIGTERM stops them all', async () => {
+  it('npm start reports all four services ready within 120 s without an error line, prints a working curl per role, and SIGTERM stops them all', async () => {
     const prefix = `two${Date.now().toString(36)}`;
     const ports = await Promise.all(SERVICES.map(() => freePort()));
     const env: NodeJS.ProcessEnv = {
@@ -78,6 +91,16 @@ describe('two commands: npm start and infra:down', () => {
         expect(output).toContain(`http://127.0.0.1:${port}  ready`);
         const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
         expect(res.status).toBe(200);
+      }
+      // A normal start against fresh topics logs nothing at error level (pino 50) or above.
+      expect(errorLines(output)).toEqual([]);
+      // It prints the keys it accepts and one request per role; each works as printed.
+      for (const [role, key] of Object.entries(KEYS)) expect(output).toMatch(new RegExp(`\\[kielto\\] +${role} +${key}`));
+      const curls = output.split('\n').flatMap((l) => /^\[kielto\] +(curl .*)$/.exec(l)?.[1] ?? []);
+      expect(curls.map((c) => /Bearer ([^']+)/.exec(c)?.[1])).toEqual([KEYS.admin, KEYS.staff, KEYS.marketing, KEYS.partner]);
+      for (const curl of curls) {
+        const { stdout } = await run('bash', ['-c', curl]);
+        expect(() => JSON.parse(stdout) as unknown).not.toThrow();
       }
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
