@@ -15,6 +15,14 @@ describe(kafkaLogLevel.name, () => {
     expect(kafkaLogLevel(response(error))).toBe('debug');
   });
 
+  it('logs the CreateTopics answer of a topic-creation race at debug (ensureTopics judges the thrown error)', () => {
+    const race = {
+      level: logLevel.ERROR,
+      log: { message: 'Response CreateTopics(key: 19, version: 3)', error: 'Topic creation errors', timestamp: '', logger: 'kafkajs' },
+    };
+    expect(kafkaLogLevel(race)).toBe('debug');
+  });
+
   it('keeps every other broker error at error level', () => {
     expect(kafkaLogLevel(response('Not authorized to access topics: [Topic authorization failed]'))).toBe('error');
     const crash = { level: logLevel.ERROR, log: { message: 'Crash: KafkaJSNumberOfRetriesExceeded', timestamp: '', logger: 'kafkajs' } };
