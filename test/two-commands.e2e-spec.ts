@@ -106,7 +106,12 @@ describe('two commands: npm start and infra:down', () => {
       expect(await exited).toBe(0);
       for (const port of ports) await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      // SIGTERM first: start.js stops the services it started; a SIGKILL alone would leave them running.
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const stopped = await Promise.race([exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 30_000))]);
+        if (!stopped) child.kill('SIGKILL');
+      }
       await dropDatabases(prefix);
     }
   }, 360_000);
