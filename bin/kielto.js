@@ -8,6 +8,8 @@
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
+// `npx kielto` already runs on the project's Node 24; `bin/kielto.js` typed by hand may not.
+require(path.join(root, 'scripts', 'project-node.js')).reexecUnderProjectNode();
 require('ts-node').register({
   project: path.join(root, 'cli', 'tsconfig.json'),
   transpileOnly: true,

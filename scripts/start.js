@@ -4,7 +4,9 @@
 // infrastructure it started itself.
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
+const { createHmac } = require('node:crypto');
 const path = require('node:path');
+const { projectNode } = require('./project-node');
 
 const root = path.join(__dirname, '..');
 const infra = path.join(root, 'scripts', 'infra.sh');
@@ -24,6 +26,42 @@ const log = (msg) => process.stdout.write(`[kielto] ${msg}\n`);
 
 function mainOf(name) {
   return path.join(root, 'dist', 'apps', name, 'apps', name, 'src', 'main.js');
+}
+
+/**
+ * The key of each role the services accept, from KIELTO_API_KEYS or else the development keys (taken from the
+ * build, where the services take them). Hashed entries have no key to show. Never used in production.
+ */
+function keysByRole() {
+  const platform = path.join(root, 'dist', 'apps', 'customers', 'libs', 'platform', 'src', 'config', 'base-env.js');
+  const { DEVELOPMENT_API_KEYS, DEVELOPMENT_SECRET } = require(platform);
+  const keys = {};
+  for (const item of (process.env.KIELTO_API_KEYS || DEVELOPMENT_API_KEYS).split(',')) {
+    const [role, ...rest] = item.trim().split(':');
+    const key = rest.join(':');
+    if (role && key && !key.startsWith('sha256:') && !keys[role]) keys[role] = key;
+  }
+  return { keys, development: !process.env.KIELTO_API_KEYS, partnerHashKey: process.env.KIELTO_PARTNER_HASH_KEY || DEVELOPMENT_SECRET };
+}
+
+/** One request per role that answers 200 on a fresh start, to copy into a shell. */
+function tryIt(urls) {
+  const { keys, development, partnerHashKey } = keysByRole();
+  const email = 'matti@example.fi';
+  const emailHash = createHmac('sha256', partnerHashKey).update(email, 'utf8').digest('hex');
+  const requests = {
+    admin: `${urls.customers}/v1/audit?limit=5`,
+    staff: `${urls.consents}/v1/consents?email=${email}`,
+    marketing: `${urls.suppression}/v1/suppression/check?channel=email&purpose=own-marketing&email=${email}`,
+    partner: `${urls.suppression}/v1/suppression/check?channel=email&purpose=partner-marketing&emailHash=${emailHash}`,
+  };
+  const lines = [development ? 'development keys (KIELTO_API_KEYS is not set):' : 'keys of KIELTO_API_KEYS:'];
+  for (const role of Object.keys(requests)) lines.push(`  ${role.padEnd(10)} ${keys[role] ?? '(hashed or none)'}`);
+  lines.push('one request per role (README "Five minutes" walks through more):');
+  for (const [role, url] of Object.entries(requests)) {
+    lines.push(`  curl -fsS -H 'Authorization: Bearer ${keys[role] ?? `<your ${role} key>`}' '${url}'`);
+  }
+  return lines;
 }
 
 async function waitReady(url, deadline) {
@@ -78,7 +116,7 @@ async function main() {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   for (const { name, port } of SERVICES) {
-    const child = spawn(process.execPath, ['--enable-source-maps', mainOf(name)], {
+    const child = spawn(projectNode(), ['--enable-source-maps', mainOf(name)], {
       cwd: root,
       env: { ...process.env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,7 +136,13 @@ async function main() {
   SERVICES.forEach(({ name, port }, i) =>
     log(`${name.padEnd(14)} http://${host}:${port}  ${results[i] ? 'ready' : 'NOT READY'}  (docs: /docs)`),
   );
-  if (results.every(Boolean)) log('all services ready — Ctrl-C stops everything');
+  if (results.every(Boolean)) {
+    if (process.env.NODE_ENV !== 'production') {
+      const urls = Object.fromEntries(SERVICES.map(({ name, port }) => [name, `http://${host}:${port}`]));
+      for (const line of tryIt(urls)) log(line);
+    }
+    log('all services ready — Ctrl-C stops everything');
+  }
   else log('some services are not ready; see their logs above');
 }
 

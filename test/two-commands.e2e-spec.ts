@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { API_KEYS_SETTING, dropDatabases, PARTNER_HASH_KEY } from './support/stack';
+import { API_KEYS_SETTING, dropDatabases, KEYS, PARTNER_HASH_KEY } from './support/stack';
 
 /**
  * The README's first command as a newcomer runs it: `npm start` (scripts/start.js) brings up every service and
@@ -36,8 +36,21 @@ const alive = (pid: number) => {
   }
 };
 
+/** The service log lines of `npm start`'s output (`<service> | <pino JSON>`) at error level or above. */
+function errorLines(output: string): string[] {
+  return output.split('\n').filter((line) => {
+    const json = /^[a-z-]+ *\| (\{.*\})$/.exec(line)?.[1];
+    if (!json) return false;
+    try {
+      return ((JSON.parse(json) as { level?: number }).level ?? 0) >= 50;
+    } catch {
+      return false;
+    }
+  });
+}
+
 describe('two commands: npm start and infra:down', () => {
-  it('npm start reports all four services ready within 120 s, and SIGTERM stops them all', async () => {
+  it('npm start reports all four services ready within 120 s without an error line, prints a working curl per role, and SIGTERM stops them all', async () => {
     const prefix = `two${Date.now().toString(36)}`;
     const ports = await Promise.all(SERVICES.map(() => freePort()));
     const env: NodeJS.ProcessEnv = {
@@ -49,6 +62,7 @@ describe('two commands: npm start and infra:down', () => {
       MONGODB_DB_PREFIX: prefix,
       KAFKA_TOPIC_PREFIX: `${prefix}.`,
       KIELTO_API_KEYS: API_KEYS_SETTING,
+      KIELTO_SERVICE_KEY: KEYS.admin,
       KIELTO_PARTNER_HASH_KEY: PARTNER_HASH_KEY,
       SUPPRESSION_INSTANCE_ID: prefix,
     };
@@ -78,11 +92,26 @@ describe('two commands: npm start and infra:down', () => {
         const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
         expect(res.status).toBe(200);
       }
+      // A normal start against fresh topics logs nothing at error level (pino 50) or above.
+      expect(errorLines(output)).toEqual([]);
+      // It prints the keys it accepts and one request per role; each works as printed.
+      for (const [role, key] of Object.entries(KEYS)) expect(output).toMatch(new RegExp(`\\[kielto\\] +${role} +${key}`));
+      const curls = output.split('\n').flatMap((l) => /^\[kielto\] +(curl .*)$/.exec(l)?.[1] ?? []);
+      expect(curls.map((c) => /Bearer ([^']+)/.exec(c)?.[1])).toEqual([KEYS.admin, KEYS.staff, KEYS.marketing, KEYS.partner]);
+      for (const curl of curls) {
+        const { stdout } = await run('bash', ['-c', curl]);
+        expect(() => JSON.parse(stdout) as unknown).not.toThrow();
+      }
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       for (const port of ports) await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      // SIGTERM first: start.js stops the services it started; a SIGKILL alone would leave them running.
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const stopped = await Promise.race([exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 30_000))]);
+        if (!stopped) child.kill('SIGKILL');
+      }
       await dropDatabases(prefix);
     }
   }, 360_000);

@@ -41,6 +41,7 @@ export async function startStack(services: ServiceName[], env: Record<string, st
     MONGODB_DB_PREFIX: prefix,
     KAFKA_TOPIC_PREFIX: `${prefix}.`,
     KIELTO_API_KEYS: API_KEYS_SETTING,
+    KIELTO_SERVICE_KEY: KEYS.admin,
     KIELTO_PARTNER_HASH_KEY: PARTNER_HASH_KEY,
     SUPPRESSION_INSTANCE_ID: `${prefix}-a`,
     ...env,

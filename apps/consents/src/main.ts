@@ -1,3 +1,3 @@
-import { start } from './service';
+import { runService } from '@kielto/platform';
 
-void start().then(({ url }) => console.log(`consents listening on ${url}`));
+void runService('consents', () => import('./service'));

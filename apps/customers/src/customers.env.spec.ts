@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { assertProductionSafe, ConfigValidationError, validateEnv } from '@kielto/platform';
 import { CustomersEnv, DEVELOPMENT_PII_KEYS } from './customers.env';
 
@@ -36,6 +36,19 @@ describe(CustomersEnv.name, () => {
       expect(String(error)).toMatch(/KIELTO_PII_KEYS/);
       expect(String(error)).not.toContain(bad);
     }
+  });
+
+  it('refuses to start when KIELTO_SERVICE_KEY is not an admin key of KIELTO_API_KEYS (the export would answer 503)', () => {
+    const keys = 'admin:admin-key-0123456789,staff:staff-key-0123456789';
+    const attempt = (serviceKey: string) => () =>
+      validateEnv(CustomersEnv, { KIELTO_API_KEYS: keys, KIELTO_SERVICE_KEY: serviceKey });
+    expect(attempt('staff-key-0123456789')).toThrow(/KIELTO_SERVICE_KEY is not an admin key of KIELTO_API_KEYS/);
+    expect(attempt('unknown-key-0123456789')).toThrow(/would answer 503/);
+    // The development default is refused too once the API keys are someone else's.
+    expect(() => validateEnv(CustomersEnv, { KIELTO_API_KEYS: keys })).toThrow(/KIELTO_SERVICE_KEY/);
+    expect(attempt('admin-key-0123456789')).not.toThrow();
+    const hashed = `admin:sha256:${createHash('sha256').update('hashed-admin-key-0123').digest('hex')}`;
+    expect(() => validateEnv(CustomersEnv, { KIELTO_API_KEYS: hashed, KIELTO_SERVICE_KEY: 'hashed-admin-key-0123' })).not.toThrow();
   });
 
   it('accepts a rotated key list and custom service URLs', () => {

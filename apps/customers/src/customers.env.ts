@@ -7,10 +7,11 @@ import {
   Min,
   MinLength,
   Validate,
+  ValidationArguments,
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
-import { BaseEnv, DEVELOPMENT_API_KEYS, DEVELOPMENT_SECRET, FieldCipher } from '@kielto/platform';
+import { ApiKeyRegistry, BaseEnv, DEVELOPMENT_API_KEYS, DEVELOPMENT_SECRET, FieldCipher } from '@kielto/platform';
 
 @ValidatorConstraint({ name: 'isFieldCipherKeys' })
 class IsFieldCipherKeys implements ValidatorConstraintInterface {
@@ -20,6 +21,29 @@ class IsFieldCipherKeys implements ValidatorConstraintInterface {
 
   defaultMessage(): string {
     return 'must be keyId:base64-of-32-bytes[,keyId:key…] (first = active)';
+  }
+}
+
+/**
+ * The export asks the other services with this key, and they accept only admin keys of KIELTO_API_KEYS (the
+ * deployment gives every service the same list): any other key would make every export answer 503, so the
+ * service refuses to start instead.
+ */
+@ValidatorConstraint({ name: 'isAdminKeyOfApiKeys' })
+class IsAdminKeyOfApiKeys implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    const { KIELTO_API_KEYS } = args.object as CustomersEnv;
+    let registry: ApiKeyRegistry;
+    try {
+      registry = new ApiKeyRegistry(KIELTO_API_KEYS);
+    } catch {
+      return true; // KIELTO_API_KEYS names its own problem
+    }
+    return typeof value === 'string' && registry.authenticate(value)?.role === 'admin';
+  }
+
+  defaultMessage(): string {
+    return 'KIELTO_SERVICE_KEY is not an admin key of KIELTO_API_KEYS: the data-subject export calls the other services with it and would answer 503 (add admin:<this key> or admin:sha256:<its SHA-256> to KIELTO_API_KEYS)';
   }
 }
 
@@ -47,6 +71,7 @@ export class CustomersEnv extends BaseEnv {
   /** An admin API key of the other services, used to gather the data-subject export. */
   @IsString()
   @MinLength(8)
+  @Validate(IsAdminKeyOfApiKeys)
   KIELTO_SERVICE_KEY = DEVELOPMENT_ADMIN_KEY;
 
   @IsUrl(url) CONSENTS_URL = 'http://127.0.0.1:3002';

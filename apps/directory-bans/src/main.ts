@@ -1,3 +1,3 @@
-import { start } from './service';
+import { runService } from '@kielto/platform';
 
-void start().then(({ url }) => console.log(`directory-bans listening on ${url}`));
+void runService('directory-bans', () => import('./service'));

@@ -1,3 +1,3 @@
-import { start } from './service';
+import { runService } from '@kielto/platform';
 
-void start().then(({ url }) => console.log(`suppression listening on ${url}`));
+void runService('suppression', () => import('./service'));

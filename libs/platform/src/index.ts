@@ -6,6 +6,7 @@ export * from './auth/roles.decorator';
 export * from './bootstrap';
 export * from './config/base-env';
 export * from './config/guardrails';
+export * from './config/run-service';
 export * from './config/service-config';
 export * from './crypto/identifier-hasher';
 export * from './docs/asyncapi.controller';

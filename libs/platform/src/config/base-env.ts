@@ -1,10 +1,44 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  MinLength,
+  Validate,
+  ValidationArguments,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+  validateSync,
+} from 'class-validator';
+import { ApiKeyRegistry } from '../auth/api-keys';
 
 /** Keys used when nothing is configured outside production, so that `npm start` just works on a laptop. */
 export const DEVELOPMENT_API_KEYS =
   'admin:dev-admin-key,staff:dev-staff-key,marketing:dev-marketing-key,partner:dev-partner-key';
 export const DEVELOPMENT_SECRET = 'kielto-development-secret-do-not-use-in-production';
+
+/** The registry's own parse decides, so that a list the services accept is exactly a list that validates. */
+@ValidatorConstraint({ name: 'isApiKeyList' })
+class IsApiKeyList implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && apiKeyListProblem(value) === undefined;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return `KIELTO_API_KEYS ${apiKeyListProblem(String(args.value)) ?? 'is not a key list'} (role:key or role:sha256:<hex>, comma-separated)`;
+  }
+}
+
+function apiKeyListProblem(spec: string): string | undefined {
+  try {
+    return new ApiKeyRegistry(spec).size === 0 ? 'holds no key' : undefined;
+  } catch (error) {
+    return (error as Error).message.replace(/^KIELTO_API_KEYS /, '');
+  }
+}
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
@@ -52,6 +86,7 @@ export class BaseEnv {
   /** `role:key` or `role:sha256:<hex>`, comma-separated. */
   @IsString()
   @MinLength(1)
+  @Validate(IsApiKeyList)
   KIELTO_API_KEYS = DEVELOPMENT_API_KEYS;
 
   /** Key for the HMAC of normalised identifiers: matching inside kielto and the partner feed (DESIGN.md §3). */
@@ -89,8 +124,21 @@ export function validateEnv<T extends BaseEnv>(envClass: new () => T, raw: Recor
   const env = plainToInstance(envClass, defined, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
   if (errors.length > 0) {
-    const lines = errors.map((e) => `  - ${e.property}: ${Object.keys(e.constraints ?? {}).join(', ')}`);
+    const lines = errors.map((e) => `  - ${describeProblem(e.property, e.constraints ?? {}, defined[e.property])}`);
     throw new ConfigValidationError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return env;
+}
+
+/**
+ * One sentence per bad variable, led by its name, in class-validator's own words ("must be longer than or equal
+ * to 16 characters") and, for a length rule, the length given — never the value: many of these are secrets.
+ */
+function describeProblem(property: string, failed: Record<string, string>, given: unknown): string {
+  // Bounds say nothing about a value that is not a number at all.
+  const constraints = 'isInt' in failed ? { isInt: failed.isInt } : failed;
+  const sentences = Object.values(constraints).map((m) => (m.startsWith(property) ? m.slice(property.length).trim() : m));
+  const lengthRule = 'minLength' in constraints || 'maxLength' in constraints;
+  const length = lengthRule && typeof given === 'string' ? ` (${given.length} given)` : '';
+  return `${property} ${sentences.join('; ')}${length}`;
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { Admin, ITopicConfig, Kafka, logLevel, Partitioners, Producer, SASLOptions } from 'kafkajs';
 import { SUPPRESSION_ENTRIES_TOPIC, TOPICS } from '@kielto/contracts';
 import { ServiceConfig } from '../config/service-config';
+import { kafkaLogLevel } from './kafka-log-level';
 
 /**
  * Every topic of the contract with its settings. Topics are created by the services at start-up, never by
@@ -55,8 +56,7 @@ export class KafkaService implements OnModuleInit, OnApplicationShutdown {
         const { message, ...rest } = entry.log;
         // Retries are bounded on purpose (the outbox relay retries publication itself).
         if (message.startsWith('Limiting retries for the idempotent producer')) return;
-        const level = entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
-        this.logger[level]({ kafka: entry.namespace, ...rest }, message);
+        this.logger[kafkaLogLevel(entry)]({ kafka: entry.namespace, ...rest }, message);
       },
     });
     // Idempotent with one request in flight: no duplicates from retries and per-key order kept.
