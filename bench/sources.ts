@@ -231,7 +231,11 @@ async function main(): Promise<void> {
         `N=${n}: seeded in ${(seedMs / 1000).toFixed(1)} s; service ready (with backfill) in ${(startMs / 1000).toFixed(1)} s`,
       );
       try {
-        rows.push(...(await measure(n, service.url, created)));
+        const measured = await measure(n, service.url, created);
+        // Each level as it is done: a long run interrupted later still leaves what it measured.
+        for (const r of measured)
+          console.log(`N=${n} ${r.what}: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`);
+        rows.push(...measured);
       } finally {
         await service.app.close();
       }
