@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
 import request from 'supertest';
 import { CONSENT_EVENT_TYPES, TOPICS } from '@kielto/contracts';
 import { EventLog } from '@kielto/platform';
-import { bearer, eventually, startStack, Stack } from '../../../test/support/stack';
+import { bearer, eventually, MONGODB_URI, startStack, Stack } from '../../../test/support/stack';
 import { CustomerEventsFixture } from './customer-events';
 
 interface Reason {
@@ -400,6 +401,51 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
     expect(later.body.sequence).toBe(4);
     await eventually(async () => (await ledger({ email })).history.length === 1, 20000, 'the new entry');
     expect((await markers()).filter((e) => e.type === CONSENT_EVENT_TYPES.erased)).toHaveLength(2);
+  });
+
+  it('finds who holds an identifier by key: follows a rectification and an erasure, keeps a shared ledger, skips a stale slot', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const [before, after, nobody] = [uniqueEmail('before'), uniqueEmail('after'), uniqueEmail('nobody')];
+    const ownEntryIn = async (query: Record<string, string>, customerId: string) =>
+      (await ledger(query)).history.some((h) => h.subject.type === 'customer' && h.subject.key === customerId);
+
+    await customers.created(a, { emails: [before] });
+    await record({ customerId: a, channel: 'post', purpose: 'all', decision: 'withdraw', source: 'letter' }).expect(
+      201,
+    );
+    await eventually(async () => ownEntryIn({ email: before }, a), 20000, 'the owner of the first address');
+
+    // Rectified: the new address finds the customer, the old one stands for itself only.
+    await customers.updated(a, { emails: [after], formerEmails: [before] });
+    await eventually(async () => ownEntryIn({ email: after }, a), 20000, 'the owner of the rectified address');
+    expect(await ownEntryIn({ email: before }, a)).toBe(false);
+
+    // A second holder of the address; the shared address's own ledger binds them both.
+    await customers.created(b, { emails: [after] });
+    await record({ customerId: b, channel: 'phone', purpose: 'all', decision: 'withdraw', source: 'call' }).expect(201);
+    await record({ email: after, channel: 'email', purpose: 'all', decision: 'withdraw', source: 'web-form' }).expect(
+      201,
+    );
+    await eventually(async () => (await ledger({ customerId: b })).history.length === 2, 20000, 'b projected');
+
+    // Erasing the first holder: the owner found is now the other one, and the address's ledger stays (R8).
+    await customers.erased(a, { emails: [after] });
+    await eventually(async () => ownEntryIn({ email: after }, b), 20000, 'the remaining holder');
+    expect(await ownEntryIn({ email: after }, a)).toBe(false);
+    expect((await ledger({ email: after })).history.some((h) => h.subject.type === 'email')).toBe(true);
+
+    // A slot naming a customer that does not hold the identifier (a crash before the projection) is skipped.
+    const client = await MongoClient.connect(MONGODB_URI);
+    try {
+      const slots = client
+        .db(`${stack.prefix}-consents`)
+        .collection<{ _id: string; customerId?: string }>('customer_identifiers');
+      await slots.insertOne({ _id: `email:${customers.emailHash(nobody)}#0`, customerId: b });
+      expect(await ownEntryIn({ email: nobody }, b)).toBe(false);
+      expect((await ledger({ email: nobody })).history).toEqual([]);
+    } finally {
+      await client.close();
+    }
   });
 
   describe('bad input → 400 problem naming the field, nothing written', () => {

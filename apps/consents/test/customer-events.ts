@@ -11,6 +11,13 @@ import {
 import { IdentifierHasher, KafkaService, ServiceApp } from '@kielto/platform';
 import { PARTNER_HASH_KEY } from '../../../test/support/stack';
 
+interface CustomerOptions {
+  emails?: string[];
+  phones?: string[];
+  language?: Language;
+  activeContract?: boolean;
+}
+
 /**
  * Publishes customer events the way the customers service does (CloudEvents keyed by customer id), so the
  * consents service's consumer can be tested without the customers service in the stack.
@@ -36,11 +43,28 @@ export class CustomerEventsFixture {
     ];
   }
 
-  async created(
-    customerId: string,
-    options: { emails?: string[]; phones?: string[]; language?: Language; activeContract?: boolean } = {},
-  ): Promise<void> {
+  async created(customerId: string, options: CustomerOptions = {}): Promise<void> {
+    await this.publish(customerId, CUSTOMER_EVENT_TYPES.created, this.state(customerId, options));
+  }
+
+  /** A rectification: `formerEmails` are the addresses the customer held until now (contract v1.1). */
+  async updated(customerId: string, options: CustomerOptions & { formerEmails?: string[] } = {}): Promise<void> {
+    const until = new Date().toISOString();
     const state: CustomerStateV1 = {
+      ...this.state(customerId, options),
+      formerContactPoints: (options.formerEmails ?? []).map((e) => ({
+        kind: 'email' as const,
+        hash: this.emailHash(e),
+        owner: 'own' as const,
+        from: new Date(Date.parse(until) - 60_000).toISOString(),
+        until,
+      })),
+    };
+    await this.publish(customerId, CUSTOMER_EVENT_TYPES.updated, state);
+  }
+
+  private state(customerId: string, options: CustomerOptions): CustomerStateV1 {
+    return {
       customerId,
       customerNumber: `C${customerId.slice(0, 8)}`,
       kind: 'person',
@@ -50,7 +74,6 @@ export class CustomerEventsFixture {
       listing: { name: 'Test Person' },
       since: new Date().toISOString(),
     };
-    await this.publish(customerId, CUSTOMER_EVENT_TYPES.created, state);
   }
 
   /** Returns the event so a test can deliver it again. */

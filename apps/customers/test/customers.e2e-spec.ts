@@ -296,6 +296,59 @@ describe('customers service', () => {
     expect(badCode.body.errors).toEqual([expect.objectContaining({ field: 'personalIdentityCode' })]);
   });
 
+  it('finds customers by key: every holder of an address, never a stale slot; rectification moves and erasure removes the lookup; a lost slot is repaired by the next write', async () => {
+    const ids = async (query: Record<string, string>) => {
+      const res = await request(base).get('/v1/customers').set(staff()).query(query);
+      expect(res.status).toBe(200);
+      return (res.body as { id: string }[]).map((c) => c.id).sort();
+    };
+    const client = await MongoClient.connect(MONGODB_URI);
+    try {
+      const lookups = client
+        .db(`${stack.prefix}-customers`)
+        .collection<{ _id: string; customerId?: string }>('customer_lookups');
+      const keyOf = (value: string) => `email:${createHmac('sha256', PARTNER_HASH_KEY).update(value).digest('hex')}`;
+      const slotsOf = async (value: string) =>
+        (await lookups.find({ _id: { $regex: `^${keyOf(value)}#` } }).toArray()).map((s) => s.customerId ?? null);
+
+      const shared = email('slot.shared');
+      const other = (await create({ kind: 'person', name: 'Toinen', emails: [email('slot.other')] })).body.id as string;
+      // Slots naming a customer that does not hold the address, and one that does not exist (what a crash between
+      // a slot and its commit leaves): both are skipped.
+      await lookups.insertMany([
+        { _id: `${keyOf(shared)}#0`, customerId: other },
+        { _id: `${keyOf(shared)}#1`, customerId: randomUUIDLike() },
+      ]);
+      const a = (await create({ kind: 'person', name: 'Aino', emails: [shared], phones: ['050 111 2233'] })).body;
+      const b = (await create({ kind: 'organization', name: 'Bee Oy', emails: [shared.toUpperCase()] })).body;
+      expect(await ids({ email: shared })).toEqual([a.id, b.id].sort());
+      expect(await ids({ phone: '+358501112233' })).toEqual([a.id]);
+      expect(await ids({ customerNumber: a.customerNumber })).toEqual([a.id]);
+
+      // Rectification moves the lookup and vacates the old slot.
+      const moved = email('slot.moved');
+      expect((await patch(a.id, { emails: [moved] })).status).toBe(200);
+      expect(await ids({ email: shared })).toEqual([b.id]);
+      expect(await ids({ email: moved })).toEqual([a.id]);
+      expect(await slotsOf(shared)).not.toContain(a.id);
+
+      // Erasure removes it.
+      expect((await request(base).delete(`/v1/customers/${b.id}`).set(staff())).status).toBe(202);
+      expect(await ids({ email: shared })).toEqual([]);
+      expect(await slotsOf(shared)).not.toContain(b.id);
+      expect(await ids({ customerNumber: b.customerNumber })).toEqual([]);
+
+      // A slot lost (vacated by hand) is made again by the customer's next write.
+      await lookups.updateMany({ customerId: a.id }, { $unset: { customerId: '' } });
+      expect(await ids({ email: moved })).toEqual([]);
+      expect((await patch(a.id, { name: 'Aino Uusi' })).status).toBe(200);
+      expect(await ids({ email: moved })).toEqual([a.id]);
+      expect(await ids({ phone: '050 111 2233' })).toEqual([a.id]);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('keeps concurrent rectifications of one customer in a definite order without losing a committed one', async () => {
     const { id } = (await create({ kind: 'person', name: 'Kilpa', emails: [email('race')] })).body;
     const results = await Promise.all(

@@ -26,3 +26,5 @@ export * from './outbox/event-log.service';
 export * from './outbox/outbox-event.schema';
 export * from './platform.module';
 export * from './crypto/field-cipher';
+export * from './lookup/lookup-slots';
+export * from './keyed-queue';

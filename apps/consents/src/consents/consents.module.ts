@@ -3,7 +3,8 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { ConsentsController } from './consents.controller';
 import { ConsentsEventsController } from './consents.events.controller';
 import { ConsentsService } from './consents.service';
-import { CustomerDirectoryRepository } from './customer-directory.repository';
+import { lookupSlotSchema } from '@kielto/platform';
+import { CUSTOMER_IDENTIFIERS, CustomerDirectoryRepository } from './customer-directory.repository';
 import { LedgerErasureService } from './ledger-erasure.service';
 import { CustomerContactsDoc, CustomerContactsSchema } from './schemas/customer-contacts.schema';
 import { SmsKeywordDoc, SmsKeywordSchema } from './schemas/sms-keyword.schema';
@@ -14,6 +15,7 @@ import { SmsKeywordRepository } from './sms-keyword.repository';
     MongooseModule.forFeature([
       { name: CustomerContactsDoc.name, schema: CustomerContactsSchema },
       { name: SmsKeywordDoc.name, schema: SmsKeywordSchema },
+      { name: CUSTOMER_IDENTIFIERS, schema: lookupSlotSchema(CUSTOMER_IDENTIFIERS) },
     ]),
   ],
   controllers: [ConsentsController, ConsentsEventsController],

@@ -23,10 +23,10 @@ import {
   FieldError,
   fieldProblem,
   IdentifierHasher,
+  KeyedQueue,
   ProblemException,
 } from '@kielto/platform';
 import { CustomerDirectoryRepository, Holding } from './customer-directory.repository';
-import { KeyedQueue } from './keyed-queue';
 import { compareEntries, CurrentPermission, deriveCurrent } from './ledger-state';
 
 /** A ledger entry as stored and as the API shows it: the decision plus its evidence (R6). */

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { CustomerKind, Language, LANGUAGES } from '@kielto/contracts';
+import { LookupSlotDoc, LookupSlots, MongoLookupSlotStore } from '@kielto/platform';
 import { CustomerContactsDoc } from './schemas/customer-contacts.schema';
 
 /** An identifier (as its ledger subject key) the customer or one of its contact persons holds or held. */
@@ -27,16 +28,40 @@ export interface CustomerContacts {
   erasedAt?: Date;
 }
 
-/** The only file that touches the customer_contacts collection. */
+/** Which customers hold or held an identifier: slot documents by `_id` (see LookupSlots). */
+export const CUSTOMER_IDENTIFIERS = 'customer_identifiers';
+/** Marks the slots of customers projected before they existed as built (in the slots' collection). */
+const BACKFILL_MARKER = 'backfill:identifiers-v1';
+
+const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
+
+/**
+ * The only file that touches the customer_contacts and customer_identifiers collections. Every read and write is by
+ * `_id`: FerretDB v1 answers no other filter from an index, so "who holds this identifier" is kept as slot documents
+ * keyed by the identifier's subject key, naming the customers that hold or held it. A slot is written before the
+ * contacts document that it points to, so none is ever missing; a slot whose customer does not (or no more) hold
+ * the identifier is skipped, since every candidate is confirmed against its contacts document.
+ */
 @Injectable()
-export class CustomerDirectoryRepository {
-  constructor(@InjectModel(CustomerContactsDoc.name) private readonly docs: Model<CustomerContactsDoc>) {}
+export class CustomerDirectoryRepository implements OnApplicationBootstrap {
+  private readonly logger = new Logger(CustomerDirectoryRepository.name);
+  private readonly slots: LookupSlots;
+
+  constructor(
+    @InjectModel(CustomerContactsDoc.name) private readonly docs: Model<CustomerContactsDoc>,
+    @InjectModel(CUSTOMER_IDENTIFIERS) private readonly slotDocs: Model<LookupSlotDoc>,
+  ) {
+    this.slots = new LookupSlots(new MongoLookupSlotStore(slotDocs));
+  }
 
   /**
-   * Applies a customer's state if it is newer than what is held. Events of one customer arrive in order on
-   * one partition and are handled one batch at a time, so the two writes never race each other.
+   * Applies a customer's state if it is newer than what is held. Events of one customer arrive in order on one
+   * partition and are handled one batch at a time, so reading the held sequence and then writing by `_id` does not
+   * race another write of the same customer.
    */
   async apply(state: Omit<CustomerContacts, 'erasedAt'>): Promise<void> {
+    if (((await this.heldSequence(state.customerId)) ?? 0) >= state.sequence) return;
+    await this.ensureSlots(state.customerId, [...state.subjects, ...state.holdings.map((h) => h.key)]);
     const set = {
       sequence: state.sequence,
       subjects: state.subjects,
@@ -46,15 +71,21 @@ export class CustomerDirectoryRepository {
       ...(state.activeContract !== undefined ? { activeContract: state.activeContract } : {}),
       ...(state.language ? { language: state.language } : {}),
     };
-    await this.docs.updateOne({ _id: state.customerId, sequence: { $lt: state.sequence } }, { $set: set });
-    await this.docs.updateOne({ _id: state.customerId }, { $setOnInsert: set }, { upsert: true });
+    await this.docs.updateOne({ _id: state.customerId }, { $set: set }, { upsert: true });
   }
 
-  /** After erasure only the keyed hashes stay (R8), so a redelivered erasure still knows what to erase. */
+  /**
+   * After erasure only the keyed hashes stay (R8), so a redelivered erasure still knows what to erase. The slots are
+   * vacated (an erased customer never holds anything again; readers skip erased ones anyway).
+   */
   async markErased(customerId: string, sequence: number, subjects: string[], erasedAt: Date): Promise<void> {
-    const set = { sequence, subjects, erasedAt };
-    await this.docs.updateOne({ _id: customerId, sequence: { $lt: sequence } }, { $set: set, $unset: { language: 1 } });
-    await this.docs.updateOne({ _id: customerId }, { $setOnInsert: set }, { upsert: true });
+    if (((await this.heldSequence(customerId)) ?? 0) >= sequence) return;
+    await this.docs.updateOne(
+      { _id: customerId },
+      { $set: { sequence, subjects, erasedAt }, $unset: { language: 1 } },
+      { upsert: true },
+    );
+    await Promise.all(subjects.map((key) => this.slots.release(key, customerId)));
   }
 
   async findById(customerId: string): Promise<CustomerContacts | undefined> {
@@ -64,20 +95,63 @@ export class CustomerDirectoryRepository {
 
   /**
    * Whether a customer other than `customerId`, not erased, holds or held the identifier subject (erasure keeps a
-   * ledger that may bind another customer, R8). Rare, so a query by field is fine here.
+   * ledger that may bind another customer, R8).
    */
   async heldByAnother(subjectKey: string, customerId: string): Promise<boolean> {
-    const docs = await this.docs
-      .find({ $or: [{ subjects: subjectKey }, { formerSubjects: subjectKey }], _id: { $ne: customerId } })
-      .lean();
-    return docs.some((d) => !d.erasedAt);
+    const others = (await this.slots.holders(subjectKey)).filter((id) => id !== customerId);
+    const docs = await this.candidates(others);
+    return docs.some(
+      (d) => !d.erasedAt && ((d.subjects ?? []).includes(subjectKey) || (d.formerSubjects ?? []).includes(subjectKey)),
+    );
   }
 
-  /** The customer (not erased) an identifier subject belongs to, if any. */
+  /** The customer (not erased) an identifier subject belongs to, if any; the newest if several hold it. */
   async findOwnerOf(subjectKey: string): Promise<CustomerContacts | undefined> {
-    const docs = await this.docs.find({ subjects: subjectKey }).lean();
-    const live = docs.filter((d) => !d.erasedAt).sort((a, b) => b.sequence - a.sequence);
+    const docs = await this.candidates(await this.slots.holders(subjectKey));
+    const live = docs
+      .filter((d) => !d.erasedAt && (d.subjects ?? []).includes(subjectKey))
+      .sort((a, b) => b.sequence - a.sequence);
     return live[0] ? toContacts(live[0]) : undefined;
+  }
+
+  /**
+   * Customers projected before the slots existed get theirs once, at start-up: idempotent, and marked done only
+   * after every document was seen, so a crash repeats it.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    if (await this.slotDocs.findById(BACKFILL_MARKER).lean()) return;
+    const started = Date.now();
+    let customers = 0;
+    const cursor = this.docs.find({}).lean<CustomerContactsDoc[]>().cursor({ batchSize: 500 });
+    try {
+      for await (const doc of cursor) {
+        if (doc.erasedAt) continue;
+        const holdings = (doc.holdings ?? []).map((h) => h.key);
+        await this.ensureSlots(doc._id, [...(doc.subjects ?? []), ...(doc.formerSubjects ?? []), ...holdings]);
+        customers++;
+      }
+    } finally {
+      await cursor.close();
+    }
+    try {
+      await this.slotDocs.create({ _id: BACKFILL_MARKER });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+    this.logger.log({ customers, ms: Date.now() - started }, 'customer identifier slots backfilled');
+  }
+
+  private async heldSequence(customerId: string): Promise<number | undefined> {
+    return (await this.docs.findById(customerId, { sequence: 1 }).lean())?.sequence;
+  }
+
+  private async ensureSlots(customerId: string, keys: string[]): Promise<void> {
+    await Promise.all([...new Set(keys)].map((key) => this.slots.ensure(key, customerId)));
+  }
+
+  private async candidates(ids: string[]): Promise<CustomerContactsDoc[]> {
+    const docs = await Promise.all(ids.map((id) => this.docs.findById(id).lean<CustomerContactsDoc>()));
+    return docs.filter((d): d is CustomerContactsDoc => d !== null);
   }
 }
 

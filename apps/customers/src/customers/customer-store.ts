@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { CloudEventV1, TOPICS } from '@kielto/contracts';
 import { ConcurrentModificationError, EventLog, NotYetPublishedError } from '@kielto/platform';
 import { CommittedCustomer, CustomerRecord } from './customer-record';
+import { CustomerLookups } from './customer-lookups';
 import { CustomersRepository } from './customers.repository';
 
 export interface Change {
@@ -33,6 +34,7 @@ export class CustomerStore implements OnModuleInit {
   constructor(
     private readonly eventLog: EventLog,
     private readonly repository: CustomersRepository,
+    private readonly lookups: CustomerLookups,
   ) {}
 
   onModuleInit(): void {
@@ -150,6 +152,8 @@ export class CustomerStore implements OnModuleInit {
         await this.repository.deleteProjection(customerId);
       } else {
         await this.repository.replaceProjection(current.record, current.version);
+        // Repairs a slot vacated by a concurrent writer (see CustomerLookups) or missing for an older record.
+        await this.lookups.ensure(customerId, this.lookups.keysOf(current.record));
       }
       await this.repository.stubRevisionsBelow(customerId, current.version);
       // Older published events carried superseded personal data (listing); keep only the newest payload.

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { lookupSlotSchema } from '@kielto/platform';
+import { CustomerLookupBackfill, CustomerLookups } from './customer-lookups';
 import { CustomerStore } from './customer-store';
 import { CustomersController } from './customers.controller';
-import { CustomersRepository } from './customers.repository';
+import { CUSTOMER_LOOKUPS, CustomersRepository } from './customers.repository';
 import { CustomersService } from './customers.service';
 import { DataSubjectExportService } from './export/data-subject-export.service';
 import { IdentityCodeProtector } from './identity-code-protector';
@@ -20,9 +22,18 @@ import {
       { name: CustomerDoc.name, schema: CustomerDocSchema },
       { name: CustomerRevisionDoc.name, schema: CustomerRevisionDocSchema },
       { name: CustomerNumberDoc.name, schema: CustomerNumberDocSchema },
+      { name: CUSTOMER_LOOKUPS, schema: lookupSlotSchema(CUSTOMER_LOOKUPS) },
     ]),
   ],
   controllers: [CustomersController],
-  providers: [CustomersRepository, CustomerStore, IdentityCodeProtector, CustomersService, DataSubjectExportService],
+  providers: [
+    CustomersRepository,
+    CustomerLookups,
+    CustomerLookupBackfill,
+    CustomerStore,
+    IdentityCodeProtector,
+    CustomersService,
+    DataSubjectExportService,
+  ],
 })
 export class CustomersModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
+import { LookupSlotDoc, LookupSlotStore, MongoLookupSlotStore } from '@kielto/platform';
 import type { CustomerRecord } from './customer-record';
 import { CustomerDoc } from './schemas/customer.schema';
 import { CustomerNumberDoc, CustomerRevisionDoc } from './schemas/customer-revision.schema';
@@ -14,11 +15,9 @@ export interface Revision {
   erasedAt?: string;
 }
 
-export type LookupKey =
-  | { field: 'emails'; value: string }
-  | { field: 'phones'; value: string }
-  | { field: 'customerNumber'; value: string }
-  | { field: 'identityCodeHash'; value: string };
+/** The lookup slots' collection (see LookupSlots); this document marks the backfill of older customers as done. */
+export const CUSTOMER_LOOKUPS = 'customer_lookups';
+const BACKFILL_MARKER = 'backfill:lookups-v1';
 
 const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
 const revisionId = (customerId: string, version: number) => `${customerId}:${version}`;
@@ -30,7 +29,19 @@ export class CustomersRepository {
     @InjectModel(CustomerDoc.name) private readonly customers: Model<CustomerDoc>,
     @InjectModel(CustomerRevisionDoc.name) private readonly revisions: Model<CustomerRevisionDoc>,
     @InjectModel(CustomerNumberDoc.name) private readonly numbers: Model<CustomerNumberDoc>,
-  ) {}
+    @InjectModel(CUSTOMER_LOOKUPS) private readonly lookups: Model<LookupSlotDoc>,
+  ) {
+    this.lookupSlots = new MongoLookupSlotStore(this.lookups);
+  }
+
+  /** Slots of e-mail, phone and identity-code lookups (by `_id` only). */
+  readonly lookupSlots: LookupSlotStore;
+
+  /** The customer that claimed a number (a hint: the claim precedes the first event, which may never come). */
+  async numberClaimant(customerNumber: string): Promise<string | undefined> {
+    const doc = await this.numbers.findById(customerNumber).lean();
+    return doc?.customerId;
+  }
 
   /** False when the number is taken. */
   async claimCustomerNumber(customerNumber: string, customerId: string): Promise<boolean> {
@@ -71,33 +82,36 @@ export class CustomersRepository {
     };
   }
 
-  /** Removes the personal data of every revision below `version`; the stubs keep their ids. */
+  /**
+   * Removes the personal data of every revision below `version`; the stubs keep their ids. Revisions are stubbed
+   * oldest first, so the stubs always form a prefix: walking down from `version - 1` to the newest stub finds all
+   * that are left, each by `_id` (a filter on `customerId` would read the whole collection on FerretDB).
+   */
   async stubRevisionsBelow(customerId: string, version: number): Promise<void> {
-    await this.revisions.updateMany(
-      { customerId, version: { $lt: version }, payload: { $exists: true } },
-      { $unset: { payload: 1, record: 1 } },
-    );
+    let lowest = version;
+    while (lowest > 1) {
+      const doc = await this.revisions.findById(revisionId(customerId, lowest - 1), { payload: 1, record: 1 }).lean();
+      if (!doc || (doc.payload == null && doc.record == null)) break;
+      lowest--;
+    }
+    for (let v = lowest; v < version; v++) {
+      await this.revisions.updateOne({ _id: revisionId(customerId, v) }, { $unset: { payload: 1, record: 1 } });
+    }
   }
 
   /**
-   * Replaces the read model with `record` at `version` unless it already holds that version or a newer one.
-   * The whole document is replaced, so even an unlucky interleaving of two writers leaves one complete state
-   * (CustomerStore.sync then re-checks the version and repairs a regression).
+   * Replaces the read model with `record` at `version` unless it already holds that version or a newer one. Read
+   * and write are by `_id` (FerretDB serves nothing else from an index); the whole document is replaced, so even an
+   * unlucky interleaving of two writers leaves one complete state, and CustomerStore.sync re-checks the version and
+   * repairs a regression.
    */
   async replaceProjection(record: CustomerRecord, version: number): Promise<void> {
-    const doc: CustomerDoc = {
-      _id: record.id,
-      version,
-      customerNumber: record.customerNumber,
-      emails: record.emails,
-      phones: record.phones,
-      ...(record.identityCodeHash ? { identityCodeHash: record.identityCodeHash } : {}),
-      record,
-    };
+    if (((await this.projectionVersion(record.id)) ?? 0) >= version) return;
+    const doc: CustomerDoc = { _id: record.id, version, customerNumber: record.customerNumber, record };
     try {
-      await this.customers.replaceOne({ _id: record.id, version: { $lt: version } }, doc, { upsert: true });
+      await this.customers.replaceOne({ _id: record.id }, doc, { upsert: true });
     } catch (error) {
-      // The document exists with this version or a newer one: nothing to do.
+      // Another writer inserted it first: CustomerStore.sync reads the version again and decides.
       if (!isDuplicateKey(error)) throw error;
     }
   }
@@ -111,12 +125,30 @@ export class CustomersRepository {
     await this.customers.deleteOne({ _id: customerId });
   }
 
-  /** Ids of the customers the read model lists under a lookup key (callers verify against the committed state). */
-  async findIds(key: LookupKey, limit = 100): Promise<string[]> {
-    const docs = await this.customers
-      .find({ [key.field]: key.value }, { _id: 1 })
-      .limit(limit)
-      .lean();
-    return docs.map((d) => d._id);
+  /** Every projected customer's record (the start-up backfill reads them once). */
+  async *projectedRecords(): AsyncGenerator<CustomerRecord> {
+    const cursor = this.customers.find({}, { record: 1 }).lean<CustomerDoc[]>().cursor({ batchSize: 500 });
+    try {
+      for await (const doc of cursor) if (doc.record) yield doc.record;
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  /** Claims a number for the customer that holds it unless it is claimed (records from before claims existed). */
+  async ensureNumberClaim(customerNumber: string, customerId: string): Promise<void> {
+    await this.claimCustomerNumber(customerNumber, customerId);
+  }
+
+  async backfillDone(): Promise<boolean> {
+    return (await this.lookups.findById(BACKFILL_MARKER).lean()) !== null;
+  }
+
+  async markBackfillDone(): Promise<void> {
+    try {
+      await this.lookups.create({ _id: BACKFILL_MARKER });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
   }
 }

@@ -13,7 +13,8 @@
  *      interleaved projections of two versions cannot leave an older one in place.
  *
  * Reads of a customer go to the source (newest event → its revision), never to a lagging projection; lookups
- * use the projection only to find candidates and then read each from the source.
+ * find candidates by key (CustomerLookups: slot documents by `_id`, the claims of customer numbers) and then read
+ * each from the source, so a stale slot is skipped.
  * A writer that finds its version already proposed helps: if that revision's event is still missing (its writer
  * may have died between steps 1 and 2) it appends it, then re-reads and decides again. So a crashed writer can
  * never block a customer, and its change is either published exactly as proposed (by the next writer) or not
@@ -44,7 +45,8 @@ import { assignContactPersonIds, NewContactPerson } from './contact-person-ids';
 import { contactPointsOf, CustomerView, toEventState, toView, upgradeRecord } from './customer-mapping';
 import { Address, CommittedCustomer, CustomerRecord, FormerIdentifier } from './customer-record';
 import { CustomerStore } from './customer-store';
-import { CustomersRepository, LookupKey } from './customers.repository';
+import { CustomerLookups, formerLookupKeysOf, LookupQuery } from './customer-lookups';
+import { CustomersRepository } from './customers.repository';
 import { AddressDto, ContactPersonDto } from './dto/customer-parts.dto';
 import { CreateCustomerDto } from './dto/create-customer.dto';
 import { CustomerQueryDto } from './dto/customer-query.dto';
@@ -92,6 +94,7 @@ export class CustomersService {
 
   constructor(
     private readonly store: CustomerStore,
+    private readonly lookups: CustomerLookups,
     private readonly repository: CustomersRepository,
     private readonly identityCodes: IdentityCodeProtector,
     private readonly hasher: IdentifierHasher,
@@ -127,6 +130,7 @@ export class CustomersService {
       updatedAt: now,
     };
     const record = { ...draft, ...advanceHoldings(draft, this.identifiersOf(draft), now) };
+    await this.lookups.ensure(id, this.lookups.keysOf(record));
     const version = await this.store.commit({
       customerId: id,
       baseVersion: 0,
@@ -147,16 +151,20 @@ export class CustomersService {
     const given = (['email', 'phone', 'customerNumber'] as const).filter((k) => query[k] !== undefined);
     if (given.length !== 1)
       throw fieldProblem(given[1] ?? 'email', 'give exactly one of email, phone or customerNumber');
-    let key: LookupKey;
-    if (query.email !== undefined) key = { field: 'emails', value: normaliseEmail(query.email)! };
-    else if (query.phone !== undefined) key = { field: 'phones', value: normalisePhone(query.phone)! };
-    else {
-      const customerNumber = normaliseCustomerNumber(query.customerNumber!);
+    if (query.customerNumber !== undefined) {
+      const customerNumber = normaliseCustomerNumber(query.customerNumber);
       if (!customerNumber)
         throw fieldProblem('customerNumber', 'customerNumber must be K and 8 digits with a valid check digit');
-      key = { field: 'customerNumber', value: customerNumber };
+      return this.confirmed(
+        await this.lookups.numberCandidates(customerNumber),
+        (r) => r.customerNumber === customerNumber,
+      );
     }
-    return this.lookup(key);
+    const lookup: LookupQuery =
+      query.email !== undefined
+        ? { field: 'email', value: normaliseEmail(query.email)! }
+        : { field: 'phone', value: normalisePhone(query.phone!)! };
+    return this.lookup(lookup);
   }
 
   findByIdentityCode(code: string): Promise<CustomerView[]> {
@@ -216,6 +224,8 @@ export class CustomersService {
       if (next.activeContract) delete next.relationshipEndedAt;
       else if (record.activeContract) next.relationshipEndedAt = now;
       next.rectifications = [...record.rectifications, { at: now, actor: actor.keyId, fields }];
+      const keys = this.lookups.keysOf(next);
+      await this.lookups.ensure(id, keys);
       const committed = await this.store.commit({
         customerId: id,
         baseVersion: version,
@@ -223,6 +233,15 @@ export class CustomersService {
         payload: toEventState(next, this.hasher),
         record: next,
       });
+      const released = this.lookups.keysOf(record).filter((key) => !keys.includes(key));
+      if (released.length > 0) {
+        // Vacate, then sync: the sync re-ensures whatever a concurrent write has committed again (CustomerLookups).
+        // Committed already, so a failure only leaves slots that readers skip.
+        await this.lookups
+          .release(id, released)
+          .then(() => this.store.sync(id))
+          .catch((error: unknown) => this.logger.warn({ err: error, customerId: id }, 'former lookups not released'));
+      }
       return toView(next, committed);
     });
   }
@@ -312,6 +331,11 @@ export class CustomersService {
         payload,
         erasedAt,
       });
+      // Nothing can make an erased customer hold an identifier again, so its slots are vacated for good; a crash
+      // before this leaves slots that readers skip (the candidate is erased).
+      await this.lookups
+        .release(id, [...this.lookups.keysOf(record), ...formerLookupKeysOf(record.formerContactPoints)])
+        .catch((error: unknown) => this.logger.warn({ err: error, customerId: id }, 'erased lookups not released'));
       // Events of this customer still waiting in the outbox keep their payload until published; publish them
       // now so that the redaction reaches them too (a failure here is repaired by the next sync of this id).
       await this.eventLog
@@ -359,14 +383,17 @@ export class CustomersService {
     return identifiersOf(record, (value) => this.hasher.hash(value));
   }
 
-  private async lookup(key: LookupKey): Promise<CustomerView[]> {
-    const ids = await this.repository.findIds(key);
+  private async lookup(query: LookupQuery): Promise<CustomerView[]> {
+    return this.confirmed(await this.lookups.candidates(query), (record) => matches(record, query));
+  }
+
+  /** The candidates whose committed state matches: a slot or claim may name a customer that does not (or no more). */
+  private async confirmed(ids: string[], match: (record: CustomerRecord) => boolean): Promise<CustomerView[]> {
     const found: CustomerView[] = [];
     for (const id of ids) {
-      // The read model may lag the log by a moment: confirm each candidate against the committed state.
       const current = await this.load(id);
       if (!current || current.erased) continue;
-      if (matches(current.record, key)) found.push(toView(current.record, current.version));
+      if (match(current.record)) found.push(toView(current.record, current.version));
     }
     return found;
   }
@@ -459,15 +486,13 @@ function changedFields(before: CustomerRecord, after: CustomerRecord): string[] 
   return RECTIFIABLE_FIELDS.filter((f) => JSON.stringify(value(before, f)) !== JSON.stringify(value(after, f)));
 }
 
-function matches(record: CustomerRecord, key: LookupKey): boolean {
-  switch (key.field) {
-    case 'emails':
-      return record.emails.includes(key.value);
-    case 'phones':
-      return record.phones.includes(key.value);
-    case 'customerNumber':
-      return record.customerNumber === key.value;
+function matches(record: CustomerRecord, query: LookupQuery): boolean {
+  switch (query.field) {
+    case 'email':
+      return record.emails.includes(query.value);
+    case 'phone':
+      return record.phones.includes(query.value);
     case 'identityCodeHash':
-      return record.identityCodeHash === key.value;
+      return record.identityCodeHash === query.value;
   }
 }

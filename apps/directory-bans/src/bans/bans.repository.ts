@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { AnyBulkWriteOperation, Model } from 'mongoose';
+import { Model } from 'mongoose';
 import { DirectoryBanScope, DirectoryField, DirectoryOutlet } from '@kielto/contracts';
+import { KeyedQueue } from '@kielto/platform';
 import { BanState } from './ban-history';
 import { DirectoryBan } from './directory-ban.types';
 import { DirectoryBanDoc } from './schemas/directory-ban.schema';
@@ -30,11 +31,23 @@ function toBan(d: DirectoryBanDoc): DirectoryBan {
 export class BansRepository {
   constructor(@InjectModel(DirectoryBanDoc.name) private readonly bans: Model<DirectoryBanDoc>) {}
 
+  /** Projections of one customer run one at a time in this process (see apply). */
+  private readonly queue = new KeyedQueue();
+
   /**
-   * Makes the read model reflect a ban event unless it already holds that event or a newer one. Two writes, both
-   * idempotent: a conditional update of an older state, then an insert if the customer had nothing yet.
+   * Makes the read model reflect a ban event unless it already holds that event or a newer one. The held sequence
+   * is read and the document written by `_id` alone: FerretDB v1 reads the whole collection for any other filter
+   * (a conditional `{_id, sequence: {$lt}}` included), and its updates are not atomic anyway. The projector runs
+   * after an append and again when the relay publishes, possibly at the same moment: the queue makes those runs
+   * take turns, so an older event never overwrites a newer one within this process.
    */
-  async apply(state: BanState): Promise<void> {
+  apply(state: BanState): Promise<void> {
+    return this.queue.run(state.customerId, () => this.applyNow(state));
+  }
+
+  private async applyNow(state: BanState, attempt = 0): Promise<void> {
+    const held = await this.bans.findById(state.customerId, { sequence: 1 }).lean<Pick<DirectoryBanDoc, 'sequence'>>();
+    if (held && held.sequence >= state.sequence) return;
     const fields: Partial<Record<BanField, unknown>> = state.active
       ? {
           scope: state.ban.scope,
@@ -51,22 +64,13 @@ export class BansRepository {
       if (fields[field] !== undefined) set[field] = fields[field];
       else unset[field] = 1;
     }
-    const ops: AnyBulkWriteOperation<DirectoryBanDoc>[] = [
-      {
-        updateOne: {
-          filter: { _id: state.customerId, sequence: { $lt: state.sequence } },
-          update: Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set },
-        },
-      },
-      { updateOne: { filter: { _id: state.customerId }, update: { $setOnInsert: set }, upsert: true } },
-    ];
+    const update = Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set };
     try {
-      await this.bans.bulkWrite(ops, { ordered: true });
+      await this.bans.updateOne({ _id: state.customerId }, update, { upsert: true });
     } catch (error) {
-      // The projector runs after an append and again when the relay publishes, possibly at the same moment:
-      // the loser of the insert race finds the document there now and the conditional update does the rest.
-      if (!isDuplicateKey(error)) throw error;
-      await this.bans.bulkWrite(ops, { ordered: true });
+      // Another instance inserted the document first: read its sequence again and decide.
+      if (!isDuplicateKey(error) || attempt > 0) throw error;
+      await this.applyNow(state, attempt + 1);
     }
   }
 

@@ -13,15 +13,22 @@ export class ListingRepository {
   constructor(@InjectModel(ListingDoc.name) private readonly listings: Model<ListingDoc>) {}
 
   /**
-   * Applies a batch of changes in one bulk write. Each change is a conditional update of an older state plus an
-   * insert-if-absent, so an older event changes nothing. The event a listing already holds is applied again
-   * (`$lte`): it gives the same state, and when the projection's rules change (v1.1: former customers are not
-   * listable), reading the customers topic again from the start brings every stored listing under the new rules.
+   * Applies a batch of changes: each unless its listing holds a newer event. The event a listing already holds is
+   * applied again (`<=`): it gives the same state, and when the projection's rules change (v1.1: former customers
+   * are not listable), reading the customers topic again from the start brings every stored listing under the new
+   * rules. Held sequences are read and listings written by `_id` alone (FerretDB v1 reads the whole collection for
+   * any other filter); a customer's events come in order on one partition, one batch at a time, so the read and
+   * the write do not race another write of the same listing.
    */
   async apply(changes: readonly ListingChange[]): Promise<void> {
     if (changes.length === 0) return;
+    const held = await Promise.all(
+      changes.map((c) => this.listings.findById(c.customerId, { sequence: 1 }).lean<Pick<ListingDoc, 'sequence'>>()),
+    );
     const ops: AnyBulkWriteOperation<ListingDoc>[] = [];
-    for (const change of changes) {
+    changes.forEach((change, i) => {
+      const sequence = held[i]?.sequence;
+      if (sequence !== undefined && sequence > change.sequence) return;
       const set: Record<string, unknown> = { sequence: change.sequence };
       const unset: Record<string, 1> = {};
       if (change.erased) {
@@ -35,19 +42,12 @@ export class ListingRepository {
           else unset[field] = 1;
         }
       }
-      ops.push(
-        {
-          updateOne: {
-            filter: { _id: change.customerId, sequence: { $lte: change.sequence } },
-            update: { $set: set, $unset: unset },
-          },
-        },
-        { updateOne: { filter: { _id: change.customerId }, update: { $setOnInsert: set }, upsert: true } },
-      );
-    }
-    // A consumer batch of hundreds of customers would be one command too large for FerretDB (see bulkWriteInChunks);
-    // chunks of an even size keep each customer's pair of operations together.
-    await bulkWriteInChunks(this.listings, ops, { ordered: true });
+      ops.push({
+        updateOne: { filter: { _id: change.customerId }, update: { $set: set, $unset: unset }, upsert: true },
+      });
+    });
+    // A consumer batch of hundreds of customers would be one command too large for FerretDB (see bulkWriteInChunks).
+    if (ops.length > 0) await bulkWriteInChunks(this.listings, ops, { ordered: true });
   }
 
   /** Every publishable listing in customer-id order, streamed from a cursor. */

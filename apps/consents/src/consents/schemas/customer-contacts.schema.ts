@@ -43,8 +43,6 @@ export class CustomerContactsDoc {
   erasedAt?: Date;
 }
 
+// No secondary index: read by `_id` only. "Which customer holds this identifier?" is answered by the slot documents
+// of `customer_identifiers` (CustomerDirectoryRepository), since FerretDB v1 answers no other filter from an index.
 export const CustomerContactsSchema = SchemaFactory.createForClass(CustomerContactsDoc);
-// "which customer does this e-mail/phone subject belong to?" (GET /v1/consents?email=, the preference page).
-CustomerContactsSchema.index({ subjects: 1 });
-// "did anyone else hold this identifier?" (erasure only, rare).
-CustomerContactsSchema.index({ formerSubjects: 1 });

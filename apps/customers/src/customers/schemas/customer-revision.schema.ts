@@ -21,11 +21,13 @@ export class CustomerRevisionDoc {
   @Prop() erasedAt?: string;
   @Prop({ required: true }) createdAt!: Date;
 }
+// No secondary index: revisions are read and stubbed by `_id` only (CustomersRepository.stubRevisionsBelow).
 export const CustomerRevisionDocSchema = SchemaFactory.createForClass(CustomerRevisionDoc);
-// stubbing superseded revisions: updateMany by customerId and version below the committed one
-CustomerRevisionDocSchema.index({ customerId: 1, version: 1 });
 
-/** Claims of customer numbers: the unique _id is what makes numbers unique (claimed before the first event). */
+/**
+ * Claims of customer numbers: the unique _id is what makes numbers unique (claimed before the first event), and
+ * what `GET /v1/customers?customerNumber=` reads (the claimant is then confirmed against its committed state).
+ */
 @Schema({ collection: 'customer_numbers', versionKey: false })
 export class CustomerNumberDoc {
   @Prop({ type: String }) _id!: string;

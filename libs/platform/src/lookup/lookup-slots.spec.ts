@@ -1,0 +1,70 @@
+import { LookupSlots, LookupSlotStore, slotId } from './lookup-slots';
+
+/** An in-memory slot store with the same insert-if-absent semantics as a unique `_id`. */
+class MemorySlots implements LookupSlotStore {
+  readonly docs = new Map<string, string | null>();
+  reads = 0;
+  read(id: string): Promise<string | null | undefined> {
+    this.reads++;
+    return Promise.resolve(this.docs.get(id));
+  }
+  insert(id: string, customerId: string): Promise<boolean> {
+    if (this.docs.has(id)) return Promise.resolve(false);
+    this.docs.set(id, customerId);
+    return Promise.resolve(true);
+  }
+  vacate(id: string): Promise<void> {
+    if (this.docs.has(id)) this.docs.set(id, null);
+    return Promise.resolve();
+  }
+}
+
+describe(LookupSlots.name, () => {
+  it('finds nobody for an unknown key, and each holder once in the order they were added', async () => {
+    const store = new MemorySlots();
+    const slots = new LookupSlots(store);
+    expect(await slots.holders('email:h')).toEqual([]);
+    await slots.ensure('email:h', 'a');
+    await slots.ensure('email:h', 'b');
+    await slots.ensure('email:h', 'a');
+    expect(await slots.holders('email:h')).toEqual(['a', 'b']);
+    expect([...store.docs.keys()]).toEqual([slotId('email:h', 0), slotId('email:h', 1)]);
+  });
+
+  it('keeps later slots reachable after an earlier one is vacated, and never reuses a vacated slot', async () => {
+    const store = new MemorySlots();
+    const slots = new LookupSlots(store);
+    for (const id of ['a', 'b', 'c']) await slots.ensure('phone:h', id);
+    await slots.release('phone:h', 'a');
+    expect(await slots.holders('phone:h')).toEqual(['b', 'c']);
+    await slots.ensure('phone:h', 'a');
+    expect(await slots.holders('phone:h')).toEqual(['b', 'c', 'a']);
+    expect(store.docs.get(slotId('phone:h', 0))).toBeNull();
+    expect(store.docs.get(slotId('phone:h', 3))).toBe('a');
+  });
+
+  it('gives two concurrent writers of one key a slot each', async () => {
+    const store = new MemorySlots();
+    const slots = new LookupSlots(store);
+    await Promise.all(['a', 'b', 'c', 'd'].map((id) => slots.ensure('email:x', id)));
+    expect((await slots.holders('email:x')).sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(store.docs.size).toBe(4);
+  });
+
+  it('reads a key with one holder in one round of parallel reads', async () => {
+    const store = new MemorySlots();
+    const slots = new LookupSlots(store);
+    await slots.ensure('email:h', 'a');
+    store.reads = 0;
+    await slots.holders('email:h');
+    expect(store.reads).toBe(2);
+  });
+
+  it('keys are independent', async () => {
+    const slots = new LookupSlots(new MemorySlots());
+    await slots.ensure('email:h', 'a');
+    await slots.release('phone:h', 'a');
+    expect(await slots.holders('email:h')).toEqual(['a']);
+    expect(await slots.holders('email:h2')).toEqual([]);
+  });
+});

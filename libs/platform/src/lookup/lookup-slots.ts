@@ -1,0 +1,121 @@
+import { Model, Schema } from 'mongoose';
+
+/*
+ * Lookups answered by key on every server. FerretDB v1 pushes down only a filter that is exactly `{_id: <string>}`
+ * (sqlite backend `collection.go` Query); any other filter, `$in` on `_id` included, reads the whole collection.
+ * So "which customers hold this identifier" is kept as slot documents whose `_id` is derived from the identifier:
+ * `<key>#0`, `<key>#1`, … each naming one customer. Slots are only ever inserted at the first free index (the
+ * unique `_id` decides a race) and vacated, never deleted, so they stay contiguous and a reader stops at the first
+ * missing one. A slot is a hint: readers confirm each customer against its committed state.
+ */
+
+/** The slot store: three single-document operations by `_id`. */
+export interface LookupSlotStore {
+  /** The customer id of a slot; null when it was vacated; undefined when there is no such slot. */
+  read(slotId: string): Promise<string | null | undefined>;
+  /** Inserts a slot; false when a slot of that id exists already. */
+  insert(slotId: string, customerId: string): Promise<boolean>;
+  /** Vacates a slot (it stays, so later slots remain reachable). */
+  vacate(slotId: string): Promise<void>;
+}
+
+/** Slots read in parallel per round trip: one holder (the usual case) is answered by one round. */
+const READ_AHEAD = 2;
+/** A bound on the slots of one key, so a pathological key cannot make a request unbounded. */
+export const MAX_SLOTS = 1_000;
+
+export const slotId = (key: string, index: number): string => `${key}#${index}`;
+
+interface Slot {
+  id: string;
+  customerId: string | null;
+}
+
+export class LookupSlots {
+  constructor(private readonly store: LookupSlotStore) {}
+
+  /** The customers the key's slots name (candidates, not verified), oldest slot first, each once. */
+  async holders(key: string): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const slot of await this.slots(key)) if (slot.customerId !== null) ids.add(slot.customerId);
+    return [...ids];
+  }
+
+  /** Makes a slot of the key name the customer, unless one does. Safe to run concurrently and to repeat. */
+  async ensure(key: string, customerId: string): Promise<void> {
+    for (let attempt = 0; attempt < MAX_SLOTS; attempt++) {
+      const slots = await this.slots(key);
+      if (slots.some((s) => s.customerId === customerId)) return;
+      if (slots.length >= MAX_SLOTS) throw new Error(`lookup key has ${MAX_SLOTS} slots`);
+      if (await this.store.insert(slotId(key, slots.length), customerId)) return;
+      // Another writer took that index: read again (it may even have been a slot for this customer).
+    }
+    throw new Error('lookup slot not claimed');
+  }
+
+  /** Vacates every slot of the key that names the customer. */
+  async release(key: string, customerId: string): Promise<void> {
+    for (const slot of await this.slots(key)) {
+      if (slot.customerId === customerId) await this.store.vacate(slot.id);
+    }
+  }
+
+  private async slots(key: string): Promise<Slot[]> {
+    const found: Slot[] = [];
+    while (found.length < MAX_SLOTS) {
+      const ids = Array.from({ length: READ_AHEAD }, (_, i) => slotId(key, found.length + i));
+      const values = await Promise.all(ids.map((id) => this.store.read(id)));
+      for (let i = 0; i < ids.length; i++) {
+        const customerId = values[i];
+        if (customerId === undefined) return found;
+        found.push({ id: ids[i], customerId });
+      }
+    }
+    return found;
+  }
+}
+
+/** A slot document: `_id` `<key>#<index>`, the customer it names (absent once vacated). */
+export interface LookupSlotDoc {
+  _id: string;
+  customerId?: string;
+}
+
+const isDuplicateKey = (e: unknown) =>
+  (e as { code?: number }).code === 11000 || /E11000|duplicate key/i.test(String((e as Error)?.message));
+
+/**
+ * The slot store on a MongoDB-protocol collection. Every operation is a filter of exactly `{_id}`, the one filter
+ * FerretDB v1 answers from its index.
+ */
+export class MongoLookupSlotStore implements LookupSlotStore {
+  constructor(private readonly model: Model<LookupSlotDoc>) {}
+
+  async read(id: string): Promise<string | null | undefined> {
+    const doc = await this.model.findById(id).lean<LookupSlotDoc>();
+    if (!doc) return undefined;
+    return doc.customerId ?? null;
+  }
+
+  async insert(id: string, customerId: string): Promise<boolean> {
+    try {
+      await this.model.create({ _id: id, customerId });
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  async vacate(id: string): Promise<void> {
+    await this.model.updateOne({ _id: id }, { $unset: { customerId: 1 } });
+  }
+}
+
+/** The schema of a collection of slot documents (no secondary index: every access is by `_id`). */
+export function lookupSlotSchema(collection: string): Schema<LookupSlotDoc> {
+  return new Schema<LookupSlotDoc>(
+    { _id: { type: String }, customerId: { type: String } },
+    { collection, versionKey: false },
+  );
+}
