@@ -66,7 +66,6 @@ export class CustomerDirectoryRepository implements OnApplicationBootstrap {
       sequence: state.sequence,
       subjects: state.subjects,
       holdings: state.holdings,
-      formerSubjects: [...new Set(state.holdings.filter((h) => h.until !== undefined).map((h) => h.key))],
       ...(state.kind ? { kind: state.kind } : {}),
       ...(state.activeContract !== undefined ? { activeContract: state.activeContract } : {}),
       ...(state.language ? { language: state.language } : {}),
@@ -101,7 +100,9 @@ export class CustomerDirectoryRepository implements OnApplicationBootstrap {
     const others = (await this.slots.holders(subjectKey)).filter((id) => id !== customerId);
     const docs = await this.candidates(others);
     return docs.some(
-      (d) => !d.erasedAt && ((d.subjects ?? []).includes(subjectKey) || (d.formerSubjects ?? []).includes(subjectKey)),
+      (d) =>
+        !d.erasedAt &&
+        ((d.subjects ?? []).includes(subjectKey) || (d.holdings ?? []).some((h) => h.key === subjectKey)),
     );
   }
 
@@ -127,7 +128,7 @@ export class CustomerDirectoryRepository implements OnApplicationBootstrap {
       for await (const doc of cursor) {
         if (doc.erasedAt) continue;
         const holdings = (doc.holdings ?? []).map((h) => h.key);
-        await this.ensureSlots(doc._id, [...(doc.subjects ?? []), ...(doc.formerSubjects ?? []), ...holdings]);
+        await this.ensureSlots(doc._id, [...(doc.subjects ?? []), ...holdings]);
         customers++;
       }
     } finally {

@@ -29,10 +29,6 @@ export class CustomerContactsDoc {
   @Prop({ type: [Object], default: undefined })
   holdings?: { key: string; owner: string; person?: string; from: number; until?: number }[];
 
-  /** Subject keys the customer held before (erasure asks whether a ledger binds someone else). */
-  @Prop({ type: [String], default: undefined })
-  formerSubjects?: string[];
-
   @Prop({ type: String })
   kind?: string;
 
