@@ -7,9 +7,9 @@ import 'reflect-metadata';
 import autocannon from 'autocannon';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
@@ -28,6 +28,8 @@ const HASH_KEY = 'bench-partner-hash-key-0123456789abcdef';
 const MONGO = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const QUICK = process.env.BENCH_QUICK === '1';
+/** The services' local snapshot copies (SUPPRESSION_SNAPSHOT_DIR): this run's own, removed at the end. */
+const SNAPSHOT_DIR = mkdtempSync(path.join(tmpdir(), 'kielto-bench-snapshots-'));
 /** BENCH_ONLY=cold,replay runs only those parts (engine, http, cold, replay); results.json is then not written. */
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const part = (name: 'engine' | 'http' | 'cold' | 'replay') => !ONLY || ONLY.includes(name);
@@ -90,6 +92,7 @@ async function startService(
       PORT: String(port),
       KIELTO_API_KEYS: `staff:${KEY.staff},marketing:${KEY.marketing},admin:${KEY.admin}`,
       KIELTO_PARTNER_HASH_KEY: HASH_KEY,
+      SUPPRESSION_SNAPSHOT_DIR: SNAPSHOT_DIR,
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -257,7 +260,7 @@ async function benchSingleCheck(suppressionUrl: string, email: string): Promise<
     name: 'single check over HTTP vs bare Fastify',
     value: ours.requests.average / base.requests.average,
     unit: 'ratio',
-    target: 0.6,
+    target: 0.8,
     better: 'higher',
   });
   record({
@@ -353,15 +356,53 @@ async function benchBulk(suppressionUrl: string, emails: string[]): Promise<void
     name: 'bulk check NDJSON stream',
     value: streamRate,
     unit: 'contacts/s',
-    target: 200_000,
+    target: 400_000,
     better: 'higher',
     note: `${answered} lines answered for ${rows} rows`,
   });
 }
 
+/**
+ * Writes consents at `perSecond` (several in flight, paced by a clock) until `stop()` resolves; returns how many
+ * were written and how many failed.
+ */
+function backgroundWrites(consentsUrl: string, perSecond: number): { stop: () => Promise<string> } {
+  let running = true;
+  let written = 0;
+  let failed = 0;
+  const t0 = performance.now();
+  const worker = async (w: number, workers: number) => {
+    for (let i = w; running; i += workers) {
+      const due = t0 + (i * 1000) / perSecond;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      if (!running) break;
+      const r = await api(`${consentsUrl}/v1/consents`, 'POST', {
+        email: `beside.${i}.${randomBytes(3).toString('hex')}@example.fi`,
+        channel: 'email',
+        purpose: 'all',
+        decision: i % 2 === 0 ? 'grant' : 'withdraw',
+        source: 'bench',
+      }).catch(() => ({ status: 0 }));
+      if (r.status === 201) written++;
+      else failed++;
+    }
+  };
+  const workers = Array.from({ length: 32 }, (_, w) => worker(w, 32));
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(workers);
+      const seconds = (performance.now() - t0) / 1000;
+      return `${Math.round(written / seconds)} writes/s beside it${failed > 0 ? ` (${failed} failed)` : ''}`;
+    },
+  };
+}
+
 async function benchPropagation(consentsUrl: string, suppressionUrl: string): Promise<void> {
   const samples: number[] = [];
   const n = QUICK ? 50 : 200;
+  const beside = backgroundWrites(consentsUrl, 200);
   for (let i = 0; i < n; i++) {
     const email = `prop.${i}.${randomBytes(4).toString('hex')}@example.fi`;
     const checkUrl = `${suppressionUrl}/v1/suppression/check?channel=email&purpose=own-marketing&email=${encodeURIComponent(email)}`;
@@ -382,15 +423,16 @@ async function benchPropagation(consentsUrl: string, suppressionUrl: string): Pr
     }
     samples.push(performance.now() - t201);
   }
+  const load = await beside.stop();
   samples.sort((a, b) => a - b);
   record({ name: 'opt-out propagation p50', value: percentile(samples, 50), unit: 'ms', target: 100, better: 'lower' });
   record({
     name: 'opt-out propagation p99',
     value: percentile(samples, 99),
     unit: 'ms',
-    target: 100,
+    target: 50,
     better: 'lower',
-    note: `${n} samples`,
+    note: `${n} samples, ${load}`,
   });
 }
 
@@ -441,22 +483,35 @@ async function benchColdStart(port: number): Promise<number> {
 
   const env = { MONGODB_DB_PREFIX: prefix, KAFKA_TOPIC_PREFIX: `${prefix}.`, SUPPRESSION_INSTANCE_ID: 'cold' };
   const { readyMs: emptyReady, rss: emptyRss } = await emptyStart(port);
+  // The first start on a host reads the snapshot from the database (and keeps a copy on local disk); a restart
+  // reads that copy. The restart is the figure; the first start is shown beside it.
+  const first = await startService('suppression', port, env);
+  await stop(first.child);
   const loaded = await startService('suppression', port, env);
   await sleep(1000);
   const loadedRss = rssBytes(loaded.pid);
   await stop(loaded.child);
   const scale = 1_000_000 / identifiers;
+  const extrapolated = (readyMs: number) => (emptyReady + (readyMs - emptyReady) * scale) / 1000;
+  const how =
+    scale > 1 ? `measured with ${identifiers} identifiers, load time extrapolated linearly` : `${identifiers} identifiers`;
   record({
     name: 'cold start with 1 000 000 identifiers: time to ready',
-    value: (emptyReady + (loaded.readyMs - emptyReady) * scale) / 1000,
+    value: extrapolated(loaded.readyMs),
+    unit: 's',
+    target: 5,
+    better: 'lower',
+    baseline: emptyReady / 1000,
+    note: `a restart: snapshot from the instance's local copy (${loaded.readyMs} ms; ${how})`,
+  });
+  record({
+    name: 'cold start, first on a host (snapshot from the database)',
+    value: extrapolated(first.readyMs),
     unit: 's',
     target: 20,
     better: 'lower',
     baseline: emptyReady / 1000,
-    note:
-      scale > 1
-        ? `measured with ${identifiers} identifiers (${loaded.readyMs} ms), load time extrapolated linearly`
-        : `${identifiers} identifiers from a snapshot`,
+    note: `${first.readyMs} ms; ${how}`,
   });
   record({
     name: 'cold start: RSS per identifier',
@@ -550,7 +605,7 @@ async function benchReplay(port: number, emptyReady: number | undefined): Promis
     name: 'replay of all topics into an empty store',
     value: events / seconds,
     unit: 'events/s',
-    target: 20_000,
+    target: 50_000,
     better: 'higher',
     note: `${events} events, ready after ${replay.readyMs} ms (empty start ${emptyReadyMs} ms)`,
   });
@@ -631,4 +686,5 @@ main()
   })
   .finally(async () => {
     await Promise.all(procs.map((p) => stop(p)));
+    rmSync(SNAPSHOT_DIR, { recursive: true, force: true });
   });

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import path from 'node:path';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Min } from 'class-validator';
 import { BaseEnv } from '@kielto/platform';
@@ -24,6 +26,13 @@ export class SuppressionEnv extends BaseEnv {
   @IsInt()
   @Min(1000)
   SUPPRESSION_SNAPSHOT_INTERVAL_MS = 300_000;
+
+  /**
+   * Where each instance keeps a copy of its snapshot on local disk, for fast restarts (the database's copy stays
+   * the one that counts; a copy is used only when it is the same snapshot). Empty: no local copy.
+   */
+  @IsString()
+  SUPPRESSION_SNAPSHOT_DIR = path.join(homedir(), '.cache', 'kielto', 'suppression');
 
   /** R2: soft opt-in (and the Robinson exemption) lasts this many days after a customer relationship ended. */
   @Transform(({ value }) => (value === undefined ? undefined : Number(value)))

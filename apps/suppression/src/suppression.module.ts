@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Module } from '@nestjs/common';
 import { getModelToken, MongooseModule } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
@@ -35,8 +36,15 @@ import { SuppressionEnv } from './suppression.env';
     { provide: SuppressionState, useFactory: () => new SuppressionState() },
     {
       provide: SnapshotRepository,
-      useFactory: (model: Model<SnapshotDoc>, env: SuppressionEnv) =>
-        new SnapshotRepository(model.collection, env.SUPPRESSION_INSTANCE_ID ?? 'default'),
+      useFactory: (model: Model<SnapshotDoc>, env: SuppressionEnv) => {
+        const instance = env.SUPPRESSION_INSTANCE_ID ?? 'default';
+        const dir = env.SUPPRESSION_SNAPSHOT_DIR;
+        // One copy per database and instance: instances of other databases on this host keep theirs apart.
+        const localFile = dir
+          ? path.join(dir, encodeURIComponent(model.db.name), `${encodeURIComponent(instance)}.snapshot`)
+          : undefined;
+        return new SnapshotRepository(model.collection, instance, localFile);
+      },
       inject: [getModelToken(SnapshotDoc.name), SuppressionEnv],
     },
     PartnerFeedService,

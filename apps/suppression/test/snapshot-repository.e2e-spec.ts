@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Collection, Db, MongoClient } from 'mongodb';
 import { dropDatabases, MONGODB_URI } from '../../../test/support/stack';
 import { encodeState } from '../src/state/snapshot-codec';
@@ -141,5 +144,66 @@ describe('suppression snapshots (FerretDB)', () => {
     const state = new SuppressionState();
     expect(await new SnapshotRepository(docs, 'none').load(state)).toEqual({ number: 0, facts: 0, positions: [] });
     expect(state.identifierCount).toBe(0);
+  });
+
+  describe('with a local copy on disk', () => {
+    let dir: string;
+    beforeAll(() => (dir = mkdtempSync(path.join(tmpdir(), 'kielto-snap-'))));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const dropChunks = (instance: string) => docs.deleteMany({ _id: { $regex: `^chunk:${instance}:` } });
+
+    it('writes a copy with each snapshot (mode 600) and a restart reads it instead of the database', async () => {
+      const file = path.join(dir, 'l1.snapshot');
+      const source = stateOf(500);
+      await new SnapshotRepository(docs, 'l1', file).write(await encodeState(source, 100), []);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      // Without the database's chunks, only the copy can give the state back.
+      await dropChunks('l1');
+      const loaded = new SuppressionState();
+      expect(await new SnapshotRepository(docs, 'l1', file).load(loaded)).toMatchObject({ number: 1 });
+      expect(loaded.digest()).toEqual(source.digest());
+    });
+
+    it('ignores a damaged copy and reads the database', async () => {
+      const file = path.join(dir, 'l2.snapshot');
+      const source = stateOf(300);
+      await new SnapshotRepository(docs, 'l2', file).write(await encodeState(source, 100), []);
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 10] ^= 0xff;
+      writeFileSync(file, bytes);
+      const loaded = new SuppressionState();
+      await new SnapshotRepository(docs, 'l2', file).load(loaded);
+      expect(loaded.digest()).toEqual(source.digest());
+      // …and refuses, as without a copy, when the database's snapshot is incomplete too.
+      await docs.deleteOne({ _id: 'chunk:l2:1:1' });
+      writeFileSync(file, bytes);
+      await expect(new SnapshotRepository(docs, 'l2', file).load(new SuppressionState())).rejects.toThrow(
+        /missing chunk 1/,
+      );
+    });
+
+    it('never loads a copy of an older snapshot than the one in force', async () => {
+      const file = path.join(dir, 'l3.snapshot');
+      const repository = new SnapshotRepository(docs, 'l3', file);
+      await repository.write(await encodeState(stateOf(100), 40), []);
+      const first = readFileSync(file);
+      const second = stateOf(120);
+      await repository.write(await encodeState(second, 40), []);
+      writeFileSync(file, first); // e.g. a crash between the database's switch and the copy's
+      const loaded = new SuppressionState();
+      expect(await new SnapshotRepository(docs, 'l3', file).load(loaded)).toMatchObject({ number: 2 });
+      expect(loaded.digest()).toEqual(second.digest());
+    });
+
+    it('makes the copy when a host first loads the snapshot from the database', async () => {
+      const file = path.join(dir, 'l4.snapshot');
+      const source = stateOf(200);
+      await new SnapshotRepository(docs, 'l4').write(await encodeState(source, 50), []);
+      await new SnapshotRepository(docs, 'l4', file).load(new SuppressionState());
+      await dropChunks('l4');
+      const loaded = new SuppressionState();
+      await new SnapshotRepository(docs, 'l4', file).load(loaded);
+      expect(loaded.digest()).toEqual(source.digest());
+    });
   });
 });
