@@ -1,226 +1,390 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
-import type { LedgerEntryView } from '../decision/decision.types';
-import type {
-  CustomerRecord,
-  FormerPoint,
-  HeldPoint,
-  StaffEntry,
-  StateFact,
-  SuppressionState,
-} from './suppression-state';
+import type { FormerPoint, HeldPoint, StateFact, SuppressionState } from './suppression-state';
 
 /**
- * The on-disk form of a snapshot chunk: gzip of a JSON array of facts, each a short tuple. Tuples, not objects:
- * a million identifiers make ~750 000 facts, and field names would double the size. `null` stands for an absent
- * optional value; a customer's contact points are flattened to kind, hash, owner, person, from, kind, hash… (format 2, contract
- * v1.1; `SNAPSHOT_FORMAT`)
+ * The stored form of a snapshot chunk (format 3, `SNAPSHOT_FORMAT`): binary, read without parsing text.
+ *
+ *   chunk := uint wordCount, word × wordCount, fact × n
+ *   word  := str                                             the chunk's dictionary of short repeated strings
+ *   fact  := u8 tag, fields of the tag in `writeFact` order
+ *   uint  := unsigned LEB128 (7 bits a byte, low first)
+ *   num   := uint 2v for an integer 0 ≤ v < 2^52 (times, sequences) | uint 1, f64 LE for any other number
+ *   opt   := u8 0 | u8 1, num                                an optional number
+ *   str   := uint byteLength, UTF-8 bytes
+ *   word# := uint index into the dictionary                  (kinds, owners, channels, purposes, decisions…)
+ *   id    := u8 1, 32 bytes                                  a keyed hash (64 lower-case hex characters)
+ *          | u8 0, str                                       any other identifier text
+ *   key   := u8 2, word# kind, 32 bytes                      a ledger subject `<kind>:<hash>`
+ *          | u8 0, str                                       any other subject key
+ *
+ * Keyed hashes are random bytes that no compressor shrinks, so a chunk is stored as it is: a million identifiers
+ * make ~55 MB, decoded at cold start with no gunzip, no JSON and no tuple per fact (format 2's gzipped JSON
+ * tuples took as long to decode as to apply).
  */
-export type Tuple =
-  | [
-      'c',
-      string,
-      number,
-      CustomerRecord['kind'],
-      number,
-      number | null,
-      number | null,
-      (string | number)[],
-      0 | 1,
-      number | null,
-      0 | 1,
-      (string | number)[],
-    ]
-  | [
-      'l',
-      string,
-      number,
-      LedgerEntryView['channel'],
-      LedgerEntryView['purpose'],
-      LedgerEntryView['decision'],
-      number,
-      number | null,
-    ]
-  | ['f', string, number]
-  | ['e', string, number]
-  | ['b', string, number, number | null]
-  | ['s', string, string, StaffEntry['kind'], StaffEntry['reason'], StaffEntry['channel'], number]
-  | ['r', string, number];
-
-/**
- * Facts per chunk: ~1.3 MB of JSON, ~0.6 MB compressed (a document may hold 16 MB), and short enough to compress
- * between two turns of the event loop without holding up checks.
- */
-export const FACTS_PER_CHUNK = 10_000;
-
-const opt = (value: number | undefined): number | null => value ?? null;
-const given = (value: number | null): number | undefined => value ?? undefined;
-
-export function toTuple(fact: StateFact): Tuple {
-  switch (fact.type) {
-    case 'customer': {
-      const r = fact.record;
-      const points: (string | number)[] = [];
-      for (const cp of r.contactPoints) points.push(cp.kind, cp.hash, cp.owner, cp.person ?? '', cp.from);
-      const former: (string | number)[] = [];
-      for (const fp of r.formerContactPoints)
-        former.push(fp.kind, fp.hash, fp.owner, fp.person ?? '', fp.from, fp.until);
-      return [
-        'c',
-        r.customerId,
-        r.sequence,
-        r.kind,
-        r.since,
-        opt(r.restrictedSince),
-        opt(r.erasedAt),
-        points,
-        r.activeContract ? 1 : 0,
-        opt(r.relationshipEndedAt),
-        r.mobileSubscription ? 1 : 0,
-        former,
-      ];
-    }
-    case 'ledger': {
-      const e = fact.entry;
-      return ['l', e.subjectKey, e.sequence, e.channel, e.purpose, e.decision, e.at, opt(e.expiresAt)];
-    }
-    case 'floor':
-      return ['f', fact.subjectKey, fact.below];
-    case 'erased':
-      return ['e', fact.hash, fact.at];
-    case 'ban':
-      return ['b', fact.ban.customerId, fact.ban.sequence, opt(fact.ban.fullSince)];
-    case 'staff': {
-      const e = fact.entry;
-      return ['s', e.id, e.hash, e.kind, e.reason, e.channel, e.since];
-    }
-    case 'removed':
-      return ['r', fact.id, fact.at];
-  }
-}
-
-/** kind, hash, owner, person ('' for none), from — flattened at `i`. */
-function point(flat: (string | number)[], i: number): HeldPoint {
-  const held: HeldPoint = {
-    kind: flat[i] as HeldPoint['kind'],
-    hash: flat[i + 1] as string,
-    owner: flat[i + 2] as HeldPoint['owner'],
-    from: flat[i + 4] as number,
-  };
-  if (flat[i + 3] !== '') held.person = flat[i + 3] as string;
-  return held;
-}
-
-export function fromTuple(t: Tuple): StateFact {
-  switch (t[0]) {
-    case 'c': {
-      const points = t[7];
-      const contactPoints: HeldPoint[] = [];
-      for (let i = 0; i < points.length; i += 5) contactPoints.push(point(points, i));
-      const former = t[11];
-      const formerContactPoints: FormerPoint[] = [];
-      for (let i = 0; i < former.length; i += 6) {
-        formerContactPoints.push({ ...point(former, i), until: former[i + 5] as number });
-      }
-      return {
-        type: 'customer',
-        record: {
-          customerId: t[1],
-          sequence: t[2],
-          kind: t[3],
-          since: t[4],
-          restrictedSince: given(t[5]),
-          erasedAt: given(t[6]),
-          activeContract: t[8] === 1,
-          relationshipEndedAt: given(t[9]),
-          mobileSubscription: t[10] === 1,
-          contactPoints,
-          formerContactPoints,
-        },
-      };
-    }
-    case 'l':
-      return {
-        type: 'ledger',
-        entry: {
-          subjectKey: t[1],
-          sequence: t[2],
-          channel: t[3],
-          purpose: t[4],
-          decision: t[5],
-          at: t[6],
-          expiresAt: given(t[7]),
-        },
-      };
-    case 'f':
-      return { type: 'floor', subjectKey: t[1], below: t[2] };
-    case 'e':
-      return { type: 'erased', hash: t[1], at: t[2] };
-    case 'b':
-      return { type: 'ban', ban: { customerId: t[1], sequence: t[2], fullSince: given(t[3]) } };
-    case 's':
-      return {
-        type: 'staff',
-        entry: { id: t[1], hash: t[2], kind: t[3], reason: t[4], channel: t[5], since: t[6] },
-      };
-    case 'r':
-      return { type: 'removed', id: t[1], at: t[2] };
-    default:
-      throw new Error(`snapshot: unknown fact tag ${JSON.stringify((t as unknown[])[0])}`);
-  }
-}
-
 export interface EncodedChunk {
   data: Buffer;
   facts: number;
 }
 
+/** Facts per chunk: ~0.6 MB, far below a document's 16 MB. */
+export const FACTS_PER_CHUNK = 10_000;
+
+const CUSTOMER = 1;
+const LEDGER = 2;
+const FLOOR = 3;
+const ERASED = 4;
+const BAN = 5;
+const STAFF = 6;
+const REMOVED = 7;
+
+const TEXT = 0;
+const HASH = 1;
+const HASH_KEY = 2;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+class ChunkWriter {
+  private buffer = Buffer.allocUnsafe(1 << 20);
+  private at = 0;
+  private readonly dictionary = new Map<string, number>();
+  facts = 0;
+
+  private room(bytes: number): void {
+    if (this.at + bytes <= this.buffer.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.at + bytes));
+    this.buffer.copy(next, 0, 0, this.at);
+    this.buffer = next;
+  }
+
+  u8(value: number): void {
+    this.room(1);
+    this.buffer[this.at++] = value;
+  }
+
+  uint(value: number): void {
+    this.room(8);
+    while (value >= 0x80) {
+      this.buffer[this.at++] = (value % 0x80) | 0x80;
+      value = Math.floor(value / 0x80);
+    }
+    this.buffer[this.at++] = value;
+  }
+
+  num(value: number): void {
+    if (Number.isInteger(value) && value >= 0 && value < 2 ** 52) this.uint(value * 2);
+    else {
+      this.uint(1);
+      this.room(8);
+      this.at = this.buffer.writeDoubleLE(value, this.at);
+    }
+  }
+
+  opt(value: number | undefined): void {
+    if (value === undefined) this.u8(0);
+    else {
+      this.u8(1);
+      this.num(value);
+    }
+  }
+
+  str(value: string): void {
+    const length = Buffer.byteLength(value, 'utf8');
+    this.uint(length);
+    this.room(length);
+    this.at += this.buffer.write(value, this.at, 'utf8');
+  }
+
+  word(value: string): void {
+    let index = this.dictionary.get(value);
+    if (index === undefined) this.dictionary.set(value, (index = this.dictionary.size));
+    this.uint(index);
+  }
+
+  id(value: string): void {
+    if (HEX64.test(value)) {
+      this.u8(HASH);
+      this.room(32);
+      this.at += this.buffer.write(value, this.at, 'hex');
+    } else {
+      this.u8(TEXT);
+      this.str(value);
+    }
+  }
+
+  key(value: string): void {
+    const colon = value.indexOf(':');
+    if (colon > 0 && HEX64.test(value.slice(colon + 1))) {
+      this.u8(HASH_KEY);
+      this.word(value.slice(0, colon));
+      this.room(32);
+      this.at += this.buffer.write(value.slice(colon + 1), this.at, 'hex');
+    } else {
+      this.u8(TEXT);
+      this.str(value);
+    }
+  }
+
+  point(p: HeldPoint): void {
+    this.word(p.kind);
+    this.id(p.hash);
+    this.word(p.owner);
+    this.str(p.person ?? '');
+    this.num(p.from);
+  }
+
+  /** The chunk: its dictionary, then the facts. */
+  finish(): EncodedChunk {
+    const words = [...this.dictionary.keys()];
+    const head = new ChunkWriter();
+    head.uint(words.length);
+    for (const w of words) head.str(w);
+    return { data: Buffer.concat([head.buffer.subarray(0, head.at), this.buffer.subarray(0, this.at)]), facts: this.facts };
+  }
+}
+
+function writeFact(w: ChunkWriter, fact: StateFact): void {
+  w.facts++;
+  switch (fact.type) {
+    case 'customer': {
+      const r = fact.record;
+      w.u8(CUSTOMER);
+      w.str(r.customerId);
+      w.num(r.sequence);
+      w.word(r.kind);
+      w.num(r.since);
+      w.opt(r.restrictedSince);
+      w.opt(r.erasedAt);
+      w.u8(r.activeContract ? 1 : 0);
+      w.opt(r.relationshipEndedAt);
+      w.u8(r.mobileSubscription ? 1 : 0);
+      w.uint(r.contactPoints.length);
+      for (const p of r.contactPoints) w.point(p);
+      w.uint(r.formerContactPoints.length);
+      for (const p of r.formerContactPoints) {
+        w.point(p);
+        w.num(p.until);
+      }
+      return;
+    }
+    case 'ledger': {
+      const e = fact.entry;
+      w.u8(LEDGER);
+      w.key(e.subjectKey);
+      w.num(e.sequence);
+      w.word(e.channel);
+      w.word(e.purpose);
+      w.word(e.decision);
+      w.num(e.at);
+      w.opt(e.expiresAt);
+      return;
+    }
+    case 'floor':
+      w.u8(FLOOR);
+      w.key(fact.subjectKey);
+      w.num(fact.below);
+      return;
+    case 'erased':
+      w.u8(ERASED);
+      w.id(fact.hash);
+      w.num(fact.at);
+      return;
+    case 'ban':
+      w.u8(BAN);
+      w.str(fact.ban.customerId);
+      w.num(fact.ban.sequence);
+      w.opt(fact.ban.fullSince);
+      return;
+    case 'staff': {
+      const e = fact.entry;
+      w.u8(STAFF);
+      w.str(e.id);
+      w.id(e.hash);
+      w.word(e.kind);
+      w.word(e.reason);
+      w.word(e.channel);
+      w.num(e.since);
+      return;
+    }
+    case 'removed':
+      w.u8(REMOVED);
+      w.str(fact.id);
+      w.num(fact.at);
+  }
+}
+
+class ChunkReader {
+  at = 0;
+  private readonly words: string[] = [];
+
+  constructor(private readonly data: Buffer) {
+    const count = this.uint();
+    for (let i = 0; i < count; i++) this.words.push(this.str());
+  }
+
+  get done(): boolean {
+    return this.at >= this.data.length;
+  }
+
+  u8(): number {
+    if (this.at >= this.data.length) throw new Error('snapshot: chunk ends inside a fact');
+    return this.data[this.at++];
+  }
+
+  uint(): number {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      const byte = this.u8();
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+      scale *= 0x80;
+    }
+  }
+
+  num(): number {
+    const n = this.uint();
+    if (n !== 1) return n / 2;
+    const value = this.data.readDoubleLE(this.at);
+    this.at += 8;
+    return value;
+  }
+
+  opt(): number | undefined {
+    return this.u8() === 0 ? undefined : this.num();
+  }
+
+  str(): string {
+    const length = this.uint();
+    if (this.at + length > this.data.length) throw new Error('snapshot: chunk ends inside a string');
+    const value = this.data.toString('utf8', this.at, (this.at += length));
+    return value;
+  }
+
+  word<T extends string>(): T {
+    const value = this.words[this.uint()];
+    if (value === undefined) throw new Error('snapshot: word outside the chunk dictionary');
+    return value as T;
+  }
+
+  private hash(): string {
+    if (this.at + 32 > this.data.length) throw new Error('snapshot: chunk ends inside a hash');
+    return this.data.toString('hex', this.at, (this.at += 32));
+  }
+
+  id(): string {
+    return this.u8() === HASH ? this.hash() : this.str();
+  }
+
+  key(): string {
+    if (this.u8() !== HASH_KEY) return this.str();
+    const kind = this.word();
+    return `${kind}:${this.hash()}`;
+  }
+
+  point(): HeldPoint {
+    const held: HeldPoint = { kind: this.word(), hash: this.id(), owner: this.word(), from: 0 };
+    const person = this.str();
+    if (person !== '') held.person = person;
+    held.from = this.num();
+    return held;
+  }
+}
+
+function readFact(r: ChunkReader): StateFact {
+  const tag = r.u8();
+  switch (tag) {
+    case CUSTOMER: {
+      const customerId = r.str();
+      const sequence = r.num();
+      const kind = r.word<'person' | 'organization'>();
+      const since = r.num();
+      const restrictedSince = r.opt();
+      const erasedAt = r.opt();
+      const activeContract = r.u8() === 1;
+      const relationshipEndedAt = r.opt();
+      const mobileSubscription = r.u8() === 1;
+      const contactPoints: HeldPoint[] = [];
+      for (let n = r.uint(); n > 0; n--) contactPoints.push(r.point());
+      const formerContactPoints: FormerPoint[] = [];
+      for (let n = r.uint(); n > 0; n--) formerContactPoints.push({ ...r.point(), until: r.num() });
+      return {
+        type: 'customer',
+        record: {
+          customerId,
+          sequence,
+          kind,
+          since,
+          restrictedSince,
+          erasedAt,
+          activeContract,
+          relationshipEndedAt,
+          mobileSubscription,
+          contactPoints,
+          formerContactPoints,
+        },
+      };
+    }
+    case LEDGER:
+      return {
+        type: 'ledger',
+        entry: {
+          subjectKey: r.key(),
+          sequence: r.num(),
+          channel: r.word(),
+          purpose: r.word(),
+          decision: r.word(),
+          at: r.num(),
+          expiresAt: r.opt(),
+        },
+      };
+    case FLOOR:
+      return { type: 'floor', subjectKey: r.key(), below: r.num() };
+    case ERASED:
+      return { type: 'erased', hash: r.id(), at: r.num() };
+    case BAN:
+      return { type: 'ban', ban: { customerId: r.str(), sequence: r.num(), fullSince: r.opt() } };
+    case STAFF:
+      return {
+        type: 'staff',
+        entry: { id: r.str(), hash: r.id(), kind: r.word(), reason: r.word(), channel: r.word(), since: r.num() },
+      };
+    case REMOVED:
+      return { type: 'removed', id: r.str(), at: r.num() };
+    default:
+      throw new Error(`snapshot: unknown fact tag ${tag}`);
+  }
+}
+
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-/** Facts turned into tuples between two turns of the event loop. */
+/** Facts encoded between two turns of the event loop. */
 const FACTS_PER_TURN = 5_000;
 
 /**
- * Copies the whole state into tuples, a chunk's worth per array: the point-in-time part of a snapshot, and the
- * only part during which the caller must keep the state from changing. It lets the event loop run every few
- * thousand facts, so checks keep being answered; at a million identifiers it takes a fraction of a second.
+ * Encodes the whole state into chunks: the point-in-time copy a snapshot stores, during which the caller must
+ * keep the state from changing. It lets the event loop run every few thousand facts, so checks keep being
+ * answered; at a million identifiers it takes a fraction of a second.
  */
-export async function captureState(state: SuppressionState, perChunk = FACTS_PER_CHUNK): Promise<Tuple[][]> {
-  const chunks: Tuple[][] = [];
-  let chunk: Tuple[] = [];
+export async function encodeState(state: SuppressionState, perChunk = FACTS_PER_CHUNK): Promise<EncodedChunk[]> {
+  const chunks: EncodedChunk[] = [];
+  let writer = new ChunkWriter();
   let sinceYield = 0;
   for (const fact of state.exportFacts()) {
-    chunk.push(toTuple(fact));
-    if (chunk.length >= perChunk) {
-      chunks.push(chunk);
-      chunk = [];
+    writeFact(writer, fact);
+    if (writer.facts >= perChunk) {
+      chunks.push(writer.finish());
+      writer = new ChunkWriter();
     }
     if (++sinceYield >= FACTS_PER_TURN) {
       sinceYield = 0;
       await yieldToEventLoop();
     }
   }
-  if (chunk.length > 0) chunks.push(chunk);
+  if (writer.facts > 0) chunks.push(writer.finish());
   return chunks;
-}
-
-/** Serialises and compresses captured chunks, one per turn of the event loop; the state may change meanwhile. */
-export async function compressChunks(chunks: Tuple[][]): Promise<EncodedChunk[]> {
-  const encoded: EncodedChunk[] = [];
-  for (let i = 0; i < chunks.length; i++) {
-    encoded.push({ data: gzipSync(JSON.stringify(chunks[i]), { level: 1 }), facts: chunks[i].length });
-    chunks[i] = []; // let the tuples go as soon as they are compressed
-    await yieldToEventLoop();
-  }
-  return encoded;
-}
-
-/** Both at once (the caller keeps the state still throughout): seeding and tests. */
-export async function encodeState(state: SuppressionState, perChunk = FACTS_PER_CHUNK): Promise<EncodedChunk[]> {
-  return compressChunks(await captureState(state, perChunk));
 }
 
 /** Applies one chunk to the state; returns the number of facts it held. */
 export function applyChunk(state: SuppressionState, data: Buffer): number {
-  const tuples = JSON.parse(gunzipSync(data).toString('utf8')) as Tuple[];
-  for (const t of tuples) state.applyFact(fromTuple(t));
-  return tuples.length;
+  const reader = new ChunkReader(data);
+  let facts = 0;
+  for (; !reader.done; facts++) state.applyFact(readFact(reader));
+  return facts;
 }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { mongo } from 'mongoose';
 import { applyChunk, EncodedChunk } from './snapshot-codec';
@@ -49,11 +49,12 @@ interface Chunk {
 }
 
 /**
- * The layout of the facts in a snapshot. A snapshot of another format (one written before contract v1.1, whose
- * customers lack holding times, products and the relationship) is not loaded: the instance rebuilds from the
- * topics, which hold everything v1.1 needs, and its next snapshot replaces the old one.
+ * The layout of the facts in a snapshot (snapshot-codec.ts). A snapshot of another format is not loaded: the
+ * instance rebuilds from the topics, which hold everything, and its next snapshot replaces the old one. Format 1
+ * was v1's JSON (customers without holding times, products or the relationship), 2 contract v1.1's JSON tuples,
+ * 3 the binary chunks.
  */
-export const SNAPSHOT_FORMAT = 2;
+export const SNAPSHOT_FORMAT = 3;
 
 /** Chunks requested from the database ahead of the one being applied at a cold start. */
 const READ_AHEAD = 3;
@@ -118,10 +119,10 @@ export class SnapshotRepository {
       );
       return { number: head.number, facts: 0, positions: [] };
     }
-    const local = await this.readLocal(head);
+    const local = await this.localChunks(head);
     let facts = 0;
     if (local) {
-      for (const chunk of local) facts += applyChunk(state, chunk);
+      for await (const chunk of local) facts += applyChunk(state, chunk);
     } else {
       const digest = createHash('sha256');
       // A few chunks are read ahead while one is applied: the database works on the next ones meanwhile.
@@ -204,39 +205,51 @@ export class SnapshotRepository {
   }
 
   /**
-   * The chunks of the local copy when it is the snapshot `head` names (same number, format and SHA-256, checked
-   * over the data read); undefined otherwise, and the database is read instead. Never throws: a missing, stale or
-   * damaged copy only costs the slower read.
+   * The chunks of the local copy, read one at a time (memory stays flat), when it is the snapshot `head` names:
+   * same number and format, and its data's SHA-256 (read once before any chunk is handed out) the head's.
+   * Undefined otherwise, and the database is read instead: a missing, stale or damaged copy only costs time.
    */
-  private async readLocal(head: Head): Promise<Buffer[] | undefined> {
+  private async localChunks(head: Head): Promise<AsyncGenerator<Buffer> | undefined> {
     if (!this.localFile || head.sha256 === undefined) return undefined;
-    let file: Buffer;
+    let file: FileHandle;
     try {
-      file = await readFile(this.localFile);
+      file = await open(this.localFile, 'r');
     } catch {
-      return undefined; // none yet (first start on this host)
+      return undefined; // none yet (the first start on this host)
     }
     try {
-      const magic = Buffer.from(LOCAL_MAGIC);
-      const newline = file.indexOf(10, magic.length);
-      if (!file.subarray(0, magic.length).equals(magic) || newline < 0) throw new Error('not a snapshot copy');
-      const header = JSON.parse(file.toString('utf8', magic.length, newline)) as LocalHeader;
-      if (header.number !== head.number || header.sha256 !== head.sha256 || header.format !== SNAPSHOT_FORMAT) {
-        throw new Error(`copy of snapshot ${header.number}, the head names ${head.number}`);
+      const { header, dataStart } = await readLocalHeader(file);
+      if (header.number !== head.number || header.format !== SNAPSHOT_FORMAT || header.sha256 !== head.sha256) {
+        throw new Error(`the copy is of snapshot ${header.number}, the head names ${head.number}`);
       }
-      const chunks: Buffer[] = [];
-      let at = newline + 1;
+      const size = header.lengths.reduce((sum, n) => sum + n, 0);
       const digest = createHash('sha256');
-      for (const length of header.lengths) {
-        const chunk = file.subarray(at, at + length);
-        if (chunk.length !== length) throw new Error('truncated');
-        digest.update(chunk);
-        chunks.push(chunk);
-        at += length;
+      const buffer = Buffer.allocUnsafe(1 << 20);
+      for (let at = 0; at < size; ) {
+        const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, size - at), dataStart + at);
+        if (bytesRead === 0) throw new Error('the copy is cut short');
+        digest.update(buffer.subarray(0, bytesRead));
+        at += bytesRead;
       }
-      if (at !== file.length || digest.digest('hex') !== head.sha256) throw new Error('data does not match');
-      return chunks;
+      if ((await file.stat()).size !== dataStart + size || digest.digest('hex') !== head.sha256) {
+        throw new Error("the copy's data is not the snapshot's");
+      }
+      return (async function* () {
+        try {
+          let at = dataStart;
+          for (const length of header.lengths) {
+            const chunk = Buffer.allocUnsafe(length);
+            const { bytesRead } = await file.read(chunk, 0, length, at);
+            if (bytesRead !== length) throw new Error('local snapshot copy changed while it was read');
+            at += length;
+            yield chunk;
+          }
+        } finally {
+          await file.close();
+        }
+      })();
     } catch (error) {
+      await file.close();
       this.logger.warn({ err: error, snapshot: head.number }, 'local snapshot copy not used: reading the database');
       return undefined;
     }
@@ -280,4 +293,16 @@ export class SnapshotRepository {
     await this.docs.updateOne({ _id: this.headId }, { $unset: { writing: 1 } });
     this.logger.warn({ snapshot, chunks: deletedCount }, 'discarded the chunks of an interrupted snapshot');
   }
+}
+
+/** The local copy's magic line and header, and where its data starts. */
+async function readLocalHeader(file: FileHandle): Promise<{ header: LocalHeader; dataStart: number }> {
+  const start = Buffer.alloc(64 * 1024);
+  const { bytesRead } = await file.read(start, 0, start.length, 0);
+  const magic = Buffer.from(LOCAL_MAGIC);
+  const newline = start.indexOf(10, magic.length);
+  if (!start.subarray(0, magic.length).equals(magic) || newline < 0 || newline >= bytesRead) {
+    throw new Error('not a snapshot copy');
+  }
+  return { header: JSON.parse(start.toString('utf8', magic.length, newline)) as LocalHeader, dataStart: newline + 1 };
 }

@@ -23,7 +23,7 @@ import {
 import { ConsumerProgress } from '@kielto/platform';
 import { PartnerFeedService, PendingFeed } from '../feed/partner-feed.service';
 import { SuppressionEnv } from '../suppression.env';
-import { captureState, compressChunks } from './snapshot-codec';
+import { encodeState } from './snapshot-codec';
 import { SnapshotRepository } from './snapshot.repository';
 import {
   AffectedIdentifiers,
@@ -221,8 +221,8 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
   }
 
   /**
-   * Copies the state between two batches (the queue waits a fraction of a second at a million identifiers; checks
-   * go on being answered), then compresses and stores the copy while batches flow again. The feed of everything
+   * Encodes the state between two batches (the queue waits a fraction of a second at a million identifiers; checks
+   * go on being answered), then stores the copy while batches flow again. The feed of everything
    * before is published first, and the positions are taken with the copy: a batch counts as processed only after
    * it was applied, so they never run ahead of what the snapshot holds.
    */
@@ -230,15 +230,13 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
     if (this.writing) return this.writing;
     const run = (async () => {
       const started = Date.now();
-      const { positions, unsaved, captured } = await this.enqueue(async () => {
+      const { positions, unsaved, chunks } = await this.enqueue(async () => {
         await this.flushFeed();
         const positions = this.progress.positions();
         const unsaved = this.unsaved;
-        const captured = await captureState(this.state);
-        return { positions, unsaved, captured };
+        const chunks = await encodeState(this.state);
+        return { positions, unsaved, chunks };
       });
-      const capturedAt = Date.now();
-      const chunks = await compressChunks(captured);
       const encodedAt = Date.now();
       const number = await this.snapshots.write(chunks, positions);
       this.unsaved -= unsaved;
@@ -248,8 +246,7 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
           snapshot: number,
           chunks: chunks.length,
           bytes: chunks.reduce((sum, c) => sum + c.data.length, 0),
-          captureMs: capturedAt - started,
-          compressMs: encodedAt - capturedAt,
+          encodeMs: encodedAt - started,
           writeMs: Date.now() - encodedAt,
         },
         'snapshot written',
