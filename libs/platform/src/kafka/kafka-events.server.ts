@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import './kafkajs-request-queue';
 import { lastValueFrom } from 'rxjs';
 import { CloudEventV1, TOPICS } from '@kielto/contracts';
 import { consumerHandlerContext } from './consumer-context';

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Admin, ITopicConfig, Kafka, logLevel, Partitioners, Producer, SASLOptions } from 'kafkajs';
+import './kafkajs-request-queue';
 import { SUPPRESSION_ENTRIES_TOPIC, TOPICS } from '@kielto/contracts';
 import { ServiceConfig } from '../config/service-config';
 import { kafkaLogLevel } from './kafka-log-level';
