@@ -313,11 +313,36 @@ async function benchBulk(suppressionUrl: string, emails: string[]): Promise<void
   });
 
   const rows = QUICK ? 200_000 : 1_000_000;
+  const plain = (i: number) => (i % 5 === 0 ? emails[i % emails.length] : `stream.${i}@example.org`);
+  const streamed = await streamCheck(suppressionUrl, rows, (i) => ({ email: plain(i) }));
+  record({
+    name: 'bulk check NDJSON stream',
+    value: streamed.rate,
+    unit: 'contacts/s',
+    target: 400_000,
+    better: 'higher',
+    note: `${streamed.answered} lines answered for ${rows} rows`,
+  });
+  // The same contacts as keyed hashes (emailHash): no HMAC per contact, which is what bounds the figure above.
+  const hashed = await streamCheck(suppressionUrl, rows, (i) => ({ emailHash: hash(plain(i)) }));
+  record({
+    name: 'bulk check NDJSON stream, hashed identifiers',
+    value: hashed.rate,
+    unit: 'contacts/s',
+    target: 400_000,
+    better: 'higher',
+    note: `${hashed.answered} lines answered for ${rows} rows (emailHash, no HMAC on the server)`,
+  });
+}
+
+/** Streams `rows` NDJSON contacts (10 000 distinct lines, repeated) and reads the answers; contacts per second. */
+async function streamCheck(
+  suppressionUrl: string,
+  rows: number,
+  contact: (i: number) => Record<string, string>,
+): Promise<{ rate: number; answered: number }> {
   const lines: string[] = [];
-  for (let i = 0; i < 10_000; i++)
-    lines.push(
-      JSON.stringify({ ref: String(i), email: i % 5 === 0 ? emails[i % emails.length] : `stream.${i}@example.org` }),
-    );
+  for (let i = 0; i < 10_000; i++) lines.push(JSON.stringify({ ref: String(i), ...contact(i) }));
   const chunk = Buffer.from(lines.join('\n') + '\n');
   const t1 = Date.now();
   const answered = await new Promise<number>((resolve, reject) => {
@@ -351,15 +376,7 @@ async function benchBulk(suppressionUrl: string, emails: string[]): Promise<void
     };
     write();
   });
-  const streamRate = rows / ((Date.now() - t1) / 1000);
-  record({
-    name: 'bulk check NDJSON stream',
-    value: streamRate,
-    unit: 'contacts/s',
-    target: 400_000,
-    better: 'higher',
-    note: `${answered} lines answered for ${rows} rows`,
-  });
+  return { rate: rows / ((Date.now() - t1) / 1000), answered };
 }
 
 /**
