@@ -79,7 +79,7 @@ describe('personal data never reaches logs or Kafka', () => {
     await call('suppression', 'POST', '/v1/suppression/check', { channel: 'email', purpose: 'own-marketing', contacts: [{ ref: '1', email: contact.email }, { ref: '2', phone: contact.phone }] }, 'marketing');
     expect((await call('customers', 'PUT', `/v1/customers/${id}/restriction`, { reason: 'rectification pending' })).status).toBeLessThan(300);
     expect((await call('customers', 'DELETE', `/v1/customers/${id}/restriction`, { reason: 'done' })).status).toBeLessThan(300);
-    const exported = await call('customers', 'GET', `/v1/customers/${id}/export`);
+    const exported = await call('customers', 'GET', `/v1/customers/${id}/export`, undefined, 'dpo');
     expect(exported.status).toBe(200);
     expect(exported.text).toContain(person.hetu); // only the data subject's own export holds it in clear
     expect((await call('customers', 'DELETE', `/v1/customers/${id}`)).status).toBe(202);

@@ -27,13 +27,13 @@ const MATRIX: Record<ServiceName, Record<string, Access>> = {
     ...COMMON,
     'POST /v1/customers': ['staff'],
     'GET /v1/customers': ['staff'],
-    'POST /v1/customers/search': ['staff'],
+    'POST /v1/customers/search': ['dpo'],
     'GET /v1/customers/:id': ['staff'],
     'PATCH /v1/customers/:id': ['staff'],
     'DELETE /v1/customers/:id': ['staff'],
     'PUT /v1/customers/:id/restriction': ['staff'],
     'DELETE /v1/customers/:id/restriction': ['staff'],
-    'GET /v1/customers/:id/export': ['staff'],
+    'GET /v1/customers/:id/export': ['dpo'],
   },
   consents: {
     ...COMMON,
@@ -93,7 +93,7 @@ function routesOf(stack: Stack, service: ServiceName): string[] {
 }
 
 const SAMPLE_ID = '00000000-0000-4000-8000-000000000000';
-const ROLES: Role[] = ['staff', 'marketing', 'partner', 'admin'];
+const ROLES: Role[] = ['staff', 'marketing', 'partner', 'dpo', 'admin'];
 
 describe('role matrix: every route of every service', () => {
   let stack: Stack;

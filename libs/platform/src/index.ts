@@ -24,3 +24,7 @@ export * from './outbox/event-log.service';
 export * from './outbox/outbox-event.schema';
 export * from './platform.module';
 export * from './crypto/field-cipher';
+export * from './security/access-policy';
+export * from './security/client-address';
+export * from './security/route-rules';
+export * from './security/sliding-window-limiter';

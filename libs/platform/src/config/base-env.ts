@@ -1,5 +1,6 @@
+import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 /** Keys used when nothing is configured outside production, so that `npm start` just works on a laptop. */
 export const DEVELOPMENT_API_KEYS =
@@ -7,6 +8,9 @@ export const DEVELOPMENT_API_KEYS =
 export const DEVELOPMENT_SECRET = 'kielto-development-secret-do-not-use-in-production';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+
+/** An integer variable of at least `min`. */
+const IntAtLeast = (min: number) => applyDecorators(Transform(toInt), IsInt(), Min(min));
 
 /**
  * Environment shared by every service. Each app extends it with its own variables, and the app refuses to
@@ -73,10 +77,51 @@ export class BaseEnv {
   @Min(1024)
   KIELTO_BODY_LIMIT = 1_048_576;
 
+  /** Requests per minute per key for every role (KIELTO_RATE_LIMITS and the defaults per role otherwise apply). */
+  @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(1)
-  KIELTO_RATE_LIMIT_PER_MINUTE = 600_000;
+  KIELTO_RATE_LIMIT_PER_MINUTE?: number;
+
+  /** Requests per minute per key by role, `role:n,…` (defaults: see DEFAULT_RATE_LIMITS). */
+  @IsOptional()
+  @Matches(/^\s*[a-z]+:[1-9][0-9]{0,9}\s*(,\s*[a-z]+:[1-9][0-9]{0,9}\s*)*$/)
+  KIELTO_RATE_LIMITS?: string;
+
+  /** Failed authentications per client address and minute; beyond, that address gets 429. */
+  @IntAtLeast(1)
+  KIELTO_AUTH_FAILURES_PER_MINUTE = 30;
+
+  /** Requests per client address and minute to each self-service page route (`/u/:token`). */
+  @IntAtLeast(1)
+  KIELTO_PUBLIC_RATE_LIMIT_PER_MINUTE = 60;
+
+  /** Requests per client address and minute to a signed webhook (the SMS gateway). */
+  @IntAtLeast(1)
+  KIELTO_WEBHOOK_RATE_LIMIT_PER_MINUTE = 6_000;
+
+  /**
+   * Number of reverse proxies in front of the service whose X-Forwarded-For is trusted (0: none, the peer is the
+   * client). Rate limits per client address need it behind a proxy, or every client shares the proxy's budget.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  KIELTO_TRUST_PROXY = 0;
+
+  /** Whole request (headers and body) must arrive within this many ms (slow-loris). */
+  @IntAtLeast(1000)
+  KIELTO_REQUEST_TIMEOUT_MS = 120_000;
+
+  /** An idle socket is closed after this many ms. */
+  @IntAtLeast(1000)
+  KIELTO_CONNECTION_TIMEOUT_MS = 60_000;
+
+  /** Open connections at most; more are refused by the server. */
+  @IntAtLeast(1)
+  KIELTO_MAX_CONNECTIONS = 2_048;
 
   @IsOptional() @IsString() KIELTO_CORS_ORIGINS?: string;
 }
