@@ -56,23 +56,40 @@ describe('identity codes: dpo only, every read and every refusal audited', () =>
   it('audits every read of the export, every refusal (with or without a key), and not ordinary reads', async () => {
     await request(stack.urls.customers).get(`/v1/customers/${customerId}/export`).set(bearer('dpo'));
     await request(stack.urls.customers).get(`/v1/customers/${customerId}/export`).set(bearer('staff'));
-    await request(stack.urls.customers).get(`/v1/customers/${customerId}/export`).set('Authorization', 'Bearer wrong-key-0123');
-    expect((await request(stack.urls.customers).get(`/v1/customers/${customerId}`).set(bearer('staff'))).status).toBe(200);
+    await request(stack.urls.customers)
+      .get(`/v1/customers/${customerId}/export`)
+      .set('Authorization', 'Bearer wrong-key-0123');
+    expect((await request(stack.urls.customers).get(`/v1/customers/${customerId}`).set(bearer('staff'))).status).toBe(
+      200,
+    );
 
-    const rows = await eventually(async () => {
-      const found = await audit('/v1/customers/:id/export');
-      const roles = new Set(found.map((r) => r.role));
-      return roles.has('dpo') && roles.has('staff') && roles.has('none') && found;
-    }, 15_000, 'audit records of the export');
+    const rows = await eventually(
+      async () => {
+        const found = await audit('/v1/customers/:id/export');
+        const roles = new Set(found.map((r) => r.role));
+        return roles.has('dpo') && roles.has('staff') && roles.has('none') && found;
+      },
+      15_000,
+      'audit records of the export',
+    );
     expect(rows.find((r) => r.role === 'dpo')).toMatchObject({ method: 'GET', actor: expect.stringMatching(/^dpo-/) });
     expect(rows.find((r) => r.role === 'staff')).toMatchObject({ status: 403, outcome: 'rejected' });
     expect(rows.find((r) => r.role === 'none')).toMatchObject({ status: 401, actor: 'anonymous' });
 
-    const searches = await eventually(async () => {
-      const found = await audit('/v1/customers/search');
-      return found.some((r) => r.role === 'dpo' && r.status === 200) && found.some((r) => r.status === 401) && found;
-    }, 15_000, 'audit records of the search');
-    expect(searches.filter((r) => r.status === 403).map((r) => r.role).sort()).toEqual(['marketing', 'partner', 'staff']);
+    const searches = await eventually(
+      async () => {
+        const found = await audit('/v1/customers/search');
+        return found.some((r) => r.role === 'dpo' && r.status === 200) && found.some((r) => r.status === 401) && found;
+      },
+      15_000,
+      'audit records of the search',
+    );
+    expect(
+      searches
+        .filter((r) => r.status === 403)
+        .map((r) => r.role)
+        .sort(),
+    ).toEqual(['marketing', 'partner', 'staff']);
     expect(JSON.stringify(searches)).not.toContain('010594Y202E');
 
     // A staff read of a customer (identity code masked) is not a trace-worthy event.

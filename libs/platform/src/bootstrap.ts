@@ -8,7 +8,13 @@ import { Logger } from 'nestjs-pino';
 import { AuditTrail } from './audit/audit-trail.service';
 import { AuthenticatedRequest } from './auth/roles.decorator';
 import { ServiceConfig } from './config/service-config';
-import { createValidationPipe, problem, PROBLEM_CONTENT_TYPE, problemFromFrameworkError, ProblemDetailsFilter } from './http/problem';
+import {
+  createValidationPipe,
+  problem,
+  PROBLEM_CONTENT_TYPE,
+  problemFromFrameworkError,
+  ProblemDetailsFilter,
+} from './http/problem';
 import { ConsumerProgress } from './kafka/consumer-progress';
 import { KafkaEventsServer, KafkaEventsServerOptions } from './kafka/kafka-events.server';
 import { KafkaService } from './kafka/kafka.service';
@@ -86,7 +92,10 @@ function closeGracefullyOnSignals(app: NestFastifyApplication, events?: KafkaEve
   for (const s of signals) process.on(s, onSignal);
 }
 
-export async function createServiceApp(module: Type<unknown>, options: BootstrapOptions): Promise<NestFastifyApplication> {
+export async function createServiceApp(
+  module: Type<unknown>,
+  options: BootstrapOptions,
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: Number(process.env.KIELTO_BODY_LIMIT ?? 1_048_576),
     // Deep JSON is rejected by the parser's depth guard below; prototype pollution attempts are errors.
@@ -107,7 +116,11 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
     requestTimeout: Number(process.env.KIELTO_REQUEST_TIMEOUT_MS ?? 120_000),
     connectionTimeout: Number(process.env.KIELTO_CONNECTION_TIMEOUT_MS ?? 60_000),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true, rawBody: true, abortOnError: false });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    bufferLogs: true,
+    rawBody: true,
+    abortOnError: false,
+  });
   app.useLogger(app.get(Logger));
   app.flushLogs();
   const config = app.get(ServiceConfig);
@@ -115,7 +128,9 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
   // Connections beyond the cap are closed by Node as they arrive.
   (app.getHttpServer() as Server).maxConnections = config.env.KIELTO_MAX_CONNECTIONS;
 
-  await app.register(fastifyHelmet, { contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], formAction: ["'self'"] } } });
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], formAction: ["'self'"] } },
+  });
   const origins = config.env.KIELTO_CORS_ORIGINS?.split(',').map((o) => o.trim());
   if (origins?.length) app.enableCors({ origin: origins });
 
@@ -143,7 +158,11 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
       if (isDenial(admission)) denial = admission;
     }
     if (denial === undefined) return done();
-    const body = { ...problem(denial.status, denial.detail, denial.type), instance: route, requestId: String(request.id) };
+    const body = {
+      ...problem(denial.status, denial.detail, denial.type),
+      instance: route,
+      requestId: String(request.id),
+    };
     if (denial.retryAfter !== undefined) void reply.header('retry-after', String(denial.retryAfter));
     // A body the caller sent anyway is not read: the connection ends with the answer.
     if (hasBody(request.headers)) void reply.header('connection', 'close');
@@ -152,7 +171,10 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
   // Bodies are JSON unless a route says otherwise: anything else is a 415 before parsing.
   fastify.addHook('onRequest', (request, reply, done) => {
     if (!hasBody(request.headers)) return done();
-    const type = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const type = String(request.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
     const path = request.url.split('?')[0];
     if (type === 'application/json' || (options.extraContentTypes?.(path) ?? []).includes(type)) return done();
     const body = { ...problemFromFrameworkError({ statusCode: 415 }), instance: path, requestId: String(request.id) };
@@ -226,7 +248,10 @@ function setUpDocs(app: INestApplication, options: BootstrapOptions, config: Ser
       .build(),
   );
   const document = completeOpenApiDocument(generated, routeAccessByOperationId(app));
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs/openapi.json',
+    yamlDocumentUrl: 'docs/openapi.yaml',
+  });
 }
 
 interface RequestWithRule {

@@ -11,7 +11,7 @@ import { ApiKeyRegistry } from './auth/api-keys';
 import { AccessPolicy, accessLimitsFrom } from './security/access-policy';
 import { BaseEnv, validateEnv } from './config/base-env';
 import { SERVICE_ENV, ServiceConfig, ServiceDescriptor } from './config/service-config';
-import { assertProductionSafe } from './config/guardrails';
+import { assertSafeToStart } from './config/guardrails';
 import { IdentifierHasher } from './crypto/identifier-hasher';
 import { AsyncApiController } from './docs/asyncapi.controller';
 import { HealthController } from './health/health.controller';
@@ -30,6 +30,8 @@ export interface PlatformOptions<E extends BaseEnv> {
   rawEnv?: Record<string, string | undefined>;
   /** The app's own secrets, checked by the production guardrails. */
   secrets?: (env: E) => Record<string, string | undefined>;
+  /** URLs the app hands out to people (links in messages): https in production. */
+  publicUrls?: (env: E) => Record<string, string | undefined>;
 }
 
 /**
@@ -41,7 +43,7 @@ export interface PlatformOptions<E extends BaseEnv> {
 export class PlatformModule {
   static forService<E extends BaseEnv>(options: PlatformOptions<E>): DynamicModule {
     const env = validateEnv(options.env, options.rawEnv ?? process.env);
-    assertProductionSafe(env, options.secrets?.(env));
+    assertSafeToStart(env, { secrets: options.secrets?.(env), publicUrls: options.publicUrls?.(env) });
     const config = new ServiceConfig(options.service, env);
     const keys = new ApiKeyRegistry(env.KIELTO_API_KEYS);
     registerDefaultMetrics(options.service.name);

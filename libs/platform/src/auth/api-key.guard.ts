@@ -27,7 +27,8 @@ export class ApiKeyGuard implements CanActivate {
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest & { ip?: string }>();
     const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [];
-    const admission = request.actor ?? this.policy.admit(request.headers.authorization, allowed, request.ip ?? 'unknown');
+    const admission =
+      request.actor ?? this.policy.admit(request.headers.authorization, allowed, request.ip ?? 'unknown');
     if (isDenial(admission)) {
       const headers = admission.retryAfter ? { 'retry-after': String(admission.retryAfter) } : undefined;
       throw new ProblemException(admission.status, admission.type, admission.detail, undefined, headers);

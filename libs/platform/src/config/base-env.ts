@@ -47,7 +47,17 @@ export class BaseEnv {
   @IsString()
   KAFKA_TOPIC_PREFIX = '';
 
-  @IsOptional() @IsIn(['plaintext', 'ssl', 'sasl-plain', 'sasl-scram-256', 'sasl-scram-512', 'sasl-ssl-plain', 'sasl-ssl-scram-256', 'sasl-ssl-scram-512'])
+  @IsOptional()
+  @IsIn([
+    'plaintext',
+    'ssl',
+    'sasl-plain',
+    'sasl-scram-256',
+    'sasl-scram-512',
+    'sasl-ssl-plain',
+    'sasl-ssl-scram-256',
+    'sasl-ssl-scram-512',
+  ])
   KAFKA_SECURITY: string = 'plaintext';
 
   @IsOptional() @IsString() KAFKA_SASL_USERNAME?: string;

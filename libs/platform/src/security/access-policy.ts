@@ -95,7 +95,12 @@ export class AccessPolicy {
   }
 
   /** The decision for a call to an authenticated route: the actor, or why not. */
-  admit(authorization: string | string[] | undefined, roles: readonly Role[], client: string, now = Date.now()): Admission {
+  admit(
+    authorization: string | string[] | undefined,
+    roles: readonly Role[],
+    client: string,
+    now = Date.now(),
+  ): Admission {
     if (this.failures.size > 0) {
       const blocked = this.failures.exceeded(client, this.limits.authFailures, now);
       if (blocked > 0) return tooMany('Too many failed authentications from this address', blocked);
@@ -153,7 +158,8 @@ export function accessLimitsFrom(env: {
   KIELTO_WEBHOOK_RATE_LIMIT_PER_MINUTE: number;
 }): AccessLimits {
   const perRole = { ...DEFAULT_RATE_LIMITS };
-  if (env.KIELTO_RATE_LIMIT_PER_MINUTE !== undefined) for (const role of ROLES) perRole[role] = env.KIELTO_RATE_LIMIT_PER_MINUTE;
+  if (env.KIELTO_RATE_LIMIT_PER_MINUTE !== undefined)
+    for (const role of ROLES) perRole[role] = env.KIELTO_RATE_LIMIT_PER_MINUTE;
   for (const [role, limit] of parseRateLimits(env.KIELTO_RATE_LIMITS ?? '')) perRole[role] = limit;
   return {
     perRole,

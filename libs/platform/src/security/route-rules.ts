@@ -40,13 +40,22 @@ export function describeRoutes(app: INestApplication): RouteDescription[] {
         const sub = String(Reflect.getMetadata(PATH_METADATA, handler) ?? '');
         const path = `/${[base, sub].filter((p) => p && p !== '/').join('/')}`.replace(/\/+/g, '/').replace(/\/$/, '');
         const isPublic = meta<boolean | 'limited'>(PUBLIC_KEY);
-        const signed = [Reflect.getMetadata(GUARDS_METADATA, handler), Reflect.getMetadata(GUARDS_METADATA, controller)].some(
-          (g) => Array.isArray(g) && g.length > 0,
-        );
+        const signed = [
+          Reflect.getMetadata(GUARDS_METADATA, handler),
+          Reflect.getMetadata(GUARDS_METADATA, controller),
+        ].some((g) => Array.isArray(g) && g.length > 0);
         const rule: RouteRule = isPublic
           ? { public: true, signed, limit: isPublic === 'limited' ? (signed ? 'webhook' : 'page') : undefined }
-          : { public: false, roles: meta<Role[]>(ROLES_KEY) ?? [], auditReads: meta<boolean>(AUDIT_READS_KEY) === true };
-        routes.push({ route: `${RequestMethod[method]} ${path || '/'}`, operationId: `${controller.name}_${name}`, rule });
+          : {
+              public: false,
+              roles: meta<Role[]>(ROLES_KEY) ?? [],
+              auditReads: meta<boolean>(AUDIT_READS_KEY) === true,
+            };
+        routes.push({
+          route: `${RequestMethod[method]} ${path || '/'}`,
+          operationId: `${controller.name}_${name}`,
+          rule,
+        });
       }
     }
   }
