@@ -11,10 +11,15 @@ const suppress: Decision = {
 };
 
 /** Runs the stream over the given input chunks; decides "allow" for hashed contacts, "suppress" otherwise. */
-async function run(chunks: (string | Buffer)[], hashedOnly = false): Promise<{ lines: unknown[]; seen: Contact[] }> {
+async function run(
+  chunks: (string | Buffer)[],
+  hashedOnly = false,
+  isFresh?: () => boolean,
+): Promise<{ lines: unknown[]; seen: Contact[] }> {
   const seen: Contact[] = [];
   const stream = new CheckStream({
     hashedOnly,
+    isFresh,
     decide: (contact) => {
       seen.push(contact);
       return contact.field.endsWith('Hash') ? allow : suppress;
@@ -104,5 +109,23 @@ describe(CheckStream.name, () => {
       { line: 2, error: expect.stringMatching(/longer than/) },
       { ref: 3, decision: 'allow', reasons: [] },
     ]);
+  });
+
+  it('ends the answer with an error line when the list turns stale mid-stream, and checks nothing after', async () => {
+    let fresh = true;
+    const chunks = [
+      '{"ref":1,"email":"a@example.fi"}\n{"ref":2,"email":"b@example.fi"}\n',
+      '{"ref":3,"email":"c@example.fi"}\n',
+      '{"ref":4,"email":"d@example.fi"}\n',
+    ];
+    // Staleness is decided before each chunk: the second chunk finds the list stale.
+    const { lines, seen } = await run(chunks, false, () => {
+      const now = fresh;
+      fresh = false;
+      return now;
+    });
+    expect(seen.map((c) => c.ref)).toEqual([1, 2]);
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toEqual({ line: 3, error: expect.stringMatching(/not checked/), type: 'stale-suppression-state' });
   });
 });

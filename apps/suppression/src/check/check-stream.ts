@@ -13,7 +13,16 @@ export interface CheckStreamOptions {
   hashedOnly: boolean;
   /** Decides one contact for the stream's channel, purpose and product. */
   decide(contact: Contact, now: number): Decision;
+  /**
+   * Whether the suppression list is still fresh enough to answer; asked before each input chunk, so that a list
+   * turning stale during a long stream ends it rather than answering from stale data (fail closed).
+   */
+  isFresh?: () => boolean;
 }
+
+/** The last line of a stream ended because the list turned stale; lines after `line` were not checked. */
+export const staleLineJson = (line: number) =>
+  `{"line":${line},"error":"The suppression list fell behind its sources; the stream ends here and lines after this one were not checked","type":"stale-suppression-state"}`;
 
 export interface CheckStreamStats {
   lines: number;
@@ -24,7 +33,8 @@ export interface CheckStreamStats {
 
 /**
  * NDJSON in, NDJSON out: one output line per non-blank input line, in order — a result `{ref, decision,
- * reasons}` or, for a line that cannot be checked, `{ref?, line, error}` (the stream goes on). Runs as a
+ * reasons}` or, for a line that cannot be checked, `{ref?, line, error}` (the stream goes on). If the list
+ * turns stale mid-stream, the answer ends with `{line, error, type: "stale-suppression-state"}`. Runs as a
  * Transform piped between the request and the reply, so a slow reader slows the writer down (back-pressure)
  * and memory stays flat for any number of rows.
  *
@@ -37,6 +47,8 @@ export class CheckStream extends Transform {
   private rest = '';
   /** Inside an over-long line: drop input until its newline. */
   private skipping = false;
+  /** The list turned stale: the answer is ended, input is drained unread. */
+  private stale = false;
   private readonly errors: FieldError[] = [];
 
   constructor(private readonly options: CheckStreamOptions) {
@@ -44,6 +56,15 @@ export class CheckStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    // Once stale, the rest of the input is read and dropped: the answer has ended with its error line.
+    if (this.stale) return callback();
+    if (this.options.isFresh !== undefined && !this.options.isFresh()) {
+      this.stale = true;
+      this.stats.errors++;
+      this.push(staleLineJson(this.stats.lines + 1) + '\n');
+      this.push(null);
+      return callback();
+    }
     let text = this.decoder.write(chunk);
     let out = '';
     const now = Date.now();
@@ -72,6 +93,7 @@ export class CheckStream extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
+    if (this.stale) return callback();
     const text = this.rest + this.decoder.end();
     this.rest = '';
     const out = this.skipping ? '' : this.line(text, 0, text.length, Date.now());

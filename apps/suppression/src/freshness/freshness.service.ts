@@ -27,10 +27,15 @@ export class FreshnessService implements ReadinessCheck {
     return Date.now() - this.asOf;
   }
 
+  /** Whether answers may be given now (the same rule as assertFresh, without the problem). */
+  isFresh(): boolean {
+    return Date.now() - this.asOf <= this.env.SUPPRESSION_MAX_STALENESS_MS;
+  }
+
   /** Throws a 503 problem when the state may be stale; returns the watermark otherwise. */
   assertFresh(): number {
     const asOf = this.asOf;
-    if (Date.now() - asOf > this.env.SUPPRESSION_MAX_STALENESS_MS) {
+    if (!this.isFresh()) {
       throw new ProblemException(
         503,
         'stale-suppression-state',
