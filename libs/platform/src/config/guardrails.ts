@@ -23,7 +23,7 @@ export function isLoopbackHost(host: string): boolean {
  * NODE_ENV says: `HOST=0.0.0.0` without NODE_ENV used to accept `dev-admin-key` from the network. With
  * NODE_ENV=production it also refuses short keys and secrets, one secret used for two purposes, plaintext
  * Kafka/MongoDB (unless KIELTO_ALLOW_PLAINTEXT=true, e.g. a private network), MongoDB TLS without certificate
- * checks, and a public URL that is not https.
+ * checks, and a public URL that is not https (except one on loopback: a local compose run).
  */
 export function assertSafeToStart(env: BaseEnv, checks: StartChecks = {}): void {
   const production = env.NODE_ENV === 'production';
@@ -67,13 +67,23 @@ export function assertSafeToStart(env: BaseEnv, checks: StartChecks = {}): void 
       problems.push('MONGODB_URI switches off TLS certificate or host name checks (tlsAllowInvalidCertificates…)');
     }
     for (const [name, url] of Object.entries(checks.publicUrls ?? {})) {
-      if (url !== undefined && url !== '' && !url.startsWith('https://')) problems.push(`${name} must be an https URL`);
+      if (url !== undefined && url !== '' && !isHttpsOrLoopback(url)) problems.push(`${name} must be an https URL`);
     }
   }
 
   if (problems.length > 0) {
     const where = production ? 'in production' : `on ${env.HOST} (beyond loopback)`;
     throw new ConfigValidationError(`Refusing to start ${where}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Links people open travel the internet: https, unless they point at this machine (a local compose run). */
+function isHttpsOrLoopback(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname));
+  } catch {
+    return false;
   }
 }
 
