@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { bearer, startStack, Stack } from '../support/stack';
+import { bearer, eventually, startStack, Stack } from '../support/stack';
 
 const HASH = 'a'.repeat(64);
 const CHECK = `/v1/suppression/check?channel=email&purpose=own-marketing&emailHash=${HASH}`;
@@ -71,6 +71,13 @@ describe('access limits at every door', () => {
       .set(bearer('staff'))
       .set(from('203.0.113.9'));
     expect(blockedNest.status).toBe(429);
+    // Refusals at the fast path are audited like the Nest routes' (no key id: the caller had no valid key).
+    const audited = await eventually(async () => {
+      const res = await request(base).get('/v1/audit').query({ route: '/v1/suppression/check' }).set(bearer('admin'));
+      const rows = res.body as { actor: string; status: number }[];
+      return rows.filter((r) => r.status === 401).length >= 2 && rows;
+    });
+    expect(audited.filter((r) => r.status === 401).every((r) => r.actor === 'anonymous')).toBe(true);
     // The proxy's own address and other clients behind it keep their budgets.
     expect((await request(base).get(CHECK).set(bearer('marketing')).set(from('203.0.113.10'))).status).not.toBe(429);
   });
