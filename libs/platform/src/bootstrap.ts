@@ -114,7 +114,7 @@ export async function createServiceApp(
     // Slow clients cannot hold a connection: the whole request within requestTimeout, no socket idle for longer
     // than connectionTimeout (the validated env has these; read here because the adapter exists before the app).
     requestTimeout: Number(process.env.KIELTO_REQUEST_TIMEOUT_MS ?? 120_000),
-    connectionTimeout: Number(process.env.KIELTO_CONNECTION_TIMEOUT_MS ?? 60_000),
+    connectionTimeout: Number(process.env.KIELTO_CONNECTION_TIMEOUT_MS ?? 600_000),
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,

@@ -125,9 +125,12 @@ export class BaseEnv {
   @IntAtLeast(1000)
   KIELTO_REQUEST_TIMEOUT_MS = 120_000;
 
-  /** An idle socket is closed after this many ms. */
+  /**
+   * A socket without traffic for this many ms is closed. Node counts a request being processed as idle too, so
+   * this must exceed the longest answer (a large import, a data-subject export): 60 s cut a CLI import mid-way.
+   */
   @IntAtLeast(1000)
-  KIELTO_CONNECTION_TIMEOUT_MS = 60_000;
+  KIELTO_CONNECTION_TIMEOUT_MS = 600_000;
 
   /** Open connections at most; more are refused by the server. */
   @IntAtLeast(1)
