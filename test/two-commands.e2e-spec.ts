@@ -98,7 +98,7 @@ describe('two commands: npm start and infra:down', () => {
       // It prints the keys it accepts and one request per role; each works as printed.
       for (const [role, key] of Object.entries(KEYS)) expect(output).toMatch(new RegExp(`\\[kielto\\] +${role} +${key}`));
       const curls = output.split('\n').flatMap((l) => /^\[kielto\] +(curl .*)$/.exec(l)?.[1] ?? []);
-      expect(curls.map((c) => /Bearer ([^']+)/.exec(c)?.[1])).toEqual([KEYS.admin, KEYS.staff, KEYS.marketing, KEYS.partner]);
+      expect(curls.map((c) => /Bearer ([^']+)/.exec(c)?.[1])).toEqual([KEYS.admin, KEYS.staff, KEYS.marketing, KEYS.partner, KEYS.dpo]);
       for (const curl of curls) {
         const { stdout } = await run('bash', ['-c', curl]);
         expect(() => JSON.parse(stdout) as unknown).not.toThrow();

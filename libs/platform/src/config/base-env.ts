@@ -19,7 +19,7 @@ import { ApiKeyRegistry } from '../auth/api-keys';
 
 /** Keys used when nothing is configured outside production, so that `npm start` just works on a laptop. */
 export const DEVELOPMENT_API_KEYS =
-  'admin:dev-admin-key,staff:dev-staff-key,marketing:dev-marketing-key,partner:dev-partner-key';
+  'admin:dev-admin-key,staff:dev-staff-key,marketing:dev-marketing-key,partner:dev-partner-key,dpo:dev-dpo-key';
 export const DEVELOPMENT_SECRET = 'kielto-development-secret-do-not-use-in-production';
 
 /** The registry's own parse decides, so that a list the services accept is exactly a list that validates. */
