@@ -79,9 +79,25 @@ export function headerIndex(header: string[]): Map<string, number> {
   return new Map(header.map((name, i) => [name.trim().toLowerCase(), i]));
 }
 
-/** Writes a CSV row, quoting what needs it (RFC 4180). */
+/** A cell a spreadsheet would run as a formula: it starts with = + - @, a tab or a carriage return. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+/** A signed number or phone number (`+358 40 123 4567`, `-12.5`): a spreadsheet computes nothing from it. */
+const PLAIN_NUMBER = /^[+-]?[0-9][0-9 .()-]*$/;
+
+/**
+ * Neutralises CSV formula injection (OWASP "CSV Injection"): a cell that would start a formula gets a leading `'`,
+ * which spreadsheets show as text. Numbers and phone numbers are left as they are.
+ */
+export function neutraliseFormula(cell: string): string {
+  return FORMULA_START.test(cell) && !PLAIN_NUMBER.test(cell) ? `'${cell}` : cell;
+}
+
+/** Writes a CSV row for people to open in a spreadsheet: formulas neutralised, quoted where needed (RFC 4180). */
 export function csvLine(cells: readonly string[]): string {
   return (
-    cells.map((c) => (/[",\r\n]/.test(c) || /^\s|\s$/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',') + '\n'
+    cells
+      .map(neutraliseFormula)
+      .map((c) => (/[",\r\n]/.test(c) || /^\s|\s$/.test(c) ? `"${c.replace(/"/g, '""')}"` : c))
+      .join(',') + '\n'
   );
 }

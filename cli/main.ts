@@ -11,7 +11,7 @@ import { EXIT } from './report';
 const ENVIRONMENT = `
 Environment:
   KIELTO_API_KEY               API key (Authorization: Bearer); import needs staff, clear marketing or staff,
-                               export staff; status needs none. KIELTO_API_KEY_FILE reads it from a file.
+                               export dpo (or admin); status needs none. KIELTO_API_KEY_FILE reads it from a file.
 ${SERVICES.map((s) => `  ${urlEnvName(s).padEnd(29)}base URL of ${s} (default http://127.0.0.1:${3001 + SERVICES.indexOf(s)})`).join('\n')}
   KIELTO_TIMEOUT_MS            per-request timeout in ms (default 300000)
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Writes docker/.env from docker/.env.example, replacing every example secret with a fresh random value
-# (`openssl rand -hex 32`, one per distinct example value) and keeping "role:" / "keyId:" prefixes. Never
-# overwrites an existing docker/.env. Prints only the names it set, never a value.
+# (`openssl rand -hex 32`, one per key; KIELTO_PII_KEYS get 32 random bytes in base64, the AES-256 key format)
+# and keeping "role:" / "keyId:" prefixes. KIELTO_SERVICE_KEY, the key the services call each other with, is
+# added to KIELTO_API_KEYS as an admin key of its own (its own key id in the audit trail). Never overwrites an
+# existing docker/.env. Prints only the names it set, never a value.
+# The generated file is tested by starting the four services with it: test/security/docker-env.e2e-spec.ts.
 set -euo pipefail
 cd "$(dirname "$0")"
 umask 077
@@ -15,26 +18,27 @@ random_hex() {
   if command -v openssl >/dev/null 2>&1; then openssl rand -hex 32; else od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; echo; fi
 }
 
+random_base64() {
+  if command -v openssl >/dev/null 2>&1; then openssl rand -base64 32; else head -c 32 /dev/urandom | base64; fi
+}
+
+service_key=$(random_hex)
 tmp=$(mktemp .env.XXXXXX)
 trap 'rm -f "$tmp"' EXIT
-# The same example value gets the same fresh value wherever it appears: KIELTO_SERVICE_KEY must stay one of the
-# admin keys of KIELTO_API_KEYS (the customers service refuses to start otherwise).
-declare -A fresh_for=()
-remember_fresh() { [ -n "${fresh_for[$1]:-}" ] || fresh_for[$1]=$(random_hex); } # <example value>
 while IFS= read -r line || [ -n "$line" ]; do
   if [[ $line =~ ^([A-Z0-9_]+)=(.*example.*)$ ]]; then
     name=${BASH_REMATCH[1]}
     IFS=',' read -r -a items <<<"${BASH_REMATCH[2]}"
     fresh=()
+    value=random_hex
+    # AES-256-GCM keys are 32 bytes in base64: 64 hex characters read as base64 are 48 bytes, and refused.
+    if [ "$name" = KIELTO_PII_KEYS ]; then value=random_base64; fi
     for item in "${items[@]}"; do
-      if [[ $item =~ ^([a-z0-9-]+):(.+)$ ]]; then
-        remember_fresh "${BASH_REMATCH[2]}"
-        fresh+=("${BASH_REMATCH[1]}:${fresh_for[${BASH_REMATCH[2]}]}")
-      else
-        remember_fresh "$item"
-        fresh+=("${fresh_for[$item]}")
-      fi
+      if [ "$name" = KIELTO_SERVICE_KEY ]; then fresh+=("$service_key")
+      elif [[ $item =~ ^([a-z0-9-]+):.+$ ]]; then fresh+=("${BASH_REMATCH[1]}:$($value)")
+      else fresh+=("$($value)"); fi
     done
+    if [ "$name" = KIELTO_API_KEYS ]; then fresh+=("admin:$service_key"); fi
     (IFS=','; printf '%s=%s\n' "$name" "${fresh[*]}") >>"$tmp"
     echo "init-env: $name set" >&2
   else

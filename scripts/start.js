@@ -54,12 +54,16 @@ function tryIt(urls) {
     staff: `${urls.consents}/v1/consents?email=${email}`,
     marketing: `${urls.suppression}/v1/suppression/check?channel=email&purpose=own-marketing&email=${email}`,
     partner: `${urls.suppression}/v1/suppression/check?channel=email&purpose=partner-marketing&emailHash=${emailHash}`,
+    // Identity codes travel in a body, never in a URL; an unknown code answers [].
+    dpo: [`${urls.customers}/v1/customers/search`, '{"personalIdentityCode":"131052-308T"}'],
   };
   const lines = [development ? 'development keys (KIELTO_API_KEYS is not set):' : 'keys of KIELTO_API_KEYS:'];
   for (const role of Object.keys(requests)) lines.push(`  ${role.padEnd(10)} ${keys[role] ?? '(hashed or none)'}`);
   lines.push('one request per role (README "Five minutes" walks through more):');
-  for (const [role, url] of Object.entries(requests)) {
-    lines.push(`  curl -fsS -H 'Authorization: Bearer ${keys[role] ?? `<your ${role} key>`}' '${url}'`);
+  for (const [role, request] of Object.entries(requests)) {
+    const [url, body] = Array.isArray(request) ? request : [request];
+    const post = body === undefined ? '' : ` -H 'Content-Type: application/json' -d '${body}'`;
+    lines.push(`  curl -fsS -H 'Authorization: Bearer ${keys[role] ?? `<your ${role} key>`}'${post} '${url}'`);
   }
   return lines;
 }

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { API_KEYS_SETTING, dropDatabases, KEYS, PARTNER_HASH_KEY } from './support/stack';
+import { API_KEYS_SETTING, dropDatabases, KEYS, PARTNER_HASH_KEY, UNLIMITED_ACCESS } from './support/stack';
 
 /**
  * The README's first command as a newcomer runs it: `npm start` (scripts/start.js) brings up every service and
@@ -63,6 +63,7 @@ describe('two commands: npm start and infra:down', () => {
       KAFKA_TOPIC_PREFIX: `${prefix}.`,
       KIELTO_API_KEYS: API_KEYS_SETTING,
       KIELTO_SERVICE_KEY: KEYS.admin,
+      ...UNLIMITED_ACCESS,
       KIELTO_PARTNER_HASH_KEY: PARTNER_HASH_KEY,
       SUPPRESSION_INSTANCE_ID: prefix,
     };
@@ -97,7 +98,7 @@ describe('two commands: npm start and infra:down', () => {
       // It prints the keys it accepts and one request per role; each works as printed.
       for (const [role, key] of Object.entries(KEYS)) expect(output).toMatch(new RegExp(`\\[kielto\\] +${role} +${key}`));
       const curls = output.split('\n').flatMap((l) => /^\[kielto\] +(curl .*)$/.exec(l)?.[1] ?? []);
-      expect(curls.map((c) => /Bearer ([^']+)/.exec(c)?.[1])).toEqual([KEYS.admin, KEYS.staff, KEYS.marketing, KEYS.partner]);
+      expect(curls.map((c) => /Bearer ([^']+)/.exec(c)?.[1])).toEqual([KEYS.admin, KEYS.staff, KEYS.marketing, KEYS.partner, KEYS.dpo]);
       for (const curl of curls) {
         const { stdout } = await run('bash', ['-c', curl]);
         expect(() => JSON.parse(stdout) as unknown).not.toThrow();

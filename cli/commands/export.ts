@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { KieltoClient } from '../http';
 import { EXIT } from '../report';
 
@@ -17,7 +17,7 @@ export async function exportCommand(client: KieltoClient, customerId: string, op
   });
   const json = `${JSON.stringify(await response.json(), null, 2)}\n`;
   if (options.out) {
-    await writeFile(options.out, json, { mode: 0o600 });
+    await writePrivately(options.out, json);
     process.stderr.write(
       `kielto export: wrote the data-subject export of ${customerId} to ${options.out} (mode 600)\n`,
     );
@@ -25,4 +25,18 @@ export async function exportCommand(client: KieltoClient, customerId: string, op
     process.stdout.write(json);
   }
   return EXIT.ok;
+}
+
+/**
+ * Writes a file only its owner may read, also over an existing file: `writeFile`'s mode applies only when it
+ * creates the file, so an existing world-readable file stayed world-readable. The mode is set before the content.
+ */
+export async function writePrivately(file: string, content: string): Promise<void> {
+  const handle = await open(file, 'w', 0o600);
+  try {
+    await handle.chmod(0o600);
+    await handle.writeFile(content);
+  } finally {
+    await handle.close();
+  }
 }

@@ -13,7 +13,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { API_KEYS_SETTING, dropDatabases, KEYS } from '../../test/support/stack';
+import { API_KEYS_SETTING, UNLIMITED_ACCESS, dropDatabases, KEYS } from '../../test/support/stack';
 import { ensureBuilt, freePort, ServiceName, ServiceProcess, SERVICES } from '../../test/faults/lib/service-process';
 import { ROOT } from '../../test/faults/lib/private-infra';
 
@@ -105,6 +105,7 @@ async function main(): Promise<number> {
       MONGODB_DB_PREFIX: prefix,
       KAFKA_TOPIC_PREFIX: `${prefix}.`,
       KIELTO_API_KEYS: API_KEYS_SETTING,
+      ...UNLIMITED_ACCESS,
       KIELTO_SERVICE_KEY: KEYS.admin,
       SUPPRESSION_INSTANCE_ID: `${prefix}-fuzz`,
       CUSTOMERS_URL: url('customers'),

@@ -16,7 +16,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { API_KEYS_SETTING, KEYS } from '../support/stack';
+import { API_KEYS_SETTING, UNLIMITED_ACCESS, KEYS } from '../support/stack';
 import { http } from './lib/http';
 import { PrivateInfra, sleep } from './lib/private-infra';
 import { ensureBuilt, freePort, ServiceName, ServiceProcess, SERVICES } from './lib/service-process';
@@ -107,6 +107,7 @@ async function main(): Promise<number> {
       MONGODB_DB_PREFIX: prefix,
       KAFKA_TOPIC_PREFIX: `${prefix}.`,
       KIELTO_API_KEYS: API_KEYS_SETTING,
+      ...UNLIMITED_ACCESS,
       KIELTO_PARTNER_HASH_KEY: PARTNER_HASH_KEY,
       KIELTO_SERVICE_KEY: KEYS.admin,
       SUPPRESSION_INSTANCE_ID: `${prefix}-s1`,

@@ -158,13 +158,16 @@ describe('kielto CLI: bulk import, campaign clearance, export and status against
     expect(created.status).toBe(201);
     const id = (created.body as { id: string }).id;
 
-    const run = await runCli(stack, ['export', id], staff);
+    // Identity codes in clear: the export is the dpo role's (issue 19); a staff key is refused.
+    expect((await runCli(stack, ['export', id], staff)).stderr).toMatch(/403/);
+    const dpo = { KIELTO_API_KEY: KEYS.dpo };
+    const run = await runCli(stack, ['export', id], dpo);
     expect(run.code).toBe(0);
     const exported = JSON.parse(run.stdout) as { customer: { id: string; name: string }; consents: unknown };
     expect(exported.customer).toMatchObject({ id, name: 'Export Testinen' });
     expect(exported.consents).toBeDefined();
 
-    const missing = await runCli(stack, ['export', 'no-such-customer'], staff);
+    const missing = await runCli(stack, ['export', 'no-such-customer'], dpo);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/404/);
   });

@@ -6,7 +6,14 @@ import { Kafka, logLevel } from 'kafkajs';
 import mongoose from 'mongoose';
 import { http, HttpResult } from '../faults/lib/http';
 import { freePort, ServiceProcess } from '../faults/lib/service-process';
-import { API_KEYS_SETTING, bearer, dropDatabases, eventually, PARTNER_HASH_KEY } from '../support/stack';
+import {
+  API_KEYS_SETTING,
+  UNLIMITED_ACCESS,
+  bearer,
+  dropDatabases,
+  eventually,
+  PARTNER_HASH_KEY,
+} from '../support/stack';
 
 /**
  * Graceful shutdown (issue 8), with the services as real OS processes receiving a real SIGTERM under load:
@@ -33,6 +40,7 @@ describe('reliability: SIGTERM drains a service under load without losing a requ
     MONGODB_DB_PREFIX: prefix,
     KAFKA_TOPIC_PREFIX: `${prefix}.`,
     KIELTO_API_KEYS: API_KEYS_SETTING,
+    ...UNLIMITED_ACCESS,
     KIELTO_PARTNER_HASH_KEY: PARTNER_HASH_KEY,
     SUPPRESSION_INSTANCE_ID: `${prefix}-a`,
   };

@@ -28,7 +28,7 @@ describe('audit trail of staff/admin writes', () => {
     });
     expect(records[0]).toMatchObject({ route: '/v1/consents', method: 'POST', service: 'consents', role: 'staff' });
     expect(records.map((r) => r.outcome).sort()).toEqual(['rejected', 'success']);
-    expect(String(records[0].actor)).toMatch(/^staff-[0-9a-f]{12}$/);
+    expect(String(records[0].actor)).toMatch(/^staff-[0-9a-f]{8}$/);
     expect(JSON.stringify(records)).not.toContain(email);
 
     const forbidden = await request(stack.urls.consents).get('/v1/audit').set(bearer('staff'));

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 import request from 'supertest';
+import { keyIdOf } from '@kielto/platform';
 import { SmsKeywordRepository } from '../../apps/consents/src/consents/sms-keyword.repository';
 import { UnsubscribeTokenCodec } from '../../apps/consents/src/self-service/unsubscribe-token';
 import { CustomerEventsFixture } from '../../apps/consents/test/customer-events';
@@ -14,7 +15,7 @@ const UNSUBSCRIBE_KEY = { kid: 'links1', secret: 'test-unsubscribe-key-012345678
 const NOTICE_VERSION = 'privacy-notice-test-7';
 const DAY = 86_400_000;
 /** The non-secret id kielto gives the test marketing key (role + first 12 hex of its SHA-256). */
-const MARKETING_KEY_ID = `marketing-${createHash('sha256').update(KEYS.marketing).digest('hex').slice(0, 12)}`;
+const MARKETING_KEY_ID = keyIdOf('marketing', createHash('sha256').update(KEYS.marketing).digest());
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
 
@@ -284,7 +285,7 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
           capturedBy: 'self-service',
           reference: 'c-ev2',
           tokenId: expect.any(String),
-          linkKeyId: expect.stringMatching(/^staff-[0-9a-f]{12}$/),
+          linkKeyId: expect.stringMatching(/^staff-[0-9a-f]{8}$/),
           requestId: expect.any(String),
         },
       ]);
@@ -466,7 +467,7 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
         evidence: { noticeVersion: 'pn-2026-12', capturedBy: 'agent-7' },
       });
       expect(lifted.body.evidence).toMatchObject({ noticeVersion: 'pn-2026-12', agent: 'agent-7' });
-      expect(lifted.body.evidence.capturedBy).toMatch(/^staff-[0-9a-f]{12}$/);
+      expect(lifted.body.evidence.capturedBy).toMatch(/^staff-[0-9a-f]{8}$/);
       const withdrawn = await record({
         email,
         channel: 'email',

@@ -19,6 +19,7 @@ import { SelfServiceModule } from './self-service/self-service.module';
           ]),
         ),
       }),
+      publicUrls: (env) => ({ KIELTO_PUBLIC_URL: env.KIELTO_PUBLIC_URL }),
     }),
     ConsentsModule,
     SelfServiceModule,

@@ -217,7 +217,7 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
     );
     const times = history.map((h) => Date.parse(h.recordedAt));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
-    const staffKey = expect.stringMatching(/^staff-[0-9a-f]{12}$/);
+    const staffKey = expect.stringMatching(/^staff-[0-9a-f]{8}$/);
     expect(history[0].evidence).toEqual({
       noticeVersion: 'pn-2025-01',
       capturedBy: staffKey,

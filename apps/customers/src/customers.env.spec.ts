@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { assertProductionSafe, ConfigValidationError, validateEnv } from '@kielto/platform';
+import { assertSafeToStart, ConfigValidationError, validateEnv } from '@kielto/platform';
 import { CustomersEnv, DEVELOPMENT_PII_KEYS } from './customers.env';
 
 const secrets = (env: CustomersEnv) => ({
@@ -15,12 +15,12 @@ describe(CustomersEnv.name, () => {
     expect(env.CONSENTS_URL).toBe('http://127.0.0.1:3002');
     expect(env.DIRECTORY_BANS_URL).toBe('http://127.0.0.1:3003');
     expect(env.SUPPRESSION_URL).toBe('http://127.0.0.1:3004');
-    expect(() => assertProductionSafe(env, secrets(env))).not.toThrow();
+    expect(() => assertSafeToStart(env, { secrets: secrets(env) })).not.toThrow();
   });
 
   it('refuses to start in production on the development secrets, naming each', () => {
     const env = validateEnv(CustomersEnv, { NODE_ENV: 'production', KIELTO_ALLOW_PLAINTEXT: 'true' });
-    const attempt = () => assertProductionSafe(env, secrets(env));
+    const attempt = () => assertSafeToStart(env, { secrets: secrets(env) });
     expect(attempt).toThrow(/KIELTO_PII_KEYS/);
     expect(attempt).toThrow(/KIELTO_PII_HASH_KEY/);
     expect(attempt).toThrow(/KIELTO_SERVICE_KEY/);

@@ -84,6 +84,7 @@ describe('customers service', () => {
   });
 
   const staff = () => bearer('staff');
+  const dpo = () => bearer('dpo');
   const create = (body: object) => request(base).post('/v1/customers').set(staff()).send(body);
   const patch = (id: string, body: object) => request(base).patch(`/v1/customers/${id}`).set(staff()).send(body);
 
@@ -225,7 +226,7 @@ describe('customers service', () => {
 
     const byCode = await request(base)
       .post('/v1/customers/search')
-      .set(staff())
+      .set(dpo())
       .send({ personalIdentityCode: code(0) });
     expect(byCode.status).toBe(200);
     expect(byCode.body.map((c: { id: string }) => c.id)).toEqual([id]);
@@ -282,7 +283,7 @@ describe('customers service', () => {
     expect(fresh.body.map((c: { id: string }) => c.id)).toEqual([id]);
     const byOldCode = await request(base)
       .post('/v1/customers/search')
-      .set(staff())
+      .set(dpo())
       .send({ personalIdentityCode: code(1) });
     expect(byOldCode.body).toEqual([]);
 
@@ -533,7 +534,7 @@ describe('customers service', () => {
     expect((await request(base).get(`/v1/customers/${id}`).set(staff())).status).toBe(404);
     expect((await request(base).patch(`/v1/customers/${id}`).set(staff()).send({ name: 'x' })).status).toBe(404);
     expect((await request(base).delete(`/v1/customers/${id}`).set(staff())).status).toBe(404);
-    expect((await request(base).get(`/v1/customers/${id}/export`).set(staff())).status).toBe(404);
+    expect((await request(base).get(`/v1/customers/${id}/export`).set(dpo())).status).toBe(404);
     expect((await request(base).get('/v1/customers').set(staff()).query({ email: address })).body).toEqual([]);
 
     for (const query of <Record<string, string>[]>[
@@ -738,7 +739,7 @@ describe('customers service', () => {
     expect(byPerson(olli)).toEqual([]);
     for (const point of data.contactPoints)
       expect(point.owner === 'contact-person').toBe(typeof point.person === 'string');
-    const exported = await request(base).get(`/v1/customers/${id}/export`).set(staff());
+    const exported = await request(base).get(`/v1/customers/${id}/export`).set(dpo());
     expect(exported.status).toBe(200);
     expect(exported.body.customer.contactPersons).toEqual(next);
   });
@@ -823,7 +824,7 @@ describe('customers service', () => {
     expect(fourth.data.formerContactPoints).toEqual(formerAfterRemoval);
 
     // The export shows the holdings too; erasure publishes the former identifiers as hashes.
-    const exported = await request(base).get(`/v1/customers/${id}/export`).set(staff());
+    const exported = await request(base).get(`/v1/customers/${id}/export`).set(dpo());
     expect(exported.status).toBe(200);
     expect(exported.body.customer.formerContactPoints).toEqual(formerAfterRemoval);
     expect(exported.body.customer.contactPoints).toEqual(fourth.data.contactPoints);
@@ -888,7 +889,7 @@ describe('customers service', () => {
         .expect((res) => expect([200, 201]).toContain(res.status));
     }
 
-    const res = await request(base).get(`/v1/customers/${id}/export`).set(staff());
+    const res = await request(base).get(`/v1/customers/${id}/export`).set(dpo());
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/application\/json/);
     const body = res.body;
@@ -943,7 +944,7 @@ describe('customers service', () => {
     try {
       const { start } = isolatedImport<typeof import('../src/service')>('../src/service');
       other = await start(0);
-      const res = await request(other.url).get(`/v1/customers/${id}/export`).set(staff());
+      const res = await request(other.url).get(`/v1/customers/${id}/export`).set(dpo());
       expect(res.status).toBe(503);
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(res.headers['retry-after']).toBeDefined();

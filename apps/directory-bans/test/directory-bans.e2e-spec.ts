@@ -181,7 +181,7 @@ describe('directory-bans: publication bans and the publishable directory', () =>
         hiddenFields: ['address', 'phone'],
         outlets: [],
         reason: 'moved',
-        setBy: expect.stringMatching(/^staff-[0-9a-f]{12}$/),
+        setBy: expect.stringMatching(/^staff-[0-9a-f]{8}$/),
         sequence: 1,
       });
       expect(Date.parse(first.body.since)).toBeGreaterThan(Date.now() - 60_000);

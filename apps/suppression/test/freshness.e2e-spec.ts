@@ -3,6 +3,7 @@ import request from 'supertest';
 import type { ServiceApp } from '@kielto/platform';
 import { bearer, eventually, startStack, Stack } from '../../../test/support/stack';
 import { CheckService } from '../src/check/check.service';
+import { FreshnessService } from '../src/freshness/freshness.service';
 import { check, emailHash, eventuallyAnswer, SourceEvents } from './support/source-events';
 
 const STALENESS_MS = 1500;
@@ -62,6 +63,46 @@ describe('suppression: freshness (fail closed)', () => {
       expect(Date.parse((res.body as { asOf: string }).asOf)).toBeGreaterThan(sentAt + STALENESS_MS);
     } finally {
       spy.mockRestore();
+    }
+  });
+
+  it('goes on with a stream whose watermark only lagged mid-stream: Kafka confirms before it is ended (19.7, 20)', async () => {
+    // The first contact holds the event loop past the bound, so the next chunk finds the watermark old although
+    // nothing was published. The per-chunk test must ask Kafka (untilFresh) rather than end the answer as stale.
+    const checks = suppression.app.get(CheckService);
+    const freshness = suppression.app.get(FreshnessService);
+    const decide = checks.decide.bind(checks);
+    let stalled = false;
+    const spy = jest.spyOn(checks, 'decide').mockImplementation((...args) => {
+      if (!stalled) {
+        stalled = true;
+        const until = Date.now() + STALENESS_MS + 500;
+        while (Date.now() < until); // a busy event loop, not a wait: no sample can run
+      }
+      return decide(...args);
+    });
+    const confirmations = jest.spyOn(freshness, 'untilFresh');
+    try {
+      // Several input chunks: far more than one socket read and the stream's 64 KiB buffer.
+      const lines = 4000;
+      const body = Array.from({ length: lines }, (_, i) => JSON.stringify({ ref: i, email: granted })).join('\n');
+      const res = await request(stack.urls.suppression)
+        .post('/v1/suppression/check/stream?channel=email&purpose=partner-marketing')
+        .set(bearer('marketing'))
+        .set('content-type', 'application/x-ndjson')
+        .send(body);
+      expect(res.status).toBe(200);
+      const answers = res.text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { decision?: string; type?: string });
+      expect(answers.filter((a) => a.type === 'stale-suppression-state')).toEqual([]);
+      expect(answers).toHaveLength(lines);
+      expect(answers.every((a) => a.decision === 'allow')).toBe(true);
+      expect(confirmations).toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+      confirmations.mockRestore();
     }
   });
 

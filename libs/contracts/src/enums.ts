@@ -59,7 +59,11 @@ export const RULES = {
 } as const;
 export type RuleId = keyof typeof RULES;
 
-export const ROLES = ['admin', 'staff', 'marketing', 'partner'] as const;
+/**
+ * `dpo` (data protection officer) alone, besides admin, may read identity codes in clear: the data-subject export
+ * and the identity-code search. Staff manage customers without that power.
+ */
+export const ROLES = ['admin', 'staff', 'marketing', 'partner', 'dpo'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const CUSTOMER_KINDS = ['person', 'organization'] as const;

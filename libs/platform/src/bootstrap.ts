@@ -1,4 +1,5 @@
 import fastifyHelmet from '@fastify/helmet';
+import type { Server } from 'node:http';
 import { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -7,13 +8,21 @@ import { Logger } from 'nestjs-pino';
 import { AuditTrail } from './audit/audit-trail.service';
 import { AuthenticatedRequest } from './auth/roles.decorator';
 import { ServiceConfig } from './config/service-config';
-import { createValidationPipe, problem, PROBLEM_CONTENT_TYPE, problemFromFrameworkError, ProblemDetailsFilter } from './http/problem';
+import {
+  createValidationPipe,
+  problem,
+  PROBLEM_CONTENT_TYPE,
+  problemFromFrameworkError,
+  ProblemDetailsFilter,
+} from './http/problem';
 import { ConsumerProgress } from './kafka/consumer-progress';
 import { KafkaEventsServer, KafkaEventsServerOptions } from './kafka/kafka-events.server';
 import { KafkaService } from './kafka/kafka.service';
 import { httpRequestDuration } from './metrics/metrics';
 import { completeOpenApiDocument, REQUEST_ID_HEADER, routeAccessByOperationId } from './docs/openapi-document';
 import { genRequestId } from './logging/logging';
+import { AccessPolicy, Denial, isDenial } from './security/access-policy';
+import { RouteRule, routeRules } from './security/route-rules';
 
 export interface ServiceApp {
   app: NestFastifyApplication;
@@ -83,7 +92,10 @@ function closeGracefullyOnSignals(app: NestFastifyApplication, events?: KafkaEve
   for (const s of signals) process.on(s, onSignal);
 }
 
-export async function createServiceApp(module: Type<unknown>, options: BootstrapOptions): Promise<NestFastifyApplication> {
+export async function createServiceApp(
+  module: Type<unknown>,
+  options: BootstrapOptions,
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: Number(process.env.KIELTO_BODY_LIMIT ?? 1_048_576),
     // Deep JSON is rejected by the parser's depth guard below; prototype pollution attempts are errors.
@@ -97,14 +109,28 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
     routerOptions: { maxParamLength: 1024 },
     // The caller's X-Request-Id when well-formed, else a UUID: the same id in logs, problems and the response header.
     genReqId: genRequestId,
+    // Client addresses (rate limits per address) come from X-Forwarded-For only behind that many trusted proxies.
+    trustProxy: Number(process.env.KIELTO_TRUST_PROXY ?? 0) || false,
+    // Slow clients cannot hold a connection: the whole request within requestTimeout, no socket idle for longer
+    // than connectionTimeout (the validated env has these; read here because the adapter exists before the app).
+    requestTimeout: Number(process.env.KIELTO_REQUEST_TIMEOUT_MS ?? 120_000),
+    connectionTimeout: Number(process.env.KIELTO_CONNECTION_TIMEOUT_MS ?? 600_000),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true, rawBody: true, abortOnError: false });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    bufferLogs: true,
+    rawBody: true,
+    abortOnError: false,
+  });
   app.useLogger(app.get(Logger));
   app.flushLogs();
   const config = app.get(ServiceConfig);
   const fastify = app.getHttpAdapter().getInstance();
+  // Connections beyond the cap are closed by Node as they arrive.
+  (app.getHttpServer() as Server).maxConnections = config.env.KIELTO_MAX_CONNECTIONS;
 
-  await app.register(fastifyHelmet, { contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], formAction: ["'self'"] } } });
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], formAction: ["'self'"] } },
+  });
   const origins = config.env.KIELTO_CORS_ORIGINS?.split(',').map((o) => o.trim());
   if (origins?.length) app.enableCors({ origin: origins });
 
@@ -112,12 +138,43 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
+  // Authentication, roles and rate limits (AccessPolicy) before anything else, above all before the body is read:
+  // a caller without a valid key costs a header lookup, not a parse of whatever it sent.
+  const rules = routeRules(app);
+  const policy = app.get(AccessPolicy);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const route = request.routeOptions.url;
+    if (route === undefined) return done(); // no such route: Fastify's 404
+    const rule = rules.get(`${request.method === 'HEAD' ? 'GET' : request.method} ${route}`);
+    if (rule === undefined) return done(); // not a Nest route (docs): the guard closes anything else
+    (request as RequestWithRule).rule = rule;
+    let denial: Denial | undefined;
+    if (rule.public) {
+      if (rule.limit !== undefined) denial = policy.admitPublic(route, rule.limit, request.ip);
+    } else {
+      const admission = policy.admit(request.headers.authorization, rule.roles, request.ip);
+      // A refused caller with a valid key is still named in the audit record of the refusal.
+      (request as unknown as AuthenticatedRequest).actor = isDenial(admission) ? admission.actor : admission;
+      if (isDenial(admission)) denial = admission;
+    }
+    if (denial === undefined) return done();
+    const body = {
+      ...problem(denial.status, denial.detail, denial.type),
+      instance: route,
+      requestId: String(request.id),
+    };
+    if (denial.retryAfter !== undefined) void reply.header('retry-after', String(denial.retryAfter));
+    // A body the caller sent anyway is not read: the connection ends with the answer.
+    if (hasBody(request.headers)) void reply.header('connection', 'close');
+    void reply.status(denial.status).type(PROBLEM_CONTENT_TYPE).send(body);
+  });
   // Bodies are JSON unless a route says otherwise: anything else is a 415 before parsing.
   fastify.addHook('onRequest', (request, reply, done) => {
-    const length = Number(request.headers['content-length'] ?? 0);
-    const chunked = request.headers['transfer-encoding'] !== undefined;
-    if (length === 0 && !chunked) return done();
-    const type = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (!hasBody(request.headers)) return done();
+    const type = String(request.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
     const path = request.url.split('?')[0];
     if (type === 'application/json' || (options.extraContentTypes?.(path) ?? []).includes(type)) return done();
     const body = { ...problemFromFrameworkError({ statusCode: 415 }), instance: path, requestId: String(request.id) };
@@ -142,7 +199,8 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
   const audit = app.get(AuditTrail);
   fastify.addHook('onResponse', (request, reply, done) => {
     const actor = (request as unknown as AuthenticatedRequest).actor;
-    if (audit.shouldRecord(request.method, actor)) {
+    const rule = (request as RequestWithRule).rule;
+    if (audit.shouldRecord(request.method, actor, reply.statusCode, rule?.public === false && rule.auditReads)) {
       void audit.record({
         actor,
         method: request.method,
@@ -190,7 +248,18 @@ function setUpDocs(app: INestApplication, options: BootstrapOptions, config: Ser
       .build(),
   );
   const document = completeOpenApiDocument(generated, routeAccessByOperationId(app));
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs/openapi.json',
+    yamlDocumentUrl: 'docs/openapi.yaml',
+  });
+}
+
+interface RequestWithRule {
+  rule?: RouteRule;
+}
+
+function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
+  return Number(headers['content-length'] ?? 0) > 0 || headers['transfer-encoding'] !== undefined;
 }
 
 const MAX_JSON_DEPTH = 32;

@@ -28,3 +28,7 @@ export * from './platform.module';
 export * from './crypto/field-cipher';
 export * from './lookup/lookup-slots';
 export * from './keyed-queue';
+export * from './security/access-policy';
+export * from './security/client-address';
+export * from './security/route-rules';
+export * from './security/sliding-window-limiter';

@@ -2,17 +2,16 @@ import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import { TerminusModule } from '@nestjs/terminus';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { AuditRecord, AuditRecordSchema } from './audit/audit-record.schema';
 import { AuditController } from './audit/audit.controller';
 import { AuditTrail } from './audit/audit-trail.service';
 import { ApiKeyGuard } from './auth/api-key.guard';
-import { KeyThrottlerGuard } from './auth/key-throttler.guard';
 import { ApiKeyRegistry } from './auth/api-keys';
+import { AccessPolicy, accessLimitsFrom } from './security/access-policy';
 import { BaseEnv, validateEnv } from './config/base-env';
 import { SERVICE_ENV, ServiceConfig, ServiceDescriptor } from './config/service-config';
-import { assertProductionSafe } from './config/guardrails';
+import { assertSafeToStart } from './config/guardrails';
 import { IdentifierHasher } from './crypto/identifier-hasher';
 import { AsyncApiController } from './docs/asyncapi.controller';
 import { HealthController } from './health/health.controller';
@@ -31,6 +30,8 @@ export interface PlatformOptions<E extends BaseEnv> {
   rawEnv?: Record<string, string | undefined>;
   /** The app's own secrets, checked by the production guardrails. */
   secrets?: (env: E) => Record<string, string | undefined>;
+  /** URLs the app hands out to people (links in messages): https in production. */
+  publicUrls?: (env: E) => Record<string, string | undefined>;
 }
 
 /**
@@ -42,14 +43,16 @@ export interface PlatformOptions<E extends BaseEnv> {
 export class PlatformModule {
   static forService<E extends BaseEnv>(options: PlatformOptions<E>): DynamicModule {
     const env = validateEnv(options.env, options.rawEnv ?? process.env);
-    assertProductionSafe(env, options.secrets?.(env));
+    assertSafeToStart(env, { secrets: options.secrets?.(env), publicUrls: options.publicUrls?.(env) });
     const config = new ServiceConfig(options.service, env);
+    const keys = new ApiKeyRegistry(env.KIELTO_API_KEYS);
     registerDefaultMetrics(options.service.name);
     const providers: Provider[] = [
       { provide: ServiceConfig, useValue: config },
       { provide: SERVICE_ENV, useValue: env },
       { provide: options.env, useValue: env },
-      { provide: ApiKeyRegistry, useValue: new ApiKeyRegistry(env.KIELTO_API_KEYS) },
+      { provide: ApiKeyRegistry, useValue: keys },
+      { provide: AccessPolicy, useValue: new AccessPolicy(keys, accessLimitsFrom(env)) },
       { provide: IdentifierHasher, useValue: new IdentifierHasher(env.KIELTO_PARTNER_HASH_KEY) },
       KafkaService,
       EventLog,
@@ -74,11 +77,11 @@ export class PlatformModule {
           { name: AuditRecord.name, schema: AuditRecordSchema },
         ]),
         TerminusModule.forRoot({ logger: false }),
-        ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: env.KIELTO_RATE_LIMIT_PER_MINUTE }] }),
       ],
       controllers: [HealthController, MetricsController, AuditController, AsyncApiController],
-      // Guards run in this order: authenticate and authorise, then rate-limit per key.
-      providers: [...providers, { provide: APP_GUARD, useClass: ApiKeyGuard }, { provide: APP_GUARD, useClass: KeyThrottlerGuard }],
+      // Requests are authenticated, authorised and rate-limited in Fastify's onRequest (bootstrap.ts); the guard
+      // applies the same policy again to anything that reached a handler another way (closed by default).
+      providers: [...providers, { provide: APP_GUARD, useClass: ApiKeyGuard }],
       exports: [...providers, MongooseModule],
     };
   }

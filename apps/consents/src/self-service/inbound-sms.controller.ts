@@ -13,7 +13,7 @@ export class InboundSmsController {
 
   /** SMS gateway webhook: STOP/SEIS/LOPETA withdraw SMS marketing; START is recorded; anything else is ignored. */
   @Post('sms')
-  @Public()
+  @Public('limited')
   @UseGuards(SmsSignatureGuard)
   @HttpCode(200)
   @ApiOperation({

@@ -32,7 +32,7 @@ export class PreferencePageController {
   }
 
   @Get(':token')
-  @Public()
+  @Public('limited')
   @ApiExcludeEndpoint()
   async page(
     @Param('token') token: string,
@@ -64,7 +64,7 @@ export class PreferencePageController {
    * An expired or revoked link: 410; more than 10 POSTs of one link a minute: 429 with Retry-After.
    */
   @Post(':token')
-  @Public()
+  @Public('limited')
   @ApiExcludeEndpoint()
   async submit(
     @Param('token') token: string,

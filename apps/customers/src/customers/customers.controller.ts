@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, CurrentActor, Roles } from '@kielto/platform';
+import { Actor, AuditReads, CurrentActor, Roles } from '@kielto/platform';
 import { CustomerView } from './customer-mapping';
 import { CustomersService, ErasureReceipt } from './customers.service';
 import { CreateCustomerDto } from './dto/create-customer.dto';
@@ -36,7 +36,10 @@ export class CustomersController {
     return this.customers.find(query);
   }
 
+  /** Identity codes are the key to a person: the data protection officer (and admin) alone may search by them. */
   @Post('search')
+  @Roles('dpo')
+  @AuditReads()
   @HttpCode(200)
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Find customers by personal identity code (in the body, never in a URL)' })
@@ -91,7 +94,10 @@ export class CustomersController {
     return this.customers.liftRestriction(id, body.reason, actor);
   }
 
+  /** Returns the identity code in clear: the data protection officer (and admin) alone, every call audited. */
   @Get(':id/export')
+  @Roles('dpo')
+  @AuditReads()
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'The data-subject export from all four services (503 rather than partial)' })
   export(@Param('id') id: string): Promise<DataSubjectExport> {

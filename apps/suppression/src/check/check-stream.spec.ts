@@ -11,10 +11,15 @@ const suppress: Decision = {
 };
 
 /** Runs the stream over the given input chunks; decides "allow" for hashed contacts, "suppress" otherwise. */
-async function run(chunks: (string | Buffer)[], hashedOnly = false): Promise<{ lines: unknown[]; seen: Contact[] }> {
+async function run(
+  chunks: (string | Buffer)[],
+  hashedOnly = false,
+  isFresh?: () => boolean | Promise<boolean>,
+): Promise<{ lines: unknown[]; seen: Contact[] }> {
   const seen: Contact[] = [];
   const stream = new CheckStream({
     hashedOnly,
+    isFresh,
     decide: (contact) => {
       seen.push(contact);
       return contact.field.endsWith('Hash') ? allow : suppress;
@@ -104,5 +109,49 @@ describe(CheckStream.name, () => {
       { line: 2, error: expect.stringMatching(/longer than/) },
       { ref: 3, decision: 'allow', reasons: [] },
     ]);
+  });
+
+  it('ends the answer with an error line when the list turns stale mid-stream, and checks nothing after', async () => {
+    let fresh = true;
+    const chunks = [
+      '{"ref":1,"email":"a@example.fi"}\n{"ref":2,"email":"b@example.fi"}\n',
+      '{"ref":3,"email":"c@example.fi"}\n',
+      '{"ref":4,"email":"d@example.fi"}\n',
+    ];
+    // Staleness is decided before each chunk: the second chunk finds the list stale.
+    const { lines, seen } = await run(chunks, false, () => {
+      const now = fresh;
+      fresh = false;
+      return now;
+    });
+    expect(seen.map((c) => c.ref)).toEqual([1, 2]);
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toEqual({ line: 3, error: expect.stringMatching(/not checked/), type: 'stale-suppression-state' });
+  });
+
+  it('waits for a confirmation with Kafka before ending: a watermark that only lagged lets the stream go on', async () => {
+    const chunks = ['{"ref":1,"email":"a@example.fi"}\n', '{"ref":2,"email":"b@example.fi"}\n'];
+    // The second chunk finds the watermark older than the bound; Kafka confirms the list complete (issue 20).
+    let asked = 0;
+    const { lines, seen } = await run(chunks, false, () => (++asked === 1 ? true : Promise.resolve(true)));
+    expect(seen.map((c) => c.ref)).toEqual([1, 2]);
+    expect(lines).toEqual([
+      { ref: 1, decision: 'suppress', reasons: suppress.reasons },
+      { ref: 2, decision: 'suppress', reasons: suppress.reasons },
+    ]);
+  });
+
+  it('ends the answer as stale when the confirmation does not show the list complete, or fails', async () => {
+    const chunks = ['{"ref":1,"email":"a@example.fi"}\n', '{"ref":2,"email":"b@example.fi"}\n'];
+    for (const unconfirmed of [() => Promise.resolve(false), () => Promise.reject(new Error('broker down'))]) {
+      let asked = 0;
+      const { lines, seen } = await run(chunks, false, () => (++asked === 1 ? true : unconfirmed()));
+      expect(seen.map((c) => c.ref)).toEqual([1]);
+      expect(lines[1]).toEqual({
+        line: 2,
+        error: expect.stringMatching(/not checked/),
+        type: 'stale-suppression-state',
+      });
+    }
   });
 });

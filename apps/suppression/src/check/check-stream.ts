@@ -13,7 +13,18 @@ export interface CheckStreamOptions {
   hashedOnly: boolean;
   /** Decides one contact for the stream's channel, purpose and product. */
   decide(contact: Contact, now: number): Decision;
+  /**
+   * Whether the suppression list is still fresh enough to answer; asked before each input chunk, so that a list
+   * turning stale during a long stream ends it rather than answering from stale data (fail closed). A promise
+   * when the answer needs Kafka first (a watermark older than the bound is confirmed before the stream ends,
+   * FreshnessService.untilFresh); the chunk waits for it, and a rejection counts as stale.
+   */
+  isFresh?: () => boolean | Promise<boolean>;
 }
+
+/** The last line of a stream ended because the list turned stale; lines after `line` were not checked. */
+export const staleLineJson = (line: number) =>
+  `{"line":${line},"error":"The suppression list fell behind its sources; the stream ends here and lines after this one were not checked","type":"stale-suppression-state"}`;
 
 export interface CheckStreamStats {
   lines: number;
@@ -24,7 +35,8 @@ export interface CheckStreamStats {
 
 /**
  * NDJSON in, NDJSON out: one output line per non-blank input line, in order — a result `{ref, decision,
- * reasons}` or, for a line that cannot be checked, `{ref?, line, error}` (the stream goes on). Runs as a
+ * reasons}` or, for a line that cannot be checked, `{ref?, line, error}` (the stream goes on). If the list
+ * turns stale mid-stream, the answer ends with `{line, error, type: "stale-suppression-state"}`. Runs as a
  * Transform piped between the request and the reply, so a slow reader slows the writer down (back-pressure)
  * and memory stays flat for any number of rows.
  *
@@ -37,6 +49,8 @@ export class CheckStream extends Transform {
   private rest = '';
   /** Inside an over-long line: drop input until its newline. */
   private skipping = false;
+  /** The list turned stale: the answer is ended, input is drained unread. */
+  private stale = false;
   private readonly errors: FieldError[] = [];
 
   constructor(private readonly options: CheckStreamOptions) {
@@ -44,6 +58,30 @@ export class CheckStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    // Once stale, the rest of the input is read and dropped: the answer has ended with its error line.
+    if (this.stale) return callback();
+    const fresh = this.options.isFresh?.() ?? true;
+    if (fresh === true) return this.answer(chunk, callback);
+    if (fresh === false) return this.endStale(callback);
+    void fresh
+      .then(
+        (confirmed) => (confirmed ? this.answer(chunk, callback) : this.endStale(callback)),
+        () => this.endStale(callback),
+      )
+      .catch((error: Error) => callback(error));
+  }
+
+  /** Ends the answer with the stale line; the rest of the input is drained unread. */
+  private endStale(callback: TransformCallback): void {
+    this.stale = true;
+    this.stats.errors++;
+    this.push(staleLineJson(this.stats.lines + 1) + '\n');
+    this.push(null);
+    callback();
+  }
+
+  /** Answers the complete lines of a chunk; an incomplete last line waits for the next chunk. */
+  private answer(chunk: Buffer, callback: TransformCallback): void {
     let text = this.decoder.write(chunk);
     let out = '';
     const now = Date.now();
@@ -72,6 +110,7 @@ export class CheckStream extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
+    if (this.stale) return callback();
     const text = this.rest + this.decoder.end();
     this.rest = '';
     const out = this.skipping ? '' : this.line(text, 0, text.length, Date.now());

@@ -57,7 +57,8 @@ export class CheckController {
   /**
    * NDJSON in (`{ref?, email?|phone?|customerId?|emailHash?|phoneHash?}` a line), NDJSON out: one result
    * `{ref, decision, reasons}` per non-blank line in order, or `{ref?, line, error}` for a line that cannot
-   * be checked. Freshness is checked once at the start; the watermark is in the `X-Kielto-As-Of` header.
+   * be checked. Freshness is checked at the start (503) and before each chunk of input: a list turning stale ends
+   * the answer with a `stale-suppression-state` error line. The starting watermark is in the `X-Kielto-As-Of` header.
    */
   @Post('check/stream')
   @Roles('staff', 'marketing', 'partner')
@@ -100,6 +101,8 @@ export class CheckController {
     const answers = new CheckStream({
       hashedOnly: partner,
       decide: (contact, now) => this.checks.decide(contact, decision, now, partner),
+      // As at the start: a watermark older than the bound is put to Kafka before the stream is ended as stale.
+      isFresh: () => this.freshness.isFresh || this.freshness.untilFresh().then(() => this.freshness.isFresh),
     });
     if (body === undefined) answers.end();
     else {

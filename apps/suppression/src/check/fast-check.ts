@@ -1,12 +1,14 @@
-import { hash } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Role } from '@kielto/contracts';
 import {
+  AccessPolicy,
   Actor,
-  ApiKeyRegistry,
+  AuditTrail,
+  clientAddress,
+  isDenial,
   genRequestId,
   httpRequestDuration,
   PROBLEM_CONTENT_TYPE,
@@ -19,9 +21,8 @@ import { SuppressionEnv } from '../suppression.env';
 import { CheckService } from './check.service';
 
 export const CHECK_PATH = '/v1/suppression/check';
-const CHECK_ROLES: readonly Role[] = ['admin', 'staff', 'marketing', 'partner'];
-const BEARER = /^Bearer\s+(\S+)$/i;
-const WINDOW_MS = 60_000;
+/** As @Roles on CheckController.check (admin may call every route). */
+const CHECK_ROLES: readonly Role[] = ['staff', 'marketing', 'partner'];
 
 type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -33,8 +34,8 @@ type RequestListener = (request: IncomingMessage, response: ServerResponse) => v
  * 4-5x fewer requests per second than the same route on a bare Fastify.
  *
  * The fast path does exactly what the Nest route (CheckController.check, kept as the OpenAPI definition and
- * the fallback for anything this does not recognise) does: the same API-key authentication and roles as
- * ApiKeyGuard, the same per-key rate limit (KIELTO_RATE_LIMIT_PER_MINUTE, fixed one-minute windows), the same
+ * the fallback for anything this does not recognise) does: the same AccessPolicy instance decides who may call
+ * and at what rate (so `%63heck` or HEAD through Fastify spend the same budget), denials are audited, the same
  * validation and decision (CheckService.checkQuery), the same problem+json errors and `x-request-id`, and it
  * records the same request-duration histogram. It sends the headers that matter for a JSON API (nosniff,
  * no-store) and does not log each request (checks carry e-mail addresses; the decision counters and the
@@ -48,8 +49,9 @@ export function installFastCheck(app: NestFastifyApplication): void {
   const next = fastify[0];
   const checks = app.get(CheckService);
   const freshness = app.get(FreshnessService);
-  const keys = app.get(ApiKeyRegistry);
-  const limit = app.get(SuppressionEnv).KIELTO_RATE_LIMIT_PER_MINUTE;
+  const policy = app.get(AccessPolicy);
+  const audit = app.get(AuditTrail);
+  const trustedHops = app.get(SuppressionEnv).KIELTO_TRUST_PROXY;
   const histogram = httpRequestDuration();
   // The labelled series per status, looked up once rather than hashing the labels on every request.
   const series = new Map<number, { observe: (seconds: number) => void }>();
@@ -60,34 +62,15 @@ export function installFastCheck(app: NestFastifyApplication): void {
   };
   const logger = new Logger('FastCheck');
 
-  // Known keys by the SHA-256 of the presented key: a lookup by digest reveals nothing about a guessed key,
-  // and the registry (constant-time over all keys) is asked only for keys not seen before.
-  const known = new Map<string, Actor>();
-  const authenticate = (presented: string): Actor | undefined => {
-    const digest = hash('sha256', presented, 'base64');
-    const cached = known.get(digest);
-    if (cached) return cached;
-    const actor = keys.authenticate(presented);
-    if (actor && known.size < 1000) known.set(digest, actor);
-    return actor;
-  };
-
-  /** Seconds to wait when the key is over its budget, else 0. */
-  const windows = new Map<string, { start: number; count: number }>();
-  const rateLimited = (keyId: string): number => {
-    const now = Date.now();
-    let window = windows.get(keyId);
-    if (window === undefined || now - window.start >= WINDOW_MS)
-      windows.set(keyId, (window = { start: now, count: 0 }));
-    return ++window.count > limit ? Math.max(1, Math.ceil((window.start + WINDOW_MS - now) / 1000)) : 0;
-  };
-
-  /** `confirmed`: the second pass after a watermark older than the bound was put to Kafka (already counted). */
+  /**
+   * `admitted`: the second pass after a watermark older than the bound was put to Kafka — the caller was admitted
+   * (and counted against its budget) by the first pass.
+   */
   const answer = (
     request: IncomingMessage,
     response: ServerResponse,
     query: string,
-    confirmed = false,
+    admitted?: Actor,
     started = process.hrtime.bigint(),
   ): void => {
     const requestId = genRequestId(request);
@@ -95,26 +78,23 @@ export function installFastCheck(app: NestFastifyApplication): void {
     let body: string;
     let type = 'application/json; charset=utf-8';
     let retryAfter: string | undefined;
+    let actor: Actor | undefined;
     try {
-      const header = request.headers.authorization;
-      const match = typeof header === 'string' ? BEARER.exec(header) : null;
-      const actor = match ? authenticate(match[1]) : undefined;
-      if (!actor)
-        throw new ProblemException(401, 'unauthorized', 'A valid API key is required: Authorization: Bearer <key>');
-      if (!CHECK_ROLES.includes(actor.role)) {
-        throw new ProblemException(403, 'forbidden', `The ${actor.role} role may not call this route`);
+      // The platform's one access policy, the same instance as the Nest routes': one budget per key at every door.
+      const admission =
+        admitted ?? policy.admit(request.headers.authorization, CHECK_ROLES, clientAddress(request, trustedHops));
+      if (isDenial(admission)) {
+        actor = admission.actor;
+        const headers = admission.retryAfter ? { 'retry-after': String(admission.retryAfter) } : undefined;
+        throw new ProblemException(admission.status, admission.type, admission.detail, undefined, headers);
       }
-      const wait = confirmed ? 0 : rateLimited(actor.keyId);
-      if (wait > 0) {
-        throw new ProblemException(429, 'too-many-requests', 'The rate limit of this API key is exceeded', undefined, {
-          'retry-after': String(wait),
-        });
-      }
+      actor = admission;
       body = checks.checkQueryJson(parseQuery(query), actor);
     } catch (error) {
-      if (error instanceof StaleStateProblem && !confirmed) {
+      if (error instanceof StaleStateProblem && actor !== undefined && admitted === undefined) {
         // Rare: the watermark is older than the bound. Ask Kafka before refusing (FreshnessService.untilFresh).
-        void freshness.untilFresh().then(() => answer(request, response, query, true, started));
+        const caller = actor;
+        void freshness.untilFresh().then(() => answer(request, response, query, caller, started));
         return;
       }
       const known =
@@ -146,6 +126,9 @@ export function installFastCheck(app: NestFastifyApplication): void {
     response.writeHead(status, headers);
     response.end(body);
     observe(status, Number(process.hrtime.bigint() - started) / 1e9);
+    if (audit.shouldRecord('GET', actor, status)) {
+      void audit.record({ actor, method: 'GET', route: CHECK_PATH, params: {}, status, requestId });
+    }
   };
 
   server.removeListener('request', next);

@@ -1,6 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import {
   LEDGER_CHANNELS,
@@ -19,6 +18,7 @@ import {
 import { Actor, EventLog, FieldError, fieldProblem, IdentifierHasher, ProblemException } from '@kielto/platform';
 import { IdentifierKind, StaffEntry, SuppressionState } from '../state/suppression-state';
 import { SuppressionProjector } from '../state/suppression-projector.service';
+import { readLines } from './import-lines';
 
 export interface EntryView {
   id: string;
@@ -290,7 +290,7 @@ export class EntriesService implements OnModuleInit {
         entries.push(entry);
       }
     };
-    await readLines(body, onLine);
+    await readLines(body, onLine, MAX_IMPORT_BYTES);
 
     if (errors.length > 0) {
       return {
@@ -336,28 +336,4 @@ export class EntriesService implements OnModuleInit {
       },
     };
   }
-}
-
-/** Splits a byte stream into lines (LF or CRLF), enforcing the import size limit. */
-async function readLines(body: Readable, onLine: (line: string) => void): Promise<void> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  let bytes = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    bytes += chunk.length;
-    if (bytes > MAX_IMPORT_BYTES) {
-      throw new ProblemException(413, 'content-too-large', 'The import is too large', [
-        { field: 'body', message: `body exceeds ${MAX_IMPORT_BYTES} bytes` },
-      ]);
-    }
-    const text = rest + decoder.write(chunk);
-    let start = 0;
-    for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
-      onLine(text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
-      start = nl + 1;
-    }
-    rest = text.slice(start);
-  }
-  rest += decoder.end();
-  if (rest.length > 0) onLine(rest.endsWith('\r') ? rest.slice(0, -1) : rest);
 }

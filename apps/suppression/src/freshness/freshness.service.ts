@@ -57,6 +57,7 @@ export class FreshnessService implements ReadinessCheck {
     return Date.now() - this.asOf;
   }
 
+  /** Whether the watermark is within the bound now (the rule of assertFresh, without the problem or the log). */
   get isFresh(): boolean {
     return Date.now() - this.asOf <= this.env.SUPPRESSION_MAX_STALENESS_MS;
   }

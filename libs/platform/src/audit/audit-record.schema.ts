@@ -1,6 +1,9 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 
-/** One write by staff/admin: who, when, where, on what, with which outcome. Never personal data values. */
+/**
+ * One audited call (a write, a denied call, a read of clear identity codes): who, when, where, on what, with which
+ * outcome. Never personal data values. `actor` is `anonymous` and `role` `none` for a call without a valid key.
+ */
 @Schema({ collection: 'audit', versionKey: false })
 export class AuditRecord {
   @Prop({ type: String, required: true }) _id!: string;

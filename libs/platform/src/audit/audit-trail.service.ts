@@ -16,7 +16,10 @@ export interface AuditQuery {
   limit: number;
 }
 
-/** Records every write made by a staff or admin key, and answers the admin's audit queries. */
+/**
+ * Records every write (whoever makes it), every denied call (401/403, with or without a key) and every read of a
+ * route marked @AuditReads (clear identity codes), and answers the admin's audit queries.
+ */
 @Injectable()
 export class AuditTrail {
   private readonly logger = new Logger(AuditTrail.name);
@@ -26,25 +29,33 @@ export class AuditTrail {
     private readonly config: ServiceConfig,
   ) {}
 
-  shouldRecord(method: string, actor: Actor | undefined): actor is Actor {
-    return WRITE_METHODS.has(method) && actor !== undefined && (actor.role === 'staff' || actor.role === 'admin');
+  /**
+   * The one rule of what is audited. A denied call is recorded whoever made it, so probing leaves a trace; its
+   * volume is bounded by the rate limit on failed authentication per client address.
+   */
+  shouldRecord(method: string, actor: Actor | undefined, status: number, auditedRead = false): boolean {
+    if (status === 401 || status === 403) return true;
+    if (actor === undefined) return false;
+    return WRITE_METHODS.has(method) || auditedRead;
   }
 
   async record(entry: {
-    actor: Actor;
+    actor: Actor | undefined;
     method: string;
     route: string;
     params: Record<string, string>;
     status: number;
     requestId: string;
   }): Promise<void> {
-    const target = Object.fromEntries(Object.entries(entry.params).filter(([, v]) => ID_PARAM.test(v) && !v.includes('@')));
+    const target = Object.fromEntries(
+      Object.entries(entry.params).filter(([, v]) => ID_PARAM.test(v) && !v.includes('@')),
+    );
     try {
       await this.records.create({
         _id: randomUUID(),
         at: new Date(),
-        actor: entry.actor.keyId,
-        role: entry.actor.role,
+        actor: entry.actor?.keyId ?? 'anonymous',
+        role: entry.actor?.role ?? 'none',
         service: this.config.service.name,
         method: entry.method,
         route: entry.route,

@@ -2,24 +2,34 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ROLES } from '@kielto/contracts';
 import { Roles } from '../auth/roles.decorator';
 import { AuditRecord } from './audit-record.schema';
 import { AuditTrail } from './audit-trail.service';
 
 export class AuditQueryDto {
-  @ApiPropertyOptional({ description: 'API key id of the actor' }) @IsOptional() @IsString() @MaxLength(64) actor?: string;
+  @ApiPropertyOptional({ description: 'API key id of the actor' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  actor?: string;
   @ApiPropertyOptional({ example: '/v1/customers/:id' }) @IsOptional() @IsString() @MaxLength(200) route?: string;
   @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) since?: string;
   @ApiPropertyOptional({ default: 100, maximum: 1000 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
 }
 
 /** OpenAPI shape of an audit record (see AuditRecord). */
 export class AuditRecordDto {
   @ApiProperty() _id!: string;
   @ApiProperty({ format: 'date-time' }) at!: string;
-  @ApiProperty({ description: 'API key id of the actor' }) actor!: string;
-  @ApiProperty({ enum: ['admin', 'staff', 'marketing', 'partner'] }) role!: string;
+  @ApiProperty({ description: 'API key id of the actor, `anonymous` without a valid key' }) actor!: string;
+  @ApiProperty({ enum: [...ROLES, 'none'], description: '`none`: a call without a valid key' }) role!: string;
   @ApiProperty() service!: string;
   @ApiProperty({ example: 'DELETE' }) method!: string;
   @ApiProperty({ description: 'Route pattern, never the concrete URL', example: '/v1/customers/:id' }) route!: string;
@@ -39,7 +49,9 @@ export class AuditController {
   /** Admin only: who changed what in this service, newest first. */
   @Get()
   @Roles()
-  @ApiOperation({ summary: 'Audit trail of staff/admin writes (admin role)' })
+  @ApiOperation({
+    summary: 'Audit trail: every write, every denied call, every read of clear identity codes (admin role)',
+  })
   @ApiOkResponse({ type: [AuditRecordDto], description: 'Newest first' })
   list(@Query() query: AuditQueryDto): Promise<AuditRecord[]> {
     return this.audit.find({

@@ -1,36 +1,42 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Role } from '@kielto/contracts';
-import { ApiKeyRegistry } from './api-keys';
+import { ProblemException } from '../http/problem';
+import { AccessPolicy, isDenial } from '../security/access-policy';
 import { AuthenticatedRequest, PUBLIC_KEY, ROLES_KEY } from './roles.decorator';
 
 /**
  * Global guard: every HTTP route needs `Authorization: Bearer <key>` unless marked @Public(). A route
  * without @Roles() is admin-only, so a forgotten decorator closes a route rather than opening it.
+ *
+ * Requests normally arrive authenticated already (AccessPolicy in Fastify's onRequest, before the body is read);
+ * the guard checks the role against the handler's metadata once more, and applies the whole policy to a request
+ * the hook did not see.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly keys: ApiKeyRegistry,
+    private readonly policy: AccessPolicy,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    if (this.reflector.getAllAndOverride<boolean | 'limited'>(PUBLIC_KEY, targets)) return true;
 
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    const actor = match ? this.keys.authenticate(match[1]) : undefined;
-    if (!actor) throw new UnauthorizedException('A valid API key is required: Authorization: Bearer <key>');
-
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest & { ip?: string }>();
     const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [];
-    if (actor.role !== 'admin' && !allowed.includes(actor.role)) {
-      throw new ForbiddenException(`The ${actor.role} role may not call this route`);
+    const admission =
+      request.actor ?? this.policy.admit(request.headers.authorization, allowed, request.ip ?? 'unknown');
+    if (isDenial(admission)) {
+      const headers = admission.retryAfter ? { 'retry-after': String(admission.retryAfter) } : undefined;
+      throw new ProblemException(admission.status, admission.type, admission.detail, undefined, headers);
     }
-    request.actor = actor;
+    if (!this.policy.mayCall(admission.role, allowed)) {
+      throw new ProblemException(403, 'forbidden', `The ${admission.role} role may not call this route`);
+    }
+    request.actor = admission;
     return true;
   }
 }

@@ -14,6 +14,17 @@ interface KeyEntry extends Actor {
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
 /**
+ * The non-secret id of a key, from the SHA-256 digest of the key. It used to be the first 48 bits of that digest,
+ * which is also what a `sha256:` config entry holds: the id disclosed a quarter of the config value, and checked a
+ * guessed key against 48 bits. Now it is 32 bits of a hash separated from the config's (domain `kielto key id`),
+ * enough to tell a deployment's keys apart, too few to confirm a guess among more than a few billion candidates.
+ */
+export function keyIdOf(role: Role, digest: Buffer): string {
+  const id = createHash('sha256').update('kielto key id\0').update(digest).digest('hex');
+  return `${role}-${id.slice(0, 8)}`;
+}
+
+/**
  * The API keys of KIELTO_API_KEYS: `role:key` or `role:sha256:<hex of the key's SHA-256>`, so that a
  * config need not hold secrets in clear. Keys are compared by digest in constant time.
  */
@@ -40,7 +51,7 @@ export class ApiKeyRegistry {
       throw new Error(`KIELTO_API_KEYS entry ${index + 1} (${role}) is shorter than 8 characters`);
     }
     const digest = hashed ? Buffer.from(hashed[1], 'hex') : sha256(rest);
-    return { role, digest, keyId: `${role}-${digest.toString('hex').slice(0, 12)}` };
+    return { role, digest, keyId: keyIdOf(role, digest) };
   }
 
   get size(): number {

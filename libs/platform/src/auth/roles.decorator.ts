@@ -19,8 +19,16 @@ export const allowedRoles = (roles: readonly Role[]): Role[] => ['admin', ...rol
 export const Roles = (...roles: Role[]) =>
   applyDecorators(SetMetadata(ROLES_KEY, roles), ApiBearerAuth(), ApiExtension(ROLES_EXTENSION, allowedRoles(roles)));
 
-/** Open routes: health, metrics, docs, and the self-service pages that authenticate by a signed token. */
-export const Public = () => SetMetadata(PUBLIC_KEY, true);
+export const AUDIT_READS_KEY = 'kielto:audit-reads';
+/** Every call of the route is audited, reads included: routes that return identity codes in clear. */
+export const AuditReads = () => SetMetadata(AUDIT_READS_KEY, true);
+
+/**
+ * Open routes: health, metrics, docs, and the self-service pages that authenticate by a signed token. `'limited'`
+ * gives the route a budget per client address (KIELTO_PUBLIC_RATE_LIMIT_PER_MINUTE; a route with its own guard,
+ * a signed webhook, gets KIELTO_WEBHOOK_RATE_LIMIT_PER_MINUTE).
+ */
+export const Public = (rate?: 'limited') => SetMetadata(PUBLIC_KEY, rate ?? true);
 
 export interface AuthenticatedRequest {
   actor?: Actor;

@@ -29,7 +29,7 @@ describe(validateEnv.name, () => {
 
   it('refuses an API key list the services could not use, naming the entry', () => {
     expect(problemsOf({ KIELTO_API_KEYS: 'admin:long-enough-admin-key,root:another-long-key' })).toContain(
-      'KIELTO_API_KEYS entry 2 must start with one of admin|staff|marketing|partner:',
+      'KIELTO_API_KEYS entry 2 must start with one of admin|staff|marketing|partner|dpo:',
     );
     expect(problemsOf({ KIELTO_API_KEYS: ' , ' })).toContain('KIELTO_API_KEYS holds no key');
     const short = problemsOf({ KIELTO_API_KEYS: 'staff:abc' });

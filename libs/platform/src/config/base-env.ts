@@ -1,9 +1,11 @@
+import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsIn,
   IsInt,
   IsOptional,
   IsString,
+  Matches,
   Max,
   Min,
   MinLength,
@@ -17,7 +19,7 @@ import { ApiKeyRegistry } from '../auth/api-keys';
 
 /** Keys used when nothing is configured outside production, so that `npm start` just works on a laptop. */
 export const DEVELOPMENT_API_KEYS =
-  'admin:dev-admin-key,staff:dev-staff-key,marketing:dev-marketing-key,partner:dev-partner-key';
+  'admin:dev-admin-key,staff:dev-staff-key,marketing:dev-marketing-key,partner:dev-partner-key,dpo:dev-dpo-key';
 export const DEVELOPMENT_SECRET = 'kielto-development-secret-do-not-use-in-production';
 
 /** The registry's own parse decides, so that a list the services accept is exactly a list that validates. */
@@ -41,6 +43,9 @@ function apiKeyListProblem(spec: string): string | undefined {
 }
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+
+/** An integer variable of at least `min`. */
+const IntAtLeast = (min: number) => applyDecorators(Transform(toInt), IsInt(), Min(min));
 
 /**
  * Environment shared by every service. Each app extends it with its own variables, and the app refuses to
@@ -77,7 +82,17 @@ export class BaseEnv {
   @IsString()
   KAFKA_TOPIC_PREFIX = '';
 
-  @IsOptional() @IsIn(['plaintext', 'ssl', 'sasl-plain', 'sasl-scram-256', 'sasl-scram-512', 'sasl-ssl-plain', 'sasl-ssl-scram-256', 'sasl-ssl-scram-512'])
+  @IsOptional()
+  @IsIn([
+    'plaintext',
+    'ssl',
+    'sasl-plain',
+    'sasl-scram-256',
+    'sasl-scram-512',
+    'sasl-ssl-plain',
+    'sasl-ssl-scram-256',
+    'sasl-ssl-scram-512',
+  ])
   KAFKA_SECURITY: string = 'plaintext';
 
   @IsOptional() @IsString() KAFKA_SASL_USERNAME?: string;
@@ -108,10 +123,54 @@ export class BaseEnv {
   @Min(1024)
   KIELTO_BODY_LIMIT = 1_048_576;
 
+  /** Requests per minute per key for every role (KIELTO_RATE_LIMITS and the defaults per role otherwise apply). */
+  @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(1)
-  KIELTO_RATE_LIMIT_PER_MINUTE = 600_000;
+  KIELTO_RATE_LIMIT_PER_MINUTE?: number;
+
+  /** Requests per minute per key by role, `role:n,…` (defaults: see DEFAULT_RATE_LIMITS). */
+  @IsOptional()
+  @Matches(/^\s*[a-z]+:[1-9][0-9]{0,9}\s*(,\s*[a-z]+:[1-9][0-9]{0,9}\s*)*$/)
+  KIELTO_RATE_LIMITS?: string;
+
+  /** Failed authentications per client address and minute; beyond, that address gets 429. */
+  @IntAtLeast(1)
+  KIELTO_AUTH_FAILURES_PER_MINUTE = 30;
+
+  /** Requests per client address and minute to each self-service page route (`/u/:token`). */
+  @IntAtLeast(1)
+  KIELTO_PUBLIC_RATE_LIMIT_PER_MINUTE = 60;
+
+  /** Requests per client address and minute to a signed webhook (the SMS gateway). */
+  @IntAtLeast(1)
+  KIELTO_WEBHOOK_RATE_LIMIT_PER_MINUTE = 6_000;
+
+  /**
+   * Number of reverse proxies in front of the service whose X-Forwarded-For is trusted (0: none, the peer is the
+   * client). Rate limits per client address need it behind a proxy, or every client shares the proxy's budget.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  KIELTO_TRUST_PROXY = 0;
+
+  /** Whole request (headers and body) must arrive within this many ms (slow-loris). */
+  @IntAtLeast(1000)
+  KIELTO_REQUEST_TIMEOUT_MS = 120_000;
+
+  /**
+   * A socket without traffic for this many ms is closed. Node counts a request being processed as idle too, so
+   * this must exceed the longest answer (a large import, a data-subject export): 60 s cut a CLI import mid-way.
+   */
+  @IntAtLeast(1000)
+  KIELTO_CONNECTION_TIMEOUT_MS = 600_000;
+
+  /** Open connections at most; more are refused by the server. */
+  @IntAtLeast(1)
+  KIELTO_MAX_CONNECTIONS = 2_048;
 
   @IsOptional() @IsString() KIELTO_CORS_ORIGINS?: string;
 }

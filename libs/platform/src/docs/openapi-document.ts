@@ -1,19 +1,16 @@
 import { INestApplication } from '@nestjs/common';
-import { GUARDS_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
-import { ModulesContainer } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type {
   OperationObject,
   ResponseObject,
   SchemaObject,
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import { Role } from '@kielto/contracts';
-import { allowedRoles, PUBLIC_KEY, ROLES_EXTENSION, ROLES_KEY } from '../auth/roles.decorator';
+import { allowedRoles, ROLES_EXTENSION } from '../auth/roles.decorator';
+import { describeRoutes, RouteRule } from '../security/route-rules';
 import { FieldError, PROBLEM_CONTENT_TYPE, problem } from '../http/problem';
 
-/** How a route is protected, read from the same metadata the ApiKeyGuard reads. */
-/** `signed`: a public route that authenticates by its own guard (e.g. a webhook's HMAC signature header). */
-export type RouteAccess = { public: true; signed: boolean } | { public: false; roles: Role[] };
+/** How a route is protected (see RouteRule). */
+export type RouteAccess = RouteRule;
 
 export const PROBLEM_SCHEMA = 'ProblemDetails';
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -25,32 +22,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'tr
  * (`<Controller>_<method>`). A route without @Roles is admin-only (the guard closes it), so it is documented so.
  */
 export function routeAccessByOperationId(app: INestApplication): Map<string, RouteAccess> {
-  const access = new Map<string, RouteAccess>();
-  for (const module of app.get(ModulesContainer).values()) {
-    for (const wrapper of module.controllers.values()) {
-      const controller = wrapper.metatype as (abstract new (...args: never[]) => object) | null;
-      if (!controller) continue;
-      const proto = controller.prototype as Record<string, unknown>;
-      for (const name of Object.getOwnPropertyNames(proto)) {
-        const handler = proto[name];
-        if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
-        // Reflector.getAllAndOverride semantics: the handler's metadata wins over the controller's.
-        const isPublic = (Reflect.getMetadata(PUBLIC_KEY, handler) ?? Reflect.getMetadata(PUBLIC_KEY, controller)) as
-          | boolean
-          | undefined;
-        const roles = (Reflect.getMetadata(ROLES_KEY, handler) ??
-          Reflect.getMetadata(ROLES_KEY, controller) ??
-          []) as Role[];
-        const guards = [
-          Reflect.getMetadata(GUARDS_METADATA, handler),
-          Reflect.getMetadata(GUARDS_METADATA, controller),
-        ];
-        const signed = guards.some((g) => Array.isArray(g) && g.length > 0);
-        access.set(`${controller.name}_${name}`, isPublic ? { public: true, signed } : { public: false, roles });
-      }
-    }
-  }
-  return access;
+  return new Map(describeRoutes(app).map((r) => [r.operationId, r.rule]));
 }
 
 const problemSchema: SchemaObject = {
@@ -115,7 +87,7 @@ const PLATFORM_PROBLEMS: Record<
   },
   429: {
     description: 'Rate limit of the API key (or client address) exceeded; see `Retry-After`',
-    detail: 'ThrottlerException: Too Many Requests',
+    detail: 'The rate limit of this API key is exceeded',
   },
   500: {
     description: 'Unexpected error (logged with the request id; no details are disclosed)',
@@ -186,7 +158,7 @@ function completeOperation(
 ): void {
   const ext = operation as OperationObject & Record<string, unknown>;
   // An operation the app map does not know falls back to what the guard does with an undecorated route.
-  const resolved: RouteAccess = access ?? { public: false, roles: [] };
+  const resolved: RouteAccess = access ?? { public: false, roles: [], auditReads: false };
   let who: string;
   if (resolved.public) {
     operation.security = [];
