@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { dropDatabases, MONGODB_URI } from '../support/stack';
+
+/**
+ * Every hot path reads by `_id` (lookup slots, the event log, snapshots). FerretDB v1 on SQLite indexes `_id` but
+ * filtered on another expression, so SQLite scanned the table for each of those reads; scripts/infra.sh builds
+ * FerretDB with the filter on the index's expression. SQLite's own query plan (FerretDB's `explain`) says which.
+ */
+describe('the MongoDB-protocol server answers reads by _id from its index', () => {
+  const prefix = `idx-${randomBytes(4).toString('hex')}`;
+  let client: MongoClient;
+
+  beforeAll(async () => {
+    client = await MongoClient.connect(MONGODB_URI);
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await dropDatabases(prefix);
+  });
+
+  it('finds a document by _id with an index search, not a table scan (updates and deletes share the filter)', async () => {
+    const db = client.db(`${prefix}-probe`);
+    await db.collection<{ _id: string; n: number }>('docs').insertMany(
+      Array.from({ length: 100 }, (_, n) => ({ _id: `k:${n}`, n })),
+    );
+    const build = await db.admin().command({ buildInfo: 1 });
+    const plan = async (command: Record<string, unknown>) =>
+      JSON.stringify((await db.command({ explain: command })).queryPlanner);
+    if (!('ferretdbVersion' in build)) {
+      // Real MongoDB: the _id index is used by construction.
+      expect(await plan({ find: 'docs', filter: { _id: 'k:7' } })).toMatch(/IDHACK|EXPRESS_IXSCAN|IXSCAN|_id_/);
+      return;
+    }
+    const find = await plan({ find: 'docs', filter: { _id: 'k:7' } });
+    expect(find).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);
+    expect(find).not.toMatch(/detail=SCAN/);
+  });
+});
