@@ -22,7 +22,14 @@ import { pinoParams } from './logging/logging';
 import { MetricsController, registerDefaultMetrics } from './metrics/metrics';
 import { PlatformMetrics } from './metrics/platform-metrics';
 import { EventLog } from './outbox/event-log.service';
-import { OutboxEvent, OutboxEventSchema } from './outbox/outbox-event.schema';
+import {
+  EventHead,
+  EventHeadSchema,
+  OutboxEvent,
+  OutboxEventSchema,
+  PendingEvent,
+  PendingEventSchema,
+} from './outbox/outbox-event.schema';
 
 export interface PlatformOptions<E extends BaseEnv> {
   service: ServiceDescriptor;
@@ -71,6 +78,8 @@ export class PlatformModule {
         }),
         MongooseModule.forFeature([
           { name: OutboxEvent.name, schema: OutboxEventSchema },
+          { name: EventHead.name, schema: EventHeadSchema },
+          { name: PendingEvent.name, schema: PendingEventSchema },
           { name: AuditRecord.name, schema: AuditRecordSchema },
         ]),
         TerminusModule.forRoot({ logger: false }),
@@ -78,7 +87,11 @@ export class PlatformModule {
       ],
       controllers: [HealthController, MetricsController, AuditController, AsyncApiController],
       // Guards run in this order: authenticate and authorise, then rate-limit per key.
-      providers: [...providers, { provide: APP_GUARD, useClass: ApiKeyGuard }, { provide: APP_GUARD, useClass: KeyThrottlerGuard }],
+      providers: [
+        ...providers,
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: KeyThrottlerGuard },
+      ],
       exports: [...providers, MongooseModule],
     };
   }
