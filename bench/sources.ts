@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { CUSTOMER_EVENT_TYPES, TOPICS } from '@kielto/contracts';
-import { DEVELOPMENT_SECRET, IdentifierHasher } from '@kielto/platform';
+import { DEVELOPMENT_SECRET, eventPosition, IdentifierHasher } from '@kielto/platform';
 import { toEventState } from '../apps/customers/src/customers/customer-mapping';
 import { generateCustomerNumber } from '../apps/customers/src/customers/customer-number';
 import type { CustomerRecord } from '../apps/customers/src/customers/customer-record';
@@ -113,15 +113,16 @@ async function seedTo(client: MongoClient, n: number): Promise<number> {
         record: r,
         createdAt: time,
       });
+      // As the event log stores them (a published event has no pending marker; no head below 4 events).
       events.push({
-        _id: randomUUID(),
+        _id: eventPosition(TOPICS.customers, r.id, 1),
+        eventId: randomUUID(),
         topic: TOPICS.customers,
         aggregateId: r.id,
         sequence: 1,
         type: CUSTOMER_EVENT_TYPES.created,
         time,
         data: payload,
-        publishedAt: time,
       });
       // The read model as stored before the lookup slots (the backfill reads `record`).
       projections.push({ _id: r.id, version: 1, customerNumber, emails: r.emails, phones: r.phones, record: r });
@@ -134,7 +135,7 @@ async function seedTo(client: MongoClient, n: number): Promise<number> {
     }
     /* eslint-disable @typescript-eslint/no-explicit-any -- raw documents in the service's own format */
     await db.collection<any>('customer_revisions').insertMany(revisions, { ordered: false });
-    await db.collection<any>('outbox').insertMany(events, { ordered: false });
+    await db.collection<any>('event_log').insertMany(events, { ordered: false });
     await db.collection<any>('customers').insertMany(projections, { ordered: false });
     await db.collection<any>('customer_numbers').insertMany(claims, { ordered: false });
     if (!BACKFILL) await db.collection<any>('customer_lookups').insertMany(slots, { ordered: false });

@@ -21,7 +21,14 @@ import { pinoParams } from './logging/logging';
 import { MetricsController, registerDefaultMetrics } from './metrics/metrics';
 import { PlatformMetrics } from './metrics/platform-metrics';
 import { EventLog } from './outbox/event-log.service';
-import { OutboxEvent, OutboxEventSchema } from './outbox/outbox-event.schema';
+import {
+  EventHead,
+  EventHeadSchema,
+  OutboxEvent,
+  OutboxEventSchema,
+  PendingEvent,
+  PendingEventSchema,
+} from './outbox/outbox-event.schema';
 
 export interface PlatformOptions<E extends BaseEnv> {
   service: ServiceDescriptor;
@@ -74,6 +81,8 @@ export class PlatformModule {
         }),
         MongooseModule.forFeature([
           { name: OutboxEvent.name, schema: OutboxEventSchema },
+          { name: EventHead.name, schema: EventHeadSchema },
+          { name: PendingEvent.name, schema: PendingEventSchema },
           { name: AuditRecord.name, schema: AuditRecordSchema },
         ]),
         TerminusModule.forRoot({ logger: false }),

@@ -56,8 +56,9 @@ export class CustomerStore implements OnModuleInit {
     return this.eventLog.history(TOPICS.customers, customerId);
   }
 
-  private async committedVersion(customerId: string): Promise<number> {
-    return (await this.events(customerId)).at(-1)?.sequence ?? 0;
+  /** The newest committed version: read by key, without reading the events. */
+  private committedVersion(customerId: string): Promise<number> {
+    return this.eventLog.newestSequence(TOPICS.customers, customerId);
   }
 
   /** The committed state: the revision of the newest event in the log. Undefined for an unknown id. */
@@ -102,6 +103,8 @@ export class CustomerStore implements OnModuleInit {
         type: change.type,
         data: change.payload,
         expectedSequence: version,
+        // A create's id is a fresh UUID: no events to read first (the unique position still decides).
+        newAggregate: change.baseVersion === 0,
       });
     } catch (error) {
       // The event of `version` can only have come from our revision (the only one of that version), appended by

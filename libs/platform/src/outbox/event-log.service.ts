@@ -1,14 +1,15 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { Model } from 'mongoose';
 import { cloudEvent, CloudEventV1 } from '@kielto/contracts';
 import { ServiceConfig } from '../config/service-config';
 import { ProblemException } from '../http/problem';
 import { consumerHandlerContext } from '../kafka/consumer-context';
 import { KafkaService } from '../kafka/kafka.service';
-import { bulkWriteInChunks } from '../mongo/bulk-write';
-import { OutboxEvent } from './outbox-event.schema';
+import { bulkWriteInChunks, FERRETDB_SAFE_BULK_WRITE } from '../mongo/bulk-write';
+import { aggregateKey, EventHead, eventPosition, OutboxEvent, PendingEvent } from './outbox-event.schema';
 
 export class ConcurrentModificationError extends Error {
   constructor() {
@@ -39,14 +40,32 @@ const RELAY_BATCH = 500;
 /** The relay retries what this process appended but could not publish yet (a broker outage) this often. */
 const RELAY_INTERVAL_MS = 1000;
 /**
- * And sweeps the log for pending events this often: what a crash or another instance left behind. A sweep reads
- * the outbox by its `pending` flag, which FerretDB serves by scanning the whole log, so it is not done per append.
+ * And sweeps the pending markers this often: what a crash or another instance left behind. A sweep reads the whole
+ * (small) collection of markers on FerretDB, so it is not done per append.
  */
 const SWEEP_EVERY_TICKS = 10;
 /** Events appended here and not yet published, held in memory; beyond this the sweep finds the rest. */
 const MAX_UNPUBLISHED_HELD = 50_000;
 /** How long an append waits for its event to reach Kafka before the request fails with a 503. */
 const PUBLISH_WAIT_MS = 10_000;
+/** Events read in parallel when reading an aggregate forward from its head (one round when the head is current). */
+const READ_AHEAD = 4;
+/** The head is written at every this many sequences: it lags by fewer than READ_AHEAD, so reads stay one round. */
+const HEAD_EVERY = READ_AHEAD;
+/**
+ * A marker whose event is missing this long is an orphan (its writer lost the sequence or died between the two
+ * inserts) and is dropped; a younger one may belong to an insert still under way.
+ */
+const ORPHAN_AFTER_MS = 60_000;
+/** How far back a publication looks for predecessors another instance has not published yet. */
+const MAX_PREDECESSORS = 100;
+/** In-memory hints per aggregate are dropped when they reach this many (they are hints only). */
+const MAX_HINTS = 100_000;
+/** The log of earlier versions (random `_id`s, queried by fields), moved into event_log at start. */
+const LEGACY_OUTBOX = 'outbox';
+/** A document of event_heads saying the legacy log was moved (no topic starts with '#'). */
+const LEGACY_MOVED = '#moved:outbox';
+const MIGRATION_BATCH = 500;
 
 /**
  * The change is stored and the relay will publish it, but it could not be confirmed on Kafka in time (broker
@@ -87,10 +106,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     () => this.relay(),
     (error) => this.logger.warn({ err: error }, 'outbox relay failed; will retry'),
   );
-  /**
-   * Reads the log for events still pending. It runs beside the relay, never in its way: on FerretDB a query by the
-   * `pending` flag reads the whole log and may take seconds, which must not hold fresh appends.
-   */
+  /** Reads the pending markers for events nobody is publishing. It runs beside the relay, never in its way. */
   private readonly sweeper = new Coalesced(
     () => this.sweepLog(),
     (error) => this.logger.warn({ err: error }, 'outbox sweep failed; will retry'),
@@ -98,8 +114,8 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   private ticks = 0;
   private timer?: NodeJS.Timeout;
   /**
-   * Appended (and projected) in this process and not yet on Kafka, in append order: the relay publishes them
-   * without reading the log. Everything else the sweep finds is projected again before it is published.
+   * Appended (and projected) in this process and not yet on Kafka, by event id, in append order: the relay
+   * publishes them without reading the log. Everything else the sweep finds is projected again before it is published.
    */
   private readonly unpublished = new Map<string, OutboxEvent>();
   /**
@@ -119,19 +135,24 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   private readonly awaitingPublication = new Map<string, Set<Waiter>>();
   private tickets = 0;
   /**
-   * The last sequence this process saw per aggregate: a hint that spares the append its read of the log (on
-   * FerretDB a scan of the whole outbox). A stale hint only costs a duplicate-key retry with a real read; the
-   * unique index still decides. Hints never run ahead: the newest event of an aggregate is never deleted.
+   * The last sequence this process saw per aggregate: a hint that spares the append its read of the log. A stale
+   * hint (another instance appended since) only costs a duplicate-key retry with a real read; the unique `_id`
+   * decides. Hints never run ahead: the newest event of an aggregate is never deleted.
    */
   private readonly lastSequence = new Map<string, number>();
+  /** Per aggregate, a sequence up to which every event is known to be on Kafka (this process published it). */
+  private readonly publishedUpTo = new Map<string, number>();
 
   constructor(
     @InjectModel(OutboxEvent.name) private readonly events: Model<OutboxEvent>,
+    @InjectModel(EventHead.name) private readonly heads: Model<EventHead>,
+    @InjectModel(PendingEvent.name) private readonly markers: Model<PendingEvent>,
     private readonly kafka: KafkaService,
     private readonly config: ServiceConfig,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    await this.migrateLegacyOutbox();
     this.timer = setInterval(() => {
       if (++this.ticks % SWEEP_EVERY_TICKS === 0) this.sweep();
       this.kick();
@@ -151,19 +172,11 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   async append<T extends object>(request: AppendRequest<T>): Promise<CloudEventV1<T>> {
-    const key = hintKey(request.topic, request.aggregateId);
+    const key = aggregateKey(request.topic, request.aggregateId);
     let useHint = true;
     for (let attempt = 0; attempt < 200; attempt++) {
       const hint = useHint ? (this.lastSequence.get(key) ?? (request.newAggregate ? 0 : undefined)) : undefined;
-      const last =
-        hint ??
-        (
-          await this.events
-            .findOne({ topic: request.topic, aggregateId: request.aggregateId }, { sequence: 1 })
-            .sort({ sequence: -1 })
-            .lean()
-        )?.sequence ??
-        0;
+      const last = hint ?? (await this.newestSequence(request.topic, request.aggregateId));
       const sequence = last + 1;
       if (request.expectedSequence !== undefined && sequence !== request.expectedSequence) {
         if (hint !== undefined) {
@@ -175,16 +188,18 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       }
       const data = typeof request.data === 'function' ? (request.data as (s: number) => T)(sequence) : request.data;
       const doc: OutboxEvent = {
-        _id: randomUUID(),
+        _id: eventPosition(request.topic, request.aggregateId, sequence),
+        eventId: randomUUID(),
         topic: request.topic,
         aggregateId: request.aggregateId,
         sequence,
         type: request.type,
         time: request.time ?? new Date(),
         data: data as Record<string, unknown>,
-        pending: true,
       };
       try {
+        // The marker first: an event in the log is then always findable by the sweep, whatever happens next.
+        await this.markers.create({ _id: doc.eventId, position: doc._id, at: new Date() });
         await this.events.create(doc);
       } catch (error) {
         if (!isDuplicateKey(error)) {
@@ -192,10 +207,12 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
           this.sweep();
           throw error;
         }
+        // Someone else (here or in another instance) took this sequence; the marker names nothing.
+        await this.markers.deleteOne({ _id: doc.eventId }).catch(() => undefined); // else the sweep drops it
         this.lastSequence.delete(key);
         useHint = false;
         if (request.expectedSequence !== undefined) throw new ConcurrentModificationError();
-        // Someone else took this sequence: read again and take the next one.
+        // Read again and take the next one.
         await sleep(Math.random() * Math.min(50, 2 + attempt * 2));
         continue;
       }
@@ -206,10 +223,13 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       // request's failure but the relay's to repeat before it publishes; the request waits for that as for any
       // publication. (Throwing here left the event to the sweep, up to 10 s later, while the caller, finding it
       // committed, acknowledged it: issue 20.)
-      const projected = await this.project(request.topic, event as CloudEventV1);
+      const [projected] = await Promise.all([
+        this.project(request.topic, event as CloudEventV1),
+        sequence % HEAD_EVERY === 0 ? this.advanceHead(key, { sequence }) : undefined,
+      ]);
       if (this.unpublished.size < MAX_UNPUBLISHED_HELD) {
-        this.unpublished.set(doc._id, doc);
-        if (!projected) this.unprojected.add(doc._id);
+        this.unpublished.set(doc.eventId, doc);
+        if (!projected) this.unprojected.add(doc.eventId);
       } else this.sweep();
       if (consumerHandlerContext.getStore()) {
         // Appended by a consumer: its offsets are committed after the handler and the relay publishes the event
@@ -217,7 +237,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
         this.kick();
         return event;
       }
-      await this.published(doc._id);
+      await this.published(doc.eventId);
       return event;
     }
     throw new ConcurrentModificationError();
@@ -242,26 +262,27 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    * projected again first), or fails with NotYetPublishedError like an append. For a writer about to acknowledge a
    * change it did not see published itself: a retry that finds the change already stored (its first attempt's
    * answer was lost, or said 503 because the broker was away), or a commit whose append reported an error after its
-   * insert. Reads the log (on FerretDB a scan), so it belongs on those rare paths, not on every write.
+   * insert. Reads the aggregate and its markers by `_id`, two rounds; it belongs on those rare paths.
    */
   async ensurePublished(topic: string, aggregateId: string): Promise<void> {
-    const pending = await this.events.find({ topic, aggregateId, pending: true }).sort({ sequence: 1 }).lean();
+    const docs = await this.read(topic, aggregateId);
+    const pendingFlags = await Promise.all(docs.map((doc) => this.isPending(doc.eventId)));
+    const pending = docs.filter((_, i) => pendingFlags[i]);
     if (pending.length === 0) return;
     const waits = pending.map((doc) => {
-      if (!this.unpublished.has(doc._id)) {
+      if (!this.unpublished.has(doc.eventId)) {
         // Possibly published meanwhile by the sweep or another instance: sending it again only makes a duplicate.
-        this.unpublished.set(doc._id, doc);
-        this.unprojected.add(doc._id);
+        this.unpublished.set(doc.eventId, doc);
+        this.unprojected.add(doc.eventId);
       }
-      return this.settledOrTimeout(doc._id, () => undefined);
+      return this.settledOrTimeout(doc.eventId, () => undefined);
     });
     this.kick();
     await Promise.all(waits);
   }
 
   private rememberSequence(key: string, sequence: number): void {
-    if (this.lastSequence.size > 100_000) this.lastSequence.clear();
-    if ((this.lastSequence.get(key) ?? 0) < sequence) this.lastSequence.set(key, sequence);
+    remember(this.lastSequence, key, sequence);
   }
 
   /** Kicks the relay and waits until the event is on Kafka (or fails with NotYetPublishedError). */
@@ -302,23 +323,37 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     for (const id of ids) for (const waiter of [...(this.awaitingPublication.get(id) ?? [])]) waiter.settle();
   }
 
-  /** All events of an aggregate, in order. */
+  /** All events of an aggregate, in order: its head, then every event by `_id` (two rounds of reads). */
   async history(topic: string, aggregateId: string): Promise<CloudEventV1[]> {
-    const docs = await this.events.find({ topic, aggregateId }).sort({ sequence: 1 }).lean();
-    if (docs.length > 0) this.rememberSequence(hintKey(topic, aggregateId), docs[docs.length - 1].sequence);
-    return docs.map((d) => this.toCloudEvent(d));
+    return (await this.read(topic, aggregateId)).map((d) => this.toCloudEvent(d));
   }
 
-  /** Replace the payload of an aggregate's published events (erasure); the newest event stays as it is. */
+  /** The aggregate's newest sequence (0 when it has none): its head, then forward by `_id` (two rounds). */
+  async newestSequence(topic: string, aggregateId: string): Promise<number> {
+    const { known } = await this.head(topic, aggregateId);
+    const newest = known + (await this.readForward(topic, aggregateId, known)).length;
+    if (newest > 0) this.rememberSequence(aggregateKey(topic, aggregateId), newest);
+    return newest;
+  }
+
+  /** Replace the payload of an aggregate's published events below a sequence (erasure, superseded data). */
   async redact(
     topic: string,
     aggregateId: string,
     belowSequence: number,
     data: Record<string, unknown>,
   ): Promise<void> {
-    await this.events.updateMany(
-      { topic, aggregateId, sequence: { $lt: belowSequence }, pending: { $exists: false } },
-      { $set: { data } },
+    const stale = (await this.read(topic, aggregateId)).filter(
+      (doc) => doc.sequence < belowSequence && !isDeepStrictEqual(doc.data, data),
+    );
+    // An event still pending keeps its payload until it is published; the next redaction reaches it.
+    const pendingFlags = await Promise.all(stale.map((doc) => this.isPending(doc.eventId)));
+    await bulkWriteInChunks(
+      this.events,
+      stale
+        .filter((_, i) => !pendingFlags[i])
+        .map((doc) => ({ updateOne: { filter: { _id: doc._id }, update: { $set: { data } } } })),
+      { ordered: false },
     );
   }
 
@@ -327,24 +362,29 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    * event, then deletes everything below it, published or not. The marker stays as the aggregate's floor.
    */
   async deleteBelow(topic: string, aggregateId: string, belowSequence: number): Promise<number> {
-    const result = await this.events.deleteMany({ topic, aggregateId, sequence: { $lt: belowSequence } });
-    return result.deletedCount;
+    const { floor } = await this.head(topic, aggregateId);
+    let deleted = 0;
+    for (let from = floor; from < belowSequence; from += FERRETDB_SAFE_BULK_WRITE) {
+      const results = await Promise.all(
+        range(from, Math.min(belowSequence, from + FERRETDB_SAFE_BULK_WRITE)).map((sequence) =>
+          this.events.deleteOne({ _id: eventPosition(topic, aggregateId, sequence) }),
+        ),
+      );
+      deleted += results.reduce((sum, r) => sum + r.deletedCount, 0);
+    }
+    // After the deletion: readers never skip an event that still exists (the floor is a lower bound).
+    await this.advanceHead(aggregateKey(topic, aggregateId), { floor: belowSequence, sequence: belowSequence });
+    return deleted;
   }
 
-  async deleteAggregate(topic: string, aggregateId: string): Promise<number> {
-    this.lastSequence.delete(hintKey(topic, aggregateId));
-    const result = await this.events.deleteMany({ topic, aggregateId, pending: { $exists: false } });
-    return result.deletedCount;
-  }
-
-  /** Events marked pending in the log (reads the log: on FerretDB every document of it). */
+  /** Events stored and not yet on Kafka (reads the pending markers: as many as the backlog, not the log). */
   async pendingCount(): Promise<number> {
-    return this.events.countDocuments({ pending: true });
+    return this.markers.countDocuments({});
   }
 
   /**
-   * Events this process knows are not on Kafka yet, without reading the log (the metric, on every scrape): its own
-   * appends the relay has not sent, and what the last sweep found and could not send yet. It grows while Kafka is
+   * Events this process knows are not on Kafka yet, without reading the database (the metric, on every scrape): its
+   * own appends the relay has not sent, and what the last sweep found and could not send yet. It grows while Kafka is
    * unreachable; events another instance left pending count from the next sweep (every 10 s) on.
    */
   get unpublishedCount(): number {
@@ -358,7 +398,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       subject: doc.aggregateId,
       sequence: doc.sequence,
       data: doc.data,
-      id: doc._id,
+      id: doc.eventId,
       time: doc.time.toISOString(),
     });
   }
@@ -368,7 +408,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     if (!this.stopped) this.relayer.request();
   }
 
-  /** Ask for a sweep of the log; coalesces with a sweep in progress. */
+  /** Ask for a sweep of the pending markers; coalesces with a sweep in progress. */
   private sweep(): void {
     if (!this.stopped) this.sweeper.request();
   }
@@ -411,21 +451,36 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * Publishes every event still marked pending in the log that the relay does not hold (a crash, another instance,
-   * an insert whose answer was lost). A waiter registered before a sweep began is settled once that sweep finds
-   * nothing more pending (its event may have been published by another instance's relay).
+   * Publishes every event whose marker says it is pending and that the relay does not hold (a crash, another
+   * instance, an insert whose answer was lost), and drops orphaned markers. A waiter registered before a sweep began
+   * is settled once that sweep finds nothing more pending (another instance's relay may have published its event).
    */
   private async sweepLog(): Promise<void> {
     let full: boolean;
     do {
       const horizon = this.tickets;
-      const found = await this.events.find({ pending: true }).sort({ time: 1 }).limit(RELAY_BATCH).lean();
+      const found = await this.markers.find({}).sort({ at: 1 }).limit(RELAY_BATCH).lean<PendingEvent[]>();
       // Events this process appended are the relay's to publish, in their order.
-      const batch = found.filter((doc) => !this.unpublished.has(doc._id));
+      const candidates = found.filter((marker) => !this.unpublished.has(marker._id));
+      const docs = await Promise.all(candidates.map((marker) => this.readEvent(marker.position)));
+      const batch: OutboxEvent[] = [];
+      const orphans: string[] = [];
+      candidates.forEach((marker, i) => {
+        const doc = docs[i];
+        if (doc?.eventId === marker._id) batch.push(doc);
+        // Another event holds the position (this one lost the race), or none came: the writer stopped in between.
+        else if (doc || Date.now() - new Date(marker.at).getTime() > ORPHAN_AFTER_MS) orphans.push(marker._id);
+        // Else the event's insert may still be under way.
+      });
+      await bulkWriteInChunks(
+        this.markers,
+        orphans.map((id) => ({ deleteOne: { filter: { _id: id } } })),
+        { ordered: false },
+      );
       this.sweptUnpublished = batch.length;
       if (batch.length > 0) await this.publish(batch, true);
       this.sweptUnpublished = 0;
-      full = found.length === RELAY_BATCH && batch.length > 0;
+      full = found.length === RELAY_BATCH && batch.length + orphans.length > 0;
       if (!full) {
         // Nothing more pending: events of earlier waiters were published (here, or by another instance's relay),
         // except those the relay still holds, which it settles when it has sent them.
@@ -438,26 +493,30 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * Sends a batch to Kafka, then clears its pending flags; an error leaves it to be sent again (at-least-once).
+   * Sends a batch to Kafka, then deletes its pending markers; an error leaves it to be sent again (at-least-once).
    * `project`: run the topic's projector first — for events found by the sweep, whose append-time projection may not
    * have run (a crash, another instance); the relay's own events were projected when they were appended, except
-   * those in `unprojected`.
+   * those in `unprojected`. Events of another instance that precede one of the batch and are still pending go first
+   * (see pendingPredecessors), so each aggregate's events reach Kafka in sequence order whichever instance wrote them.
    */
   private async publish(batch: OutboxEvent[], project: boolean): Promise<void> {
+    const predecessors = await this.pendingPredecessors(batch);
+    const all = [...predecessors, ...batch];
+    const projectAlso = new Set(predecessors.map((d) => d.eventId));
     // Within a batch, each aggregate's events go out in sequence order.
-    const ordered = [...batch].sort((a, b) =>
+    const ordered = all.sort((a, b) =>
       a.aggregateId === b.aggregateId ? a.sequence - b.sequence : a.aggregateId < b.aggregateId ? -1 : 1,
     );
     const byTopic = new Map<string, OutboxEvent[]>();
     for (const doc of ordered) byTopic.set(doc.topic, [...(byTopic.get(doc.topic) ?? []), doc]);
     for (const [topic, docs] of byTopic) {
       const projector = this.projectors.get(topic);
-      const cloudEvents = docs.map((d) => this.toCloudEvent(d));
-      for (const event of cloudEvents) {
-        if (!project && !this.unprojected.has(event.id)) continue;
-        await projector?.(event);
-        this.unprojected.delete(event.id);
+      for (const doc of docs) {
+        if (!project && !this.unprojected.has(doc.eventId) && !projectAlso.has(doc.eventId)) continue;
+        await projector?.(this.toCloudEvent(doc));
+        this.unprojected.delete(doc.eventId);
       }
+      const cloudEvents = docs.map((d) => this.toCloudEvent(d));
       await this.kafka.producer.send({
         topic: this.kafka.topic(topic),
         acks: -1,
@@ -467,24 +526,188 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
           headers: { 'content-type': 'application/cloudevents+json', 'ce-type': e.type },
         })),
       });
-      for (const e of cloudEvents) {
-        this.unpublished.delete(e.id);
-        this.unprojected.delete(e.id);
+      for (const doc of docs) {
+        this.unpublished.delete(doc.eventId);
+        this.unprojected.delete(doc.eventId);
+        remember(this.publishedUpTo, aggregateKey(doc.topic, doc.aggregateId), doc.sequence);
       }
-      this.settlePublished(cloudEvents.map((e) => e.id));
+      this.settlePublished(docs.map((d) => d.eventId));
     }
-    // One update per id rather than updateMany({_id: {$in}}): FerretDB serves an exact _id filter from its
-    // index but scans the whole outbox for anything else, which made every relay pass as slow as the log is long.
-    // Should this fail, the events stay marked pending and a later sweep publishes them again (duplicates only).
-    // In commands of a few dozen: a relay pass after an outage marks hundreds, which deadlocked FerretDB in one.
-    const publishedAt = new Date();
+    // One delete per id (FerretDB serves only an exact _id filter from its index), in commands of a few dozen (a
+    // relay pass after an outage publishes hundreds, which deadlocked FerretDB in one command). Should this fail,
+    // the markers stay and a later sweep publishes the events again (duplicates only).
     await bulkWriteInChunks(
-      this.events,
-      batch.map((d) => ({
-        updateOne: { filter: { _id: d._id }, update: { $unset: { pending: 1 }, $set: { publishedAt } } },
-      })),
+      this.markers,
+      all.map((d) => ({ deleteOne: { filter: { _id: d.eventId } } })),
       { ordered: false },
     );
+  }
+
+  /**
+   * Events that precede one of the batch in its aggregate and are not on Kafka yet: appended by another instance
+   * (or a crashed run) whose relay has not sent them. Two instances appending to one aggregate would otherwise send
+   * sequence n+1 before n. Each is read by `_id`, and only while this process does not know its predecessors to be
+   * published; a duplicate on Kafka (the other instance sends it too) is harmless, a reordering is not.
+   */
+  private async pendingPredecessors(batch: OutboxEvent[]): Promise<OutboxEvent[]> {
+    const inBatch = new Set(batch.map((d) => d._id));
+    const walks = await Promise.all(
+      batch.map(async (doc) => {
+        const found: OutboxEvent[] = [];
+        const key = aggregateKey(doc.topic, doc.aggregateId);
+        for (let sequence = doc.sequence - 1; sequence > doc.sequence - 1 - MAX_PREDECESSORS; sequence--) {
+          const position = eventPosition(doc.topic, doc.aggregateId, sequence);
+          if (sequence < 1 || (this.publishedUpTo.get(key) ?? 0) >= sequence || inBatch.has(position)) break;
+          const previous = await this.readEvent(position);
+          if (!previous || !(await this.isPending(previous.eventId))) break;
+          found.push(previous);
+        }
+        return found;
+      }),
+    );
+    const unique = new Map<string, OutboxEvent>();
+    for (const doc of walks.flat()) unique.set(doc._id, doc);
+    return [...unique.values()];
+  }
+
+  // ---- storage by _id ----
+
+  private async readEvent(position: string): Promise<OutboxEvent | null> {
+    return this.events.findById(position).lean<OutboxEvent>();
+  }
+
+  private async isPending(eventId: string): Promise<boolean> {
+    return (await this.markers.findById(eventId, { _id: 1 }).lean()) !== null;
+  }
+
+  /** The aggregate's floor and a sequence it is known to have reached (0: none known). */
+  private async head(topic: string, aggregateId: string): Promise<{ floor: number; known: number }> {
+    const head = await this.heads.findById(aggregateKey(topic, aggregateId)).lean<EventHead>();
+    const floor = head?.floor ?? 1;
+    return { floor, known: Math.max(head?.sequence ?? 0, floor - 1) };
+  }
+
+  /** The events after `after`, read forward READ_AHEAD at a time until one is missing (sequences are contiguous). */
+  private async readForward(topic: string, aggregateId: string, after: number): Promise<OutboxEvent[]> {
+    const found: OutboxEvent[] = [];
+    for (;;) {
+      const next = after + found.length + 1;
+      const docs = await Promise.all(
+        range(next, next + READ_AHEAD).map((sequence) => this.readEvent(eventPosition(topic, aggregateId, sequence))),
+      );
+      for (const doc of docs) {
+        if (!doc) return found;
+        found.push(doc);
+      }
+    }
+  }
+
+  /** Every event of the aggregate, in order: the head, then all of them at once by `_id`. */
+  private async read(topic: string, aggregateId: string): Promise<OutboxEvent[]> {
+    const { floor, known } = await this.head(topic, aggregateId);
+    const [upToKnown, after] = await Promise.all([
+      Promise.all(
+        range(floor, known + 1).map((sequence) => this.readEvent(eventPosition(topic, aggregateId, sequence))),
+      ),
+      this.readForward(topic, aggregateId, known),
+    ]);
+    // A missing one below the head was erased after the head was read.
+    const docs = [...upToKnown.filter((doc): doc is OutboxEvent => doc !== null), ...after];
+    if (docs.length > 0) this.rememberSequence(aggregateKey(topic, aggregateId), docs[docs.length - 1].sequence);
+    return docs;
+  }
+
+  /**
+   * Raises the head's fields to at least the given values. A hint: concurrent writers on FerretDB (whose updates are
+   * not atomic) may leave the lower of two values, which costs a reader a few more reads, never a wrong answer.
+   */
+  private async advanceHead(key: string, to: { sequence?: number; floor?: number }): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.heads.updateOne({ _id: key }, { $max: to }, { upsert: true });
+        return;
+      } catch (error) {
+        // Two upserts of a new head raced; the second finds it now.
+        if (isDuplicateKey(error) && attempt === 0) continue;
+        if (to.floor !== undefined) throw error; // a floor must be recorded (else readers read erased positions)
+        this.logger.warn({ err: error }, 'event head not advanced; readers read forward a little further');
+        return;
+      }
+    }
+  }
+
+  /**
+   * Moves a log stored by an earlier version (collection `outbox`: random `_id`s, a `pending` flag) into event_log,
+   * with heads and pending markers, then drops it, so every store keeps working after the upgrade. Idempotent and
+   * safe to repeat after a crash (a moved event is inserted again as a duplicate, ignored); two instances starting
+   * at once both move everything, to the same result. Old-version instances must be stopped before the upgrade:
+   * what they append to `outbox` after the move is not seen. Runs once per database (a marker head records it).
+   */
+  private async migrateLegacyOutbox(): Promise<void> {
+    if (await this.heads.findById(LEGACY_MOVED, { _id: 1 }).lean()) return;
+    const legacy = this.events.db.collection<LegacyOutboxEvent>(LEGACY_OUTBOX);
+    const bounds = new Map<string, { min: number; max: number }>();
+    let moved = 0;
+    let batch: LegacyOutboxEvent[] = [];
+    const move = async () => {
+      await ignoringDuplicates(
+        this.events.insertMany(
+          batch.map((old) => ({
+            _id: eventPosition(old.topic, old.aggregateId, old.sequence),
+            eventId: old._id,
+            topic: old.topic,
+            aggregateId: old.aggregateId,
+            sequence: old.sequence,
+            type: old.type,
+            time: old.time,
+            data: old.data,
+          })),
+          { ordered: false },
+        ),
+      );
+      const pending = batch.filter((old) => old.pending === true);
+      if (pending.length > 0) {
+        await ignoringDuplicates(
+          this.markers.insertMany(
+            pending.map((old) => ({
+              _id: old._id,
+              position: eventPosition(old.topic, old.aggregateId, old.sequence),
+              at: old.time,
+            })),
+            { ordered: false },
+          ),
+        );
+      }
+      for (const old of batch) {
+        const key = aggregateKey(old.topic, old.aggregateId);
+        const held = bounds.get(key);
+        bounds.set(key, {
+          min: Math.min(held?.min ?? Infinity, old.sequence),
+          max: Math.max(held?.max ?? 0, old.sequence),
+        });
+      }
+      moved += batch.length;
+      batch = [];
+    };
+    for await (const old of legacy.find({}, { batchSize: MIGRATION_BATCH })) {
+      batch.push(old);
+      if (batch.length === MIGRATION_BATCH) await move();
+    }
+    if (batch.length > 0) await move();
+    const headOps = [...bounds].map(([key, { min, max }]) => ({
+      updateOne: { filter: { _id: key }, update: { $max: { sequence: max }, $min: { floor: min } }, upsert: true },
+    }));
+    try {
+      await bulkWriteInChunks(this.heads, headOps, { ordered: false });
+    } catch (error) {
+      // Upserts of two instances moving at once may collide on a new head; the second pass finds it.
+      if (!isDuplicateKeyOnly(error)) throw error;
+      await bulkWriteInChunks(this.heads, headOps, { ordered: false });
+    }
+    await ignoringDuplicates(this.heads.create({ _id: LEGACY_MOVED }));
+    if (moved > 0)
+      this.logger.log({ events: moved, aggregates: bounds.size }, 'moved the event log of an earlier version');
+    await legacy.drop().catch(() => undefined); // absent on a new store
   }
 
   /** Runs before the database and Kafka connections close, so pending events are published first. */
@@ -497,6 +720,18 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     }
     this.stopped = true;
   }
+}
+
+/** An event as versions before the keyed log stored it (collection `outbox`). */
+interface LegacyOutboxEvent {
+  _id: string;
+  topic: string;
+  aggregateId: string;
+  sequence: number;
+  type: string;
+  time: Date;
+  data: Record<string, unknown>;
+  pending?: boolean;
 }
 
 interface Waiter {
@@ -535,5 +770,27 @@ class Coalesced {
   }
 }
 
-const hintKey = (topic: string, aggregateId: string) => `${topic}\u0000${aggregateId}`;
+/** Raises a per-aggregate hint (bounded: hints are dropped wholesale when there are too many). */
+function remember(hints: Map<string, number>, key: string, sequence: number): void {
+  if (hints.size > MAX_HINTS) hints.clear();
+  if ((hints.get(key) ?? 0) < sequence) hints.set(key, sequence);
+}
+
+const range = (from: number, to: number): number[] =>
+  Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+
+/** A write error of a bulk insert or write: duplicates only (what was inserted before). */
+function isDuplicateKeyOnly(error: unknown): boolean {
+  const writeErrors = (error as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors;
+  if (!writeErrors || writeErrors.length === 0) return isDuplicateKey(error);
+  return writeErrors.every((w) => (w.code ?? w.err?.code) === 11000);
+}
+
+async function ignoringDuplicates(write: Promise<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (error) {
+    if (!isDuplicateKeyOnly(error)) throw error;
+  }
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
