@@ -511,7 +511,9 @@ async function benchColdStart(port: number): Promise<number> {
   const scale = 1_000_000 / identifiers;
   const extrapolated = (readyMs: number) => (emptyReady + (readyMs - emptyReady) * scale) / 1000;
   const how =
-    scale > 1 ? `measured with ${identifiers} identifiers, load time extrapolated linearly` : `${identifiers} identifiers`;
+    scale > 1
+      ? `measured with ${identifiers} identifiers, load time extrapolated linearly`
+      : `${identifiers} identifiers`;
   record({
     name: 'cold start with 1 000 000 identifiers: time to ready',
     value: extrapolated(loaded.readyMs),

@@ -107,34 +107,40 @@ describe('role matrix: every route of every service', () => {
     expect(routesOf(stack, service)).toEqual(Object.keys(MATRIX[service]).sort());
   });
 
-  it.each(Object.keys(MATRIX) as ServiceName[])('%s: no key → 401, wrong role → 403, right role → neither', async (service) => {
-    const failures: string[] = [];
-    for (const [route, access] of Object.entries(MATRIX[service])) {
-      const [method, pattern] = route.split(' ');
-      const path = pattern.replace(/:[A-Za-z]+/g, SAMPLE_ID);
-      const call = (role?: Role) => {
-        const req = request(stack.urls[service])[method.toLowerCase() as 'get'](path);
-        if (role) req.set('Authorization', `Bearer ${KEYS[role]}`);
-        return method === 'GET' || method === 'DELETE' ? req : req.set('content-type', 'application/json').send('{}');
-      };
-      const anonymous = await call();
-      if (access === 'public') {
-        if ([401, 403].includes(anonymous.status)) failures.push(`${route} without key: ${anonymous.status}, expected open`);
-        continue;
+  it.each(Object.keys(MATRIX) as ServiceName[])(
+    '%s: no key → 401, wrong role → 403, right role → neither',
+    async (service) => {
+      const failures: string[] = [];
+      for (const [route, access] of Object.entries(MATRIX[service])) {
+        const [method, pattern] = route.split(' ');
+        const path = pattern.replace(/:[A-Za-z]+/g, SAMPLE_ID);
+        const call = (role?: Role) => {
+          const req = request(stack.urls[service])[method.toLowerCase() as 'get'](path);
+          if (role) req.set('Authorization', `Bearer ${KEYS[role]}`);
+          return method === 'GET' || method === 'DELETE' ? req : req.set('content-type', 'application/json').send('{}');
+        };
+        const anonymous = await call();
+        if (access === 'public') {
+          if ([401, 403].includes(anonymous.status))
+            failures.push(`${route} without key: ${anonymous.status}, expected open`);
+          continue;
+        }
+        if (anonymous.status !== 401) failures.push(`${route} without key: ${anonymous.status}, expected 401`);
+        if (access === 'signed') {
+          const withKey = await call('admin');
+          if (withKey.status !== 401)
+            failures.push(`${route} with a key but no signature: ${withKey.status}, expected 401`);
+          continue;
+        }
+        for (const role of ROLES) {
+          const res = await call(role);
+          const allowed = role === 'admin' || access.includes(role);
+          if (allowed && [401, 403].includes(res.status))
+            failures.push(`${route} as ${role}: ${res.status}, expected allowed`);
+          if (!allowed && res.status !== 403) failures.push(`${route} as ${role}: ${res.status}, expected 403`);
+        }
       }
-      if (anonymous.status !== 401) failures.push(`${route} without key: ${anonymous.status}, expected 401`);
-      if (access === 'signed') {
-        const withKey = await call('admin');
-        if (withKey.status !== 401) failures.push(`${route} with a key but no signature: ${withKey.status}, expected 401`);
-        continue;
-      }
-      for (const role of ROLES) {
-        const res = await call(role);
-        const allowed = role === 'admin' || access.includes(role);
-        if (allowed && [401, 403].includes(res.status)) failures.push(`${route} as ${role}: ${res.status}, expected allowed`);
-        if (!allowed && res.status !== 403) failures.push(`${route} as ${role}: ${res.status}, expected 403`);
-      }
-    }
-    expect(failures).toEqual([]);
-  });
+      expect(failures).toEqual([]);
+    },
+  );
 });

@@ -17,7 +17,9 @@ export function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -26,9 +28,16 @@ export function freePort(): Promise<number> {
  * Starts services as separate Node processes from the TypeScript sources (no build needed), capturing their
  * output, with the same isolation (database and topic prefix) as the in-process stack.
  */
-export async function startProcesses(services: ServiceName[], prefix: string, env: Record<string, string> = {}): Promise<ServiceProcesses> {
+export async function startProcesses(
+  services: ServiceName[],
+  prefix: string,
+  env: Record<string, string> = {},
+): Promise<ServiceProcesses> {
   const ports = Object.fromEntries(await Promise.all(services.map(async (s) => [s, await freePort()] as const)));
-  const urls = Object.fromEntries(services.map((s) => [s, `http://127.0.0.1:${ports[s]}`])) as Record<ServiceName, string>;
+  const urls = Object.fromEntries(services.map((s) => [s, `http://127.0.0.1:${ports[s]}`])) as Record<
+    ServiceName,
+    string
+  >;
   const output: string[] = [];
   const children: ChildProcess[] = [];
   const common = {
@@ -49,8 +58,18 @@ export async function startProcesses(services: ServiceName[], prefix: string, en
   for (const service of services) {
     const child = spawn(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', path.join(root, 'apps', service, 'src', 'main.ts')],
-      { cwd: root, env: { ...common, PORT: String(ports[service]), TS_NODE_PROJECT: path.join(root, 'tsconfig.json') }, stdio: ['ignore', 'pipe', 'pipe'] },
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        '-r',
+        'tsconfig-paths/register',
+        path.join(root, 'apps', service, 'src', 'main.ts'),
+      ],
+      {
+        cwd: root,
+        env: { ...common, PORT: String(ports[service]), TS_NODE_PROJECT: path.join(root, 'tsconfig.json') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     for (const stream of [child.stdout, child.stderr]) {
       let rest = '';

@@ -7,7 +7,13 @@ import { Logger } from 'nestjs-pino';
 import { AuditTrail } from './audit/audit-trail.service';
 import { AuthenticatedRequest } from './auth/roles.decorator';
 import { ServiceConfig } from './config/service-config';
-import { createValidationPipe, problem, PROBLEM_CONTENT_TYPE, problemFromFrameworkError, ProblemDetailsFilter } from './http/problem';
+import {
+  createValidationPipe,
+  problem,
+  PROBLEM_CONTENT_TYPE,
+  problemFromFrameworkError,
+  ProblemDetailsFilter,
+} from './http/problem';
 import { ConsumerProgress } from './kafka/consumer-progress';
 import { KafkaEventsServer, KafkaEventsServerOptions } from './kafka/kafka-events.server';
 import { KafkaService } from './kafka/kafka.service';
@@ -83,7 +89,10 @@ function closeGracefullyOnSignals(app: NestFastifyApplication, events?: KafkaEve
   for (const s of signals) process.on(s, onSignal);
 }
 
-export async function createServiceApp(module: Type<unknown>, options: BootstrapOptions): Promise<NestFastifyApplication> {
+export async function createServiceApp(
+  module: Type<unknown>,
+  options: BootstrapOptions,
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: Number(process.env.KIELTO_BODY_LIMIT ?? 1_048_576),
     // Deep JSON is rejected by the parser's depth guard below; prototype pollution attempts are errors.
@@ -98,13 +107,19 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
     // The caller's X-Request-Id when well-formed, else a UUID: the same id in logs, problems and the response header.
     genReqId: genRequestId,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true, rawBody: true, abortOnError: false });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    bufferLogs: true,
+    rawBody: true,
+    abortOnError: false,
+  });
   app.useLogger(app.get(Logger));
   app.flushLogs();
   const config = app.get(ServiceConfig);
   const fastify = app.getHttpAdapter().getInstance();
 
-  await app.register(fastifyHelmet, { contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], formAction: ["'self'"] } } });
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], formAction: ["'self'"] } },
+  });
   const origins = config.env.KIELTO_CORS_ORIGINS?.split(',').map((o) => o.trim());
   if (origins?.length) app.enableCors({ origin: origins });
 
@@ -117,7 +132,10 @@ export async function createServiceApp(module: Type<unknown>, options: Bootstrap
     const length = Number(request.headers['content-length'] ?? 0);
     const chunked = request.headers['transfer-encoding'] !== undefined;
     if (length === 0 && !chunked) return done();
-    const type = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const type = String(request.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
     const path = request.url.split('?')[0];
     if (type === 'application/json' || (options.extraContentTypes?.(path) ?? []).includes(type)) return done();
     const body = { ...problemFromFrameworkError({ statusCode: 415 }), instance: path, requestId: String(request.id) };
@@ -190,7 +208,10 @@ function setUpDocs(app: INestApplication, options: BootstrapOptions, config: Ser
       .build(),
   );
   const document = completeOpenApiDocument(generated, routeAccessByOperationId(app));
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs/openapi.json',
+    yamlDocumentUrl: 'docs/openapi.yaml',
+  });
 }
 
 const MAX_JSON_DEPTH = 32;

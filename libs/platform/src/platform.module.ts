@@ -78,7 +78,11 @@ export class PlatformModule {
       ],
       controllers: [HealthController, MetricsController, AuditController, AsyncApiController],
       // Guards run in this order: authenticate and authorise, then rate-limit per key.
-      providers: [...providers, { provide: APP_GUARD, useClass: ApiKeyGuard }, { provide: APP_GUARD, useClass: KeyThrottlerGuard }],
+      providers: [
+        ...providers,
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: KeyThrottlerGuard },
+      ],
       exports: [...providers, MongooseModule],
     };
   }

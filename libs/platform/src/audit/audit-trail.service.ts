@@ -38,7 +38,9 @@ export class AuditTrail {
     status: number;
     requestId: string;
   }): Promise<void> {
-    const target = Object.fromEntries(Object.entries(entry.params).filter(([, v]) => ID_PARAM.test(v) && !v.includes('@')));
+    const target = Object.fromEntries(
+      Object.entries(entry.params).filter(([, v]) => ID_PARAM.test(v) && !v.includes('@')),
+    );
     try {
       await this.records.create({
         _id: randomUUID(),

@@ -7,11 +7,20 @@ import { AuditRecord } from './audit-record.schema';
 import { AuditTrail } from './audit-trail.service';
 
 export class AuditQueryDto {
-  @ApiPropertyOptional({ description: 'API key id of the actor' }) @IsOptional() @IsString() @MaxLength(64) actor?: string;
+  @ApiPropertyOptional({ description: 'API key id of the actor' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  actor?: string;
   @ApiPropertyOptional({ example: '/v1/customers/:id' }) @IsOptional() @IsString() @MaxLength(200) route?: string;
   @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) since?: string;
   @ApiPropertyOptional({ default: 100, maximum: 1000 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
 }
 
 /** OpenAPI shape of an audit record (see AuditRecord). */

@@ -77,7 +77,17 @@ export class BaseEnv {
   @IsString()
   KAFKA_TOPIC_PREFIX = '';
 
-  @IsOptional() @IsIn(['plaintext', 'ssl', 'sasl-plain', 'sasl-scram-256', 'sasl-scram-512', 'sasl-ssl-plain', 'sasl-ssl-scram-256', 'sasl-ssl-scram-512'])
+  @IsOptional()
+  @IsIn([
+    'plaintext',
+    'ssl',
+    'sasl-plain',
+    'sasl-scram-256',
+    'sasl-scram-512',
+    'sasl-ssl-plain',
+    'sasl-ssl-scram-256',
+    'sasl-ssl-scram-512',
+  ])
   KAFKA_SECURITY: string = 'plaintext';
 
   @IsOptional() @IsString() KAFKA_SASL_USERNAME?: string;
@@ -137,7 +147,9 @@ export function validateEnv<T extends BaseEnv>(envClass: new () => T, raw: Recor
 function describeProblem(property: string, failed: Record<string, string>, given: unknown): string {
   // Bounds say nothing about a value that is not a number at all.
   const constraints = 'isInt' in failed ? { isInt: failed.isInt } : failed;
-  const sentences = Object.values(constraints).map((m) => (m.startsWith(property) ? m.slice(property.length).trim() : m));
+  const sentences = Object.values(constraints).map((m) =>
+    m.startsWith(property) ? m.slice(property.length).trim() : m,
+  );
   const lengthRule = 'minLength' in constraints || 'maxLength' in constraints;
   const length = lengthRule && typeof given === 'string' ? ` (${given.length} given)` : '';
   return `${property} ${sentences.join('; ')}${length}`;

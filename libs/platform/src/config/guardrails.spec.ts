@@ -28,7 +28,11 @@ describe(assertProductionSafe.name, () => {
   });
 
   it('allows plaintext connections only when explicitly allowed', () => {
-    const env = production({ KAFKA_SECURITY: 'plaintext', MONGODB_URI: 'mongodb://mongo:27017/', KIELTO_ALLOW_PLAINTEXT: 'true' });
+    const env = production({
+      KAFKA_SECURITY: 'plaintext',
+      MONGODB_URI: 'mongodb://mongo:27017/',
+      KIELTO_ALLOW_PLAINTEXT: 'true',
+    });
     expect(() => assertProductionSafe(env)).not.toThrow();
   });
 

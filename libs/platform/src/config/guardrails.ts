@@ -15,14 +15,20 @@ export function assertProductionSafe(env: BaseEnv, extraSecrets: Record<string, 
   if (env.KIELTO_API_KEYS.split(',').some((k) => !/:sha256:/.test(k) && k.slice(k.indexOf(':') + 1).length < 24)) {
     problems.push('KIELTO_API_KEYS has a key shorter than 24 characters');
   }
-  const secrets: Record<string, string | undefined> = { KIELTO_PARTNER_HASH_KEY: env.KIELTO_PARTNER_HASH_KEY, ...extraSecrets };
+  const secrets: Record<string, string | undefined> = {
+    KIELTO_PARTNER_HASH_KEY: env.KIELTO_PARTNER_HASH_KEY,
+    ...extraSecrets,
+  };
   for (const [name, value] of Object.entries(secrets)) {
     if (!value || value === DEVELOPMENT_SECRET || value.includes('example') || value.length < 32) {
       problems.push(`${name} is missing, an example value, or shorter than 32 characters`);
     }
   }
   if (env.KIELTO_ALLOW_PLAINTEXT !== 'true') {
-    if (env.KAFKA_SECURITY === 'plaintext' || env.KAFKA_SECURITY.startsWith('sasl-') && !env.KAFKA_SECURITY.startsWith('sasl-ssl')) {
+    if (
+      env.KAFKA_SECURITY === 'plaintext' ||
+      (env.KAFKA_SECURITY.startsWith('sasl-') && !env.KAFKA_SECURITY.startsWith('sasl-ssl'))
+    ) {
       problems.push('KAFKA_SECURITY is plaintext (use ssl or sasl-ssl-*, or set KIELTO_ALLOW_PLAINTEXT=true)');
     }
     if (!/[?&](tls|ssl)=true/.test(env.MONGODB_URI) && !env.MONGODB_URI.startsWith('mongodb+srv://')) {

@@ -126,7 +126,11 @@ export class KafkaService implements OnModuleInit, OnApplicationShutdown {
   /** For readiness: can we reach the cluster right now? */
   async ping(timeoutMs = 2000): Promise<void> {
     const admin = this.getAdmin();
-    await withTimeout(admin.connect().then(() => admin.describeCluster()), timeoutMs, 'Kafka did not answer');
+    await withTimeout(
+      admin.connect().then(() => admin.describeCluster()),
+      timeoutMs,
+      'Kafka did not answer',
+    );
   }
 
   get isProducerConnected(): boolean {
