@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: measures kielto against DESIGN.md §6, each figure beside a baseline from the same run where one
+ * `npm run bench`: measures kielto against docs/CONTRACT.md §6, each figure beside a baseline from the same run where one
  * makes sense, prints a table and writes bench/results.json. Starts Kafka + FerretDB if they are not running,
  * builds once, and starts its own service processes on spare ports with a fresh database/topic prefix.
  */

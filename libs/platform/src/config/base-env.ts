@@ -99,7 +99,7 @@ export class BaseEnv {
   @Validate(IsApiKeyList)
   KIELTO_API_KEYS = DEVELOPMENT_API_KEYS;
 
-  /** Key for the HMAC of normalised identifiers: matching inside kielto and the partner feed (DESIGN.md §3). */
+  /** HMAC key of normalised identifiers: matching inside kielto and the partner feed (docs/CONTRACT.md §3.1, §4). */
   @IsString()
   @MinLength(16)
   KIELTO_PARTNER_HASH_KEY = DEVELOPMENT_SECRET;
