@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: measures kielto against DESIGN.md §6, each figure beside a baseline from the same run where one
+ * `npm run bench`: measures kielto against docs/CONTRACT.md §6, each figure beside a baseline from the same run where one
  * makes sense, prints a table and writes bench/results.json. Starts Kafka + FerretDB if they are not running,
  * builds once, and starts its own service processes on spare ports with a fresh database/topic prefix.
  */
@@ -513,7 +513,9 @@ async function benchColdStart(port: number): Promise<number> {
   const scale = 1_000_000 / identifiers;
   const extrapolated = (readyMs: number) => (emptyReady + (readyMs - emptyReady) * scale) / 1000;
   const how =
-    scale > 1 ? `measured with ${identifiers} identifiers, load time extrapolated linearly` : `${identifiers} identifiers`;
+    scale > 1
+      ? `measured with ${identifiers} identifiers, load time extrapolated linearly`
+      : `${identifiers} identifiers`;
   record({
     name: 'cold start with 1 000 000 identifiers: time to ready',
     value: extrapolated(loaded.readyMs),

@@ -1,4 +1,4 @@
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,16 +31,17 @@ export function formatOf(file: string, forced?: string): InputFormat {
 
 /** The records of a CSV file, the header first, each with the (last) line it ends on. Streams: any size works. */
 export async function* csvRecords(file: string): AsyncGenerator<{ line: number; cells: string[] }> {
-  const parser = createReadStream(file).pipe(
-    parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: false }),
-  );
+  const source = createReadStream(file);
+  const parser = source.pipe(parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: false }));
+  // pipe() does not forward a read error (a missing file): without this it would crash the process uncaught.
+  source.on('error', (error) => parser.destroy(error));
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       yield { line: info.lines, cells: record };
     }
   } catch (error) {
-    const e = error as { lines?: number; code?: string; message?: string };
-    throw new UnreadableFileError(e.lines ?? 0, csvMessage(e));
+    if (!(error instanceof CsvError)) throw error;
+    throw new UnreadableFileError((error as { lines?: number }).lines ?? 0, csvMessage(error));
   }
 }
 

@@ -1,5 +1,5 @@
 'use strict';
-// The four kielto services one image can run, with their default ports (DESIGN.md §2).
+// The four kielto services one image can run, with their default ports (docs/CONTRACT.md §2).
 // Shared by entrypoint.js and healthcheck.js so the two can never disagree.
 const path = require('node:path');
 const fs = require('node:fs');

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Local infrastructure for kielto without Docker (DESIGN.md §5):
+# Local infrastructure for kielto without Docker (docs/CONTRACT.md §5):
 #   Apache Kafka 4.1.1 (KRaft, broker+controller) from Maven Central jars, and
 #   FerretDB v1.24.2 (MongoDB wire protocol on SQLite) built from the Go module proxy, with one fix (below).
 # Usage: scripts/infra.sh up|down|status|env

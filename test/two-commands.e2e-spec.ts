@@ -96,9 +96,16 @@ describe('two commands: npm start and infra:down', () => {
       // A normal start against fresh topics logs nothing at error level (pino 50) or above.
       expect(errorLines(output)).toEqual([]);
       // It prints the keys it accepts and one request per role; each works as printed.
-      for (const [role, key] of Object.entries(KEYS)) expect(output).toMatch(new RegExp(`\\[kielto\\] +${role} +${key}`));
+      for (const [role, key] of Object.entries(KEYS))
+        expect(output).toMatch(new RegExp(`\\[kielto\\] +${role} +${key}`));
       const curls = output.split('\n').flatMap((l) => /^\[kielto\] +(curl .*)$/.exec(l)?.[1] ?? []);
-      expect(curls.map((c) => /Bearer ([^']+)/.exec(c)?.[1])).toEqual([KEYS.admin, KEYS.staff, KEYS.marketing, KEYS.partner, KEYS.dpo]);
+      expect(curls.map((c) => /Bearer ([^']+)/.exec(c)?.[1])).toEqual([
+        KEYS.admin,
+        KEYS.staff,
+        KEYS.marketing,
+        KEYS.partner,
+        KEYS.dpo,
+      ]);
       for (const curl of curls) {
         const { stdout } = await run('bash', ['-c', curl]);
         expect(() => JSON.parse(stdout) as unknown).not.toThrow();
@@ -110,7 +117,10 @@ describe('two commands: npm start and infra:down', () => {
       // SIGTERM first: start.js stops the services it started; a SIGKILL alone would leave them running.
       if (child.exitCode === null) {
         child.kill('SIGTERM');
-        const stopped = await Promise.race([exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 30_000))]);
+        const stopped = await Promise.race([
+          exited.then(() => true),
+          new Promise<false>((r) => setTimeout(() => r(false), 30_000)),
+        ]);
         if (!stopped) child.kill('SIGKILL');
       }
       await dropDatabases(prefix);

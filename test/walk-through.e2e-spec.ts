@@ -12,7 +12,12 @@ import { dropDatabases, ServiceName } from './support/stack';
  */
 const root = path.join(__dirname, '..');
 const run = promisify(execFile);
-const DEFAULT_PORTS: Record<ServiceName, number> = { customers: 3001, consents: 3002, 'directory-bans': 3003, suppression: 3004 };
+const DEFAULT_PORTS: Record<ServiceName, number> = {
+  customers: 3001,
+  consents: 3002,
+  'directory-bans': 3003,
+  suppression: 3004,
+};
 
 /** The first ```bash block of the README section with this heading. */
 function readmeBlock(heading: string): string {
@@ -28,7 +33,9 @@ describe('README: five minutes', () => {
   let services: ServiceProcesses;
 
   beforeAll(async () => {
-    const devAdminKey = DEVELOPMENT_API_KEYS.split(',').find((k) => k.startsWith('admin:'))!.slice('admin:'.length);
+    const devAdminKey = DEVELOPMENT_API_KEYS.split(',')
+      .find((k) => k.startsWith('admin:'))!
+      .slice('admin:'.length);
     services = await startProcesses(['customers', 'consents', 'directory-bans', 'suppression'], prefix, {
       LOG_LEVEL: 'warn',
       KIELTO_API_KEYS: DEVELOPMENT_API_KEYS,

@@ -3,7 +3,7 @@ import { createWriteStream, WriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Channel, CHANNELS, normaliseEmail, normalisePhone, PRODUCTS, Purpose, PURPOSES } from '@kielto/contracts';
-import { KieltoClient } from '../http';
+import { KieltoClient, UsageError } from '../http';
 import { csvLine, csvRecords, headerIndex, LineError } from '../input';
 import { Progress } from '../progress';
 import { EXIT, printLineErrors } from '../report';
@@ -256,9 +256,11 @@ export async function clearCommand(
     await Promise.all([close(allowedOut), close(suppressedOut)]);
   } catch (error) {
     progress.stop();
-    allowedOut.destroy();
-    suppressedOut.destroy();
+    // Closed, not destroyed: destroying a stream with writes still queued raises an unhandled 'error' event.
+    await Promise.allSettled([close(allowedOut), close(suppressedOut)]);
     await Promise.all([rm(partial(paths.allowed), { force: true }), rm(partial(paths.suppressed), { force: true })]);
+    // No API key is a usage error (exit 2) before anything is sent, not a failed clearance.
+    if (error instanceof UsageError) throw error;
     const done = records.length;
     process.stderr.write(
       `kielto clear: ${(error as Error).message}\n` +

@@ -7,7 +7,7 @@ import {
   SUPPRESSION_ENTRY_REASONS,
   SuppressionEntryReason,
 } from '@kielto/contracts';
-import { KieltoClient, ProblemError } from '../http';
+import { KieltoClient, ProblemError, UsageError } from '../http';
 import { csvRecords, formatOf, headerIndex, InputFormat, LineError, ndjsonLines } from '../input';
 import { Progress } from '../progress';
 import { EXIT, printLineErrors } from '../report';
@@ -215,6 +215,8 @@ export async function importCommand(client: KieltoClient, file: string, options:
       batch = [];
     } catch (error) {
       progress.stop();
+      // No API key is a usage error (exit 2) before anything is sent, not a failed batch.
+      if (error instanceof UsageError) throw error;
       throw new PartialImportError(error as Error, totals, batch, name);
     }
   };

@@ -1,7 +1,7 @@
 // Command kielto-ferretdb runs FerretDB v1 (MongoDB wire protocol on SQLite) for local development and CI.
 //
 // `go install github.com/FerretDB/FerretDB/cmd/ferretdb` panics at start-up (missing version.txt,
-// upstream issue 2982), so we embed the library instead, as DESIGN.md §5 prescribes.
+// upstream issue 2982), so we embed the library instead, as docs/CONTRACT.md §5 prescribes.
 package main
 
 import (

@@ -22,9 +22,9 @@ describe('the MongoDB-protocol server answers reads by _id from its index', () =
 
   it('finds a document by _id with an index search, not a table scan (updates and deletes share the filter)', async () => {
     const db = client.db(`${prefix}-probe`);
-    await db.collection<{ _id: string; n: number }>('docs').insertMany(
-      Array.from({ length: 100 }, (_, n) => ({ _id: `k:${n}`, n })),
-    );
+    await db
+      .collection<{ _id: string; n: number }>('docs')
+      .insertMany(Array.from({ length: 100 }, (_, n) => ({ _id: `k:${n}`, n })));
     const build = await db.admin().command({ buildInfo: 1 });
     const plan = async (command: Record<string, unknown>) =>
       JSON.stringify((await db.command({ explain: command })).queryPlanner);

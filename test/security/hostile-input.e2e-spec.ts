@@ -54,13 +54,19 @@ describe('hostile input is contained', () => {
   it('rate-limits per key with 429 problem and Retry-After, without affecting other keys', async () => {
     let limited: request.Response | undefined;
     for (let i = 0; i < 60 && !limited; i++) {
-      const res = await request(stack.urls.consents).get('/v1/consents').query({ email: grant.email }).set(bearer('staff'));
+      const res = await request(stack.urls.consents)
+        .get('/v1/consents')
+        .query({ email: grant.email })
+        .set(bearer('staff'));
       if (res.status === 429) limited = res;
     }
     expect(limited).toBeDefined();
     expect(limited!.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(Number(limited!.headers['retry-after'])).toBeGreaterThan(0);
-    const admin = await request(stack.urls.consents).get('/v1/consents').query({ email: grant.email }).set(bearer('admin'));
+    const admin = await request(stack.urls.consents)
+      .get('/v1/consents')
+      .query({ email: grant.email })
+      .set(bearer('admin'));
     expect(admin.status).toBe(200);
   });
 });

@@ -12,7 +12,7 @@ type Role = keyof typeof KEYS;
 type Access = 'public' | 'signed' | Role[];
 
 /**
- * The role matrix of DESIGN.md §3, written out independently of the decorators. Every route the Nest router
+ * The role matrix of docs/CONTRACT.md §3, written out independently of the decorators. Every route the Nest router
  * knows must appear here, so a new route cannot be added without deciding who may call it.
  */
 const COMMON: Record<string, Access> = {

@@ -1,5 +1,5 @@
 /**
- * An independent reading of DESIGN.md §3 (contract v1.1) over a whole world of customers, identifiers and ledger
+ * An independent reading of docs/CONTRACT.md §3.6-3.7 over a whole world of customers, identifiers and ledger
  * entries, written from the text alone — on purpose without importing `libs/contracts/src/rules` — so that the
  * randomised tests can compare every answer of the real implementation with it.
  *

@@ -48,7 +48,9 @@ describe(CustomersEnv.name, () => {
     expect(() => validateEnv(CustomersEnv, { KIELTO_API_KEYS: keys })).toThrow(/KIELTO_SERVICE_KEY/);
     expect(attempt('admin-key-0123456789')).not.toThrow();
     const hashed = `admin:sha256:${createHash('sha256').update('hashed-admin-key-0123').digest('hex')}`;
-    expect(() => validateEnv(CustomersEnv, { KIELTO_API_KEYS: hashed, KIELTO_SERVICE_KEY: 'hashed-admin-key-0123' })).not.toThrow();
+    expect(() =>
+      validateEnv(CustomersEnv, { KIELTO_API_KEYS: hashed, KIELTO_SERVICE_KEY: 'hashed-admin-key-0123' }),
+    ).not.toThrow();
   });
 
   it('accepts a rotated key list and custom service URLs', () => {

@@ -18,11 +18,11 @@ import {
 } from './support/source-events';
 
 /**
- * Every rule and reason code of DESIGN.md §3 over the real stack: the consents service for ledger entries
+ * Every rule and reason code of docs/CONTRACT.md §3.5-3.7 over the real stack: the consents service for ledger entries
  * recorded through its API, and well-formed source events published to the test's topics for customers,
  * directory bans and entries the API cannot produce (an already expired grant).
  */
-describe('suppression: decision rules and reason codes (DESIGN.md §3)', () => {
+describe('suppression: decision rules and reason codes (docs/CONTRACT.md §3.5-3.7)', () => {
   let stack: Stack;
   let suppression: ServiceApp;
   let events: SourceEvents;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { IsDefined, IsIn, IsInt, IsISO8601, IsObject, IsString, Matches, Min, MinLength } from 'class-validator';
 
 /**
- * CloudEvents 1.0 envelope in structured JSON mode (DESIGN.md §4). The Kafka key is the aggregate id;
+ * CloudEvents 1.0 envelope in structured JSON mode (docs/CONTRACT.md §4). The Kafka key is the aggregate id;
  * `sequence` (an extension attribute) orders the events of one aggregate, starting at 1.
  */
 export class CloudEventV1<T = unknown> {

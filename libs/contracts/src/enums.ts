@@ -1,4 +1,4 @@
-/** Shared vocabulary of the public contract (DESIGN.md §3). Values are part of the API: do not rename. */
+/** Shared vocabulary of the public contract (docs/CONTRACT.md §3). Values are part of the API: do not rename. */
 
 export const CHANNELS = ['email', 'sms', 'phone', 'post'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -43,7 +43,7 @@ export type ReasonCode = (typeof REASON_CODES)[number];
 export const PARTNER_OPT_OUT = 'opt-out' as const;
 export type PartnerReasonCode = Exclude<ReasonCode, 'erased' | 'processing-restricted'> | typeof PARTNER_OPT_OUT;
 
-/** Legal rules of DESIGN.md §1; every decision reason cites one. */
+/** Legal rules of docs/CONTRACT.md §1; every decision reason cites one. */
 export const RULES = {
   R1: 'Act 917/2014 §200(1)',
   R2: 'Act 917/2014 §200(2)-(3)',

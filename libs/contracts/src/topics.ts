@@ -1,5 +1,5 @@
 /**
- * Kafka topic names (DESIGN.md §4).
+ * Kafka topic names (docs/CONTRACT.md §4).
  *
  * WARNING: these names are a public contract with partners and between services. Renaming one needs a
  * migration plan (dual-publish, move consumers, then retire), never a plain edit.

@@ -1,5 +1,5 @@
 /**
- * The expected send decision, written from DESIGN.md §3 "Decision rules" and "Ledger semantics" alone, on
+ * The expected send decision, written from docs/CONTRACT.md §3.7 "Decision rules" and §3.6 "Ledger semantics" alone, on
  * purpose without importing the suppression service's decision engine: the fault tests compare the service's
  * answers with this independent reading of the contract.
  *

@@ -70,7 +70,7 @@ export interface ScopeSource {
   grants: boolean;
 }
 
-/** Whom a subject stands for (DESIGN.md §3 v1.1 "Who an entry binds"), and the customer's language. */
+/** Whom a subject stands for (docs/CONTRACT.md §3.6 "Who an entry binds"), and the customer's language. */
 export interface SubjectScope {
   sources: ScopeSource[];
   /** The ledgers of `sources`, once each. */
@@ -192,7 +192,7 @@ export class ConsentsService {
   }
 
   /**
-   * The subject found (DESIGN.md §3 v1.1): the customer of a customer id or of its own identifier, the contact
+   * The subject found (docs/CONTRACT.md §3.6): the customer of a customer id or of its own identifier, the contact
    * person whose identifier it is, or the bare identifier when nobody holds it.
    */
   async scopeOf(subject: ConsentSubjectV1): Promise<SubjectScope> {

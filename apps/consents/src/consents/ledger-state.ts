@@ -9,7 +9,7 @@ import {
 } from '@kielto/contracts';
 
 /**
- * The effective state of a ledger (DESIGN.md §3 "Ledger semantics") as the API's `current` and the preference page
+ * The effective state of a ledger (docs/CONTRACT.md §3.6 "Ledger semantics") as the API's `current` and the preference page
  * show it. Which entry decides is the shared rule of `@kielto/contracts` (`latestCovering`, `objectionInForce`:
  * the same code suppression decides with); a grant whose `expiresAt` has passed shows as `expired`, and `prohibited`
  * includes an objection to own- or partner-marketing for profiling (R5).

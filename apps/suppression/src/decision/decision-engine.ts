@@ -1,4 +1,4 @@
-/** The send decision (DESIGN.md §3 "Decision rules", v1.1): written once, in `libs/contracts/src/rules`. */
+/** The send decision (docs/CONTRACT.md §3.7 "Decision rules"): written once, in `libs/contracts/src/rules`. */
 export {
   decide,
   DEFAULT_POLICY,

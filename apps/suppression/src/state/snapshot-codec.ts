@@ -62,7 +62,7 @@ class ChunkWriter {
   uint(value: number): void {
     this.room(8);
     while (value >= 0x80) {
-      this.buffer[this.at++] = (value % 0x80) | 0x80;
+      this.buffer[this.at++] = value % 0x80 | 0x80;
       value = Math.floor(value / 0x80);
     }
     this.buffer[this.at++] = value;
@@ -136,7 +136,10 @@ class ChunkWriter {
     const head = new ChunkWriter();
     head.uint(words.length);
     for (const w of words) head.str(w);
-    return { data: Buffer.concat([head.buffer.subarray(0, head.at), this.buffer.subarray(0, this.at)]), facts: this.facts };
+    return {
+      data: Buffer.concat([head.buffer.subarray(0, head.at), this.buffer.subarray(0, this.at)]),
+      facts: this.facts,
+    };
   }
 }
 

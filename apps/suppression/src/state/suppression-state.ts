@@ -743,7 +743,7 @@ export class SuppressionState {
     };
   }
 
-  // ---- gathering facts for a decision (DESIGN.md §3 v1.1 "Who an entry binds") ----
+  // ---- gathering facts for a decision (docs/CONTRACT.md §3.6 "Who an entry binds") ----
 
   /** Facts about an identifier (by its keyed hash): about whoever holds it now, else about the bare identifier. */
   factsForIdentifier(kind: IdentifierKind, hash: string): SubjectFacts {

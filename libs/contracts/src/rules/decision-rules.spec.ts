@@ -48,7 +48,7 @@ const q = (
   product,
 });
 
-/** [the rule (DESIGN.md §3 decision rule / R-rule), the case, facts, query, expected reason codes ([] = allow)] */
+/** [the rule (docs/CONTRACT.md §3.7 rule / R-rule), the case, facts, query, expected reason codes ([] = allow)] */
 const TABLE: [string, string, SubjectFacts, DecisionQuery, string[]][] = [
   // Rule 1
   ['1 R8', 'a tombstone suppresses everything', bare({ erasedSince: T0 }), q('post', 'own-marketing'), ['erased']],

@@ -1,9 +1,9 @@
 /**
- * The send decision: the one place where every rule of DESIGN.md §3 "Decision rules" (contract v1.1) lives.
+ * The send decision: the one place where every rule of docs/CONTRACT.md §3.7 "Decision rules" lives.
  *
  * Pure and allocation-light (bulk checks run millions of decisions a second in-process): one pass over the
  * ledger, one over the suppression entries, and only the result (plus its reasons) is allocated. Every
- * suppressing reason cites its legal rule (R1…R11, DESIGN.md §1) and that rule's source from `RULES`.
+ * suppressing reason cites its legal rule (R1…R11, docs/CONTRACT.md §1) and that rule's source from `RULES`.
  * Whoever calls it gathers the facts first (which entries bind the subject: `ledger-rules.ts`); it does no I/O.
  */
 import { PARTNER_OPT_OUT, RULES } from '../enums';
@@ -46,7 +46,7 @@ export interface SubjectFacts {
   restrictedSince?: number;
   /** The latest erasure tombstone on the subject's identifiers (R8). */
   erasedSince?: number;
-  /** Every ledger entry that binds the subject (DESIGN.md §3 "Who an entry binds"), in any order. */
+  /** Every ledger entry that binds the subject (docs/CONTRACT.md §3.6 "Who an entry binds"), in any order. */
   ledger: readonly LedgerEntryView[];
   suppressionEntries: readonly SuppressionEntryView[];
   /** Epoch ms since which the customer has a full directory-publication ban (R9). */

@@ -1,5 +1,5 @@
 /**
- * Ledger semantics of DESIGN.md §3 (contract v1.1), written once for every service: which entries cover a
+ * Ledger semantics of docs/CONTRACT.md §3.6, written once for every service: which entries cover a
  * (channel, purpose), which of them decides, and whom an entry recorded against an identifier binds.
  *
  * Pure and dependency-free (imports `enums.ts` directly, never the barrel, which loads class-validator): the
@@ -117,7 +117,7 @@ export function objectionInForce(
 const PROFILED_PURPOSES: readonly Purpose[] = ['own-marketing', 'partner-marketing'];
 
 /**
- * Who an entry recorded against an e-mail/phone binds (DESIGN.md §3 v1.1): a holder of the identifier during
+ * Who an entry recorded against an e-mail/phone binds (docs/CONTRACT.md §3.6): a holder of the identifier during
  * `[from, until)` is bound by an entry recorded while they held it (for good — a rectified address keeps its
  * refusals), and by a refusal (withdraw, prohibit) recorded before they acquired it; never by a grant or a lift
  * recorded before they held it (a recycled number must not inherit a consent), nor by anything recorded after

@@ -104,7 +104,7 @@ export class BaseEnv {
   @Validate(IsApiKeyList)
   KIELTO_API_KEYS = DEVELOPMENT_API_KEYS;
 
-  /** Key for the HMAC of normalised identifiers: matching inside kielto and the partner feed (DESIGN.md §3). */
+  /** HMAC key of normalised identifiers: matching inside kielto and the partner feed (docs/CONTRACT.md §3.1, §4). */
   @IsString()
   @MinLength(16)
   KIELTO_PARTNER_HASH_KEY = DEVELOPMENT_SECRET;
@@ -196,7 +196,9 @@ export function validateEnv<T extends BaseEnv>(envClass: new () => T, raw: Recor
 function describeProblem(property: string, failed: Record<string, string>, given: unknown): string {
   // Bounds say nothing about a value that is not a number at all.
   const constraints = 'isInt' in failed ? { isInt: failed.isInt } : failed;
-  const sentences = Object.values(constraints).map((m) => (m.startsWith(property) ? m.slice(property.length).trim() : m));
+  const sentences = Object.values(constraints).map((m) =>
+    m.startsWith(property) ? m.slice(property.length).trim() : m,
+  );
   const lengthRule = 'minLength' in constraints || 'maxLength' in constraints;
   const length = lengthRule && typeof given === 'string' ? ` (${given.length} given)` : '';
   return `${property} ${sentences.join('; ')}${length}`;

@@ -8,7 +8,10 @@ export const EXIT_CONFIG = 78;
  * line per setting) instead of a stack trace. The app module validates its environment while it is loaded, hence
  * the lazy `load`.
  */
-export async function runService(name: string, load: () => Promise<{ start(): Promise<{ url: string }> }>): Promise<void> {
+export async function runService(
+  name: string,
+  load: () => Promise<{ start(): Promise<{ url: string }> }>,
+): Promise<void> {
   try {
     const { url } = await (await load()).start();
     console.log(`${name} listening on ${url}`);

@@ -5,7 +5,7 @@ import { IsNormalisableEmail, IsNormalisablePhone } from '@kielto/contracts';
 
 /**
  * The optional identifiers a request names its subject by, validated alike everywhere: an e-mail address and a phone
- * number must normalise (DESIGN.md §2), a customer id is a UUID. Which combination is required is the DTO's rule.
+ * number must normalise (docs/CONTRACT.md §3.1), a customer id is a UUID. Which combination is required is the DTO's rule.
  */
 export const OptionalEmail = (example = 'matti.meikalainen@example.fi') =>
   applyDecorators(ApiPropertyOptional({ example }), IsOptional(), IsString(), IsNormalisableEmail());

@@ -18,14 +18,22 @@ describe(kafkaLogLevel.name, () => {
   it('logs the CreateTopics answer of a topic-creation race at debug (ensureTopics judges the thrown error)', () => {
     const race = {
       level: logLevel.ERROR,
-      log: { message: 'Response CreateTopics(key: 19, version: 3)', error: 'Topic creation errors', timestamp: '', logger: 'kafkajs' },
+      log: {
+        message: 'Response CreateTopics(key: 19, version: 3)',
+        error: 'Topic creation errors',
+        timestamp: '',
+        logger: 'kafkajs',
+      },
     };
     expect(kafkaLogLevel(race)).toBe('debug');
   });
 
   it('keeps every other broker error at error level', () => {
     expect(kafkaLogLevel(response('Not authorized to access topics: [Topic authorization failed]'))).toBe('error');
-    const crash = { level: logLevel.ERROR, log: { message: 'Crash: KafkaJSNumberOfRetriesExceeded', timestamp: '', logger: 'kafkajs' } };
+    const crash = {
+      level: logLevel.ERROR,
+      log: { message: 'Crash: KafkaJSNumberOfRetriesExceeded', timestamp: '', logger: 'kafkajs' },
+    };
     expect(kafkaLogLevel(crash)).toBe('error');
   });
 

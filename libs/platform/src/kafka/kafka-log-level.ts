@@ -19,7 +19,8 @@ const TRANSIENT_BROKER_STATES: ReadonlySet<string> = new Set([
 /** The Nest logger method a kafkajs log entry is written with. */
 export function kafkaLogLevel(entry: Pick<LogEntry, 'level' | 'log'>): 'error' | 'warn' | 'debug' {
   const { message, error } = entry.log as { message: string; error?: unknown };
-  if (message.startsWith('Response ') && typeof error === 'string' && TRANSIENT_BROKER_STATES.has(error)) return 'debug';
+  if (message.startsWith('Response ') && typeof error === 'string' && TRANSIENT_BROKER_STATES.has(error))
+    return 'debug';
   // Services starting together race to create the same topics. kafkajs' createTopics accepts the loser's
   // "already exists" answer and throws any other, which fails the start (KafkaService.ensureTopics).
   if (message.startsWith('Response CreateTopics') && error === 'Topic creation errors') return 'debug';

@@ -7,7 +7,7 @@ import { kafkaLogLevel } from './kafka-log-level';
 
 /**
  * Every topic of the contract with its settings. Topics are created by the services at start-up, never by
- * broker auto-creation (DESIGN.md §4). Retention is unlimited where a topic is a source of truth that an
+ * broker auto-creation (docs/CONTRACT.md §4). Retention is unlimited where a topic is a source of truth that an
  * empty store is rebuilt from; state topics are compacted so only the newest state of each key stays.
  */
 export const TOPIC_SPECS: ReadonlyArray<{ name: string; partitions: number; config: Record<string, string> }> = [
@@ -126,7 +126,11 @@ export class KafkaService implements OnModuleInit, OnApplicationShutdown {
   /** For readiness: can we reach the cluster right now? */
   async ping(timeoutMs = 2000): Promise<void> {
     const admin = this.getAdmin();
-    await withTimeout(admin.connect().then(() => admin.describeCluster()), timeoutMs, 'Kafka did not answer');
+    await withTimeout(
+      admin.connect().then(() => admin.describeCluster()),
+      timeoutMs,
+      'Kafka did not answer',
+    );
   }
 
   get isProducerConnected(): boolean {

@@ -46,7 +46,9 @@ export function pinoParams(level: string): Params {
           id: req.id,
           method: req.method,
           // Self-service paths hold a signed token that works like a password for that person's preferences.
-          path: String(req.url).split('?')[0].replace(/^\/u\/[^/]+/, '/u/[token]'),
+          path: String(req.url)
+            .split('?')[0]
+            .replace(/^\/u\/[^/]+/, '/u/[token]'),
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
