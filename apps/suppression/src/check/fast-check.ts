@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { Logger } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Role } from '@kielto/contracts';
 import {
@@ -15,14 +16,14 @@ import {
   problem,
   ProblemException,
   REQUEST_ID_HEADER,
+  ROLES_KEY,
 } from '@kielto/platform';
 import { FreshnessService, StaleStateProblem } from '../freshness/freshness.service';
 import { SuppressionEnv } from '../suppression.env';
+import { CheckController } from './check.controller';
 import { CheckService } from './check.service';
 
 export const CHECK_PATH = '/v1/suppression/check';
-/** As @Roles on CheckController.check (admin may call every route). */
-const CHECK_ROLES: readonly Role[] = ['staff', 'marketing', 'partner'];
 
 type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -61,6 +62,9 @@ export function installFastCheck(app: NestFastifyApplication): void {
     s.observe(seconds);
   };
   const logger = new Logger('FastCheck');
+  // The roles of the Nest route this answers for, read from its @Roles: one list, whichever door a check comes in by.
+  const checkRoles = app.get(Reflector).get<Role[] | undefined>(ROLES_KEY, CheckController.prototype.check);
+  if (!checkRoles || checkRoles.length === 0) throw new Error('CheckController.check declares no @Roles');
 
   /**
    * `admitted`: the second pass after a watermark older than the bound was put to Kafka — the caller was admitted
@@ -82,7 +86,7 @@ export function installFastCheck(app: NestFastifyApplication): void {
     try {
       // The platform's one access policy, the same instance as the Nest routes': one budget per key at every door.
       const admission =
-        admitted ?? policy.admit(request.headers.authorization, CHECK_ROLES, clientAddress(request, trustedHops));
+        admitted ?? policy.admit(request.headers.authorization, checkRoles, clientAddress(request, trustedHops));
       if (isDenial(admission)) {
         actor = admission.actor;
         const headers = admission.retryAfter ? { 'retry-after': String(admission.retryAfter) } : undefined;
