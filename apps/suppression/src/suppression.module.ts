@@ -18,7 +18,7 @@ import { PartnerFeedService } from './feed/partner-feed.service';
 import { FreshnessService } from './freshness/freshness.service';
 import { SuppressionMetrics } from './metrics/suppression-metrics';
 import { SnapshotDoc, SnapshotDocSchema } from './state/schemas/snapshot.schema';
-import { SuppressionProjector } from './state/suppression-projector.service';
+import { SuppressionProjector } from './projection/suppression-projector.service';
 import { SnapshotRepository } from './state/snapshot.repository';
 import { SuppressionState } from './state/suppression-state';
 import { SuppressionEnv } from './suppression.env';

@@ -17,7 +17,7 @@ import {
 } from '@kielto/contracts';
 import { Actor, EventLog, FieldError, fieldProblem, IdentifierHasher, ProblemException } from '@kielto/platform';
 import { IdentifierKind, StaffEntry, SuppressionState } from '../state/suppression-state';
-import { SuppressionProjector } from '../state/suppression-projector.service';
+import { SuppressionProjector } from '../projection/suppression-projector.service';
 import { readLines } from './import-lines';
 
 export interface EntryView {

@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { SUPPRESSION_ENTRIES_TOPIC, TOPICS } from '@kielto/contracts';
 import { EventBatch } from '@kielto/platform';
-import { SuppressionProjector } from '../state/suppression-projector.service';
+import { SuppressionProjector } from '../projection/suppression-projector.service';
 
 /** Every instance consumes every partition of these topics (its own consumer group) into its own store. */
 @Controller()

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConsumerProgress, ProblemException, ReadinessCheck } from '@kielto/platform';
 import { SuppressionEnv } from '../suppression.env';
-import { SuppressionProjector } from '../state/suppression-projector.service';
+import { SuppressionProjector } from '../projection/suppression-projector.service';
 
 /** How long a check that found the watermark too old may wait for Kafka to confirm the state before refusing. */
 const CONFIRM_TIMEOUT_MS = 1_000;

@@ -4,7 +4,7 @@ import { ConsumerProgress, counter, gauge } from '@kielto/platform';
 import type { Decision } from '../decision/decision.types';
 import { FreshnessService } from '../freshness/freshness.service';
 import { PartnerFeedService } from '../feed/partner-feed.service';
-import { SuppressionProjector } from '../state/suppression-projector.service';
+import { SuppressionProjector } from '../projection/suppression-projector.service';
 import { SuppressionState } from '../state/suppression-state';
 
 /** Slot 0 counts allows; slot 1 + i counts suppressions whose first (highest-precedence) reason is REASON_CODES[i]. */

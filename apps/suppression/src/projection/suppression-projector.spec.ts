@@ -14,9 +14,9 @@ import type { PartnerFeedService, PendingFeed } from '../feed/partner-feed.servi
 import { SuppressionProjector } from './suppression-projector.service';
 import { ConsumerProgress } from '@kielto/platform';
 import type { SuppressionEnv } from '../suppression.env';
-import { applyChunk, EncodedChunk } from './snapshot-codec';
-import type { Position, SnapshotRepository } from './snapshot.repository';
-import { AffectedIdentifiers, IdentifierKind, SuppressionState } from './suppression-state';
+import { applyChunk, EncodedChunk } from '../state/snapshot-codec';
+import type { Position, SnapshotRepository } from '../state/snapshot.repository';
+import { AffectedIdentifiers, IdentifierKind, SuppressionState } from '../state/suppression-state';
 
 const EMAIL = 'a'.repeat(64);
 const PHONE = 'b'.repeat(64);

@@ -23,8 +23,8 @@ import {
 import { ConsumerProgress } from '@kielto/platform';
 import { PartnerFeedService, PendingFeed } from '../feed/partner-feed.service';
 import { SuppressionEnv } from '../suppression.env';
-import { encodeState } from './snapshot-codec';
-import { SnapshotRepository } from './snapshot.repository';
+import { encodeState } from '../state/snapshot-codec';
+import { SnapshotRepository } from '../state/snapshot.repository';
 import {
   AffectedIdentifiers,
   CustomerRecord,
@@ -33,7 +33,7 @@ import {
   IdentifierKind,
   StaffEntry,
   SuppressionState,
-} from './suppression-state';
+} from '../state/suppression-state';
 
 /**
  * Loading builds several times its result in short-lived objects (parsed chunks, copies). One full
