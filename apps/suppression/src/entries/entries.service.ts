@@ -15,10 +15,17 @@ import {
   SuppressionEntryRemovedV1,
   SuppressionEntryV1,
 } from '@kielto/contracts';
-import { Actor, EventLog, FieldError, fieldProblem, IdentifierHasher, ProblemException } from '@kielto/platform';
+import {
+  Actor,
+  EventLog,
+  FieldError,
+  fieldProblem,
+  IdentifierHasher,
+  ProblemException,
+  readLines,
+} from '@kielto/platform';
 import { IdentifierKind, StaffEntry, SuppressionState } from '../state/suppression-state';
 import { SuppressionProjector } from '../state/suppression-projector.service';
-import { readLines } from './import-lines';
 
 export interface EntryView {
   id: string;
