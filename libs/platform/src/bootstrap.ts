@@ -175,7 +175,8 @@ export async function createServiceApp(
     void reply.status(denial.status).type(PROBLEM_CONTENT_TYPE).send(body);
   });
   const ndjsonRoutes = new Set(options.ndjsonRoutes ?? []);
-  if (ndjsonRoutes.size > 0) fastify.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, ndjsonBody(payload)));
+  if (ndjsonRoutes.size > 0)
+    fastify.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, ndjsonBody(payload)));
   // Bodies are JSON unless a route says otherwise: anything else is a 415 before parsing.
   fastify.addHook('onRequest', (request, reply, done) => {
     if (!hasBody(request.headers)) return done();

@@ -31,6 +31,7 @@ export * from './import/ndjson-body';
 export * from './import/read-lines';
 export * from './import/import-rows';
 export * from './import/import-batches';
+export * from './import/import-route';
 export * from './keyed-queue';
 export * from './security/access-policy';
 export * from './security/client-address';

@@ -16,6 +16,9 @@ function nameBasedUuid(namespace: string, name: string): string {
  */
 export const importedCustomerId = (ref: string): string => nameBasedUuid('kielto:import:customer', ref.trim());
 
-/** The id of an imported ledger entry, derived from what the entry is: importing it again finds it. */
-export const importedEntryId = (canonicalEntry: string): string =>
-  nameBasedUuid('kielto:import:consent-entry', canonicalEntry);
+/**
+ * The id of an imported entry (`kind`: a consent ledger entry, a suppression entry…), derived from what the entry is
+ * (and, where it matters, the batch it came in): importing it again finds it.
+ */
+export const importedEntryId = (kind: string, canonicalEntry: string): string =>
+  nameBasedUuid(`kielto:import:${kind}`, canonicalEntry);

@@ -49,7 +49,11 @@ export const fieldProblem = (field: string, message: string, status = HttpStatus
 
 export function fieldErrorsOf(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((e) => {
-    const field = parent ? (/^\d+$/.test(e.property) ? `${parent}[${e.property}]` : `${parent}.${e.property}`) : e.property;
+    const field = parent
+      ? /^\d+$/.test(e.property)
+        ? `${parent}[${e.property}]`
+        : `${parent}.${e.property}`
+      : e.property;
     const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
     return [...own, ...fieldErrorsOf(e.children ?? [], field)];
   });
@@ -117,14 +121,22 @@ export function problem(status: number, detail: string, typeName?: string, error
 }
 
 /** Maps errors thrown by Fastify itself (body parsing, limits, content type) to problems. */
-export function problemFromFrameworkError(error: { statusCode?: number; code?: string; message?: string }): ProblemDetails {
+export function problemFromFrameworkError(error: {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}): ProblemDetails {
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
   if (status === 400 && /JSON/i.test(error.message ?? '')) {
-    return problem(400, 'The request body is not valid JSON', 'malformed-json', [{ field: 'body', message: 'body must be valid JSON' }]);
+    return problem(400, 'The request body is not valid JSON', 'malformed-json', [
+      { field: 'body', message: 'body must be valid JSON' },
+    ]);
   }
   switch (status) {
     case 413:
-      return problem(413, 'The request body is too large', undefined, [{ field: 'body', message: 'body exceeds the size limit' }]);
+      return problem(413, 'The request body is too large', undefined, [
+        { field: 'body', message: 'body exceeds the size limit' },
+      ]);
     case 415:
       return problem(415, 'Unsupported content type', undefined, [
         { field: 'content-type', message: 'content-type is not accepted by this route' },
@@ -161,7 +173,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         status === 413 || status === 415 || (status === 400 && /not valid JSON/.test(message))
           ? problemFromFrameworkError({ statusCode: status, message })
           : problem(status, message);
-      if (status === 429 && !reply.getHeader('retry-after')) headers = { 'retry-after': String(retryAfterOf(exception)) };
+      if (status === 429 && !reply.getHeader('retry-after'))
+        headers = { 'retry-after': String(retryAfterOf(exception)) };
     } else if (isFrameworkError(exception)) {
       body = problemFromFrameworkError(exception);
     } else if (isDependencyOutage(exception)) {

@@ -23,6 +23,8 @@ export interface ImportBatchResult {
  */
 export interface ImportBatchDoc {
   _id: string;
+  /** The client's key of the attempt that began the batch (its Idempotency-Key; else the digest). */
+  attempt: string;
   rows: number;
   presentBefore: number;
   startedAt: Date;
@@ -33,6 +35,7 @@ export function importBatchSchema(collection = 'import_batches'): Schema<ImportB
   return new Schema<ImportBatchDoc>(
     {
       _id: { type: String },
+      attempt: { type: String, required: true },
       rows: { type: Number, required: true },
       presentBefore: { type: Number, required: true },
       startedAt: { type: Date, required: true },
@@ -45,6 +48,11 @@ export function importBatchSchema(collection = 'import_batches'): Schema<ImportB
 /** How a service writes one batch of rows; every callback must be idempotent. */
 export interface ImportPlan<R> {
   digest: BatchDigest;
+  /**
+   * The client's Idempotency-Key for this batch. Sent again with the same rows (a retry) the answer counts what the
+   * earlier attempts wrote as imported; the same rows under another key (the file run again) count as present.
+   */
+  attempt?: string;
   rows: readonly R[];
   /** Whether the row is held already (cheap: reads by `_id`). */
   isPresent(row: R): Promise<boolean>;
@@ -62,6 +70,8 @@ export interface ImportPlan<R> {
   lane?(row: R): string;
   /** Lanes written at once. */
   concurrency: number;
+  /** Validate only (the rows were read and checked): write nothing, record nothing. */
+  dryRun?: boolean;
 }
 
 const isDuplicateKey = (e: unknown) =>
@@ -78,30 +88,31 @@ export class ImportBatches {
 
   async run<R>(plan: ImportPlan<R>): Promise<ImportBatchResult> {
     const rows = plan.rows.length;
-    const earlier = await this.model.findById(plan.digest).lean<ImportBatchDoc>();
-    if (earlier?.completedAt) {
-      return {
-        rows,
-        imported: rows - earlier.presentBefore,
-        alreadyPresent: earlier.presentBefore,
-        batch: plan.digest,
-        replayed: true,
-      };
-    }
+    const attempt = plan.attempt ?? plan.digest;
+    const result = (imported: number, replayed: boolean) => ({
+      rows,
+      imported,
+      alreadyPresent: rows - imported,
+      batch: plan.digest,
+      replayed,
+    });
+    if (plan.dryRun) return { rows, imported: 0, alreadyPresent: 0, batch: plan.digest, replayed: false };
+    let earlier = await this.model.findById(plan.digest).lean<ImportBatchDoc>();
+    if (earlier?.completedAt) return result(earlier.attempt === attempt ? rows - earlier.presentBefore : 0, true);
     const present = await mapLimited(plan.rows, plan.concurrency, (row) => plan.isPresent(row));
-    let presentBefore = present.filter(Boolean).length;
-    let resumed = earlier !== null;
-    if (earlier) presentBefore = earlier.presentBefore;
-    else {
+    const presentNow = present.filter(Boolean).length;
+    if (!earlier) {
       try {
-        await this.model.create({ _id: plan.digest, rows, presentBefore, startedAt: new Date() });
+        await this.model.create({ _id: plan.digest, attempt, rows, presentBefore: presentNow, startedAt: new Date() });
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
         // The same batch arrived twice at once (a client retry racing its first attempt): both finish it.
-        presentBefore = (await this.model.findById(plan.digest).lean<ImportBatchDoc>())?.presentBefore ?? presentBefore;
-        resumed = true;
+        earlier = await this.model.findById(plan.digest).lean<ImportBatchDoc>();
       }
     }
+    // Begun before: an interrupted attempt may have left rows half-written, which `write` and `confirm` complete.
+    const resumed = earlier !== null;
+    const presentBefore = earlier?.attempt === attempt ? earlier.presentBefore : presentNow;
     const lanes = new Map<string, number[]>();
     plan.rows.forEach((row, i) => {
       const lane = plan.lane?.(row) ?? String(i);
@@ -115,7 +126,7 @@ export class ImportBatches {
       }
     });
     await this.model.updateOne({ _id: plan.digest }, { $set: { completedAt: new Date() } });
-    return { rows, imported: rows - presentBefore, alreadyPresent: presentBefore, batch: plan.digest, replayed: false };
+    return result(rows - presentBefore, false);
   }
 }
 
