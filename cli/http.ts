@@ -75,6 +75,7 @@ export interface RequestOptions {
   method?: string;
   body?: string;
   contentType?: string;
+  headers?: Record<string, string>;
   auth?: boolean;
   /** Retry 429/503 answers that carry Retry-After (stale suppression list, rate limit) this many times. */
   retries?: number;
@@ -95,6 +96,7 @@ export class KieltoClient {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
     if (options.auth !== false) headers.authorization = `Bearer ${this.config.apiKey()}`;
     if (options.contentType) headers['content-type'] = options.contentType;
+    Object.assign(headers, options.headers);
     const what = `${options.method ?? 'GET'} ${this.url(service, path)}`;
     for (let attempt = 0; ; attempt++) {
       let response: Response;

@@ -3,6 +3,7 @@ import { LEDGER_CHANNELS, CHANNELS, PRODUCTS, PURPOSES, SUPPRESSION_ENTRY_REASON
 import { clearCommand } from './commands/clear';
 import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
+import { importRegisterCommand, REGISTER_KINDS, RegisterKind } from './commands/import-register';
 import { statusCommand } from './commands/status';
 import { CliConfig, GlobalOptions, KieltoClient, ProblemError, SERVICES, urlEnvName, UsageError } from './http';
 import { UnreadableFileError } from './input';
@@ -17,6 +18,21 @@ ${SERVICES.map((s) => `  ${urlEnvName(s).padEnd(29)}base URL of ${s} (default ht
 
 Exit codes: 0 ok, 1 failed, 2 usage, 65 invalid input file (nothing sent), 69 a service is not ready.
 Progress bars and messages go to stderr; data and summaries to stdout.`;
+
+const REGISTER_HELP = `
+Loading a legacy register (staff key): kielto import customers|consents|bans FILE
+  The whole file is validated by the services first (nothing is imported if any line is bad, exit 65); then the
+  rows go in batches, each all-or-nothing; re-running the file skips what is held. Summary: imported / already
+  present / failed. CSV columns (lists ;-separated) or NDJSON (one row as the route takes it, see /docs):
+  customers  ref, kind, name, personalIdentityCode, businessId, language, emails, phones, street, postalCode, city,
+             country, activeContract, products, customerNumber, customerSince, contactPersons (JSON array)
+  consents   customerRef|customerId|email|phone, channel, purpose, decision, source, recordedAt, expiresAt,
+             noticeVersion, capturedBy, reference
+  bans       customerRef|customerId, scope, hiddenFields, outlets, reason
+
+Examples:
+  KIELTO_API_KEY=… kielto import robinson.csv --reason robinson --channel phone
+  KIELTO_API_KEY=… kielto import customers register.csv && kielto import consents history.ndjson`;
 
 function buildProgram(run: (action: (config: CliConfig) => Promise<number>) => Promise<void>): Command {
   const program = new Command('kielto')
@@ -41,17 +57,29 @@ function buildProgram(run: (action: (config: CliConfig) => Promise<number>) => P
     )
     .argument(
       '<file>',
-      'CSV with a header (email and/or phone columns; optional channel, reason) or NDJSON ({email|phone, channel?, reason?} a line)',
+      'customers|consents|bans, then the register file (see below); or a suppression list: CSV with a header (email and/or ' +
+        'phone columns; optional channel, reason) or NDJSON ({email|phone, channel?, reason?} a line)',
     )
+    .argument('[register-file]', 'the register file when the first argument is customers, consents or bans')
     .addOption(new Option('--reason <reason>', 'reason for lines without one').choices([...SUPPRESSION_ENTRY_REASONS]))
     .addOption(new Option('--channel <channel>', 'channel for lines without one').choices([...LEDGER_CHANNELS]))
     .addOption(new Option('--format <format>', 'input format (default: by file extension)').choices(['csv', 'ndjson']))
-    .option('--batch-size <n>', 'entries per request (1-1000000)', '10000')
+    .option(
+      '--batch-size <n>',
+      'entries per request (suppression list 1-1000000, default 10000; register 1-10000, default 1000)',
+    )
     .option('--dry-run', 'validate only; send nothing')
     .option('--json', 'print the summary as JSON')
-    .addHelpText('after', '\nExample:\n  KIELTO_API_KEY=… kielto import robinson.csv --reason robinson --channel phone')
-    .action((file: string, options: Parameters<typeof importCommand>[2]) =>
-      run((config) => importCommand(client(config), file, options)),
+    .addHelpText('after', REGISTER_HELP)
+    .action((file: string, registerFile: string | undefined, options: Parameters<typeof importCommand>[2]) =>
+      run((config) => {
+        if ((REGISTER_KINDS as readonly string[]).includes(file)) {
+          if (!registerFile) throw new UsageError(`kielto import ${file} needs a file`);
+          return importRegisterCommand(client(config), file as RegisterKind, registerFile, options);
+        }
+        if (registerFile) throw new UsageError(`the first argument must be customers, consents or bans, or a file`);
+        return importCommand(client(config), file, { ...options, batchSize: options.batchSize ?? '10000' });
+      }),
     );
 
   program

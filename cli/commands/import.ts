@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import {
   LEDGER_CHANNELS,
@@ -195,6 +196,9 @@ export async function importCommand(client: KieltoClient, file: string, options:
 
   // Pass 2: read again and send batches (each one all-or-nothing on the service side).
   const progress = new Progress('import', entries, 'entries');
+  // Names each batch of this run: a retry of it (after a 503 while its events waited for Kafka) is counted by the
+  // service as this batch's own entries, not as entries already held.
+  const runId = randomUUID();
   const totals = { imported: 0, duplicates: 0, batches: 0, lastLine: 0 };
   let batch: ImportEntry[] = [];
   const send = async () => {
@@ -204,7 +208,8 @@ export async function importCommand(client: KieltoClient, file: string, options:
         method: 'POST',
         body,
         contentType: 'application/x-ndjson',
-        // 503 "stored but not yet published" and 429 are safe to retry: entries already held count as duplicates.
+        headers: { 'idempotency-key': `${runId}:${totals.batches + 1}` },
+        // 503 "stored but not yet published" and 429 are safe to retry: the same key counts this batch's entries once.
         retries: 10,
       });
       totals.imported += result.imported;

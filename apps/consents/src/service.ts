@@ -12,6 +12,7 @@ export function start(port?: number): Promise<ServiceApp> {
       'The ledger of direct-marketing permissions and prohibitions, with proof (GDPR Art 7, Art 21), and self-service opt-out.',
     consumer: { groupId: 'kielto-consents' },
     port,
+    ndjsonRoutes: ['/v1/consents/import'],
     extraContentTypes: (path) => (path.startsWith('/u/') ? FORM_TYPES : []),
     configure: (app) => {
       app

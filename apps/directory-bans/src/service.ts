@@ -8,5 +8,6 @@ export function start(port?: number): Promise<ServiceApp> {
       'Directory-publication bans (luettelotietojen julkaisukielto, R9) and the publishable directory listing that directory outlets receive.',
     consumer: { groupId: 'kielto-directory-bans' },
     port,
+    ndjsonRoutes: ['/v1/directory-bans/import'],
   });
 }

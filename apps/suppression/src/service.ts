@@ -1,9 +1,8 @@
 import { KafkaService, ServiceApp, startService } from '@kielto/platform';
 import { createAppModule } from './app.module';
 import { installFastCheck } from './check/fast-check';
-import { NDJSON, ndjsonBody } from './ndjson-body';
 
-const NDJSON_ROUTES = new Set(['/v1/suppression/check/stream', '/v1/suppression/entries/import']);
+const NDJSON_ROUTES = ['/v1/suppression/check/stream', '/v1/suppression/entries/import'];
 
 /**
  * Body limit of the bulk routes (bulk check, campaign clearance). The global KIELTO_BODY_LIMIT (1 MiB) stays
@@ -31,7 +30,7 @@ export function start(port?: number): Promise<ServiceApp> {
       maxBytesPerPartition: 4 * 1024 * 1024,
     },
     port,
-    extraContentTypes: (path) => (NDJSON_ROUTES.has(path) ? [NDJSON] : []),
+    ndjsonRoutes: NDJSON_ROUTES,
     configure: async (app) => {
       // The consumer subscribes before the modules' init hooks run (hybrid app): make sure every topic it
       // reads exists first, even when suppression is the first service started on a fresh cluster.
@@ -41,8 +40,6 @@ export function start(port?: number): Promise<ServiceApp> {
         const methods = Array.isArray(route.method) ? route.method : [route.method];
         if (methods.includes('POST') && BULK_ROUTES.has(route.url ?? '')) route.bodyLimit = BULK_BODY_LIMIT;
       });
-      // The NDJSON routes get the raw request stream and read it line by line themselves.
-      fastify.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, ndjsonBody(payload)));
       installFastCheck(app);
     },
   });

@@ -21,6 +21,7 @@ import { KafkaService } from './kafka/kafka.service';
 import { httpRequestDuration } from './metrics/metrics';
 import { completeOpenApiDocument, REQUEST_ID_HEADER, routeAccessByOperationId } from './docs/openapi-document';
 import { genRequestId } from './logging/logging';
+import { NDJSON, ndjsonBody } from './import/ndjson-body';
 import { AccessPolicy, Denial, isDenial } from './security/access-policy';
 import { RouteRule, routeRules } from './security/route-rules';
 
@@ -37,8 +38,13 @@ export interface BootstrapOptions {
   consumer?: KafkaEventsServerOptions;
   /** Listen on this port instead of the configured one (tests use 0). */
   port?: number;
-  /** Content types a route accepts besides application/json (e.g. NDJSON streams, HTML forms). */
+  /** Content types a route accepts besides application/json (e.g. HTML forms). */
   extraContentTypes?: (path: string) => readonly string[];
+  /**
+   * Routes that take application/x-ndjson (bulk imports, streamed checks): their handler gets the raw request stream
+   * (`ndjsonStream(body)`) and reads it line by line, so no body limit applies to them; they bound it themselves.
+   */
+  ndjsonRoutes?: readonly string[];
   /** Hook to adjust the app before listening (extra content-type parsers, raw body…). */
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
@@ -168,6 +174,9 @@ export async function createServiceApp(
     if (hasBody(request.headers)) void reply.header('connection', 'close');
     void reply.status(denial.status).type(PROBLEM_CONTENT_TYPE).send(body);
   });
+  const ndjsonRoutes = new Set(options.ndjsonRoutes ?? []);
+  if (ndjsonRoutes.size > 0)
+    fastify.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, ndjsonBody(payload)));
   // Bodies are JSON unless a route says otherwise: anything else is a 415 before parsing.
   fastify.addHook('onRequest', (request, reply, done) => {
     if (!hasBody(request.headers)) return done();
@@ -177,6 +186,7 @@ export async function createServiceApp(
       .toLowerCase();
     const path = request.url.split('?')[0];
     if (type === 'application/json' || (options.extraContentTypes?.(path) ?? []).includes(type)) return done();
+    if (type === NDJSON && ndjsonRoutes.has(path)) return done();
     const body = { ...problemFromFrameworkError({ statusCode: 415 }), instance: path, requestId: String(request.id) };
     void reply.status(415).type(PROBLEM_CONTENT_TYPE).send(body);
   });

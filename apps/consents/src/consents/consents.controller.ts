@@ -1,11 +1,23 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Actor, CurrentActor, Roles } from '@kielto/platform';
+import {
+  Actor,
+  CurrentActor,
+  IDEMPOTENCY_KEY,
+  isDryRun,
+  idempotencyKey,
+  ImportBatchResult,
+  ImportRoute,
+  requireNdjson,
+  Roles,
+} from '@kielto/platform';
 import { ConsentsEnv } from '../consents.env';
-import { ConsentsService, LedgerEntry, LedgerView } from './consents.service';
+import { ConsentsService, decisionOf, LedgerEntry, LedgerView } from './consents.service';
 import { ConsentQueryDto } from './dto/consent-query.dto';
+import { ImportConsentDto } from './dto/import-consent.dto';
 import { RecordConsentDto } from './dto/record-consent.dto';
+import { ConsentImportService, MAX_CONSENT_IMPORT_ROWS } from './import/consent-import.service';
 
 @ApiTags('consents')
 @ApiBearerAuth()
@@ -14,6 +26,7 @@ export class ConsentsController {
   constructor(
     private readonly consents: ConsentsService,
     private readonly env: ConsentsEnv,
+    private readonly imports: ConsentImportService,
   ) {}
 
   /**
@@ -30,21 +43,29 @@ export class ConsentsController {
     @Req() request: FastifyRequest,
   ): Promise<LedgerEntry> {
     const subject = this.consents.subjectOf(body);
-    const permits = body.decision === 'grant' || body.decision === 'lift-prohibition';
-    return this.consents.record({
-      subject,
-      channel: body.channel,
-      purpose: body.purpose,
-      decision: body.decision,
-      source: body.source,
-      expiresAt: body.expiresAt,
-      evidence: {
-        noticeVersion: body.evidence?.noticeVersion ?? (permits ? this.env.KIELTO_NOTICE_VERSION : undefined),
-        capturedBy: actor.keyId,
+    return this.consents.record(
+      decisionOf(subject, body, {
+        keyId: actor.keyId,
         requestId: String(request.id),
-        agent: body.evidence?.capturedBy,
-        reference: body.evidence?.reference,
-      },
+        defaultNoticeVersion: this.env.KIELTO_NOTICE_VERSION,
+      }),
+    );
+  }
+
+  /** Consent and prohibition history from a legacy register, with original times (`kielto import consents FILE`). */
+  @ImportRoute('Import consent and prohibition history (NDJSON)', ImportConsentDto, MAX_CONSENT_IMPORT_ROWS)
+  @Roles('staff')
+  import(
+    @Body() body: unknown,
+    @CurrentActor() actor: Actor,
+    @Req() request: FastifyRequest,
+  ): Promise<ImportBatchResult> {
+    return this.imports.import(requireNdjson(body), {
+      actor,
+      requestId: String(request.id),
+      defaultNoticeVersion: this.env.KIELTO_NOTICE_VERSION,
+      attempt: idempotencyKey(request.headers[IDEMPOTENCY_KEY]),
+      dryRun: isDryRun((request.query as Record<string, unknown>).dryRun),
     });
   }
 

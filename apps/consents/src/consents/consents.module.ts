@@ -3,7 +3,9 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { ConsentsController } from './consents.controller';
 import { ConsentsEventsController } from './consents.events.controller';
 import { ConsentsService } from './consents.service';
-import { lookupSlotSchema } from '@kielto/platform';
+import { importBatchSchema, lookupSlotSchema } from '@kielto/platform';
+import { Schema } from 'mongoose';
+import { CONSENT_IMPORT_BATCHES, CONSENT_IMPORT_ENTRIES, ConsentImportService } from './import/consent-import.service';
 import { CUSTOMER_IDENTIFIERS, CustomerDirectoryRepository } from './customer-directory.repository';
 import { LedgerErasureService } from './ledger-erasure.service';
 import { CustomerContactsDoc, CustomerContactsSchema } from './schemas/customer-contacts.schema';
@@ -16,10 +18,21 @@ import { SmsKeywordRepository } from './sms-keyword.repository';
       { name: CustomerContactsDoc.name, schema: CustomerContactsSchema },
       { name: SmsKeywordDoc.name, schema: SmsKeywordSchema },
       { name: CUSTOMER_IDENTIFIERS, schema: lookupSlotSchema(CUSTOMER_IDENTIFIERS) },
+      { name: CONSENT_IMPORT_BATCHES, schema: importBatchSchema(CONSENT_IMPORT_BATCHES) },
+      {
+        name: CONSENT_IMPORT_ENTRIES,
+        schema: new Schema({ _id: String }, { collection: CONSENT_IMPORT_ENTRIES, versionKey: false }),
+      },
     ]),
   ],
   controllers: [ConsentsController, ConsentsEventsController],
-  providers: [ConsentsService, CustomerDirectoryRepository, LedgerErasureService, SmsKeywordRepository],
+  providers: [
+    ConsentsService,
+    ConsentImportService,
+    CustomerDirectoryRepository,
+    LedgerErasureService,
+    SmsKeywordRepository,
+  ],
   exports: [ConsentsService, SmsKeywordRepository],
 })
 export class ConsentsModule {}

@@ -47,8 +47,49 @@ export interface NewDecision {
   decision: ConsentDecision;
   source: string;
   evidence: ConsentEvidenceV1;
-  /** ISO-8601; grants only, in the future (checked by `assertExpiry`). */
+  /** ISO-8601; grants only, after `recordedAt` (checked by `assertExpiry`). */
   expiresAt?: string;
+  /** An imported entry: when it was recorded in the legacy register (default: now) and its derived id. */
+  recordedAt?: string;
+  entryId?: string;
+}
+
+/** A decision as the API takes it (`POST /v1/consents`, and each line of the import). */
+export interface DecisionInput {
+  channel: LedgerChannel;
+  purpose: LedgerPurpose;
+  decision: ConsentDecision;
+  source: string;
+  expiresAt?: string;
+  evidence?: { noticeVersion?: string; capturedBy?: string; reference?: string };
+}
+
+/**
+ * The decision with its evidence (R6). Who captured it is always the API key and the request (a body can claim
+ * anything: its `capturedBy` is kept apart, as `agent`); a grant or a lifted prohibition always names the privacy
+ * notice the person was shown (`defaultNoticeVersion`, KIELTO_NOTICE_VERSION, unless the body does).
+ */
+export function decisionOf(
+  subject: ConsentSubjectV1,
+  input: DecisionInput,
+  captured: { keyId: string; requestId: string; defaultNoticeVersion: string },
+): NewDecision {
+  const permits = input.decision === 'grant' || input.decision === 'lift-prohibition';
+  return {
+    subject,
+    channel: input.channel,
+    purpose: input.purpose,
+    decision: input.decision,
+    source: input.source,
+    expiresAt: input.expiresAt,
+    evidence: {
+      noticeVersion: input.evidence?.noticeVersion ?? (permits ? captured.defaultNoticeVersion : undefined),
+      capturedBy: captured.keyId,
+      requestId: captured.requestId,
+      agent: input.evidence?.capturedBy,
+      reference: input.evidence?.reference,
+    },
+  };
 }
 
 /** Whom a request is about: exactly one of these. */
@@ -125,25 +166,45 @@ export class ConsentsService {
     return { type: 'phone', key: this.hasher.hash(phone) };
   }
 
-  /** expiresAt applies to grants only and must lie in the future. */
+  /** expiresAt applies to grants only and must lie after the entry is recorded (now, or an imported recordedAt). */
   assertExpiry(decision: ConsentDecision, expiresAt: string | undefined, now = Date.now()): void {
-    if (expiresAt === undefined) return;
-    if (decision !== 'grant') throw fieldProblem('expiresAt', 'expiresAt applies to grants only');
-    if (Date.parse(expiresAt) <= now) throw fieldProblem('expiresAt', 'expiresAt must be in the future');
+    const [broken] = expiryErrors(decision, expiresAt, now);
+    if (broken) throw fieldProblem(broken.field, broken.message);
   }
 
-  async record(decision: NewDecision): Promise<LedgerEntry> {
-    this.assertExpiry(decision.decision, decision.expiresAt);
+  /**
+   * Appends a decision. `newSubject`: the caller believes the subject has no entries yet (an import's first entry
+   * of it), which spares the append its read of the log; should it be wrong, the log's unique index decides and the
+   * append reads and retries.
+   */
+  async record(decision: NewDecision, newSubject = false): Promise<LedgerEntry> {
+    this.assertExpiry(
+      decision.decision,
+      decision.expiresAt,
+      decision.recordedAt ? Date.parse(decision.recordedAt) : Date.now(),
+    );
     const aggregateId = subjectKey(decision.subject);
     const event = await this.appends.run(aggregateId, () =>
       this.eventLog.append<LedgerEntry>({
         topic: TOPICS.consents,
         aggregateId,
+        newAggregate: newSubject,
         type: CONSENT_EVENT_TYPES.recorded,
         data: (sequence) => toEntry(decision, sequence),
       }),
     );
     return event.data;
+  }
+
+  /** Whether the subject's ledger holds the entry (reads the ledger: for retries of an interrupted import). */
+  async holds(subject: ConsentSubjectV1, entryId: string): Promise<boolean> {
+    const events = await this.eventLog.history(TOPICS.consents, subjectKey(subject));
+    return events.some((e) => (e.data as Partial<LedgerEntry>).entryId === entryId);
+  }
+
+  /** Returns once the subject's entries are on Kafka (for an import's retry that found them stored). */
+  ensurePublished(subject: ConsentSubjectV1): Promise<void> {
+    return this.eventLog.ensurePublished(TOPICS.consents, subjectKey(subject));
   }
 
   /**
@@ -277,15 +338,28 @@ export class ConsentsService {
   }
 }
 
+/** The expiry rule of every decision: grants only, after the entry is recorded. */
+export function expiryErrors(
+  decision: ConsentDecision,
+  expiresAt: string | undefined,
+  recordedAt: number,
+): FieldError[] {
+  if (expiresAt === undefined) return [];
+  if (decision !== 'grant') return [{ field: 'expiresAt', message: 'expiresAt applies to grants only' }];
+  if (Date.parse(expiresAt) <= recordedAt) return [{ field: 'expiresAt', message: 'expiresAt must be in the future' }];
+  return [];
+}
+
 function toEntry(decision: NewDecision, sequence: number): LedgerEntry {
   // Taken once the sequence is known (after the previous entry was read): time order then follows sequence order.
-  const recordedAt = new Date().toISOString();
+  // An imported entry keeps the time the legacy register recorded it.
+  const recordedAt = decision.recordedAt ?? new Date().toISOString();
   const evidence: ConsentEvidenceV1 = { capturedBy: decision.evidence.capturedBy };
   for (const field of OPTIONAL_EVIDENCE) {
     if (decision.evidence[field] !== undefined) evidence[field] = decision.evidence[field];
   }
   return {
-    entryId: randomUUID(),
+    entryId: decision.entryId ?? randomUUID(),
     subject: { type: decision.subject.type, key: decision.subject.key },
     channel: decision.channel,
     purpose: decision.purpose,

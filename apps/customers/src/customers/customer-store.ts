@@ -123,6 +123,15 @@ export class CustomerStore implements OnModuleInit {
     return version;
   }
 
+  /**
+   * For a retried import of a customer found proposed: appends its first event if the attempt stopped before that,
+   * and returns once the customer's events are on Kafka (the retry's acknowledgement must cover them, issue 20).
+   */
+  async finishCreation(customerId: string): Promise<void> {
+    await this.complete(customerId, 1);
+    await this.eventLog.ensurePublished(TOPICS.customers, customerId);
+  }
+
   /** Appends the event of a revision whose writer has not (yet) done so. Idempotent. */
   private async complete(customerId: string, version: number): Promise<void> {
     if ((await this.committedVersion(customerId)) !== version - 1) return;

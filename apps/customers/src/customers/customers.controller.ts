@@ -1,6 +1,30 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, AuditReads, CurrentActor, Roles } from '@kielto/platform';
+import {
+  Actor,
+  AuditReads,
+  CurrentActor,
+  IDEMPOTENCY_KEY,
+  isDryRun,
+  idempotencyKey,
+  ImportBatchResult,
+  ImportRoute,
+  requireNdjson,
+  Roles,
+} from '@kielto/platform';
 import { CustomerView } from './customer-mapping';
 import { CustomersService, ErasureReceipt } from './customers.service';
 import { CreateCustomerDto } from './dto/create-customer.dto';
@@ -9,6 +33,8 @@ import { CustomerResponseDto } from './dto/customer-response.dto';
 import { LiftRestrictionDto, RestrictDto } from './dto/restriction.dto';
 import { UpdateCustomerDto } from './dto/update-customer.dto';
 import { DataSubjectExport, DataSubjectExportService } from './export/data-subject-export.service';
+import { ImportCustomerDto } from './dto/import-customer.dto';
+import { CustomerImportService, MAX_CUSTOMER_IMPORT_ROWS } from './import/customer-import.service';
 
 @ApiTags('customers')
 @ApiBearerAuth()
@@ -18,6 +44,7 @@ export class CustomersController {
   constructor(
     private readonly customers: CustomersService,
     private readonly exports: DataSubjectExportService,
+    private readonly imports: CustomerImportService,
   ) {}
 
   @Post()
@@ -26,6 +53,17 @@ export class CustomersController {
   @ApiCreatedResponse({ type: CustomerResponseDto })
   create(@Body() body: CreateCustomerDto, @CurrentActor() actor: Actor): Promise<CustomerView> {
     return this.customers.create(body, actor);
+  }
+
+  /** Loading a legacy register (README, operators: `kielto import customers FILE`). */
+  @ImportRoute('Import customers from a legacy register (NDJSON)', ImportCustomerDto, MAX_CUSTOMER_IMPORT_ROWS)
+  import(
+    @Body() body: unknown,
+    @Headers(IDEMPOTENCY_KEY) key: unknown,
+    @Query('dryRun') dryRun: unknown,
+    @CurrentActor() actor: Actor,
+  ): Promise<ImportBatchResult> {
+    return this.imports.import(requireNdjson(body), actor, idempotencyKey(key), isDryRun(dryRun));
   }
 
   @Get()

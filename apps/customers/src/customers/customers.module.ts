@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { lookupSlotSchema } from '@kielto/platform';
+import { importBatchSchema, lookupSlotSchema } from '@kielto/platform';
 import { CustomerLookupBackfill, CustomerLookups } from './customer-lookups';
 import { CustomerStore } from './customer-store';
 import { CustomersController } from './customers.controller';
@@ -8,6 +8,7 @@ import { CUSTOMER_LOOKUPS, CustomersRepository } from './customers.repository';
 import { CustomersService } from './customers.service';
 import { DataSubjectExportService } from './export/data-subject-export.service';
 import { IdentityCodeProtector } from './identity-code-protector';
+import { CUSTOMER_IMPORT_BATCHES, CustomerImportService } from './import/customer-import.service';
 import { CustomerDoc, CustomerDocSchema } from './schemas/customer.schema';
 import {
   CustomerNumberDoc,
@@ -23,6 +24,7 @@ import {
       { name: CustomerRevisionDoc.name, schema: CustomerRevisionDocSchema },
       { name: CustomerNumberDoc.name, schema: CustomerNumberDocSchema },
       { name: CUSTOMER_LOOKUPS, schema: lookupSlotSchema(CUSTOMER_LOOKUPS) },
+      { name: CUSTOMER_IMPORT_BATCHES, schema: importBatchSchema(CUSTOMER_IMPORT_BATCHES) },
     ]),
   ],
   controllers: [CustomersController],
@@ -34,6 +36,7 @@ import {
     IdentityCodeProtector,
     CustomersService,
     DataSubjectExportService,
+    CustomerImportService,
   ],
 })
 export class CustomersModule {}

@@ -23,7 +23,7 @@
  * outbox payloads are redacted (the rectification history keeps field names only); erasure does the same for all.
  */
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   ContactPointHashV1,
   CUSTOMER_EVENT_TYPES,
@@ -36,6 +36,7 @@ import {
   Actor,
   ConcurrentModificationError,
   EventLog,
+  FieldError,
   fieldProblem,
   IdentifierHasher,
   ProblemException,
@@ -69,6 +70,14 @@ const RECTIFIABLE_FIELDS = [
   'products',
 ] as const;
 
+/** Who an imported customer is (see CustomersService.create). */
+export interface ImportedIdentity {
+  id: string;
+  customerNumber?: string;
+  /** ISO-8601, not in the future. */
+  since?: string;
+}
+
 export interface ErasureReceipt {
   id: string;
   status: 'erased';
@@ -101,11 +110,18 @@ export class CustomersService {
     private readonly eventLog: EventLog,
   ) {}
 
-  async create(input: CreateCustomerDto, actor: Actor): Promise<CustomerView> {
+  /**
+   * Creates a customer. `imported`: a customer moved in from a legacy register (CustomerImportService), with the
+   * id derived from its key there, its customer number if it had a valid one, and the instant the relationship
+   * began (its identifiers are held since then, so the history recorded against them binds it, §3 v1.1).
+   */
+  async create(input: CreateCustomerDto, actor: Actor, imported?: ImportedIdentity): Promise<CustomerView> {
     this.assertKindRules(input.kind, input);
-    const id = randomUUID();
-    const customerNumber = await this.claimCustomerNumber(id);
-    const now = new Date().toISOString();
+    const id = imported?.id ?? randomUUID();
+    const customerNumber = imported?.customerNumber
+      ? await this.claimGivenCustomerNumber(imported.customerNumber, id)
+      : await this.claimCustomerNumber(id, imported !== undefined);
+    const now = imported?.since ?? new Date().toISOString();
     const draft: CustomerRecord = {
       id,
       customerNumber,
@@ -398,12 +414,26 @@ export class CustomersService {
     return found;
   }
 
-  private async claimCustomerNumber(customerId: string): Promise<string> {
+  /**
+   * Draws a free customer number. `seeded`: the draws follow from the customer id, so a retried import of the same
+   * customer finds the number its first attempt claimed instead of leaving that one claimed for nobody.
+   */
+  private async claimCustomerNumber(customerId: string, seeded = false): Promise<string> {
     for (let attempt = 0; attempt < NUMBER_ATTEMPTS; attempt++) {
-      const candidate = generateCustomerNumber();
+      const candidate = generateCustomerNumber(seeded ? seededDraw(customerId, attempt) : undefined);
       if (await this.repository.claimCustomerNumber(candidate, customerId)) return candidate;
+      if (seeded && (await this.repository.numberClaimant(candidate)) === customerId) return candidate;
     }
     throw new Error('could not draw a free customer number');
+  }
+
+  /** Claims a number the customer already has (a legacy register's); 409 when another customer holds it. */
+  private async claimGivenCustomerNumber(customerNumber: string, customerId: string): Promise<string> {
+    if (await this.repository.claimCustomerNumber(customerNumber, customerId)) return customerNumber;
+    if ((await this.repository.numberClaimant(customerNumber)) === customerId) return customerNumber;
+    throw new ProblemException(HttpStatus.CONFLICT, 'customer-number-taken', 'The customer number is taken', [
+      { field: 'customerNumber', message: 'customerNumber belongs to another customer' },
+    ]);
   }
 
   private assertNotRestricted(record: CustomerRecord): void {
@@ -416,17 +446,9 @@ export class CustomersService {
     }
   }
 
-  private assertKindRules(
-    kind: CustomerRecord['kind'],
-    input: { personalIdentityCode?: string | null; businessId?: string | null; contactPersons?: unknown[] },
-  ): void {
-    if (kind === 'person') {
-      if (input.businessId) throw fieldProblem('businessId', 'businessId is for organisations only');
-      if (input.contactPersons?.length)
-        throw fieldProblem('contactPersons', 'contactPersons are for organisations only');
-    } else if (input.personalIdentityCode) {
-      throw fieldProblem('personalIdentityCode', 'personalIdentityCode is for persons only');
-    }
+  private assertKindRules(kind: CustomerRecord['kind'], input: KindRuleInput): void {
+    const [broken] = kindRuleErrors(kind, input);
+    if (broken) throw fieldProblem(broken.field, broken.message);
   }
 
   /** A concurrent write of the same customer: decide once more on fresh state, then give up with 409. */
@@ -446,6 +468,28 @@ export class CustomersService {
       }
     }
   }
+}
+
+type KindRuleInput = { personalIdentityCode?: string | null; businessId?: string | null; contactPersons?: unknown[] };
+
+/** What a person and an organisation may carry: the rule of every write, single or imported. */
+export function kindRuleErrors(kind: CustomerRecord['kind'], input: KindRuleInput): FieldError[] {
+  if (kind === 'person') {
+    return [
+      ...(input.businessId ? [{ field: 'businessId', message: 'businessId is for organisations only' }] : []),
+      ...(input.contactPersons?.length
+        ? [{ field: 'contactPersons', message: 'contactPersons are for organisations only' }]
+        : []),
+    ];
+  }
+  return input.personalIdentityCode
+    ? [{ field: 'personalIdentityCode', message: 'personalIdentityCode is for persons only' }]
+    : [];
+}
+
+/** Draws for generateCustomerNumber that follow from a seed: the same seed and attempt give the same number. */
+function seededDraw(seed: string, attempt: number): (min: number, max: number) => number {
+  return (min, max) => min + (createHash('sha256').update(`${seed}:${attempt}`).digest().readUInt32BE(0) % (max - min));
 }
 
 function normaliseAll(values: string[] | undefined, normalise: (raw: string) => string | null): string[] {

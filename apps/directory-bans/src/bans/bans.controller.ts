@@ -1,17 +1,44 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Actor, CurrentActor, Roles } from '@kielto/platform';
+import {
+  Actor,
+  CurrentActor,
+  IDEMPOTENCY_KEY,
+  isDryRun,
+  idempotencyKey,
+  ImportBatchResult,
+  ImportRoute,
+  requireNdjson,
+  Roles,
+} from '@kielto/platform';
 import { BansService } from './bans.service';
 import { DirectoryBanHistory, DirectoryBanPage, DirectoryBanWithHistory } from './directory-ban.types';
 import { CustomerIdParamDto } from './dto/customer-id-param.dto';
 import { ListDirectoryBansQueryDto } from './dto/list-directory-bans-query.dto';
+import { ImportDirectoryBanDto } from './dto/import-directory-ban.dto';
 import { LiftDirectoryBanDto, PutDirectoryBanDto } from './dto/put-directory-ban.dto';
+import { BanImportService, MAX_BAN_IMPORT_ROWS } from './import/ban-import.service';
 
 @ApiTags('directory-bans')
 @ApiBearerAuth()
 @Controller('v1/directory-bans')
 export class BansController {
-  constructor(private readonly bans: BansService) {}
+  constructor(
+    private readonly bans: BansService,
+    private readonly imports: BanImportService,
+  ) {}
+
+  /** Directory bans from a legacy register (`kielto import bans FILE`). */
+  @ImportRoute('Import directory bans (NDJSON)', ImportDirectoryBanDto, MAX_BAN_IMPORT_ROWS)
+  @Roles('staff')
+  import(
+    @Body() body: unknown,
+    @Headers(IDEMPOTENCY_KEY) key: unknown,
+    @Query('dryRun') dryRun: unknown,
+    @CurrentActor() actor: Actor,
+  ): Promise<ImportBatchResult> {
+    return this.imports.import(requireNdjson(body), actor, idempotencyKey(key), isDryRun(dryRun));
+  }
 
   /** Replace semantics: always 200 with the ban now in force (a first ban is not a separate 201 case). */
   @Put(':customerId')

@@ -74,6 +74,12 @@ export class BansRepository {
     }
   }
 
+  /** The customer's ban in force, read by `_id`; undefined when none. */
+  async inForce(customerId: string): Promise<DirectoryBan | undefined> {
+    const doc = await this.bans.findById(customerId).lean<DirectoryBanDoc>();
+    return doc?.active ? toBan(doc) : undefined;
+  }
+
   /** Active bans in customer-id order, after the given customer id. */
   async list(limit: number, after?: string): Promise<DirectoryBan[]> {
     const docs = await this.bans

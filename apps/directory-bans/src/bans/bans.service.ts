@@ -7,7 +7,14 @@ import {
   DirectoryBanSetV1,
   TOPICS,
 } from '@kielto/contracts';
-import { Actor, ConcurrentModificationError, EventLog, fieldProblem, ProblemException } from '@kielto/platform';
+import {
+  Actor,
+  ConcurrentModificationError,
+  EventLog,
+  FieldError,
+  fieldProblem,
+  ProblemException,
+} from '@kielto/platform';
 import { foldBanHistory, sameBan } from './ban-history';
 import { BansRepository } from './bans.repository';
 import { DirectoryBan, DirectoryBanHistory, DirectoryBanPage, DirectoryBanWithHistory } from './directory-ban.types';
@@ -23,6 +30,30 @@ const noBan = () =>
 const canonical = <T extends string>(values: readonly T[] | undefined, order: readonly T[]): T[] =>
   order.filter((v) => values?.includes(v));
 
+/** A ban as a request asks for it, in canonical form; or why it is invalid (partial bans hide something, full ones nothing). */
+export function wantedBan(
+  input: PutDirectoryBanDto,
+): Pick<DirectoryBan, 'scope' | 'hiddenFields' | 'outlets' | 'reason'> | { errors: FieldError[] } {
+  const hiddenFields = canonical(input.hiddenFields, DIRECTORY_FIELDS);
+  const outlets = canonical(input.outlets, DIRECTORY_OUTLETS);
+  const reason = input.reason?.trim() || undefined;
+  switch (input.scope) {
+    case 'partial':
+      if (hiddenFields.length === 0) {
+        const message = `a partial ban must hide at least one of ${DIRECTORY_FIELDS.join(', ')}`;
+        return { errors: [{ field: 'hiddenFields', message }] };
+      }
+      break;
+    case 'full':
+      if (hiddenFields.length > 0) {
+        const message = 'a full ban withholds the whole listing; hiddenFields applies to partial bans only';
+        return { errors: [{ field: 'hiddenFields', message }] };
+      }
+      break;
+  }
+  return { scope: input.scope, hiddenFields, outlets, reason };
+}
+
 /**
  * Directory-publication bans (R9). Each customer's bans are one aggregate of the event log: its events are
  * the history, the latest decides the ban in force. Writes are guarded by the aggregate's next sequence, so
@@ -37,25 +68,9 @@ export class BansService {
 
   /** Sets (or replaces) the customer's ban. Replacing a ban with an identical one records nothing. */
   async set(customerId: string, input: PutDirectoryBanDto, actor: Actor): Promise<DirectoryBanWithHistory> {
-    const hiddenFields = canonical(input.hiddenFields, DIRECTORY_FIELDS);
-    const outlets = canonical(input.outlets, DIRECTORY_OUTLETS);
-    const reason = input.reason?.trim() || undefined;
-    switch (input.scope) {
-      case 'partial':
-        if (hiddenFields.length === 0) {
-          throw fieldProblem('hiddenFields', `a partial ban must hide at least one of ${DIRECTORY_FIELDS.join(', ')}`);
-        }
-        break;
-      case 'full':
-        if (hiddenFields.length > 0) {
-          throw fieldProblem(
-            'hiddenFields',
-            'a full ban withholds the whole listing; hiddenFields applies to partial bans only',
-          );
-        }
-        break;
-    }
-    const wanted = { scope: input.scope, hiddenFields, outlets, reason };
+    const wanted = wantedBan(input);
+    if ('errors' in wanted) throw fieldProblem(wanted.errors[0].field, wanted.errors[0].message);
+    const { hiddenFields, outlets, reason } = wanted;
 
     return this.withRetry(async () => {
       const events = await this.eventLog.history(TOPICS.directoryBans, customerId);

@@ -1,12 +1,12 @@
 import { StringDecoder } from 'node:string_decoder';
 import { Transform, TransformCallback } from 'node:stream';
-import type { FieldError } from '@kielto/platform';
+import { type FieldError, MAX_LINE_LENGTH } from '@kielto/platform';
 import type { Decision } from '../decision/decision.types';
 import { Contact, isHashed, MAX_REF_LENGTH, readContact } from './contact-reader';
 import { errorLineJson, resultJson } from './decision-json';
 
 /** A line longer than this is answered with an error line and skipped (no contact needs a fraction of it). */
-export const MAX_LINE_LENGTH = 16 * 1024;
+export { MAX_LINE_LENGTH };
 
 export interface CheckStreamOptions {
   /** Partners may use hashed identifiers only: other lines get an error line. */

@@ -3,9 +3,17 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiProduces, ApiQue
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { pipeline } from 'node:stream';
 import { CHANNELS, PRODUCTS, PURPOSES } from '@kielto/contracts';
-import { Actor, CurrentActor, FieldError, PROBLEM_CONTENT_TYPE, problem, Roles } from '@kielto/platform';
+import {
+  Actor,
+  CurrentActor,
+  FieldError,
+  NDJSON,
+  ndjsonStream,
+  PROBLEM_CONTENT_TYPE,
+  problem,
+  Roles,
+} from '@kielto/platform';
 import { FreshnessService } from '../freshness/freshness.service';
-import { NDJSON, ndjsonStream } from '../ndjson-body';
 import { CheckService, validationProblem } from './check.service';
 import { CheckStream } from './check-stream';
 import { readChannel, readProduct, readPurpose } from './contact-reader';

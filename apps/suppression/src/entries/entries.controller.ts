@@ -1,8 +1,17 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Actor, CurrentActor, PROBLEM_CONTENT_TYPE, problem, Roles } from '@kielto/platform';
-import { NDJSON, ndjsonStream } from '../ndjson-body';
+import {
+  Actor,
+  CurrentActor,
+  IDEMPOTENCY_KEY,
+  idempotencyKey,
+  NDJSON,
+  ndjsonStream,
+  PROBLEM_CONTENT_TYPE,
+  problem,
+  Roles,
+} from '@kielto/platform';
 import { CreateEntryDto, EntryQueryDto } from './dto/create-entry.dto';
 import { EntriesService, EntryView } from './entries.service';
 
@@ -54,7 +63,7 @@ export class EntriesController {
       void reply.status(415).type(PROBLEM_CONTENT_TYPE).send(unsupported);
       return;
     }
-    const { status, result } = await this.entries.import(body, actor);
+    const { status, result } = await this.entries.import(body, actor, idempotencyKey(request.headers[IDEMPOTENCY_KEY]));
     if (status === 201) {
       void reply.status(201).send(result);
       return;

@@ -1,7 +1,8 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
+  importedEntryId,
   LEDGER_CHANNELS,
   LedgerChannel,
   normaliseEmail,
@@ -15,10 +16,17 @@ import {
   SuppressionEntryRemovedV1,
   SuppressionEntryV1,
 } from '@kielto/contracts';
-import { Actor, EventLog, FieldError, fieldProblem, IdentifierHasher, ProblemException } from '@kielto/platform';
+import {
+  Actor,
+  EventLog,
+  FieldError,
+  fieldProblem,
+  IdentifierHasher,
+  ProblemException,
+  readLines,
+} from '@kielto/platform';
 import { IdentifierKind, StaffEntry, SuppressionState } from '../state/suppression-state';
 import { SuppressionProjector } from '../projection/suppression-projector.service';
-import { readLines } from './import-lines';
 
 export interface EntryView {
   id: string;
@@ -44,7 +52,9 @@ export interface ImportError {
 }
 
 export interface ImportResult {
+  /** Entries this batch added: now, or by an earlier attempt of the same batch (a retry after a 503 or lost answer). */
   imported: number;
+  /** Entries held before this batch first arrived, or repeated in it. */
   duplicates: number;
   errors: ImportError[];
   /** The import is all-or-nothing: every line is validated before anything is written. */
@@ -248,16 +258,18 @@ export class EntriesService implements OnModuleInit {
    * and validated first; if any is invalid nothing is written and the errors name their lines. Entries
    * already held (or repeated in the file) count as duplicates and are not written again.
    */
-  async import(body: Readable, actor: Actor): Promise<{ status: number; result: ImportResult }> {
+  async import(body: Readable, actor: Actor, attempt?: string): Promise<{ status: number; result: ImportResult }> {
     const entries: ValidEntry[] = [];
     const errors: ImportError[] = [];
     const seen = new Set<string>();
-    let duplicates = 0;
+    let repeated = 0;
     let lineNo = 0;
+    const digest = createHash('sha256').update(`${attempt ?? ''}\n`);
     let lines = 0;
     const onLine = (line: string) => {
       lineNo++;
       if (line.trim().length === 0) return;
+      digest.update(line).update('\n');
       if (++lines > MAX_IMPORT_LINES) {
         throw new ProblemException(413, 'too-many-lines', `At most ${MAX_IMPORT_LINES} lines per import`, [
           { field: 'body', message: `body must contain at most ${MAX_IMPORT_LINES} lines` },
@@ -284,7 +296,7 @@ export class EntriesService implements OnModuleInit {
       for (const e of fieldErrors) errors.push({ line: lineNo, field: e.field, message: e.message });
       if (!entry) return;
       const key = `${entry.hash}|${entry.reason}|${entry.channel}`;
-      if (seen.has(key) || this.existing(entry)) duplicates++;
+      if (seen.has(key)) repeated++;
       else {
         seen.add(key);
         entries.push(entry);
@@ -304,11 +316,26 @@ export class EntriesService implements OnModuleInit {
         },
       };
     }
-    const importId = randomUUID();
+    // The batch is named by its content: a retry of the same body (the CLI's, after a 503 while its events waited for
+    // Kafka, or a lost answer) gets the same import and entry ids, so the entries its first attempt added are told
+    // apart from those held before, and counted as imported rather than as duplicates.
+    const batch = digest.digest('hex');
+    const importId = importedEntryId('suppression-import', batch);
+    const entryIdOf = (e: ValidEntry) =>
+      importedEntryId('suppression-entry', `${batch}|${e.hash}|${e.reason}|${e.channel}`);
+    let duplicates = repeated;
+    let addedBefore = 0;
+    const fresh: ValidEntry[] = [];
+    for (const entry of entries) {
+      const held = this.existing(entry);
+      if (!held) fresh.push(entry);
+      else if (held.id === entryIdOf(entry)) addedBefore++;
+      else duplicates++;
+    }
     const since = new Date().toISOString();
-    for (let i = 0; i < entries.length; i += IMPORT_CHUNK) {
-      const chunk: SuppressionEntryV1[] = entries.slice(i, i + IMPORT_CHUNK).map((e) => ({
-        entryId: randomUUID(),
+    for (let i = 0; i < fresh.length; i += IMPORT_CHUNK) {
+      const chunk: SuppressionEntryV1[] = fresh.slice(i, i + IMPORT_CHUNK).map((e) => ({
+        entryId: entryIdOf(e),
         kind: e.kind,
         hash: e.hash,
         reason: e.reason,
@@ -320,15 +347,17 @@ export class EntriesService implements OnModuleInit {
       await this.eventLog.append({
         topic: SUPPRESSION_ENTRIES_TOPIC,
         aggregateId: importId,
-        newAggregate: i === 0,
+        newAggregate: i === 0 && addedBefore === 0,
         type: SUPPRESSION_ENTRY_EVENT_TYPES.imported,
         data,
       });
     }
+    // What the earlier attempt added must be on Kafka before this answer acknowledges it.
+    if (addedBefore > 0) await this.eventLog.ensurePublished(SUPPRESSION_ENTRIES_TOPIC, importId);
     return {
       status: 201,
       result: {
-        imported: entries.length,
+        imported: fresh.length + addedBefore,
         duplicates,
         errors: [],
         atomic: true,

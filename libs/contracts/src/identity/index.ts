@@ -2,3 +2,4 @@ export * from './business-id';
 export * from './identity-code';
 export * from './normalise';
 export * from './validators';
+export * from './imported-ids';

@@ -13,6 +13,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export interface FieldError {
   field: string;
   message: string;
+  /** The line of an NDJSON body (bulk imports) the error is on, counted from 1. */
+  line?: number;
 }
 
 /** RFC 9457 problem details, the body of every error response. */
@@ -45,7 +47,7 @@ export class ProblemException extends HttpException {
 export const fieldProblem = (field: string, message: string, status = HttpStatus.BAD_REQUEST) =>
   new ProblemException(status, 'validation', `Invalid request: ${field}`, [{ field, message }]);
 
-function flatten(errors: ValidationError[], parent = ''): FieldError[] {
+export function fieldErrorsOf(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((e) => {
     const field = parent
       ? /^\d+$/.test(e.property)
@@ -53,20 +55,25 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
         : `${parent}.${e.property}`
       : e.property;
     const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
-    return [...own, ...flatten(e.children ?? [], field)];
+    return [...own, ...fieldErrorsOf(e.children ?? [], field)];
   });
 }
+
+/** How every body is validated (the global pipe, and each line of a bulk import). */
+export const VALIDATION_OPTIONS = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  // Messages name the field but never echo the rejected value: it may be personal data.
+  validationError: { target: false, value: false },
+} as const;
 
 /** The global pipe: unknown fields are rejected, values are transformed, every bad field is named. */
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    // Messages name the field but never echo the rejected value: it may be personal data.
-    validationError: { target: false, value: false },
+    ...VALIDATION_OPTIONS,
     exceptionFactory: (errors) => {
-      const fieldErrors = flatten(errors);
+      const fieldErrors = fieldErrorsOf(errors);
       const names = [...new Set(fieldErrors.map((e) => e.field))].join(', ');
       return new ProblemException(400, 'validation', `Invalid request: ${names}`, fieldErrors);
     },

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID } from 'class-validator';
+import { IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import { IsNormalisableEmail, IsNormalisablePhone } from '@kielto/contracts';
 
 /**
@@ -15,3 +15,15 @@ export const OptionalPhone = (example = '+358401234567') =>
 
 export const OptionalCustomerId = () =>
   applyDecorators(ApiPropertyOptional({ format: 'uuid' }), IsOptional(), IsUUID());
+
+/** A customer named by the legacy-register key it was imported under (`ref` of `POST /v1/customers/import`). */
+export const OptionalCustomerRef = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      description: 'The legacy-register key (`ref`) of a customer imported with `POST /v1/customers/import`',
+      example: 'legacy-000123',
+    }),
+    IsOptional(),
+    IsString(),
+    Length(1, 100),
+  );

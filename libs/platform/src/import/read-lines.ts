@@ -1,11 +1,13 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
-import { ProblemException } from '@kielto/platform';
-import { MAX_LINE_LENGTH } from '../check/check-stream';
+import { ProblemException } from '../http/problem';
+
+/** The longest NDJSON line a route reads (a streamed check's contact, an import's row): no row needs a fraction of it. */
+export const MAX_LINE_LENGTH = 16 * 1024;
 
 /**
  * Splits a byte stream into lines (LF or CRLF), enforcing the size limit of the whole body and of each line (the
- * same MAX_LINE_LENGTH as the streamed check: no entry needs a fraction of it). Only the new chunk is searched for
+ * MAX_LINE_LENGTH, shared with the streamed check). Only the new chunk is searched for
  * a newline, and a line may not grow past the limit: one huge line used to be re-scanned with every chunk
  * (quadratic in its length) and held whole in memory.
  */

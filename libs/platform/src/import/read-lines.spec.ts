@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
-import { ProblemException } from '@kielto/platform';
-import { MAX_LINE_LENGTH } from '../check/check-stream';
-import { readLines } from './import-lines';
+import { ProblemException } from '../http/problem';
+import { MAX_LINE_LENGTH, readLines } from './read-lines';
 
 async function linesOf(chunks: string[], maxBytes = 1 << 30): Promise<string[]> {
   const lines: string[] = [];

@@ -1,0 +1,144 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Readable } from 'node:stream';
+import { Model } from 'mongoose';
+import { importedCustomerId, importedEntryId, subjectKey } from '@kielto/contracts';
+import {
+  Actor,
+  FieldError,
+  ImportBatchDoc,
+  ImportBatches,
+  ImportBatchResult,
+  importRejected,
+  ProblemException,
+  readImportRows,
+} from '@kielto/platform';
+import { ConsentsService, decisionOf, expiryErrors, NewDecision } from '../consents.service';
+import { ImportConsentDto } from '../dto/import-consent.dto';
+
+export const CONSENT_IMPORT_BATCHES = 'consent_import_batches';
+/** Marks an imported entry as appended (written after its event): presence is read by `_id`, never by scanning. */
+export const CONSENT_IMPORT_ENTRIES = 'consent_import_entries';
+export const MAX_CONSENT_IMPORT_ROWS = 10_000;
+const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
+const CONCURRENCY = 32;
+
+export interface ImportedEntryDoc {
+  _id: string;
+}
+
+interface Row {
+  line: number;
+  decision: NewDecision & { entryId: string; recordedAt: string };
+  lane: string;
+}
+
+const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
+
+/**
+ * Consent and prohibition history from a legacy register: each row is appended to its subject's ledger exactly as
+ * `POST /v1/consents` appends it (same validation, evidence and event), with its original `recordedAt` and an id
+ * derived from the entry itself, so importing it again finds it. A subject's rows are appended in time order.
+ */
+@Injectable()
+export class ConsentImportService {
+  private readonly batches: ImportBatches;
+
+  constructor(
+    private readonly consents: ConsentsService,
+    @InjectModel(CONSENT_IMPORT_BATCHES) batches: Model<ImportBatchDoc>,
+    @InjectModel(CONSENT_IMPORT_ENTRIES) private readonly entries: Model<ImportedEntryDoc>,
+  ) {
+    this.batches = new ImportBatches(batches);
+  }
+
+  async import(
+    body: Readable,
+    captured: { actor: Actor; requestId: string; defaultNoticeVersion: string; attempt?: string; dryRun?: boolean },
+  ): Promise<ImportBatchResult> {
+    const now = Date.now();
+    const { rows: read, digest } = await readImportRows(
+      body,
+      ImportConsentDto,
+      { maxRows: MAX_CONSENT_IMPORT_ROWS, maxBytes: MAX_IMPORT_BYTES },
+      (value) => this.rowErrors(value, now),
+    );
+    const seen = new Map<string, number>();
+    const errors: FieldError[] = [];
+    const rows: Row[] = read.map(({ line, value }) => {
+      const subject = this.consents.subjectOf(subjectInput(value));
+      const recordedAt = new Date(value.recordedAt).toISOString();
+      const decision = decisionOf(subject, value, {
+        keyId: captured.actor.keyId,
+        requestId: captured.requestId,
+        defaultNoticeVersion: captured.defaultNoticeVersion,
+      });
+      // What the entry is, not how it was sent: the same decision of the same subject at the same time is one entry.
+      const entryId = importedEntryId(
+        'consent-entry',
+        JSON.stringify([subjectKey(subject), value.channel, value.purpose, value.decision, recordedAt, value.source]),
+      );
+      const first = seen.get(entryId);
+      if (first !== undefined) errors.push({ line, field: 'recordedAt', message: `the entry repeats line ${first}` });
+      else seen.set(entryId, line);
+      return { line, decision: { ...decision, recordedAt, entryId }, lane: subjectKey(subject) };
+    });
+    if (errors.length > 0) throw importRejected(errors);
+    // Within a subject, oldest first: the ledger's sequence then follows time as single writes' does.
+    rows.sort((a, b) => a.decision.recordedAt.localeCompare(b.decision.recordedAt) || a.line - b.line);
+    const firstOfLane = new Set<Row>();
+    const lanes = new Set<string>();
+    for (const row of rows) if (!lanes.has(row.lane) && lanes.add(row.lane)) firstOfLane.add(row);
+
+    return this.batches.run({
+      digest,
+      attempt: captured.attempt,
+      dryRun: captured.dryRun,
+      rows,
+      concurrency: CONCURRENCY,
+      lane: (row) => row.lane,
+      isPresent: async (row) => (await this.entries.findById(row.decision.entryId).lean()) !== null,
+      write: async (row, resumed) => {
+        // An interrupted attempt may have appended the entry without its marker: the ledger decides.
+        const held = resumed && (await this.consents.holds(row.decision.subject, row.decision.entryId));
+        if (held) await this.consents.ensurePublished(row.decision.subject);
+        else await this.consents.record(row.decision, !resumed && firstOfLane.has(row));
+        await this.mark(row.decision.entryId);
+      },
+      confirm: (row) => this.consents.ensurePublished(row.decision.subject),
+    });
+  }
+
+  private async mark(entryId: string): Promise<void> {
+    try {
+      await this.entries.create({ _id: entryId });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+
+  /** The subject and expiry rules of the single write, and that the history is not in the future. */
+  private rowErrors(value: ImportConsentDto, now: number): FieldError[] {
+    const errors: FieldError[] = [];
+    if (value.customerRef !== undefined && (value.customerId ?? value.email ?? value.phone) !== undefined) {
+      const message = 'exactly one of customerId, customerRef, email or phone is required';
+      errors.push({ field: 'customerRef', message });
+    } else {
+      try {
+        this.consents.subjectOf(subjectInput(value));
+      } catch (error) {
+        if (!(error instanceof ProblemException)) throw error;
+        errors.push(...(error.fieldErrors ?? []));
+      }
+    }
+    const recordedAt = Date.parse(value.recordedAt);
+    if (recordedAt > now) errors.push({ field: 'recordedAt', message: 'recordedAt must not be in the future' });
+    errors.push(...expiryErrors(value.decision, value.expiresAt, recordedAt));
+    return errors;
+  }
+}
+
+/** The subject as the single write names it: `customerRef` stands for the imported customer's id. */
+function subjectInput(value: ImportConsentDto): { customerId?: string; email?: string; phone?: string } {
+  return value.customerRef === undefined ? value : { customerId: importedCustomerId(value.customerRef) };
+}

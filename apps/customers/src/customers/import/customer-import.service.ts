@@ -1,0 +1,124 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Readable } from 'node:stream';
+import { Model } from 'mongoose';
+import { importedCustomerId } from '@kielto/contracts';
+import {
+  Actor,
+  FieldError,
+  ImportBatchDoc,
+  ImportBatches,
+  ImportBatchResult,
+  importRejected,
+  readImportRows,
+} from '@kielto/platform';
+import { normaliseCustomerNumber } from '../customer-number';
+import { CustomerStore } from '../customer-store';
+import { CustomersRepository } from '../customers.repository';
+import { CustomersService, kindRuleErrors } from '../customers.service';
+import { ImportCustomerDto } from '../dto/import-customer.dto';
+
+export const CUSTOMER_IMPORT_BATCHES = 'customer_import_batches';
+/** Rows per request: a batch is validated whole in memory before anything is written. */
+export const MAX_CUSTOMER_IMPORT_ROWS = 10_000;
+const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
+/** Customers written at once: each is a few single-document writes and one event; FerretDB serialises the rest. */
+const CONCURRENCY = 32;
+
+interface Row {
+  line: number;
+  id: string;
+  value: ImportCustomerDto;
+  customerNumber?: string;
+}
+
+/**
+ * Loading a legacy register: each row is created exactly as `POST /v1/customers` creates a customer (the same
+ * validation, sealing of the identity code, keyed hashes, lookup slots, revision and event), under an id derived
+ * from its legacy key. Present is decided by the customer's first revision, read by `_id`.
+ */
+@Injectable()
+export class CustomerImportService {
+  private readonly batches: ImportBatches;
+
+  constructor(
+    private readonly customers: CustomersService,
+    private readonly repository: CustomersRepository,
+    private readonly store: CustomerStore,
+    @InjectModel(CUSTOMER_IMPORT_BATCHES) model: Model<ImportBatchDoc>,
+  ) {
+    this.batches = new ImportBatches(model);
+  }
+
+  async import(body: Readable, actor: Actor, attempt?: string, dryRun = false): Promise<ImportBatchResult> {
+    const now = Date.now();
+    const { rows: read, digest } = await readImportRows(
+      body,
+      ImportCustomerDto,
+      { maxRows: MAX_CUSTOMER_IMPORT_ROWS, maxBytes: MAX_IMPORT_BYTES },
+      (value) => rowErrors(value, now),
+    );
+    const rows: Row[] = read.map(({ line, value }) => ({
+      line,
+      id: importedCustomerId(value.ref),
+      value,
+      ...(value.customerNumber ? { customerNumber: normaliseCustomerNumber(value.customerNumber)! } : {}),
+    }));
+    await this.assertUnique(rows);
+    return this.batches.run({
+      digest,
+      attempt,
+      dryRun,
+      rows,
+      concurrency: CONCURRENCY,
+      isPresent: async (row) => (await this.repository.findRevision(row.id, 1)) !== undefined,
+      write: async (row) => {
+        const { ref: _ref, customerNumber: _number, customerSince, ...customer } = row.value;
+        await this.customers.create(customer, actor, {
+          id: row.id,
+          ...(row.customerNumber ? { customerNumber: row.customerNumber } : {}),
+          ...(customerSince ? { since: new Date(customerSince).toISOString() } : {}),
+        });
+      },
+      confirm: (row) => this.store.finishCreation(row.id),
+    });
+  }
+
+  /** A legacy key or customer number twice in the batch, or a number another customer holds: the batch is refused. */
+  private async assertUnique(rows: Row[]): Promise<void> {
+    const errors: FieldError[] = [];
+    const refs = new Map<string, number>();
+    const numbers = new Map<string, number>();
+    for (const row of rows) {
+      const ref = row.value.ref.trim();
+      const first = refs.get(ref);
+      if (first !== undefined) errors.push({ line: row.line, field: 'ref', message: `ref repeats line ${first}` });
+      else refs.set(ref, row.line);
+      if (!row.customerNumber) continue;
+      const taken = numbers.get(row.customerNumber);
+      if (taken !== undefined)
+        errors.push({ line: row.line, field: 'customerNumber', message: `customerNumber repeats line ${taken}` });
+      else numbers.set(row.customerNumber, row.line);
+    }
+    const claimants = await Promise.all(
+      rows.map((row) =>
+        row.customerNumber ? this.repository.numberClaimant(row.customerNumber) : Promise.resolve(undefined),
+      ),
+    );
+    rows.forEach((row, i) => {
+      if (claimants[i] !== undefined && claimants[i] !== row.id)
+        errors.push({ line: row.line, field: 'customerNumber', message: 'customerNumber belongs to another customer' });
+    });
+    if (errors.length > 0) throw importRejected(errors);
+  }
+}
+
+/** The rules of a row beyond its DTO: the kind rules of every create, and what only an import carries. */
+function rowErrors(value: ImportCustomerDto, now: number): FieldError[] {
+  const errors = kindRuleErrors(value.kind, value);
+  if (value.customerNumber !== undefined && normaliseCustomerNumber(value.customerNumber) === null)
+    errors.push({ field: 'customerNumber', message: 'customerNumber must be K and 8 digits with a valid check digit' });
+  if (value.customerSince !== undefined && Date.parse(value.customerSince) > now)
+    errors.push({ field: 'customerSince', message: 'customerSince must not be in the future' });
+  return errors;
+}
