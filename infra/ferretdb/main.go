@@ -19,7 +19,11 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("data", "data/", "directory for the SQLite databases (with trailing slash)")
+	synchronous := flag.String("synchronous", "full", "SQLite synchronous setting: full (fsync every commit) or normal")
 	flag.Parse()
+	if *synchronous != "full" && *synchronous != "normal" {
+		log.Fatalf("-synchronous must be full or normal, not %q", *synchronous)
+	}
 
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		log.Fatal(err)
@@ -29,7 +33,7 @@ func main() {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + *dataDir,
+		SQLiteURL: "file:" + *dataDir + "?_pragma=synchronous(" + *synchronous + ")",
 		Logger:    logger,
 	})
 	if err != nil {
