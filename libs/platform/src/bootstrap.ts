@@ -21,7 +21,7 @@ import { KafkaService } from './kafka/kafka.service';
 import { httpRequestDuration } from './metrics/metrics';
 import { completeOpenApiDocument, REQUEST_ID_HEADER, routeAccessByOperationId } from './docs/openapi-document';
 import { genRequestId } from './logging/logging';
-import { AccessPolicy, Denial, isDenial } from './security/access-policy';
+import { AccessPolicy, Admission, Denial, isDenial } from './security/access-policy';
 import { RouteRule, routeRules } from './security/route-rules';
 
 export interface ServiceApp {
@@ -57,6 +57,8 @@ export async function startService(module: Type<unknown>, options: BootstrapOpti
   }
   closeGracefullyOnSignals(app, events);
   await app.listen({ port: options.port ?? config.port, host: config.env.HOST });
+  // The sign-in provider's keys ahead of the first token; an unreachable provider is logged, never fatal.
+  void app.get(AccessPolicy).tokens?.warmUp();
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return { app, url: `http://${config.env.HOST}:${port}`, events };
@@ -148,25 +150,29 @@ export async function createServiceApp(
     const rule = rules.get(`${request.method === 'HEAD' ? 'GET' : request.method} ${route}`);
     if (rule === undefined) return done(); // not a Nest route (docs): the guard closes anything else
     (request as RequestWithRule).rule = rule;
-    let denial: Denial | undefined;
-    if (rule.public) {
-      if (rule.limit !== undefined) denial = policy.admitPublic(route, rule.limit, request.ip);
-    } else {
-      const admission = policy.admit(request.headers.authorization, rule.roles, request.ip);
+    const refuse = (denial: Denial | undefined) => {
+      if (denial === undefined) return done();
+      const body = {
+        ...problem(denial.status, denial.detail, denial.type),
+        instance: route,
+        requestId: String(request.id),
+      };
+      if (denial.retryAfter !== undefined) void reply.header('retry-after', String(denial.retryAfter));
+      // A body the caller sent anyway is not read: the connection ends with the answer.
+      if (hasBody(request.headers)) void reply.header('connection', 'close');
+      void reply.status(denial.status).type(PROBLEM_CONTENT_TYPE).send(body);
+    };
+    const settle = (admission: Admission) => {
       // A refused caller with a valid key is still named in the audit record of the refusal.
       (request as unknown as AuthenticatedRequest).actor = isDenial(admission) ? admission.actor : admission;
-      if (isDenial(admission)) denial = admission;
-    }
-    if (denial === undefined) return done();
-    const body = {
-      ...problem(denial.status, denial.detail, denial.type),
-      instance: route,
-      requestId: String(request.id),
+      refuse(isDenial(admission) ? admission : undefined);
     };
-    if (denial.retryAfter !== undefined) void reply.header('retry-after', String(denial.retryAfter));
-    // A body the caller sent anyway is not read: the connection ends with the answer.
-    if (hasBody(request.headers)) void reply.header('connection', 'close');
-    void reply.status(denial.status).type(PROBLEM_CONTENT_TYPE).send(body);
+    if (rule.public)
+      return refuse(rule.limit !== undefined ? policy.admitPublic(route, rule.limit, request.ip) : undefined);
+    const admission = policy.admit(request.headers.authorization, rule.roles, request.ip);
+    // A sign-in token is verified asynchronously (its key may have to be fetched); an API key is decided at once.
+    if (admission instanceof Promise) void admission.then(settle);
+    else settle(admission);
   });
   // Bodies are JSON unless a route says otherwise: anything else is a 415 before parsing.
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -243,7 +249,11 @@ function setUpDocs(app: INestApplication, options: BootstrapOptions, config: Ser
       .setTitle(options.title)
       .setDescription(options.description)
       .setVersion('1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key from KIELTO_API_KEYS' })
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        description: 'API key from KIELTO_API_KEYS, or a sign-in token (JWT) of the OpenID Connect provider',
+      })
       .addServer(`http://${config.env.HOST}:${config.port}`)
       .build(),
   );

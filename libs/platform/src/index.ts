@@ -3,6 +3,7 @@ export * from './audit/audit-trail.service';
 export * from './auth/api-keys';
 export * from './auth/api-key.guard';
 export * from './auth/roles.decorator';
+export * from './auth/oidc-tokens';
 export * from './bootstrap';
 export * from './config/base-env';
 export * from './config/guardrails';

@@ -8,6 +8,7 @@ import { AuditController } from './audit/audit.controller';
 import { AuditTrail } from './audit/audit-trail.service';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyRegistry } from './auth/api-keys';
+import { OidcTokenVerifier, oidcSettingsFrom } from './auth/oidc-tokens';
 import { AccessPolicy, accessLimitsFrom } from './security/access-policy';
 import { BaseEnv, validateEnv } from './config/base-env';
 import { SERVICE_ENV, ServiceConfig, ServiceDescriptor } from './config/service-config';
@@ -53,13 +54,17 @@ export class PlatformModule {
     assertSafeToStart(env, { secrets: options.secrets?.(env), publicUrls: options.publicUrls?.(env) });
     const config = new ServiceConfig(options.service, env);
     const keys = new ApiKeyRegistry(env.KIELTO_API_KEYS);
+    const oidc = oidcSettingsFrom(env);
     registerDefaultMetrics(options.service.name);
     const providers: Provider[] = [
       { provide: ServiceConfig, useValue: config },
       { provide: SERVICE_ENV, useValue: env },
       { provide: options.env, useValue: env },
       { provide: ApiKeyRegistry, useValue: keys },
-      { provide: AccessPolicy, useValue: new AccessPolicy(keys, accessLimitsFrom(env)) },
+      {
+        provide: AccessPolicy,
+        useValue: new AccessPolicy(keys, accessLimitsFrom(env), oidc && new OidcTokenVerifier(oidc)),
+      },
       { provide: IdentifierHasher, useValue: new IdentifierHasher(env.KIELTO_PARTNER_HASH_KEY) },
       KafkaService,
       EventLog,

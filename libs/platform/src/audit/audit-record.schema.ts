@@ -9,6 +9,8 @@ export class AuditRecord {
   @Prop({ type: String, required: true }) _id!: string;
   @Prop({ required: true }) at!: Date;
   @Prop({ required: true }) actor!: string;
+  /** A signed-in person's display name (`name` claim) when the provider gives one; `actor` is `oidc:<sub>`. */
+  @Prop() actorName?: string;
   @Prop({ required: true }) role!: string;
   @Prop({ required: true }) service!: string;
   @Prop({ required: true }) method!: string;

@@ -55,6 +55,7 @@ export class AuditTrail {
         _id: randomUUID(),
         at: new Date(),
         actor: entry.actor?.keyId ?? 'anonymous',
+        ...(entry.actor?.name !== undefined ? { actorName: entry.actor.name } : {}),
         role: entry.actor?.role ?? 'none',
         service: this.config.service.name,
         method: entry.method,

@@ -8,10 +8,10 @@ import { AuditRecord } from './audit-record.schema';
 import { AuditTrail } from './audit-trail.service';
 
 export class AuditQueryDto {
-  @ApiPropertyOptional({ description: 'API key id of the actor' })
+  @ApiPropertyOptional({ description: 'API key id of the actor, or `oidc:<sub>` of a signed-in person' })
   @IsOptional()
   @IsString()
-  @MaxLength(64)
+  @MaxLength(300)
   actor?: string;
   @ApiPropertyOptional({ example: '/v1/customers/:id' }) @IsOptional() @IsString() @MaxLength(200) route?: string;
   @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) since?: string;
@@ -28,7 +28,11 @@ export class AuditQueryDto {
 export class AuditRecordDto {
   @ApiProperty() _id!: string;
   @ApiProperty({ format: 'date-time' }) at!: string;
-  @ApiProperty({ description: 'API key id of the actor, `anonymous` without a valid key' }) actor!: string;
+  @ApiProperty({
+    description: 'API key id of the actor, `oidc:<sub>` of a signed-in person, `anonymous` without a valid key',
+  })
+  actor!: string;
+  @ApiPropertyOptional({ description: "A signed-in person's display name (`name` claim)" }) actorName?: string;
   @ApiProperty({ enum: [...ROLES, 'none'], description: '`none`: a call without a valid key' }) role!: string;
   @ApiProperty() service!: string;
   @ApiProperty({ example: 'DELETE' }) method!: string;
