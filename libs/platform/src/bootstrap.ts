@@ -6,6 +6,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AuditTrail } from './audit/audit-trail.service';
+import { RequestWithReadSubjects } from './audit/personal-data-read';
 import { AuthenticatedRequest } from './auth/roles.decorator';
 import { ServiceConfig } from './config/service-config';
 import {
@@ -206,8 +207,11 @@ export async function createServiceApp(
   fastify.addHook('onResponse', (request, reply, done) => {
     const actor = (request as unknown as AuthenticatedRequest).actor;
     const rule = (request as RequestWithRule).rule;
-    if (audit.shouldRecord(request.method, actor, reply.statusCode, rule?.public === false && rule.auditReads)) {
+    const subjects = (request as RequestWithReadSubjects).readSubjects;
+    const auditedRead = (rule?.public === false && rule.auditReads) || subjects !== undefined;
+    if (audit.shouldRecord(request.method, actor, reply.statusCode, auditedRead)) {
       void audit.record({
+        subjects,
         actor,
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Actor, CurrentActor, Roles } from '@kielto/platform';
+import { Actor, CurrentActor, ReadsPersonalData, Roles } from '@kielto/platform';
 import { ConsentsEnv } from '../consents.env';
 import { ConsentsService, LedgerEntry, LedgerView } from './consents.service';
 import { ConsentQueryDto } from './dto/consent-query.dto';
@@ -51,6 +51,7 @@ export class ConsentsController {
   /** The effective state per channel × purpose and every entry that applies, in order, with its evidence. */
   @Get()
   @Roles('staff')
+  @ReadsPersonalData({ lookup: true })
   async list(@Query() query: ConsentQueryDto): Promise<LedgerView> {
     const { current, history } = await this.consents.view(this.consents.subjectOf(query));
     return { current, history };

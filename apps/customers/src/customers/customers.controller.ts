@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, AuditReads, CurrentActor, Roles } from '@kielto/platform';
+import { Actor, AuditReads, CurrentActor, ReadsPersonalData, Roles } from '@kielto/platform';
 import { CustomerView } from './customer-mapping';
 import { CustomersService, ErasureReceipt } from './customers.service';
 import { CreateCustomerDto } from './dto/create-customer.dto';
@@ -29,6 +29,7 @@ export class CustomersController {
   }
 
   @Get()
+  @ReadsPersonalData({ result: true })
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Find customers by exactly one of email, phone or customerNumber' })
   @ApiOkResponse({ type: [CustomerResponseDto] })
@@ -40,6 +41,7 @@ export class CustomersController {
   @Post('search')
   @Roles('dpo')
   @AuditReads()
+  @ReadsPersonalData({ result: true })
   @HttpCode(200)
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Find customers by personal identity code (in the body, never in a URL)' })
@@ -49,6 +51,7 @@ export class CustomersController {
   }
 
   @Get(':id')
+  @ReadsPersonalData({ param: 'id' })
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'A customer, the identity code masked' })
   @ApiOkResponse({ type: CustomerResponseDto })
@@ -98,6 +101,7 @@ export class CustomersController {
   @Get(':id/export')
   @Roles('dpo')
   @AuditReads()
+  @ReadsPersonalData({ param: 'id' })
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'The data-subject export from all four services (503 rather than partial)' })
   export(@Param('id') id: string): Promise<DataSubjectExport> {

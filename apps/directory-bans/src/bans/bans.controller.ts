@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Actor, CurrentActor, Roles } from '@kielto/platform';
+import { Actor, CurrentActor, ReadsPersonalData, Roles } from '@kielto/platform';
 import { BansService } from './bans.service';
 import { DirectoryBanHistory, DirectoryBanPage, DirectoryBanWithHistory } from './directory-ban.types';
 import { CustomerIdParamDto } from './dto/customer-id-param.dto';
@@ -28,12 +28,14 @@ export class BansController {
 
   @Get()
   @Roles('staff')
+  @ReadsPersonalData({ result: true })
   list(@Query() query: ListDirectoryBansQueryDto): Promise<DirectoryBanPage> {
     return this.bans.list(query.limit, query.after);
   }
 
   @Get(':customerId')
   @Roles('staff')
+  @ReadsPersonalData({ param: 'customerId' })
   @ApiOkResponse({ description: 'The ban in force, who set it, why, and the history of changes; 404 when none' })
   get(@Param() { customerId }: CustomerIdParamDto): Promise<DirectoryBanWithHistory> {
     return this.bans.get(customerId);
@@ -41,6 +43,7 @@ export class BansController {
 
   @Get(':customerId/history')
   @Roles('staff')
+  @ReadsPersonalData({ param: 'customerId' })
   @ApiOkResponse({ description: 'The history of changes, also after the ban was lifted; 404 when there never was one' })
   history(@Param() { customerId }: CustomerIdParamDto): Promise<DirectoryBanHistory> {
     return this.bans.history(customerId);

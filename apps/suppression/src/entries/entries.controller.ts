@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Actor, CurrentActor, PROBLEM_CONTENT_TYPE, problem, Roles } from '@kielto/platform';
+import { Actor, CurrentActor, PROBLEM_CONTENT_TYPE, problem, ReadsPersonalData, Roles } from '@kielto/platform';
 import { NDJSON, ndjsonStream } from '../ndjson-body';
 import { CreateEntryDto, EntryQueryDto } from './dto/create-entry.dto';
 import { EntriesService, EntryView } from './entries.service';
@@ -25,6 +25,7 @@ export class EntriesController {
    */
   @Get()
   @Roles('staff')
+  @ReadsPersonalData({ lookup: true })
   list(@Query() query: EntryQueryDto): EntryView[] {
     return this.entries.list(query);
   }
