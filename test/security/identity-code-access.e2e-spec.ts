@@ -3,6 +3,7 @@ import { bearer, eventually, KEYS, startStack, Stack } from '../support/stack';
 
 interface AuditRow {
   actor: string;
+  subjects?: string[];
   role: string;
   method: string;
   route: string;
@@ -53,7 +54,7 @@ describe('identity codes: dpo only, every read and every refusal audited', () =>
     expect([200, 503]).toContain((await exported('dpo')).status);
   });
 
-  it('audits every read of the export, every refusal (with or without a key), and not ordinary reads', async () => {
+  it('audits every read of the export and of a customer, every refusal (with or without a key)', async () => {
     await request(stack.urls.customers).get(`/v1/customers/${customerId}/export`).set(bearer('dpo'));
     await request(stack.urls.customers).get(`/v1/customers/${customerId}/export`).set(bearer('staff'));
     await request(stack.urls.customers)
@@ -92,7 +93,11 @@ describe('identity codes: dpo only, every read and every refusal audited', () =>
     ).toEqual(['marketing', 'partner', 'staff']);
     expect(JSON.stringify(searches)).not.toContain('010594Y202E');
 
-    // A staff read of a customer (identity code masked) is not a trace-worthy event.
-    expect(await audit('/v1/customers/:id')).toEqual([]);
+    // A staff read of a customer (identity code masked) is a read of personal data too (issue 16 part 3).
+    const reads = await eventually(async () => {
+      const found = await audit('/v1/customers/:id');
+      return found.length > 0 && found;
+    });
+    expect(reads[0]).toMatchObject({ role: 'staff', method: 'GET', status: 200, subjects: [customerId] });
   });
 });

@@ -13,6 +13,16 @@ import { CustomersModule } from './customers/customers.module';
         KIELTO_PII_HASH_KEY: env.KIELTO_PII_HASH_KEY,
         KIELTO_SERVICE_KEY: env.KIELTO_SERVICE_KEY,
       }),
+      // GET /v1/audit?subject= answers from all four services, asked like the data-subject export.
+      subjectReadSources: (env) => ({
+        serviceKey: env.KIELTO_SERVICE_KEY,
+        timeoutMs: env.KIELTO_EXPORT_TIMEOUT_MS,
+        urls: {
+          consents: env.CONSENTS_URL,
+          'directory-bans': env.DIRECTORY_BANS_URL,
+          suppression: env.SUPPRESSION_URL,
+        },
+      }),
     }),
     CustomersModule,
   ],

@@ -6,6 +6,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AuditTrail } from './audit/audit-trail.service';
+import { RequestWithReadSubjects } from './audit/personal-data-read';
 import { AuthenticatedRequest } from './auth/roles.decorator';
 import { ServiceConfig } from './config/service-config';
 import {
@@ -22,7 +23,7 @@ import { httpRequestDuration } from './metrics/metrics';
 import { completeOpenApiDocument, REQUEST_ID_HEADER, routeAccessByOperationId } from './docs/openapi-document';
 import { genRequestId } from './logging/logging';
 import { NDJSON, ndjsonBody } from './import/ndjson-body';
-import { AccessPolicy, Denial, isDenial } from './security/access-policy';
+import { AccessPolicy, Admission, Denial, isDenial } from './security/access-policy';
 import { RouteRule, routeRules } from './security/route-rules';
 
 export interface ServiceApp {
@@ -63,6 +64,8 @@ export async function startService(module: Type<unknown>, options: BootstrapOpti
   }
   closeGracefullyOnSignals(app, events);
   await app.listen({ port: options.port ?? config.port, host: config.env.HOST });
+  // The sign-in provider's keys ahead of the first token; an unreachable provider is logged, never fatal.
+  void app.get(AccessPolicy).tokens?.warmUp();
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return { app, url: `http://${config.env.HOST}:${port}`, events };
@@ -154,25 +157,29 @@ export async function createServiceApp(
     const rule = rules.get(`${request.method === 'HEAD' ? 'GET' : request.method} ${route}`);
     if (rule === undefined) return done(); // not a Nest route (docs): the guard closes anything else
     (request as RequestWithRule).rule = rule;
-    let denial: Denial | undefined;
-    if (rule.public) {
-      if (rule.limit !== undefined) denial = policy.admitPublic(route, rule.limit, request.ip);
-    } else {
-      const admission = policy.admit(request.headers.authorization, rule.roles, request.ip);
+    const refuse = (denial: Denial | undefined) => {
+      if (denial === undefined) return done();
+      const body = {
+        ...problem(denial.status, denial.detail, denial.type),
+        instance: route,
+        requestId: String(request.id),
+      };
+      if (denial.retryAfter !== undefined) void reply.header('retry-after', String(denial.retryAfter));
+      // A body the caller sent anyway is not read: the connection ends with the answer.
+      if (hasBody(request.headers)) void reply.header('connection', 'close');
+      void reply.status(denial.status).type(PROBLEM_CONTENT_TYPE).send(body);
+    };
+    const settle = (admission: Admission) => {
       // A refused caller with a valid key is still named in the audit record of the refusal.
       (request as unknown as AuthenticatedRequest).actor = isDenial(admission) ? admission.actor : admission;
-      if (isDenial(admission)) denial = admission;
-    }
-    if (denial === undefined) return done();
-    const body = {
-      ...problem(denial.status, denial.detail, denial.type),
-      instance: route,
-      requestId: String(request.id),
+      refuse(isDenial(admission) ? admission : undefined);
     };
-    if (denial.retryAfter !== undefined) void reply.header('retry-after', String(denial.retryAfter));
-    // A body the caller sent anyway is not read: the connection ends with the answer.
-    if (hasBody(request.headers)) void reply.header('connection', 'close');
-    void reply.status(denial.status).type(PROBLEM_CONTENT_TYPE).send(body);
+    if (rule.public)
+      return refuse(rule.limit !== undefined ? policy.admitPublic(route, rule.limit, request.ip) : undefined);
+    const admission = policy.admit(request.headers.authorization, rule.roles, request.ip);
+    // A sign-in token is verified asynchronously (its key may have to be fetched); an API key is decided at once.
+    if (admission instanceof Promise) void admission.then(settle);
+    else settle(admission);
   });
   const ndjsonRoutes = new Set(options.ndjsonRoutes ?? []);
   if (ndjsonRoutes.size > 0)
@@ -210,8 +217,11 @@ export async function createServiceApp(
   fastify.addHook('onResponse', (request, reply, done) => {
     const actor = (request as unknown as AuthenticatedRequest).actor;
     const rule = (request as RequestWithRule).rule;
-    if (audit.shouldRecord(request.method, actor, reply.statusCode, rule?.public === false && rule.auditReads)) {
+    const subjects = (request as RequestWithReadSubjects).readSubjects;
+    const auditedRead = (rule?.public === false && rule.auditReads) || subjects !== undefined;
+    if (audit.shouldRecord(request.method, actor, reply.statusCode, auditedRead)) {
       void audit.record({
+        subjects,
         actor,
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',
@@ -253,7 +263,11 @@ function setUpDocs(app: INestApplication, options: BootstrapOptions, config: Ser
       .setTitle(options.title)
       .setDescription(options.description)
       .setVersion('1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key from KIELTO_API_KEYS' })
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        description: 'API key from KIELTO_API_KEYS, or a sign-in token (JWT) of the OpenID Connect provider',
+      })
       .addServer(`http://${config.env.HOST}:${config.port}`)
       .build(),
   );

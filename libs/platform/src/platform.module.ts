@@ -1,13 +1,23 @@
 import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
-import { AuditRecord, AuditRecordSchema } from './audit/audit-record.schema';
+import {
+  AuditRecord,
+  AuditRecordSchema,
+  SubjectReadHead,
+  SubjectReadHeadSchema,
+  SubjectReadPage,
+  SubjectReadPageSchema,
+} from './audit/audit-record.schema';
+import { PersonalDataReadInterceptor } from './audit/personal-data-read';
+import { SUBJECT_READ_SOURCES, SubjectReadGatherer, SubjectReadSources } from './audit/subject-read-gatherer';
 import { AuditController } from './audit/audit.controller';
 import { AuditTrail } from './audit/audit-trail.service';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyRegistry } from './auth/api-keys';
+import { OidcTokenVerifier, oidcSettingsFrom } from './auth/oidc-tokens';
 import { AccessPolicy, accessLimitsFrom } from './security/access-policy';
 import { BaseEnv, validateEnv } from './config/base-env';
 import { SERVICE_ENV, ServiceConfig, ServiceDescriptor } from './config/service-config';
@@ -39,6 +49,8 @@ export interface PlatformOptions<E extends BaseEnv> {
   secrets?: (env: E) => Record<string, string | undefined>;
   /** URLs the app hands out to people (links in messages): https in production. */
   publicUrls?: (env: E) => Record<string, string | undefined>;
+  /** The other services whose reads `GET /v1/audit?subject=` gathers here (customers). */
+  subjectReadSources?: (env: E) => SubjectReadSources;
 }
 
 /**
@@ -53,18 +65,24 @@ export class PlatformModule {
     assertSafeToStart(env, { secrets: options.secrets?.(env), publicUrls: options.publicUrls?.(env) });
     const config = new ServiceConfig(options.service, env);
     const keys = new ApiKeyRegistry(env.KIELTO_API_KEYS);
+    const oidc = oidcSettingsFrom(env);
     registerDefaultMetrics(options.service.name);
     const providers: Provider[] = [
       { provide: ServiceConfig, useValue: config },
       { provide: SERVICE_ENV, useValue: env },
       { provide: options.env, useValue: env },
       { provide: ApiKeyRegistry, useValue: keys },
-      { provide: AccessPolicy, useValue: new AccessPolicy(keys, accessLimitsFrom(env)) },
+      {
+        provide: AccessPolicy,
+        useValue: new AccessPolicy(keys, accessLimitsFrom(env), oidc && new OidcTokenVerifier(oidc)),
+      },
       { provide: IdentifierHasher, useValue: new IdentifierHasher(env.KIELTO_PARTNER_HASH_KEY) },
       KafkaService,
       EventLog,
       ConsumerProgress,
       AuditTrail,
+      SubjectReadGatherer,
+      { provide: SUBJECT_READ_SOURCES, useValue: options.subjectReadSources?.(env) ?? null },
       PlatformMetrics,
     ];
     return {
@@ -84,13 +102,20 @@ export class PlatformModule {
           { name: EventHead.name, schema: EventHeadSchema },
           { name: PendingEvent.name, schema: PendingEventSchema },
           { name: AuditRecord.name, schema: AuditRecordSchema },
+          { name: SubjectReadPage.name, schema: SubjectReadPageSchema },
+          { name: SubjectReadHead.name, schema: SubjectReadHeadSchema },
         ]),
         TerminusModule.forRoot({ logger: false }),
       ],
       controllers: [HealthController, MetricsController, AuditController, AsyncApiController],
       // Requests are authenticated, authorised and rate-limited in Fastify's onRequest (bootstrap.ts); the guard
       // applies the same policy again to anything that reached a handler another way (closed by default).
-      providers: [...providers, { provide: APP_GUARD, useClass: ApiKeyGuard }],
+      providers: [
+        ...providers,
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        // Names the subjects of every read of personal data for the audit trail (issue 16 part 3).
+        { provide: APP_INTERCEPTOR, useClass: PersonalDataReadInterceptor },
+      ],
       exports: [...providers, MongooseModule],
     };
   }

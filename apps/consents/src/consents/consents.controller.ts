@@ -10,6 +10,7 @@ import {
   ImportBatchResult,
   ImportRoute,
   requireNdjson,
+  ReadsPersonalData,
   Roles,
 } from '@kielto/platform';
 import { ConsentsEnv } from '../consents.env';
@@ -72,6 +73,7 @@ export class ConsentsController {
   /** The effective state per channel × purpose and every entry that applies, in order, with its evidence. */
   @Get()
   @Roles('staff')
+  @ReadsPersonalData({ lookup: true })
   async list(@Query() query: ConsentQueryDto): Promise<LedgerView> {
     const { current, history } = await this.consents.view(this.consents.subjectOf(query));
     return { current, history };

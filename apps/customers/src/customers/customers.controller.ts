@@ -23,6 +23,7 @@ import {
   ImportBatchResult,
   ImportRoute,
   requireNdjson,
+  ReadsPersonalData,
   Roles,
 } from '@kielto/platform';
 import { CustomerView } from './customer-mapping';
@@ -67,6 +68,7 @@ export class CustomersController {
   }
 
   @Get()
+  @ReadsPersonalData({ result: true })
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Find customers by exactly one of email, phone or customerNumber' })
   @ApiOkResponse({ type: [CustomerResponseDto] })
@@ -78,6 +80,7 @@ export class CustomersController {
   @Post('search')
   @Roles('dpo')
   @AuditReads()
+  @ReadsPersonalData({ result: true })
   @HttpCode(200)
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Find customers by personal identity code (in the body, never in a URL)' })
@@ -87,6 +90,7 @@ export class CustomersController {
   }
 
   @Get(':id')
+  @ReadsPersonalData({ param: 'id' })
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'A customer, the identity code masked' })
   @ApiOkResponse({ type: CustomerResponseDto })
@@ -136,6 +140,7 @@ export class CustomersController {
   @Get(':id/export')
   @Roles('dpo')
   @AuditReads()
+  @ReadsPersonalData({ param: 'id' })
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'The data-subject export from all four services (503 rather than partial)' })
   export(@Param('id') id: string): Promise<DataSubjectExport> {

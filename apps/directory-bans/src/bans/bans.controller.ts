@@ -9,6 +9,7 @@ import {
   ImportBatchResult,
   ImportRoute,
   requireNdjson,
+  ReadsPersonalData,
   Roles,
 } from '@kielto/platform';
 import { BansService } from './bans.service';
@@ -55,12 +56,14 @@ export class BansController {
 
   @Get()
   @Roles('staff')
+  @ReadsPersonalData({ result: true })
   list(@Query() query: ListDirectoryBansQueryDto): Promise<DirectoryBanPage> {
     return this.bans.list(query.limit, query.after);
   }
 
   @Get(':customerId')
   @Roles('staff')
+  @ReadsPersonalData({ param: 'customerId' })
   @ApiOkResponse({ description: 'The ban in force, who set it, why, and the history of changes; 404 when none' })
   get(@Param() { customerId }: CustomerIdParamDto): Promise<DirectoryBanWithHistory> {
     return this.bans.get(customerId);
@@ -68,6 +71,7 @@ export class BansController {
 
   @Get(':customerId/history')
   @Roles('staff')
+  @ReadsPersonalData({ param: 'customerId' })
   @ApiOkResponse({ description: 'The history of changes, also after the ban was lifted; 404 when there never was one' })
   history(@Param() { customerId }: CustomerIdParamDto): Promise<DirectoryBanHistory> {
     return this.bans.history(customerId);

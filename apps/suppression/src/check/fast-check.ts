@@ -7,6 +7,7 @@ import { Role } from '@kielto/contracts';
 import {
   AccessPolicy,
   Actor,
+  Admission,
   AuditTrail,
   clientAddress,
   isDenial,
@@ -67,14 +68,16 @@ export function installFastCheck(app: NestFastifyApplication): void {
   if (!checkRoles || checkRoles.length === 0) throw new Error('CheckController.check declares no @Roles');
 
   /**
-   * `admitted`: the second pass after a watermark older than the bound was put to Kafka — the caller was admitted
-   * (and counted against its budget) by the first pass.
+   * `admitted`: the caller's admission when decided already — a sign-in token verified asynchronously, or the second
+   * pass after a watermark older than the bound was put to Kafka (`refreshed`: the caller was admitted, and counted
+   * against its budget, by the first pass).
    */
   const answer = (
     request: IncomingMessage,
     response: ServerResponse,
     query: string,
-    admitted?: Actor,
+    admitted?: Admission,
+    refreshed = false,
     started = process.hrtime.bigint(),
   ): void => {
     const requestId = genRequestId(request);
@@ -87,6 +90,11 @@ export function installFastCheck(app: NestFastifyApplication): void {
       // The platform's one access policy, the same instance as the Nest routes': one budget per key at every door.
       const admission =
         admitted ?? policy.admit(request.headers.authorization, checkRoles, clientAddress(request, trustedHops));
+      if (admission instanceof Promise) {
+        // A sign-in token: verified off this tick, then answered like any other call.
+        void admission.then((decided) => answer(request, response, query, decided, false, started));
+        return;
+      }
       if (isDenial(admission)) {
         actor = admission.actor;
         const headers = admission.retryAfter ? { 'retry-after': String(admission.retryAfter) } : undefined;
@@ -95,10 +103,10 @@ export function installFastCheck(app: NestFastifyApplication): void {
       actor = admission;
       body = checks.checkQueryJson(parseQuery(query), actor);
     } catch (error) {
-      if (error instanceof StaleStateProblem && actor !== undefined && admitted === undefined) {
+      if (error instanceof StaleStateProblem && actor !== undefined && !refreshed) {
         // Rare: the watermark is older than the bound. Ask Kafka before refusing (FreshnessService.untilFresh).
         const caller = actor;
-        void freshness.untilFresh().then(() => answer(request, response, query, caller, started));
+        void freshness.untilFresh().then(() => answer(request, response, query, caller, true, started));
         return;
       }
       const known =

@@ -10,6 +10,7 @@ import {
   ndjsonStream,
   PROBLEM_CONTENT_TYPE,
   problem,
+  ReadsPersonalData,
   Roles,
 } from '@kielto/platform';
 import { CreateEntryDto, EntryQueryDto } from './dto/create-entry.dto';
@@ -34,6 +35,7 @@ export class EntriesController {
    */
   @Get()
   @Roles('staff')
+  @ReadsPersonalData({ lookup: true })
   list(@Query() query: EntryQueryDto): EntryView[] {
     return this.entries.list(query);
   }

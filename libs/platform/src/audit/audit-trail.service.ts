@@ -1,13 +1,34 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { randomUUID } from 'node:crypto';
 import { Model } from 'mongoose';
 import { Actor } from '../auth/api-keys';
 import { ServiceConfig } from '../config/service-config';
-import { AuditRecord } from './audit-record.schema';
+import { MAX_SUBJECTS_PER_READ } from './personal-data-read';
+import { AuditRecord, SubjectRead, SubjectReadHead, SubjectReadPage, subjectPageId } from './audit-record.schema';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const ID_PARAM = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** The audit queue is written at least this often, or at once when this many records wait. */
+const FLUSH_EVERY_MS = 100;
+const FLUSH_AT = 500;
+/** Records held at most while the database is slow or away; beyond, new ones are dropped, loudly. */
+const MAX_QUEUED = 100_000;
+/** Pages of a subject read in parallel when looking for the newest, or reading back from it. */
+const READ_AHEAD = 4;
+const READ_BACK = 8;
+/** The head hint of a subject is written at every this many pages (it lags by fewer, so reads stay one round). */
+const HEAD_EVERY = READ_AHEAD;
+const MAX_HINTS = 100_000;
+
+const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
+
+interface Queued {
+  record: AuditRecord;
+  subjects: string[];
+  done: () => void;
+}
 
 export interface AuditQuery {
   actor?: string;
@@ -17,17 +38,33 @@ export interface AuditQuery {
 }
 
 /**
- * Records every write (whoever makes it), every denied call (401/403, with or without a key) and every read of a
- * route marked @AuditReads (clear identity codes), and answers the admin's audit queries.
+ * Records every write (whoever makes it), every denied call (401/403, with or without a key), every read of a
+ * route marked @AuditReads (clear identity codes) and every read of personal data (@ReadsPersonalData) with the
+ * subjects it named, and answers the admin's audit queries: by actor and route, and by subject ("who read this
+ * person's data", from the subject's pages by `_id`).
+ *
+ * Records are queued and written in batches off the request's path (one insertMany, and one page insert per
+ * subject, per flush): a read costs the request an array push. The queue is flushed before shutdown.
  */
 @Injectable()
-export class AuditTrail {
+export class AuditTrail implements BeforeApplicationShutdown {
   private readonly logger = new Logger(AuditTrail.name);
+  private queue: Queued[] = [];
+  private timer?: NodeJS.Timeout;
+  private draining?: Promise<void>;
+  /** The newest page this process knows per subject: spares the append its read forward. A hint only. */
+  private readonly lastPage = new Map<string, number>();
 
   constructor(
     @InjectModel(AuditRecord.name) private readonly records: Model<AuditRecord>,
+    @InjectModel(SubjectReadPage.name) private readonly pages: Model<SubjectReadPage>,
+    @InjectModel(SubjectReadHead.name) private readonly heads: Model<SubjectReadHead>,
     private readonly config: ServiceConfig,
   ) {}
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.flush();
+  }
 
   /**
    * The one rule of what is audited. A denied call is recorded whoever made it, so probing leaves a trace; its
@@ -46,28 +83,177 @@ export class AuditTrail {
     params: Record<string, string>;
     status: number;
     requestId: string;
+    /** The subjects whose personal data a successful read returned (PersonalDataReadInterceptor). */
+    subjects?: string[];
   }): Promise<void> {
     const target = Object.fromEntries(
       Object.entries(entry.params).filter(([, v]) => ID_PARAM.test(v) && !v.includes('@')),
     );
-    try {
-      await this.records.create({
-        _id: randomUUID(),
-        at: new Date(),
-        actor: entry.actor?.keyId ?? 'anonymous',
-        role: entry.actor?.role ?? 'none',
-        service: this.config.service.name,
-        method: entry.method,
-        route: entry.route,
-        target,
-        status: entry.status,
-        outcome: entry.status < 400 ? 'success' : entry.status < 500 ? 'rejected' : 'failed',
-        requestId: entry.requestId,
-      });
-    } catch (error) {
-      // The response is already sent; the failure is loud in the logs and in the metric below.
-      this.logger.error({ err: error, route: entry.route }, 'audit record could not be written');
+    const subjects = entry.status < 400 ? (entry.subjects ?? []) : [];
+    const record: AuditRecord = {
+      _id: randomUUID(),
+      at: new Date(),
+      actor: entry.actor?.keyId ?? 'anonymous',
+      ...(entry.actor?.name !== undefined ? { actorName: entry.actor.name } : {}),
+      role: entry.actor?.role ?? 'none',
+      service: this.config.service.name,
+      method: entry.method,
+      route: entry.route,
+      target,
+      ...(subjects.length > 0 ? { subjects: subjects.slice(0, MAX_SUBJECTS_PER_READ) } : {}),
+      ...(subjects.length > MAX_SUBJECTS_PER_READ ? { subjectsOmitted: subjects.length - MAX_SUBJECTS_PER_READ } : {}),
+      status: entry.status,
+      outcome: entry.status < 400 ? 'success' : entry.status < 500 ? 'rejected' : 'failed',
+      requestId: entry.requestId,
+    };
+    if (this.queue.length >= MAX_QUEUED) {
+      this.logger.error({ route: entry.route, queued: this.queue.length }, 'audit queue full: record dropped');
+      return Promise.resolve();
     }
+    return new Promise((done) => {
+      this.queue.push({ record, subjects: subjects.slice(0, MAX_SUBJECTS_PER_READ), done });
+      if (this.queue.length >= FLUSH_AT) void this.flush();
+      else if (this.timer === undefined) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          void this.flush();
+        }, FLUSH_EVERY_MS);
+        this.timer.unref();
+      }
+    });
+  }
+
+  /** Writes everything queued so far (and what arrives meanwhile); one writer at a time. */
+  flush(): Promise<void> {
+    if (this.draining !== undefined) return this.draining;
+    if (this.queue.length === 0) return Promise.resolve();
+    const draining = (async () => {
+      // Yield first, so that `draining` is set before the loop can end and clear it.
+      await Promise.resolve();
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, FLUSH_AT);
+        try {
+          await this.write(batch);
+        } catch (error) {
+          this.logger.error({ err: error, records: batch.length }, 'audit batch could not be written');
+          for (const q of batch) q.done();
+        }
+      }
+    })().finally(() => {
+      if (this.draining === draining) this.draining = undefined;
+      // A record queued while the last batch was written, whose timer found this drain still running.
+      if (this.queue.length > 0) void this.flush();
+    });
+    this.draining = draining;
+    return draining;
+  }
+
+  private async write(batch: Queued[]): Promise<void> {
+    try {
+      await this.records.insertMany(
+        batch.map((q) => q.record),
+        { ordered: false },
+      );
+    } catch (error) {
+      // The responses are already sent; the failure is loud in the logs.
+      this.logger.error({ err: error, records: batch.length }, 'audit records could not be written');
+    }
+    const bySubject = new Map<string, SubjectRead[]>();
+    for (const { record, subjects } of batch) {
+      for (const subject of subjects) {
+        const read: SubjectRead = {
+          recordId: record._id,
+          at: record.at,
+          actor: record.actor,
+          ...(record.actorName !== undefined ? { actorName: record.actorName } : {}),
+          role: record.role,
+          method: record.method,
+          route: record.route,
+          requestId: record.requestId,
+        };
+        bySubject.set(subject, [...(bySubject.get(subject) ?? []), read]);
+      }
+    }
+    const subjects = [...bySubject.entries()];
+    for (let i = 0; i < subjects.length; i += 16) {
+      await Promise.all(
+        subjects.slice(i, i + 16).map(async ([subject, reads]) => {
+          try {
+            await this.appendPage(subject, reads);
+          } catch (error) {
+            this.logger.error({ err: error, reads: reads.length }, 'subject reads could not be written');
+          }
+        }),
+      );
+    }
+    for (const q of batch) q.done();
+  }
+
+  /** One page of reads for a subject: the next free page number, decided by the unique `_id`. */
+  private async appendPage(subject: string, reads: SubjectRead[]): Promise<void> {
+    let page = (this.lastPage.get(subject) ?? (await this.newestPage(subject))) + 1;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      try {
+        await this.pages.create({ _id: subjectPageId(subject, page), subject, page, reads });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        page = (await this.newestPage(subject, page)) + 1; // another instance took it
+        continue;
+      }
+      if (this.lastPage.size >= MAX_HINTS) this.lastPage.clear();
+      this.lastPage.set(subject, page);
+      if (page % HEAD_EVERY === 0) {
+        await this.heads.updateOne({ _id: subject }, { $set: { page } }, { upsert: true });
+      }
+      return;
+    }
+    throw new Error('no free page for the subject after 100 attempts');
+  }
+
+  /** The newest page of a subject (0: none), reading forward from `from` or the head hint until one is missing. */
+  private async newestPage(subject: string, from?: number): Promise<number> {
+    let newest = from ?? (await this.heads.findById(subject).lean())?.page ?? 0;
+    for (;;) {
+      const candidates = Array.from({ length: READ_AHEAD }, (_, i) => newest + 1 + i);
+      const found = await Promise.all(
+        candidates.map((n) => this.pages.exists({ _id: subjectPageId(subject, n) }).then(Boolean)),
+      );
+      const missing = found.indexOf(false);
+      if (missing === 0) return newest;
+      newest = missing === -1 ? newest + READ_AHEAD : candidates[missing - 1];
+      if (missing !== -1) return newest;
+    }
+  }
+
+  /** Who read a subject's data in this service, newest first, as audit records (`target.subject`). */
+  async readsOf(subject: string, limit: number, since?: Date): Promise<AuditRecord[]> {
+    const newest = await this.newestPage(subject);
+    const reads: SubjectRead[] = [];
+    for (let top = newest; top >= 1 && reads.length < limit; top -= READ_BACK) {
+      const numbers = Array.from({ length: Math.min(READ_BACK, top) }, (_, i) => top - i);
+      const pages = await Promise.all(numbers.map((n) => this.pages.findById(subjectPageId(subject, n)).lean()));
+      for (const page of pages) if (page) reads.push(...page.reads);
+      // Pages are in time order: once a page is older than `since`, the rest are too.
+      if (since !== undefined && pages.some((p) => p?.reads.every((r) => new Date(r.at) < since))) break;
+    }
+    return reads
+      .filter((r) => since === undefined || new Date(r.at) >= since)
+      .sort((a, b) => new Date(b.at).getTime() - new Date(a.at).getTime())
+      .slice(0, limit)
+      .map((r) => ({
+        _id: r.recordId,
+        at: new Date(r.at),
+        actor: r.actor,
+        ...(r.actorName !== undefined ? { actorName: r.actorName } : {}),
+        role: r.role,
+        service: this.config.service.name,
+        method: r.method,
+        route: r.route,
+        target: { subject },
+        status: 200,
+        outcome: 'success' as const,
+        requestId: r.requestId,
+      }));
   }
 
   async find(query: AuditQuery): Promise<AuditRecord[]> {

@@ -1,19 +1,30 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ROLES } from '@kielto/contracts';
 import { Roles } from '../auth/roles.decorator';
 import { AuditRecord } from './audit-record.schema';
 import { AuditTrail } from './audit-trail.service';
+import { SUBJECT_ID } from './personal-data-read';
+import { SubjectReadGatherer } from './subject-read-gatherer';
 
 export class AuditQueryDto {
-  @ApiPropertyOptional({ description: 'API key id of the actor' })
+  @ApiPropertyOptional({ description: 'API key id of the actor, or `oidc:<sub>` of a signed-in person' })
   @IsOptional()
   @IsString()
-  @MaxLength(64)
+  @MaxLength(300)
   actor?: string;
   @ApiPropertyOptional({ example: '/v1/customers/:id' }) @IsOptional() @IsString() @MaxLength(200) route?: string;
+  @ApiPropertyOptional({
+    description:
+      "A customer id (or `email:<hash>`/`phone:<hash>`): who read this subject's personal data, newest first. On " +
+      'customers, gathered from all four services (503 rather than partial)',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(SUBJECT_ID, { message: 'subject must be a customer id, or email:<hash> / phone:<hash>' })
+  subject?: string;
   @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) since?: string;
   @ApiPropertyOptional({ default: 100, maximum: 1000 })
   @IsOptional()
@@ -28,13 +39,21 @@ export class AuditQueryDto {
 export class AuditRecordDto {
   @ApiProperty() _id!: string;
   @ApiProperty({ format: 'date-time' }) at!: string;
-  @ApiProperty({ description: 'API key id of the actor, `anonymous` without a valid key' }) actor!: string;
+  @ApiProperty({
+    description: 'API key id of the actor, `oidc:<sub>` of a signed-in person, `anonymous` without a valid key',
+  })
+  actor!: string;
+  @ApiPropertyOptional({ description: "A signed-in person's display name (`name` claim)" }) actorName?: string;
   @ApiProperty({ enum: [...ROLES, 'none'], description: '`none`: a call without a valid key' }) role!: string;
   @ApiProperty() service!: string;
   @ApiProperty({ example: 'DELETE' }) method!: string;
   @ApiProperty({ description: 'Route pattern, never the concrete URL', example: '/v1/customers/:id' }) route!: string;
   @ApiPropertyOptional({ description: 'Path parameters naming the target (ids only)', example: { id: '6f0b9c2e-…' } })
   target?: Record<string, string>;
+  @ApiPropertyOptional({ description: 'Whose personal data a read returned (ids and identifier hashes only)' })
+  subjects?: string[];
+  @ApiPropertyOptional({ description: 'How many more subjects the read returned than are listed' })
+  subjectsOmitted?: number;
   @ApiProperty({ example: 202 }) status!: number;
   @ApiProperty({ enum: ['success', 'rejected', 'failed'] }) outcome!: string;
   @ApiPropertyOptional() requestId?: string;
@@ -44,16 +63,26 @@ export class AuditRecordDto {
 @ApiBearerAuth()
 @Controller('v1/audit')
 export class AuditController {
-  constructor(private readonly audit: AuditTrail) {}
+  constructor(
+    private readonly audit: AuditTrail,
+    private readonly subjects: SubjectReadGatherer,
+  ) {}
 
   /** Admin only: who changed what in this service, newest first. */
   @Get()
   @Roles()
   @ApiOperation({
-    summary: 'Audit trail: every write, every denied call, every read of clear identity codes (admin role)',
+    summary:
+      'Audit trail: every write, every denied call, every read of personal data (admin role); with `subject`, who ' +
+      "read that person's data and when",
   })
   @ApiOkResponse({ type: [AuditRecordDto], description: 'Newest first' })
-  list(@Query() query: AuditQueryDto): Promise<AuditRecord[]> {
+  async list(@Query() query: AuditQueryDto): Promise<AuditRecord[]> {
+    const since = query.since ? new Date(query.since) : undefined;
+    if (query.subject !== undefined) {
+      const reads = await this.subjects.readsOf(query.subject, query.limit ?? 100, since);
+      return reads.filter((r) => query.actor === undefined || r.actor === query.actor);
+    }
     return this.audit.find({
       actor: query.actor,
       route: query.route,

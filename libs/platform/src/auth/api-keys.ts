@@ -2,9 +2,17 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Role, ROLES } from '@kielto/contracts';
 
 export interface Actor {
-  /** Stable, non-secret id of the key: recorded as the actor of every write. */
+  /**
+   * Stable, non-secret id of the caller, recorded as the actor of every write: an API key's id (`staff-1a2b3c4d`),
+   * or `oidc:<sub>` for a person signed in with the organisation's OpenID Connect provider.
+   */
   keyId: string;
+  /** The role the caller is rate-limited and recorded under (a person's highest, see OidcTokenVerifier). */
   role: Role;
+  /** Every role a signed-in person holds (absent for an API key: its one role). */
+  roles?: readonly Role[];
+  /** A signed-in person's display name (`name` claim), recorded beside the subject when present. */
+  name?: string;
 }
 
 interface KeyEntry extends Actor {

@@ -1,3 +1,4 @@
+import { parseRoleMap } from '../auth/oidc-tokens';
 import { BaseEnv, ConfigValidationError, validateEnv } from './base-env';
 
 const problemsOf = (raw: Record<string, string>): string => {
@@ -35,6 +36,29 @@ describe(validateEnv.name, () => {
     const short = problemsOf({ KIELTO_API_KEYS: 'staff:abc' });
     expect(short).toContain('KIELTO_API_KEYS entry 1 (staff) is shorter than 8 characters');
     expect(short).not.toContain('abc');
+  });
+
+  it('checks the OpenID Connect settings together, in words, switched on by the issuer', () => {
+    expect(problemsOf({ KIELTO_OIDC_AUDIENCE: 'kielto' })).toContain(
+      'KIELTO_OIDC_AUDIENCE is set but KIELTO_OIDC_ISSUER is not',
+    );
+    const message = problemsOf({ KIELTO_OIDC_ISSUER: 'https://login.example.fi/realms/staff' });
+    expect(message).toContain('KIELTO_OIDC_AUDIENCE is required with KIELTO_OIDC_ISSUER');
+    expect(message).toContain('KIELTO_OIDC_ROLE_MAP is required with KIELTO_OIDC_ISSUER');
+    const roles = problemsOf({
+      KIELTO_OIDC_ISSUER: 'login.example.fi',
+      KIELTO_OIDC_AUDIENCE: 'kielto',
+      KIELTO_OIDC_ROLE_MAP: 'kielto-staff:staff,kielto-bots:marketing',
+    });
+    expect(roles).toContain("KIELTO_OIDC_ISSUER must be the provider's issuer URL");
+    expect(roles).toContain('KIELTO_OIDC_ROLE_MAP entry 2 must be <claim value>:<admin|staff|dpo>');
+    const env = validateEnv(BaseEnv, {
+      KIELTO_OIDC_ISSUER: 'https://login.example.fi/realms/staff',
+      KIELTO_OIDC_AUDIENCE: 'kielto',
+      KIELTO_OIDC_ROLE_MAP: 'urn:groups:kielto-staff:staff',
+    });
+    expect(parseRoleMap(env.KIELTO_OIDC_ROLE_MAP!)).toEqual(new Map([['urn:groups:kielto-staff', 'staff']]));
+    expect(env.KIELTO_OIDC_ROLES_CLAIM).toBe('roles');
   });
 
   it('accepts the development defaults', () => {

@@ -16,6 +16,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { ApiKeyRegistry } from '../auth/api-keys';
+import { parseRoleMap } from '../auth/oidc-tokens';
 
 /** Keys used when nothing is configured outside production, so that `npm start` just works on a laptop. */
 export const DEVELOPMENT_API_KEYS =
@@ -39,6 +40,51 @@ function apiKeyListProblem(spec: string): string | undefined {
     return new ApiKeyRegistry(spec).size === 0 ? 'holds no key' : undefined;
   } catch (error) {
     return (error as Error).message.replace(/^KIELTO_API_KEYS /, '');
+  }
+}
+
+/** The OpenID Connect settings go together: each is checked against KIELTO_OIDC_ISSUER, which switches them on. */
+@ValidatorConstraint({ name: 'isOidcSetting' })
+class IsOidcSetting implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    return oidcSettingProblem(args.property, value, args.object as BaseEnv) === undefined;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} ${oidcSettingProblem(args.property, args.value, args.object as BaseEnv) ?? 'is invalid'}`;
+  }
+}
+
+function oidcSettingProblem(property: string, value: unknown, env: BaseEnv): string | undefined {
+  if (env.KIELTO_OIDC_ISSUER === undefined) {
+    return value === undefined ? undefined : 'is set but KIELTO_OIDC_ISSUER is not (sign-in tokens need the issuer)';
+  }
+  const isHttpUrl = (v: unknown) => {
+    try {
+      return typeof v === 'string' && ['http:', 'https:'].includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  };
+  switch (property) {
+    case 'KIELTO_OIDC_ISSUER':
+      return isHttpUrl(value) ? undefined : "must be the provider's issuer URL (http or https)";
+    case 'KIELTO_OIDC_JWKS_URL':
+      return value === undefined || isHttpUrl(value) ? undefined : 'must be an http or https URL';
+    case 'KIELTO_OIDC_AUDIENCE':
+      return typeof value === 'string' && value.trim() !== ''
+        ? undefined
+        : 'is required with KIELTO_OIDC_ISSUER (the client id the tokens are issued for)';
+    case 'KIELTO_OIDC_ROLE_MAP':
+      if (value === undefined) return 'is required with KIELTO_OIDC_ISSUER (e.g. kielto-staff:staff,kielto-dpo:dpo)';
+      try {
+        parseRoleMap(typeof value === 'string' ? value : '');
+        return undefined;
+      } catch (error) {
+        return (error as Error).message.replace(/^KIELTO_OIDC_ROLE_MAP /, '');
+      }
+    default:
+      return undefined;
   }
 }
 
@@ -173,6 +219,30 @@ export class BaseEnv {
   KIELTO_MAX_CONNECTIONS = 2_048;
 
   @IsOptional() @IsString() KIELTO_CORS_ORIGINS?: string;
+
+  /**
+   * Staff sign in as themselves (docs/CONTRACT.md §3.8, issue 16): the OpenID Connect provider's issuer URL. Unset:
+   * API keys only. Tokens are verified against the provider's key set (KIELTO_OIDC_JWKS_URL, or `jwks_uri` of
+   * `<issuer>/.well-known/openid-configuration`).
+   */
+  @Validate(IsOidcSetting) KIELTO_OIDC_ISSUER?: string;
+  /** The audience (`aud`) tokens must name: the client id of kielto at the provider. */
+  @Validate(IsOidcSetting) KIELTO_OIDC_AUDIENCE?: string;
+  @Validate(IsOidcSetting) KIELTO_OIDC_JWKS_URL?: string;
+  /** `claim value:role,…` (roles admin, staff, dpo), e.g. `kielto-staff:staff,kielto-dpo:dpo`. */
+  @Validate(IsOidcSetting) KIELTO_OIDC_ROLE_MAP?: string;
+
+  /** The claim holding the person's groups or roles: a name, or a dotted path (`realm_access.roles`). */
+  @IsString()
+  @MinLength(1)
+  KIELTO_OIDC_ROLES_CLAIM = 'roles';
+
+  /** A token naming an unknown key (`kid`) makes the key set be fetched again at most this often. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  KIELTO_OIDC_JWKS_COOLDOWN_MS = 30_000;
 }
 
 export class ConfigValidationError extends Error {}

@@ -66,6 +66,11 @@ export function assertSafeToStart(env: BaseEnv, checks: StartChecks = {}): void 
     if (INSECURE_TLS.test(env.MONGODB_URI)) {
       problems.push('MONGODB_URI switches off TLS certificate or host name checks (tlsAllowInvalidCertificates…)');
     }
+    for (const name of ['KIELTO_OIDC_ISSUER', 'KIELTO_OIDC_JWKS_URL'] as const) {
+      const url = env[name];
+      if (url !== undefined && !isHttpsOrLoopback(url))
+        problems.push(`${name} must be an https URL (keys are fetched from it)`);
+    }
     for (const [name, url] of Object.entries(checks.publicUrls ?? {})) {
       if (url !== undefined && url !== '' && !isHttpsOrLoopback(url)) problems.push(`${name} must be an https URL`);
     }

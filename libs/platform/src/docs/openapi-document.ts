@@ -68,8 +68,8 @@ const PLATFORM_PROBLEMS: Record<
     error: { field: 'channel', message: 'channel must be one of the following values: email, sms, phone, post, all' },
   },
   401: {
-    description: 'No valid API key (`Authorization: Bearer <key>`)',
-    detail: 'A valid API key is required: Authorization: Bearer <key>',
+    description: 'No valid API key or sign-in token (`Authorization: Bearer <key or token>`)',
+    detail: 'A valid API key or sign-in token is required: Authorization: Bearer <key or token>',
   },
   403: {
     description: "The key's role may not call this operation",
@@ -135,7 +135,11 @@ export function completeOpenApiDocument(document: OpenAPIObject, access: Map<str
     '',
     '**Authentication.** `Authorization: Bearer <API key>`; keys have one role: `admin`, `staff`, `marketing` or ' +
       '`partner`. Each operation lists the roles that may call it (`x-kielto-roles`; `admin` may call every ' +
-      'authenticated operation). Missing or unknown key → 401, role not allowed → 403.',
+      'authenticated operation). Missing or unknown key → 401, role not allowed → 403. Staff, dpo and admin may ' +
+      "instead sign in as themselves: `Authorization: Bearer <JWT>` from the organisation's OpenID Connect " +
+      'provider (KIELTO_OIDC_*), their roles mapped from a claim; an invalid or expired token → 401, a token ' +
+      "without a mapped role → 403, and 503 (`identity-provider-unavailable`) while the provider's keys cannot be " +
+      'fetched (API keys keep working).',
     '',
     '**Errors.** Every error is `application/problem+json` (RFC 9457, schema `ProblemDetails`) with the request ' +
       'id, which is also returned in the `x-request-id` header of every response. Send your own `X-Request-Id` to ' +

@@ -1,5 +1,18 @@
 import { ApiKeyRegistry } from '../auth/api-keys';
-import { AccessPolicy, accessLimitsFrom, DEFAULT_RATE_LIMITS, isDenial, parseRateLimits } from './access-policy';
+import {
+  AccessPolicy,
+  accessLimitsFrom,
+  DEFAULT_RATE_LIMITS,
+  isDenial as isDenied,
+  parseRateLimits,
+  PendingAdmission,
+} from './access-policy';
+
+/** API keys are decided at once (only sign-in tokens are verified asynchronously). */
+const isDenial = (admission: PendingAdmission): boolean => {
+  if (admission instanceof Promise) throw new Error('an API key was not decided at once');
+  return isDenied(admission);
+};
 
 const keys = new ApiKeyRegistry('staff:staff-key-0123456789,partner:partner-key-0123456789,dpo:dpo-key-0123456789');
 const policy = (overrides: Partial<Parameters<typeof accessLimitsFrom>[0]> = {}) =>

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { Role, ROLES } from '@kielto/contracts';
 import { Actor, ApiKeyRegistry } from '../auth/api-keys';
+import { isTokenRefusal, OidcTokenVerifier } from '../auth/oidc-tokens';
 import { SlidingWindowLimiter } from './sliding-window-limiter';
 
 /** Requests per minute each role may make with one key, unless KIELTO_RATE_LIMITS says otherwise. */
@@ -27,9 +28,10 @@ export interface AccessLimits {
   maxTracked: number;
 }
 
-/** A refusal: the status, problem type and detail of the problem+json, and Retry-After for 429. */
+/** A refusal: the status, problem type and detail of the problem+json, and Retry-After for 429 and 503. */
 export interface Denial {
-  status: 401 | 403 | 429;
+  /** 503: a sign-in token while the provider's keys cannot be fetched. */
+  status: 401 | 403 | 429 | 503;
   type: string;
   detail: string;
   retryAfter?: number;
@@ -38,14 +40,18 @@ export interface Denial {
 }
 
 export type Admission = Actor | Denial;
+/** API keys are decided at once; a sign-in token needs its signature verified (and maybe the key set fetched). */
+export type PendingAdmission = Admission | Promise<Admission>;
 export const isDenial = (admission: Admission | undefined): admission is Denial =>
   admission !== undefined && 'status' in admission;
 
 const UNAUTHORIZED: Denial = {
   status: 401,
   type: 'unauthorized',
-  detail: 'A valid API key is required: Authorization: Bearer <key>',
+  detail: 'A valid API key or sign-in token is required: Authorization: Bearer <key or token>',
 };
+/** Seconds a caller is told to wait while the sign-in provider cannot be reached. */
+const PROVIDER_RETRY_AFTER_S = 5;
 const BEARER = /^Bearer\s+(\S+)$/i;
 
 /**
@@ -55,8 +61,11 @@ const BEARER = /^Bearer\s+(\S+)$/i;
  * spelling of the URL.
  *
  * - Authentication: the registry (constant time over all keys); known keys are remembered by the SHA-256 of the
- *   presented key, so a repeat costs one hash and one Map lookup.
- * - Authorisation: admin may call every authenticated route; other roles the routes that name them.
+ *   presented key, so a repeat costs one hash and one Map lookup. A credential that is no key and has the shape of
+ *   a JWT is a person's sign-in token when OpenID Connect is configured (OidcTokenVerifier): its admission is
+ *   asynchronous, every other step is the same.
+ * - Authorisation: admin may call every authenticated route; other roles the routes that name them; a person may
+ *   call what any of their roles may.
  * - Rates: per key by role; failed authentications per client address (an address over its budget is refused
  *   before its key is even looked at, so guessing keys stops paying); public routes per client address.
  */
@@ -69,13 +78,15 @@ export class AccessPolicy {
   constructor(
     private readonly keys: ApiKeyRegistry,
     readonly limits: AccessLimits,
+    /** Staff's sign-in tokens (OpenID Connect); absent when not configured. */
+    readonly tokens?: OidcTokenVerifier,
   ) {
     this.perKey = new SlidingWindowLimiter(60_000, limits.maxTracked);
     this.failures = new SlidingWindowLimiter(60_000, limits.maxTracked);
     this.publicCalls = new SlidingWindowLimiter(60_000, limits.maxTracked);
   }
 
-  /** The actor of an `Authorization: Bearer <key>` header, or undefined. */
+  /** The actor of an `Authorization: Bearer <key>` header (API keys only), or undefined. */
   authenticate(authorization: string | string[] | undefined): Actor | undefined {
     if (typeof authorization !== 'string') return undefined;
     const match = BEARER.exec(authorization);
@@ -90,29 +101,58 @@ export class AccessPolicy {
   }
 
   /** Admin may call every authenticated route; other roles the routes that name them. */
-  mayCall(role: Role, roles: readonly Role[]): boolean {
-    return role === 'admin' || roles.includes(role);
+  mayCall(actor: Actor, roles: readonly Role[]): boolean {
+    return (actor.roles ?? [actor.role]).some((role) => role === 'admin' || roles.includes(role));
   }
 
-  /** The decision for a call to an authenticated route: the actor, or why not. */
+  /**
+   * The decision for a call to an authenticated route: the actor, or why not. Immediate for an API key (and every
+   * refusal before a token is looked at); a promise, which never rejects, for a sign-in token.
+   */
   admit(
     authorization: string | string[] | undefined,
     roles: readonly Role[],
     client: string,
     now = Date.now(),
-  ): Admission {
+  ): PendingAdmission {
     if (this.failures.size > 0) {
       const blocked = this.failures.exceeded(client, this.limits.authFailures, now);
       if (blocked > 0) return tooMany('Too many failed authentications from this address', blocked);
     }
     const actor = this.authenticate(authorization);
     if (actor === undefined) {
+      const token = this.tokens !== undefined ? tokenOf(authorization) : undefined;
+      if (token !== undefined) return this.admitToken(this.tokens!, token, roles, client);
       this.failures.count(client, now);
       return UNAUTHORIZED;
     }
-    if (!this.mayCall(actor.role, roles)) return forbidden(actor);
+    return this.authorise(actor, roles, now);
+  }
+
+  private async admitToken(
+    tokens: OidcTokenVerifier,
+    token: string,
+    roles: readonly Role[],
+    client: string,
+  ): Promise<Admission> {
+    let outcome: Awaited<ReturnType<OidcTokenVerifier['verify']>>;
+    try {
+      outcome = await tokens.verify(token);
+    } catch {
+      outcome = { status: 503, type: 'identity-provider-unavailable', detail: 'The sign-in token cannot be checked' };
+    }
+    const now = Date.now();
+    if (!isTokenRefusal(outcome)) return this.authorise(outcome, roles, now);
+    // A bad token is a failed authentication like a bad key; the provider being away is not the caller's doing.
+    if (outcome.status === 401) this.failures.count(client, now);
+    return outcome.status === 503 ? { ...outcome, retryAfter: PROVIDER_RETRY_AFTER_S } : outcome;
+  }
+
+  private authorise(actor: Actor, roles: readonly Role[], now: number): Admission {
+    if (!this.mayCall(actor, roles)) return forbidden(actor);
     const wait = this.perKey.hit(actor.keyId, this.limits.perRole[actor.role], now);
-    return wait > 0 ? { ...tooMany('The rate limit of this API key is exceeded', wait), actor } : actor;
+    const whose = actor.keyId.startsWith('oidc:') ? 'this person' : 'this API key';
+    return wait > 0 ? { ...tooMany(`The rate limit of ${whose} is exceeded`, wait), actor } : actor;
   }
 
   /**
@@ -131,6 +171,13 @@ export class AccessPolicy {
     const wait = this.publicCalls.hit(`${route} ${client}`, limit, now);
     return wait > 0 ? tooMany('Too many requests from this address', wait) : undefined;
   }
+}
+
+/** The credential of `Bearer <credential>` when it has the shape of a sign-in token (JWT). */
+function tokenOf(authorization: string | string[] | undefined): string | undefined {
+  if (typeof authorization !== 'string') return undefined;
+  const credential = BEARER.exec(authorization)?.[1];
+  return credential !== undefined && OidcTokenVerifier.looksLikeToken(credential) ? credential : undefined;
 }
 
 const forbidden = (actor: Actor): Denial => ({
