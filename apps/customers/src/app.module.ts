@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { PlatformModule } from '@kielto/platform';
 import { CustomersEnv } from './customers.env';
 import { CustomersModule } from './customers/customers.module';
+import { RetentionModule } from './retention/retention.module';
 
 @Module({
   imports: [
@@ -15,6 +16,7 @@ import { CustomersModule } from './customers/customers.module';
       }),
     }),
     CustomersModule,
+    RetentionModule,
   ],
 })
 export class AppModule {}

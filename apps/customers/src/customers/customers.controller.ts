@@ -6,6 +6,7 @@ import { CustomersService, ErasureReceipt } from './customers.service';
 import { CreateCustomerDto } from './dto/create-customer.dto';
 import { CustomerQueryDto, IdentityCodeSearchDto } from './dto/customer-query.dto';
 import { CustomerResponseDto } from './dto/customer-response.dto';
+import { LegalHoldDto } from './dto/legal-hold.dto';
 import { LiftRestrictionDto, RestrictDto } from './dto/restriction.dto';
 import { UpdateCustomerDto } from './dto/update-customer.dto';
 import { DataSubjectExport, DataSubjectExportService } from './export/data-subject-export.service';
@@ -71,7 +72,10 @@ export class CustomersController {
 
   @Delete(':id')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Erase (409 while activeContract is true; allowed while processing is restricted, R7)' })
+  @ApiOperation({
+    summary:
+      'Erase (409 while activeContract is true or a legal hold is in force; allowed while processing is restricted, R7)',
+  })
   erase(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<ErasureReceipt> {
     return this.customers.erase(id, actor);
   }
@@ -92,6 +96,26 @@ export class CustomersController {
     @CurrentActor() actor: Actor,
   ): Promise<CustomerView> {
     return this.customers.liftRestriction(id, body.reason, actor);
+  }
+
+  @Put(':id/legal-hold')
+  @ApiOperation({
+    summary: 'Place or replace a legal hold (GDPR Art 17(3)(e)): erasure answers 409 while it is in force',
+  })
+  @ApiOkResponse({ type: CustomerResponseDto })
+  placeLegalHold(
+    @Param('id') id: string,
+    @Body() body: LegalHoldDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<CustomerView> {
+    return this.customers.placeLegalHold(id, body, actor);
+  }
+
+  @Delete(':id/legal-hold')
+  @ApiOperation({ summary: 'Release the legal hold (409 when there is none)' })
+  @ApiOkResponse({ type: CustomerResponseDto })
+  releaseLegalHold(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<CustomerView> {
+    return this.customers.releaseLegalHold(id, actor);
   }
 
   /** Returns the identity code in clear: the data protection officer (and admin) alone, every call audited. */

@@ -15,6 +15,7 @@ import {
   CustomerRevisionDoc,
   CustomerRevisionDocSchema,
 } from './schemas/customer-revision.schema';
+import { RetentionDueDoc, RetentionDueDocSchema } from './schemas/retention-due.schema';
 
 @Module({
   imports: [
@@ -23,6 +24,7 @@ import {
       { name: CustomerRevisionDoc.name, schema: CustomerRevisionDocSchema },
       { name: CustomerNumberDoc.name, schema: CustomerNumberDocSchema },
       { name: CUSTOMER_LOOKUPS, schema: lookupSlotSchema(CUSTOMER_LOOKUPS) },
+      { name: RetentionDueDoc.name, schema: RetentionDueDocSchema },
     ]),
   ],
   controllers: [CustomersController],
@@ -35,5 +37,6 @@ import {
     CustomersService,
     DataSubjectExportService,
   ],
+  exports: [CustomersService, CustomerStore, CustomersRepository],
 })
 export class CustomersModule {}

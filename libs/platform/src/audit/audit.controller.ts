@@ -29,7 +29,11 @@ export class AuditRecordDto {
   @ApiProperty() _id!: string;
   @ApiProperty({ format: 'date-time' }) at!: string;
   @ApiProperty({ description: 'API key id of the actor, `anonymous` without a valid key' }) actor!: string;
-  @ApiProperty({ enum: [...ROLES, 'none'], description: '`none`: a call without a valid key' }) role!: string;
+  @ApiProperty({
+    enum: [...ROLES, 'none', 'system'],
+    description: '`none`: a call without a valid key; `system`: the service itself (a scheduled job)',
+  })
+  role!: string;
   @ApiProperty() service!: string;
   @ApiProperty({ example: 'DELETE' }) method!: string;
   @ApiProperty({ description: 'Route pattern, never the concrete URL', example: '/v1/customers/:id' }) route!: string;
