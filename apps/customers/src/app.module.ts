@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { PlatformModule } from '@kielto/platform';
 import { CustomersEnv } from './customers.env';
 import { CustomersModule } from './customers/customers.module';
+import { RequestsModule } from './requests/requests.module';
 import { RetentionModule } from './retention/retention.module';
 
 @Module({
@@ -17,6 +18,7 @@ import { RetentionModule } from './retention/retention.module';
     }),
     CustomersModule,
     RetentionModule,
+    RequestsModule,
   ],
 })
 export class AppModule {}

@@ -20,11 +20,10 @@ import {
 import {
   ConcurrentModificationError,
   EventLog,
-  FieldError,
   fieldProblem,
   IdentifierHasher,
   KeyedQueue,
-  ProblemException,
+  subjectFieldOf,
 } from '@kielto/platform';
 import { CustomerDirectoryRepository, Holding } from './customer-directory.repository';
 import { compareEntries, CurrentPermission, deriveCurrent } from './ledger-state';
@@ -83,7 +82,6 @@ export interface SubjectScope {
   language?: Language;
 }
 
-const SUBJECT_FIELDS = ['customerId', 'email', 'phone'] as const;
 /** Evidence fields kept when given (undefined ones are left out of the stored entry and the event). */
 const OPTIONAL_EVIDENCE = ['noticeVersion', 'reference', 'tokenId', 'linkKeyId', 'requestId', 'agent'] as const;
 const ONCE_ATTEMPTS = 100;
@@ -107,14 +105,7 @@ export class ConsentsService {
 
   /** The subject of a request; a 400 problem naming the fields unless exactly one identifier is given. */
   subjectOf(input: SubjectInput): ConsentSubjectV1 {
-    const given = SUBJECT_FIELDS.filter((k) => input[k] !== undefined);
-    if (given.length !== 1) {
-      const fields = given.length === 0 ? SUBJECT_FIELDS : given;
-      const message = 'exactly one of customerId, email or phone is required';
-      const errors: FieldError[] = fields.map((field) => ({ field, message }));
-      throw new ProblemException(400, 'validation', `Invalid request: ${fields.join(', ')}`, errors);
-    }
-    if (input.customerId !== undefined) return { type: 'customer', key: input.customerId };
+    if (subjectFieldOf(input) === 'customerId') return { type: 'customer', key: input.customerId! };
     if (input.email !== undefined) {
       const email = normaliseEmail(input.email);
       if (email === null) throw fieldProblem('email', 'email must be a valid e-mail address');

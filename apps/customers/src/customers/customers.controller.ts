@@ -10,6 +10,7 @@ import { LegalHoldDto } from './dto/legal-hold.dto';
 import { LiftRestrictionDto, RestrictDto } from './dto/restriction.dto';
 import { UpdateCustomerDto } from './dto/update-customer.dto';
 import { DataSubjectExport, DataSubjectExportService } from './export/data-subject-export.service';
+import { LinksDsr } from '../requests/dsr-link';
 
 @ApiTags('customers')
 @ApiBearerAuth()
@@ -58,6 +59,7 @@ export class CustomersController {
   }
 
   @Patch(':id')
+  @LinksDsr('rectification')
   @ApiOperation({
     summary: 'Rectify; also while processing is restricted (R7), which stays in force',
   })
@@ -71,6 +73,7 @@ export class CustomersController {
   }
 
   @Delete(':id')
+  @LinksDsr('erasure')
   @HttpCode(202)
   @ApiOperation({
     summary:
@@ -81,6 +84,7 @@ export class CustomersController {
   }
 
   @Put(':id/restriction')
+  @LinksDsr('restriction')
   @ApiOperation({ summary: 'Restrict processing (GDPR Art 18); suppression then blocks all marketing' })
   @ApiOkResponse({ type: CustomerResponseDto })
   restrict(@Param('id') id: string, @Body() body: RestrictDto, @CurrentActor() actor: Actor): Promise<CustomerView> {
@@ -88,6 +92,7 @@ export class CustomersController {
   }
 
   @Delete(':id/restriction')
+  @LinksDsr('restriction-lifted')
   @ApiOperation({ summary: 'Lift the restriction of processing' })
   @ApiOkResponse({ type: CustomerResponseDto })
   liftRestriction(

@@ -8,6 +8,7 @@ import { CUSTOMER_LOOKUPS, CustomersRepository } from './customers.repository';
 import { CustomersService } from './customers.service';
 import { DataSubjectExportService } from './export/data-subject-export.service';
 import { IdentityCodeProtector } from './identity-code-protector';
+import { DeskModule } from '../requests/desk.module';
 import { CustomerDoc, CustomerDocSchema } from './schemas/customer.schema';
 import {
   CustomerNumberDoc,
@@ -19,6 +20,7 @@ import { RetentionDueDoc, RetentionDueDocSchema } from './schemas/retention-due.
 
 @Module({
   imports: [
+    DeskModule,
     MongooseModule.forFeature([
       { name: CustomerDoc.name, schema: CustomerDocSchema },
       { name: CustomerRevisionDoc.name, schema: CustomerRevisionDocSchema },

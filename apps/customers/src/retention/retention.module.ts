@@ -7,7 +7,10 @@ import { RetentionService } from './retention.service';
 import { RetentionRunDoc, RetentionRunDocSchema } from './schemas/retention-run.schema';
 
 @Module({
-  imports: [CustomersModule, MongooseModule.forFeature([{ name: RetentionRunDoc.name, schema: RetentionRunDocSchema }])],
+  imports: [
+    CustomersModule,
+    MongooseModule.forFeature([{ name: RetentionRunDoc.name, schema: RetentionRunDocSchema }]),
+  ],
   controllers: [RetentionController],
   providers: [RetentionRepository, RetentionService],
 })

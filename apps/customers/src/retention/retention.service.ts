@@ -91,7 +91,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationBootstrap(): Promise<void> {
     await this.backfill();
     const interval = this.env.KIELTO_RETENTION_INTERVAL_MS;
-    if (interval > 0) this.timer = setInterval(() => void this.tick(), Math.min(interval, TICK_MAX_MS));
+    if (interval > 0) this.timer = setInterval(() => void this.tick(), Math.min(interval, TICK_MAX_MS)).unref();
     await this.due().catch((error: unknown) => this.logger.warn({ err: error }, 'retention due not evaluated'));
   }
 
