@@ -1,33 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { MongoClient } from 'mongodb';
 import request from 'supertest';
-import type { ServiceApp } from '@kielto/platform';
-import { bearer, eventually, MONGODB_URI, startStack, Stack } from '../../../test/support/stack';
-import { RetentionService } from '../src/retention/retention.service';
+import { bearer, startStack, Stack } from '../../../test/support/stack';
+import { email, endedCustomer } from './support/ended-customer';
 
 /*
  * Issue 16 part 1: legal holds and the retention job, against real Kafka and FerretDB. Retention is 0 days here, so
  * a customer is due as soon as its contract ends.
  */
 jest.setTimeout(240_000);
-
-const run = randomBytes(3).toString('hex');
-const email = (name: string) => `${name}.${run}@example.fi`;
-
-async function ended(base: string, name: string): Promise<{ id: string; customerNumber: string }> {
-  const created = await request(base)
-    .post('/v1/customers')
-    .set(bearer('staff'))
-    .send({ kind: 'person', name, emails: [email(name)], activeContract: true });
-  expect(created.status).toBe(201);
-  const patched = await request(base)
-    .patch(`/v1/customers/${created.body.id}`)
-    .set(bearer('staff'))
-    .send({ activeContract: false });
-  expect(patched.status).toBe(200);
-  expect(patched.body.relationshipEndedAt).toEqual(expect.any(String));
-  return { id: created.body.id, customerNumber: created.body.customerNumber };
-}
 
 describe('customers: legal hold and the retention job', () => {
   let stack: Stack;
@@ -44,7 +23,7 @@ describe('customers: legal hold and the retention job', () => {
     request(base).put(`/v1/customers/${id}/legal-hold`).set(bearer(role)).send(body);
 
   it('refuses erasure with 409 naming the hold while it is in force, and allows it once released', async () => {
-    const { id } = await ended(base, 'held-then-released');
+    const { id } = await endedCustomer(base, 'held-then-released');
 
     const bad = await hold(id, { reason: '', until: 'tomorrow' });
     expect(bad.status).toBe(400);
@@ -82,15 +61,15 @@ describe('customers: legal hold and the retention job', () => {
   });
 
   it('lists what is due (ids, numbers, dates only), erases it on POST /v1/retention/run as system:retention, audited, and keeps held and active customers', async () => {
-    const due = await ended(base, 'due');
-    const held = await ended(base, 'kept-by-hold');
+    const due = await endedCustomer(base, 'due');
+    const held = await endedCustomer(base, 'kept-by-hold');
     expect((await hold(held.id, { reason: 'authority request' })).status).toBe(200);
     const active = await request(base)
       .post('/v1/customers')
       .set(bearer('staff'))
       .send({ kind: 'person', name: 'Active', emails: [email('active')], activeContract: true });
     // Ended and resumed: its hint is stale and must not lead to an erasure.
-    const resumed = await ended(base, 'resumed');
+    const resumed = await endedCustomer(base, 'resumed');
     expect(
       (await request(base).patch(`/v1/customers/${resumed.id}`).set(bearer('staff')).send({ activeContract: true }))
         .status,
@@ -147,67 +126,5 @@ describe('customers: legal hold and the retention job', () => {
     // Nothing more to do: a second run erases nothing (the stale hint of the resumed customer was dropped).
     const again = await request(base).post('/v1/retention/run').set(bearer('admin'));
     expect(again.body.erased).toEqual([]);
-  });
-});
-
-describe('customers: the scheduled retention run happens once per interval in the cluster', () => {
-  let stack: Stack;
-  let second: ServiceApp;
-
-  beforeAll(async () => {
-    stack = await startStack(['customers'], { KIELTO_RETENTION_DAYS: '0', KIELTO_RETENTION_INTERVAL_MS: '1000' });
-    const { start } = (await import('../src/service')) as { start(port?: number): Promise<ServiceApp> };
-    second = await start(0);
-  });
-  afterAll(async () => {
-    await second?.app.close();
-    await stack?.close();
-  });
-
-  it('two instances on one database: each interval run by exactly one of them, every due customer erased once', async () => {
-    const services = [stack.apps.customers!.app.get(RetentionService), second.app.get(RetentionService)];
-    const runsBy = services.map((service) => {
-      const runs: string[] = [];
-      const original = service.run.bind(service);
-      jest.spyOn(service, 'run').mockImplementation(async (runId, trigger) => {
-        const report = await original(runId, trigger);
-        runs.push(runId);
-        return report;
-      });
-      return runs;
-    });
-    const customers = await Promise.all(['once-a', 'once-b', 'once-c'].map((n) => ended(stack.urls.customers, n)));
-    for (const { id } of customers) {
-      await eventually(
-        async () => (await request(second.url).get(`/v1/customers/${id}`).set(bearer('staff'))).status === 404,
-        90_000,
-        'the scheduled run to erase the customer',
-      );
-    }
-    // Let a few more intervals pass, so both instances have had their chances.
-    await eventually(async () => Promise.resolve(runsBy.flat().length >= 4), 60_000, 'four scheduled runs');
-
-    const [first, other] = runsBy;
-    expect(first.filter((id) => other.includes(id))).toEqual([]);
-    expect(new Set(runsBy.flat()).size).toBe(runsBy.flat().length);
-
-    // Every erasure is audited once (a second run erasing the same customer would have found it gone).
-    const audit = await eventually(async () => {
-      const res = await request(stack.urls.customers)
-        .get('/v1/audit')
-        .query({ actor: 'system:retention', limit: 1000 })
-        .set(bearer('admin'));
-      const records = res.body as { target: { id: string } }[];
-      return customers.every(({ id }) => records.some((r) => r.target.id === id)) && records;
-    }, 30_000);
-    for (const { id } of customers) expect(audit.filter((r) => r.target.id === id)).toHaveLength(1);
-    const client = await MongoClient.connect(MONGODB_URI);
-    try {
-      const leases = await client.db(`${stack.prefix}-customers`).collection('retention_runs').find().toArray();
-      expect(leases.length).toBeGreaterThanOrEqual(4);
-      expect(leases.every((l) => String(l._id).startsWith('scheduled:'))).toBe(true);
-    } finally {
-      await client.close();
-    }
   });
 });
