@@ -4,6 +4,7 @@ import { clearCommand } from './commands/clear';
 import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
 import { importRegisterCommand, REGISTER_KINDS, RegisterKind } from './commands/import-register';
+import { requestsCommand } from './commands/requests';
 import { statusCommand } from './commands/status';
 import { CliConfig, GlobalOptions, KieltoClient, ProblemError, SERVICES, urlEnvName, UsageError } from './http';
 import { UnreadableFileError } from './input';
@@ -12,7 +13,8 @@ import { EXIT } from './report';
 const ENVIRONMENT = `
 Environment:
   KIELTO_API_KEY               API key (Authorization: Bearer); import needs staff, clear marketing or staff,
-                               export dpo (or admin); status needs none. KIELTO_API_KEY_FILE reads it from a file.
+                               export dpo (or admin), requests staff or dpo; status needs none.
+                               KIELTO_API_KEY_FILE reads it from a file.
 ${SERVICES.map((s) => `  ${urlEnvName(s).padEnd(29)}base URL of ${s} (default http://127.0.0.1:${3001 + SERVICES.indexOf(s)})`).join('\n')}
   KIELTO_TIMEOUT_MS            per-request timeout in ms (default 300000)
 
@@ -128,6 +130,17 @@ function buildProgram(run: (action: (config: CliConfig) => Promise<number>) => P
     .option('--out <file>', 'write to this file (mode 600) instead of stdout')
     .action((customerId: string, options: Parameters<typeof exportCommand>[2]) =>
       run((config) => exportCommand(client(config), customerId, options)),
+    );
+
+  program
+    .command('requests')
+    .description(
+      'List the open data-subject requests (GDPR Art 12(3)), oldest deadline first; exit 1 when any is overdue',
+    )
+    .option('--overdue', 'only requests past their deadline')
+    .option('--json', 'print as JSON (subjects included)')
+    .action((options: Parameters<typeof requestsCommand>[1]) =>
+      run((config) => requestsCommand(client(config), options)),
     );
 
   program

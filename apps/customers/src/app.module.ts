@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { PlatformModule } from '@kielto/platform';
 import { CustomersEnv } from './customers.env';
 import { CustomersModule } from './customers/customers.module';
+import { RequestsModule } from './requests/requests.module';
+import { RetentionModule } from './retention/retention.module';
 
 @Module({
   imports: [
@@ -25,6 +27,8 @@ import { CustomersModule } from './customers/customers.module';
       }),
     }),
     CustomersModule,
+    RetentionModule,
+    RequestsModule,
   ],
 })
 export class AppModule {}

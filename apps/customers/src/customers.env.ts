@@ -7,6 +7,7 @@ import {
   Min,
   MinLength,
   Validate,
+  ValidateIf,
   ValidationArguments,
   ValidatorConstraint,
   ValidatorConstraintInterface,
@@ -84,4 +85,22 @@ export class CustomersEnv extends BaseEnv {
   @Min(100)
   @Max(120_000)
   KIELTO_EXPORT_TIMEOUT_MS = 10_000;
+
+  /** The retention job erases customers whose relationship ended more than this many days ago (0: at once). */
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  KIELTO_RETENTION_DAYS = 365;
+
+  /**
+   * How often the retention job runs, once per interval in the cluster (intervals start at the Unix epoch); 0 turns
+   * the schedule off (runs then happen only on POST /v1/retention/run).
+   */
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt()
+  @Max(31 * 86_400_000)
+  @ValidateIf((env: CustomersEnv) => env.KIELTO_RETENTION_INTERVAL_MS !== 0)
+  @Min(1000)
+  KIELTO_RETENTION_INTERVAL_MS = 86_400_000;
 }

@@ -15,6 +15,7 @@ import {
   startStack,
   Stack,
 } from '../../../test/support/stack';
+import { readTopic } from '../../../test/support/kafka-topics';
 
 /*
  * The customers service over HTTP and Kafka against the real stack: suppression (and consents, directory bans
@@ -1073,44 +1074,4 @@ async function dumpDatabase(name: string): Promise<string> {
   } finally {
     await client.close();
   }
-}
-
-/** All messages of a topic from the beginning up to its current end. */
-async function readTopic(topic: string): Promise<string[]> {
-  const kafka = new Kafka({
-    clientId: 'customers-e2e-scan',
-    brokers: KAFKA_BROKERS.split(','),
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const remaining = new Map(ends.filter((e) => Number(e.high) > 0).map((e) => [e.partition, Number(e.high)]));
-  const messages: string[] = [];
-  if (remaining.size === 0) return messages;
-  const consumer = kafka.consumer({ groupId: `customers-e2e-scan-${randomBytes(4).toString('hex')}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  await consumer.run({
-    eachMessage: ({ partition, message }) => {
-      messages.push(`${message.key?.toString() ?? ''} ${message.value?.toString() ?? ''}`);
-      if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
-      if (remaining.size === 0) done();
-      return Promise.resolve();
-    },
-  });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      finished,
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('topic not read in time')), 30000))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    await consumer.disconnect();
-  }
-  return messages;
 }

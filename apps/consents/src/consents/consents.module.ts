@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { ConsentEvidenceRepository } from './consent-evidence.repository';
 import { ConsentsController } from './consents.controller';
 import { ConsentsEventsController } from './consents.events.controller';
 import { ConsentsService } from './consents.service';
@@ -8,6 +9,7 @@ import { Schema } from 'mongoose';
 import { CONSENT_IMPORT_BATCHES, CONSENT_IMPORT_ENTRIES, ConsentImportService } from './import/consent-import.service';
 import { CUSTOMER_IDENTIFIERS, CustomerDirectoryRepository } from './customer-directory.repository';
 import { LedgerErasureService } from './ledger-erasure.service';
+import { ConsentEvidenceDoc, ConsentEvidenceSchema } from './schemas/consent-evidence.schema';
 import { CustomerContactsDoc, CustomerContactsSchema } from './schemas/customer-contacts.schema';
 import { SmsKeywordDoc, SmsKeywordSchema } from './schemas/sms-keyword.schema';
 import { SmsKeywordRepository } from './sms-keyword.repository';
@@ -17,6 +19,7 @@ import { SmsKeywordRepository } from './sms-keyword.repository';
     MongooseModule.forFeature([
       { name: CustomerContactsDoc.name, schema: CustomerContactsSchema },
       { name: SmsKeywordDoc.name, schema: SmsKeywordSchema },
+      { name: ConsentEvidenceDoc.name, schema: ConsentEvidenceSchema },
       { name: CUSTOMER_IDENTIFIERS, schema: lookupSlotSchema(CUSTOMER_IDENTIFIERS) },
       { name: CONSENT_IMPORT_BATCHES, schema: importBatchSchema(CONSENT_IMPORT_BATCHES) },
       {
@@ -29,6 +32,7 @@ import { SmsKeywordRepository } from './sms-keyword.repository';
   providers: [
     ConsentsService,
     ConsentImportService,
+    ConsentEvidenceRepository,
     CustomerDirectoryRepository,
     LedgerErasureService,
     SmsKeywordRepository,

@@ -24,13 +24,18 @@ import {
   fieldProblem,
   IdentifierHasher,
   KeyedQueue,
-  ProblemException,
+  subjectFieldOf,
 } from '@kielto/platform';
+import { ConsentEvidenceRepository, PrivateEvidence } from './consent-evidence.repository';
 import { CustomerDirectoryRepository, Holding } from './customer-directory.repository';
 import { compareEntries, CurrentPermission, deriveCurrent } from './ledger-state';
 
-/** A ledger entry as stored and as the API shows it: the decision plus its evidence (R6). */
+/**
+ * A ledger entry as the API shows it: the decision plus its evidence (R6). The event carries the decision and ids
+ * only; `source` and the free text of the evidence are kept beside it (ConsentEvidenceRepository).
+ */
 export interface LedgerEntry extends ConsentRecordedV1 {
+  source: string;
   evidence: ConsentEvidenceV1;
 }
 
@@ -124,9 +129,10 @@ export interface SubjectScope {
   language?: Language;
 }
 
-const SUBJECT_FIELDS = ['customerId', 'email', 'phone'] as const;
-/** Evidence fields kept when given (undefined ones are left out of the stored entry and the event). */
-const OPTIONAL_EVIDENCE = ['noticeVersion', 'reference', 'tokenId', 'linkKeyId', 'requestId', 'agent'] as const;
+/** Evidence fields the event carries when given: ids the system made, no free text. */
+const EVENT_EVIDENCE = ['tokenId', 'linkKeyId', 'requestId'] as const;
+/** Evidence fields in the caller's words: kept in this database only (ConsentEvidenceDoc). */
+const PRIVATE_EVIDENCE = ['noticeVersion', 'reference', 'agent'] as const;
 const ONCE_ATTEMPTS = 100;
 
 /**
@@ -144,18 +150,12 @@ export class ConsentsService {
     private readonly eventLog: EventLog,
     private readonly hasher: IdentifierHasher,
     private readonly directory: CustomerDirectoryRepository,
+    private readonly evidence: ConsentEvidenceRepository,
   ) {}
 
   /** The subject of a request; a 400 problem naming the fields unless exactly one identifier is given. */
   subjectOf(input: SubjectInput): ConsentSubjectV1 {
-    const given = SUBJECT_FIELDS.filter((k) => input[k] !== undefined);
-    if (given.length !== 1) {
-      const fields = given.length === 0 ? SUBJECT_FIELDS : given;
-      const message = 'exactly one of customerId, email or phone is required';
-      const errors: FieldError[] = fields.map((field) => ({ field, message }));
-      throw new ProblemException(400, 'validation', `Invalid request: ${fields.join(', ')}`, errors);
-    }
-    if (input.customerId !== undefined) return { type: 'customer', key: input.customerId };
+    if (subjectFieldOf(input) === 'customerId') return { type: 'customer', key: input.customerId! };
     if (input.email !== undefined) {
       const email = normaliseEmail(input.email);
       if (email === null) throw fieldProblem('email', 'email must be a valid e-mail address');
@@ -184,16 +184,20 @@ export class ConsentsService {
       decision.recordedAt ? Date.parse(decision.recordedAt) : Date.now(),
     );
     const aggregateId = subjectKey(decision.subject);
+    const entryId = decision.entryId ?? randomUUID();
+    const evidence = privateEvidenceOf(decision);
+    // Before the entry, so that an entry never lacks its evidence (R6); a failed append may leave it unreferenced.
+    await this.evidence.save(entryId, evidence);
     const event = await this.appends.run(aggregateId, () =>
-      this.eventLog.append<LedgerEntry>({
+      this.eventLog.append<ConsentRecordedV1>({
         topic: TOPICS.consents,
         aggregateId,
         newAggregate: newSubject,
         type: CONSENT_EVENT_TYPES.recorded,
-        data: (sequence) => toEntry(decision, sequence),
+        data: (sequence) => toEntry(decision, sequence, entryId),
       }),
     );
-    return event.data;
+    return withEvidence(event.data, evidence);
   }
 
   /** Whether the subject's ledger holds the entry (reads the ledger: for retries of an interrupted import). */
@@ -224,24 +228,29 @@ export class ConsentsService {
     const others = await Promise.all(
       subjectKeys.filter((key) => key !== aggregateId).map((key) => this.eventLog.history(TOPICS.consents, key)),
     );
+    const entryId = decision.entryId ?? randomUUID();
+    const evidence = privateEvidenceOf(decision);
     return this.appends.run(aggregateId, async () => {
       for (let attempt = 0; attempt < ONCE_ATTEMPTS; attempt++) {
         const events = await this.eventLog.history(TOPICS.consents, aggregateId);
         const latest = latestOverlapping([...others.flat(), ...events], decision);
         if (latest && isSameLinkDecision(latest, decision)) {
-          // Recorded by an earlier attempt, whose answer may have been lost: answer once it is on Kafka.
+          // Recorded by an earlier attempt, whose answer may have been lost: answer once it is on Kafka. This
+          // attempt's entry id was never appended, so its evidence (if saved by a lost race) goes.
+          await this.evidence.delete([entryId]);
           await this.eventLog.ensurePublished(TOPICS.consents, subjectKey(latest.subject));
-          return { entry: latest, created: false };
+          return { entry: (await this.withStoredEvidence([latest]))[0], created: false };
         }
         try {
-          const event = await this.eventLog.append<LedgerEntry>({
+          await this.evidence.save(entryId, evidence);
+          const event = await this.eventLog.append<ConsentRecordedV1>({
             topic: TOPICS.consents,
             aggregateId,
             type: CONSENT_EVENT_TYPES.recorded,
             expectedSequence: (events.at(-1)?.sequence ?? 0) + 1,
-            data: (sequence) => toEntry(decision, sequence),
+            data: (sequence) => toEntry(decision, sequence, entryId),
           });
-          return { entry: event.data, created: true };
+          return { entry: withEvidence(event.data, evidence), created: true };
         } catch (error) {
           // Another instance appended meanwhile: read again (it may even have been the same one-click).
           if (!(error instanceof ConcurrentModificationError)) throw error;
@@ -292,16 +301,16 @@ export class ConsentsService {
         scope.subjectKeys.map(async (key) => [key, await this.eventLog.history(TOPICS.consents, key)] as const),
       ),
     );
-    const binds = (source: ScopeSource, entry: LedgerEntry) => {
+    const binds = (source: ScopeSource, entry: ConsentRecordedV1) => {
       const view = { at: Date.parse(entry.recordedAt), decision: entry.decision };
       return bindsHolder(view, source.from, source.until) && (source.grants || bindsContactPerson(view));
     };
-    const history = scope.sources
+    const bound = scope.sources
       .flatMap((source) =>
         histories
           .get(source.key)!
           .filter((e) => e.type === CONSENT_EVENT_TYPES.recorded)
-          .map((e) => e.data as LedgerEntry)
+          .map((e) => e.data as ConsentRecordedV1)
           .filter((entry) => binds(source, entry)),
       )
       .map((entry) => ({
@@ -312,6 +321,7 @@ export class ConsentsService {
       }))
       .sort((a, b) => compareEntries(a, b) || a.key.localeCompare(b.key))
       .map(({ entry }) => entry);
+    const history = await this.withStoredEvidence(bound);
     const derived = deriveCurrent(
       history.map((e) => ({
         channel: e.channel,
@@ -336,6 +346,12 @@ export class ConsentsService {
     );
     return { current, history, scope };
   }
+
+  /** Entries with the evidence kept beside them (entries from before it was kept apart carry their own). */
+  private async withStoredEvidence(entries: ConsentRecordedV1[]): Promise<LedgerEntry[]> {
+    const stored = await this.evidence.find(entries.map((e) => e.entryId));
+    return entries.map((entry) => withEvidence(entry, stored.get(entry.entryId)));
+  }
 }
 
 /** The expiry rule of every decision: grants only, after the entry is recorded. */
@@ -350,26 +366,40 @@ export function expiryErrors(
   return [];
 }
 
-function toEntry(decision: NewDecision, sequence: number): LedgerEntry {
+/** The entry as the event carries it: the decision and ids, no free text (GDPR Art 17 must reach Kafka too). */
+function toEntry(decision: NewDecision, sequence: number, entryId: string): ConsentRecordedV1 {
   // Taken once the sequence is known (after the previous entry was read): time order then follows sequence order.
   // An imported entry keeps the time the legacy register recorded it.
   const recordedAt = decision.recordedAt ?? new Date().toISOString();
   const evidence: ConsentEvidenceV1 = { capturedBy: decision.evidence.capturedBy };
-  for (const field of OPTIONAL_EVIDENCE) {
+  for (const field of EVENT_EVIDENCE) {
     if (decision.evidence[field] !== undefined) evidence[field] = decision.evidence[field];
   }
   return {
-    entryId: decision.entryId ?? randomUUID(),
+    entryId,
     subject: { type: decision.subject.type, key: decision.subject.key },
     channel: decision.channel,
     purpose: decision.purpose,
     decision: decision.decision,
     recordedAt,
     ...(decision.expiresAt !== undefined ? { expiresAt: new Date(decision.expiresAt).toISOString() } : {}),
-    source: decision.source,
     sequence,
     evidence,
   };
+}
+
+function privateEvidenceOf(decision: NewDecision): PrivateEvidence {
+  const evidence: PrivateEvidence = { source: decision.source };
+  for (const field of PRIVATE_EVIDENCE) {
+    if (decision.evidence[field] !== undefined) evidence[field] = decision.evidence[field];
+  }
+  return evidence;
+}
+
+/** The entry as the API shows it. An entry published before evidence was kept apart has its own `source`. */
+function withEvidence(entry: ConsentRecordedV1, stored: PrivateEvidence | undefined): LedgerEntry {
+  const { source, ...words } = stored ?? { source: entry.source ?? '' };
+  return { ...entry, source, evidence: { ...entry.evidence!, ...words } };
 }
 
 const CONSENT_KIND: ReadonlySet<ConsentDecision> = new Set(['grant', 'withdraw']);

@@ -3,12 +3,14 @@ import {
   CloudEventV1,
   CONSENT_EVENT_TYPES,
   ConsentLedgerErasedV1,
+  ConsentRecordedV1,
   ConsentSubjectV1,
   CustomerErasedV1,
   subjectKey,
   TOPICS,
 } from '@kielto/contracts';
 import { EventLog } from '@kielto/platform';
+import { ConsentEvidenceRepository } from './consent-evidence.repository';
 import { CustomerDirectoryRepository } from './customer-directory.repository';
 import { SmsKeywordRepository } from './sms-keyword.repository';
 
@@ -20,7 +22,7 @@ import { SmsKeywordRepository } from './sms-keyword.repository';
  * `ledger-erased` marker is appended first — its sequence is the floor below which consumers drop the subject's
  * entries — and only then is everything below the marker deleted. The marker stays, holding no personal data.
  *
- * Evidence-only records of the same people (SMS keywords) are deleted with them.
+ * Evidence-only records of the same people (SMS keywords, the free text of each entry) are deleted with them.
  *
  * Idempotent on redelivery: a subject already holding the marker of this erasure (same `erasedAt`) is not
  * marked again, only the deletion below it is repeated (a crash may have come between the two).
@@ -33,6 +35,7 @@ export class LedgerErasureService {
     private readonly eventLog: EventLog,
     private readonly directory: CustomerDirectoryRepository,
     private readonly smsKeywords: SmsKeywordRepository,
+    private readonly evidence: ConsentEvidenceRepository,
   ) {}
 
   async eraseCustomer(event: CloudEventV1<CustomerErasedV1>): Promise<void> {
@@ -74,6 +77,12 @@ export class LedgerErasureService {
           data: { subject: subjectFromKey(key), erasedAt },
         })
       ).sequence;
+    // The evidence first: a crash before the entries go leaves them to find it again on redelivery.
+    await this.evidence.delete(
+      events
+        .filter((e) => e.type === CONSENT_EVENT_TYPES.recorded && e.sequence < floor)
+        .map((e) => (e.data as ConsentRecordedV1).entryId),
+    );
     return this.eventLog.deleteBelow(TOPICS.consents, key, floor);
   }
 }

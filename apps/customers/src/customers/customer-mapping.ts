@@ -1,7 +1,15 @@
 import { ContactPointHashV1, CustomerStateV1, Product } from '@kielto/contracts';
 import type { IdentifierHasher } from '@kielto/platform';
 import { legacyContactPersonId } from './contact-person-ids';
-import type { Address, ContactPerson, CustomerRecord, Rectification, RestrictionAction } from './customer-record';
+import type {
+  Address,
+  ContactPerson,
+  CustomerRecord,
+  LegalHold,
+  LegalHoldAction,
+  Rectification,
+  RestrictionAction,
+} from './customer-record';
 import { holdingKey, identifiersOf, legacyHoldings } from './identifier-holdings';
 
 /** What the API returns for a customer. The identity code appears masked only. */
@@ -24,6 +32,8 @@ export interface CustomerView {
   restriction?: { since: string; reason: string };
   restrictionHistory: RestrictionAction[];
   rectifications: Rectification[];
+  legalHold?: LegalHold;
+  legalHoldHistory: LegalHoldAction[];
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -51,6 +61,8 @@ export function toView(record: CustomerRecord, version: number): CustomerView {
       : {}),
     restrictionHistory: record.restrictionHistory ?? [],
     rectifications: record.rectifications,
+    ...(record.legalHold ? { legalHold: record.legalHold } : {}),
+    legalHoldHistory: record.legalHoldHistory ?? [],
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     version,

@@ -48,6 +48,29 @@ export interface Rectification {
   fields: string[];
 }
 
+/**
+ * A legal hold (GDPR Art 17(3)(e): data needed for legal claims): while in force, erasure is refused, by staff and
+ * by the retention job alike. In force until `until` when given, else until released.
+ */
+export interface LegalHold {
+  since: string;
+  reason: string;
+  by: string;
+  until?: string;
+}
+
+export interface LegalHoldAction {
+  at: string;
+  action: 'placed' | 'released';
+  actor: string;
+  reason?: string;
+  until?: string;
+}
+
+/** True while the hold stops erasure. */
+export const holdInForce = (hold: LegalHold | undefined, now = Date.now()): hold is LegalHold =>
+  hold !== undefined && (hold.until === undefined || Date.parse(hold.until) > now);
+
 export interface RestrictionAction {
   at: string;
   action: 'restricted' | 'lifted';
@@ -94,6 +117,9 @@ export interface CustomerRecord {
   /** Every restriction and lifting, with who did it and why (accountability, GDPR Art 5(2)). */
   restrictionHistory: RestrictionAction[];
   rectifications: Rectification[];
+  legalHold?: LegalHold;
+  /** Every hold placed or released, with who and why (accountability, GDPR Art 5(2)). Absent before the first. */
+  legalHoldHistory?: LegalHoldAction[];
   createdAt: string;
   createdBy: string;
   updatedAt: string;

@@ -164,6 +164,10 @@ export class CustomerStore implements OnModuleInit {
         await this.repository.deleteProjection(customerId);
       } else {
         await this.repository.replaceProjection(current.record, current.version);
+        // The retention job finds former customers by these hints (a resumed contract leaves a stale one it drops).
+        const { activeContract, relationshipEndedAt } = current.record;
+        if (!activeContract && relationshipEndedAt)
+          await this.repository.ensureRetentionHint(customerId, relationshipEndedAt);
         // Repairs a slot vacated by a concurrent writer (see CustomerLookups) or missing for an older record.
         await this.lookups.ensure(customerId, this.lookups.keysOf(current.record));
       }

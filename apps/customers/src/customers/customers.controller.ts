@@ -31,11 +31,13 @@ import { CustomersService, ErasureReceipt } from './customers.service';
 import { CreateCustomerDto } from './dto/create-customer.dto';
 import { CustomerQueryDto, IdentityCodeSearchDto } from './dto/customer-query.dto';
 import { CustomerResponseDto } from './dto/customer-response.dto';
+import { LegalHoldDto } from './dto/legal-hold.dto';
 import { LiftRestrictionDto, RestrictDto } from './dto/restriction.dto';
 import { UpdateCustomerDto } from './dto/update-customer.dto';
 import { DataSubjectExport, DataSubjectExportService } from './export/data-subject-export.service';
 import { ImportCustomerDto } from './dto/import-customer.dto';
 import { CustomerImportService, MAX_CUSTOMER_IMPORT_ROWS } from './import/customer-import.service';
+import { LinksDsr } from '../requests/dsr-link';
 
 @ApiTags('customers')
 @ApiBearerAuth()
@@ -99,6 +101,7 @@ export class CustomersController {
   }
 
   @Patch(':id')
+  @LinksDsr('rectification')
   @ApiOperation({
     summary: 'Rectify; also while processing is restricted (R7), which stays in force',
   })
@@ -112,13 +115,18 @@ export class CustomersController {
   }
 
   @Delete(':id')
+  @LinksDsr('erasure')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Erase (409 while activeContract is true; allowed while processing is restricted, R7)' })
+  @ApiOperation({
+    summary:
+      'Erase (409 while activeContract is true or a legal hold is in force; allowed while processing is restricted, R7)',
+  })
   erase(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<ErasureReceipt> {
     return this.customers.erase(id, actor);
   }
 
   @Put(':id/restriction')
+  @LinksDsr('restriction')
   @ApiOperation({ summary: 'Restrict processing (GDPR Art 18); suppression then blocks all marketing' })
   @ApiOkResponse({ type: CustomerResponseDto })
   restrict(@Param('id') id: string, @Body() body: RestrictDto, @CurrentActor() actor: Actor): Promise<CustomerView> {
@@ -126,6 +134,7 @@ export class CustomersController {
   }
 
   @Delete(':id/restriction')
+  @LinksDsr('restriction-lifted')
   @ApiOperation({ summary: 'Lift the restriction of processing' })
   @ApiOkResponse({ type: CustomerResponseDto })
   liftRestriction(
@@ -134,6 +143,26 @@ export class CustomersController {
     @CurrentActor() actor: Actor,
   ): Promise<CustomerView> {
     return this.customers.liftRestriction(id, body.reason, actor);
+  }
+
+  @Put(':id/legal-hold')
+  @ApiOperation({
+    summary: 'Place or replace a legal hold (GDPR Art 17(3)(e)): erasure answers 409 while it is in force',
+  })
+  @ApiOkResponse({ type: CustomerResponseDto })
+  placeLegalHold(
+    @Param('id') id: string,
+    @Body() body: LegalHoldDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<CustomerView> {
+    return this.customers.placeLegalHold(id, body, actor);
+  }
+
+  @Delete(':id/legal-hold')
+  @ApiOperation({ summary: 'Release the legal hold (409 when there is none)' })
+  @ApiOkResponse({ type: CustomerResponseDto })
+  releaseLegalHold(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<CustomerView> {
+    return this.customers.releaseLegalHold(id, actor);
   }
 
   /** Returns the identity code in clear: the data protection officer (and admin) alone, every call audited. */

@@ -9,6 +9,7 @@ import { CustomersService } from './customers.service';
 import { DataSubjectExportService } from './export/data-subject-export.service';
 import { IdentityCodeProtector } from './identity-code-protector';
 import { CUSTOMER_IMPORT_BATCHES, CustomerImportService } from './import/customer-import.service';
+import { DeskModule } from '../requests/desk.module';
 import { CustomerDoc, CustomerDocSchema } from './schemas/customer.schema';
 import {
   CustomerNumberDoc,
@@ -16,15 +17,18 @@ import {
   CustomerRevisionDoc,
   CustomerRevisionDocSchema,
 } from './schemas/customer-revision.schema';
+import { RetentionDueDoc, RetentionDueDocSchema } from './schemas/retention-due.schema';
 
 @Module({
   imports: [
+    DeskModule,
     MongooseModule.forFeature([
       { name: CustomerDoc.name, schema: CustomerDocSchema },
       { name: CustomerRevisionDoc.name, schema: CustomerRevisionDocSchema },
       { name: CustomerNumberDoc.name, schema: CustomerNumberDocSchema },
       { name: CUSTOMER_LOOKUPS, schema: lookupSlotSchema(CUSTOMER_LOOKUPS) },
       { name: CUSTOMER_IMPORT_BATCHES, schema: importBatchSchema(CUSTOMER_IMPORT_BATCHES) },
+      { name: RetentionDueDoc.name, schema: RetentionDueDocSchema },
     ]),
   ],
   controllers: [CustomersController],
@@ -38,5 +42,6 @@ import {
     DataSubjectExportService,
     CustomerImportService,
   ],
+  exports: [CustomersService, CustomerStore, CustomersRepository],
 })
 export class CustomersModule {}

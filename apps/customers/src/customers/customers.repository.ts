@@ -5,6 +5,17 @@ import { LookupSlotDoc, LookupSlotStore, MongoLookupSlotStore } from '@kielto/pl
 import type { CustomerRecord } from './customer-record';
 import { CustomerDoc } from './schemas/customer.schema';
 import { CustomerNumberDoc, CustomerRevisionDoc } from './schemas/customer-revision.schema';
+import { RetentionDueDoc } from './schemas/retention-due.schema';
+
+/** A relationship that ended at `endedAt` (see RetentionDueDoc). */
+export interface RetentionHint {
+  id: string;
+  customerId: string;
+  endedAt: string;
+}
+
+/** Marks the start-up backfill of retention hints as done; sorts after every ISO instant, so no range reaches it. */
+const RETENTION_BACKFILL_MARKER = '~backfill:retention-v1';
 
 export interface Revision {
   customerId: string;
@@ -30,6 +41,7 @@ export class CustomersRepository {
     @InjectModel(CustomerRevisionDoc.name) private readonly revisions: Model<CustomerRevisionDoc>,
     @InjectModel(CustomerNumberDoc.name) private readonly numbers: Model<CustomerNumberDoc>,
     @InjectModel(CUSTOMER_LOOKUPS) private readonly lookups: Model<LookupSlotDoc>,
+    @InjectModel(RetentionDueDoc.name) private readonly retention: Model<RetentionDueDoc>,
   ) {
     this.lookupSlots = new MongoLookupSlotStore(this.lookups);
   }
@@ -145,8 +157,39 @@ export class CustomersRepository {
   }
 
   async markBackfillDone(): Promise<void> {
+    await this.insertOnce(this.lookups, { _id: BACKFILL_MARKER });
+  }
+
+  /** Records that the customer's relationship ended at `endedAt`, unless recorded already. */
+  async ensureRetentionHint(customerId: string, endedAt: string): Promise<void> {
+    await this.insertOnce(this.retention, { _id: `${endedAt}|${customerId}`, customerId, endedAt });
+  }
+
+  /** Every hint of a relationship that ended before `before` (ISO), oldest first. */
+  async retentionHintsBefore(before: string): Promise<RetentionHint[]> {
+    const docs = await this.retention
+      .find({ _id: { $gte: '0', $lt: before } })
+      .sort({ _id: 1 })
+      .lean<RetentionDueDoc[]>();
+    return docs.map((d) => ({ id: d._id, customerId: d.customerId, endedAt: d.endedAt }));
+  }
+
+  async dropRetentionHint(id: string): Promise<void> {
+    await this.retention.deleteOne({ _id: id });
+  }
+
+  async retentionBackfillDone(): Promise<boolean> {
+    return (await this.retention.findById(RETENTION_BACKFILL_MARKER).lean()) !== null;
+  }
+
+  async markRetentionBackfillDone(): Promise<void> {
+    await this.insertOnce(this.retention, { _id: RETENTION_BACKFILL_MARKER, customerId: '-', endedAt: '-' });
+  }
+
+  /** Inserts a document unless one of its `_id` exists. */
+  private async insertOnce<T>(model: Model<T>, doc: object): Promise<void> {
     try {
-      await this.lookups.create({ _id: BACKFILL_MARKER });
+      await model.create(doc);
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
     }

@@ -44,7 +44,7 @@ import {
 import { generateCustomerNumber, normaliseCustomerNumber } from './customer-number';
 import { assignContactPersonIds, NewContactPerson } from './contact-person-ids';
 import { contactPointsOf, CustomerView, toEventState, toView, upgradeRecord } from './customer-mapping';
-import { Address, CommittedCustomer, CustomerRecord, FormerIdentifier } from './customer-record';
+import { Address, CommittedCustomer, CustomerRecord, FormerIdentifier, holdInForce } from './customer-record';
 import { CustomerStore } from './customer-store';
 import { CustomerLookups, formerLookupKeysOf, LookupQuery } from './customer-lookups';
 import { CustomersRepository } from './customers.repository';
@@ -76,6 +76,13 @@ export interface ImportedIdentity {
   customerNumber?: string;
   /** ISO-8601, not in the future. */
   since?: string;
+}
+
+/** A further condition an erasure must meet on the version it erases (the retention job's: still due). */
+export interface ErasureCondition {
+  holds(record: CustomerRecord): boolean;
+  problemType: string;
+  detail: string;
 }
 
 export interface ErasureReceipt {
@@ -264,33 +271,21 @@ export class CustomersService {
 
   /** Restriction of processing (GDPR Art 18): the record is only stored, and suppression blocks all marketing. */
   restrict(id: string, reason: string, actor: Actor): Promise<CustomerView> {
-    return this.retryOnce(async () => {
-      const { record, version } = await this.loadLive(id);
+    return this.amend(id, CUSTOMER_EVENT_TYPES.restricted, (record, now) => {
       this.assertNotRestricted(record);
-      const now = new Date().toISOString();
-      const next: CustomerRecord = {
+      return {
         ...record,
         restriction: { since: now, reason, by: actor.keyId },
         restrictionHistory: [
           ...(record.restrictionHistory ?? []),
           { at: now, action: 'restricted', actor: actor.keyId, reason },
         ],
-        updatedAt: now,
       };
-      const committed = await this.store.commit({
-        customerId: id,
-        baseVersion: version,
-        type: CUSTOMER_EVENT_TYPES.restricted,
-        payload: toEventState(next, this.hasher),
-        record: next,
-      });
-      return toView(next, committed);
     });
   }
 
   liftRestriction(id: string, reason: string | undefined, actor: Actor): Promise<CustomerView> {
-    return this.retryOnce(async () => {
-      const { record, version } = await this.loadLive(id);
+    return this.amend(id, CUSTOMER_EVENT_TYPES.restrictionLifted, (record, now) => {
       if (!record.restriction) {
         throw new ProblemException(
           HttpStatus.CONFLICT,
@@ -298,22 +293,45 @@ export class CustomersService {
           'Processing of this customer is not restricted',
         );
       }
-      const now = new Date().toISOString();
       const lifted = { at: now, action: 'lifted' as const, actor: actor.keyId, ...(reason ? { reason } : {}) };
       const next: CustomerRecord = {
         ...record,
         restrictionHistory: [...(record.restrictionHistory ?? []), lifted],
-        updatedAt: now,
       };
       delete next.restriction;
-      const committed = await this.store.commit({
-        customerId: id,
-        baseVersion: version,
-        type: CUSTOMER_EVENT_TYPES.restrictionLifted,
-        payload: toEventState(next, this.hasher),
-        record: next,
-      });
-      return toView(next, committed);
+      return next;
+    });
+  }
+
+  /**
+   * Places (or replaces) a legal hold: erasure is refused while it is in force (GDPR Art 17(3)(e)). The hold is
+   * part of the record, so a hold and an erasure of the same version cannot both commit. Not on Kafka: the event
+   * published is an update with the public state unchanged.
+   */
+  placeLegalHold(id: string, hold: { reason: string; until?: string }, actor: Actor): Promise<CustomerView> {
+    if (hold.until !== undefined && Date.parse(hold.until) <= Date.now())
+      throw fieldProblem('until', 'until must be in the future');
+    const until = hold.until === undefined ? undefined : new Date(hold.until).toISOString();
+    return this.amend(id, CUSTOMER_EVENT_TYPES.updated, (record, now) => ({
+      ...record,
+      legalHold: { since: now, reason: hold.reason, by: actor.keyId, ...(until ? { until } : {}) },
+      legalHoldHistory: [
+        ...(record.legalHoldHistory ?? []),
+        { at: now, action: 'placed', actor: actor.keyId, reason: hold.reason, ...(until ? { until } : {}) },
+      ],
+    }));
+  }
+
+  releaseLegalHold(id: string, actor: Actor): Promise<CustomerView> {
+    return this.amend(id, CUSTOMER_EVENT_TYPES.updated, (record, now) => {
+      if (!record.legalHold)
+        throw new ProblemException(HttpStatus.CONFLICT, 'no-legal-hold', 'The customer has no legal hold');
+      const next: CustomerRecord = {
+        ...record,
+        legalHoldHistory: [...(record.legalHoldHistory ?? []), { at: now, action: 'released', actor: actor.keyId }],
+      };
+      delete next.legalHold;
+      return next;
     });
   }
 
@@ -323,7 +341,7 @@ export class CustomersService {
    * before, so opt-outs keep being honoured (R8); every earlier revision and published payload of the customer is
    * stripped of personal data.
    */
-  erase(id: string, actor: Actor): Promise<ErasureReceipt> {
+  erase(id: string, actor: Actor, condition?: ErasureCondition): Promise<ErasureReceipt> {
     return this.retryOnce(async () => {
       const { record, version } = await this.loadLive(id);
       if (record.activeContract) {
@@ -333,6 +351,17 @@ export class CustomersService {
           'The customer has an active contract, a legal basis to keep the data; end it (activeContract: false) before erasure',
         );
       }
+      if (holdInForce(record.legalHold)) {
+        const { since, reason, until } = record.legalHold;
+        throw new ProblemException(
+          HttpStatus.CONFLICT,
+          'legal-hold',
+          `The customer is under a legal hold since ${since}${until ? ` until ${until}` : ''} (${reason}); release it (DELETE /v1/customers/${id}/legal-hold) before erasure`,
+        );
+      }
+      // Decided on the same version that is committed, so a change in between makes the commit lose, not erase.
+      if (condition && !condition.holds(record))
+        throw new ProblemException(HttpStatus.CONFLICT, condition.problemType, condition.detail);
       const erasedAt = new Date().toISOString();
       const payload: CustomerErasedV1 = {
         customerId: id,
@@ -380,6 +409,27 @@ export class CustomersService {
   }
 
   // ---- helpers ----
+
+  /** A change of one live customer computed from its committed state, committed as `type` with its public state. */
+  private amend(
+    id: string,
+    type: string,
+    change: (record: CustomerRecord, now: string) => CustomerRecord,
+  ): Promise<CustomerView> {
+    return this.retryOnce(async () => {
+      const { record, version } = await this.loadLive(id);
+      const now = new Date().toISOString();
+      const next: CustomerRecord = { ...change(record, now), updatedAt: now };
+      const committed = await this.store.commit({
+        customerId: id,
+        baseVersion: version,
+        type,
+        payload: toEventState(next, this.hasher),
+        record: next,
+      });
+      return toView(next, committed);
+    });
+  }
 
   private async loadLive(id: string): Promise<{ record: CustomerRecord; version: number }> {
     const current = UUID.test(id) ? await this.load(id.toLowerCase()) : undefined;

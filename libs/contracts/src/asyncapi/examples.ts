@@ -114,14 +114,10 @@ export const EVENT_EXAMPLES: Readonly<Record<string, object>> = {
     purpose: 'all',
     decision: 'prohibit',
     recordedAt: AT,
-    source: 'customer-service',
     sequence: 1,
     evidence: {
-      noticeVersion: '2026-01',
       capturedBy: 'staff-1a2b3c4d5e6f',
-      reference: 'CS-2026-0042',
       requestId: '4b1d0c2e-8f3a-4e5b-9c6d-7a8b9c0d1e2f',
-      agent: 'agent-1234',
     },
   }),
   [CONSENT_EVENT_TYPES.erased]: envelope('consents', CONSENT_EVENT_TYPES.erased, `customer:${CUSTOMER_ID}`, 7, {

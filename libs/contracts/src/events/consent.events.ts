@@ -33,7 +33,11 @@ export function subjectKey(subject: ConsentSubjectV1): string {
   return `${subject.type}:${subject.key}`;
 }
 
-/** Proof of a decision (GDPR Art 7(1)): how and by whom it was captured. Carries no identifiers in clear. */
+/**
+ * Proof of a decision (GDPR Art 7(1)): how and by whom it was captured. Carries no identifiers in clear. Events carry
+ * only the ids the system made (capturedBy, tokenId, linkKeyId, requestId); noticeVersion, reference and agent are
+ * the caller's words, kept in the consents database (shown by GET /v1/consents) and present only in older events.
+ */
 export class ConsentEvidenceV1 {
   /** Version of the privacy notice the person was shown; always set on grants and lifts recorded by staff. */
   @IsOptional() @IsString() noticeVersion?: string;
@@ -59,7 +63,12 @@ export class ConsentRecordedV1 {
   @IsIn(CONSENT_DECISIONS) decision!: ConsentDecision;
   @IsISO8601({ strict: true }) recordedAt!: string;
   @IsOptional() @IsISO8601({ strict: true }) expiresAt?: string;
-  @IsString() source!: string;
+  /**
+   * How the decision was captured, in the caller's words: only in events published before issue 16. It is free text,
+   * so it stays in the consents database now (with the evidence's noticeVersion, reference and agent), which erasure
+   * cleans; the consents topic keeps every event for ever.
+   */
+  @IsOptional() @IsString() source?: string;
   /** Position in the subject's ledger (same as the envelope sequence). */
   @IsInt() @Min(1) sequence!: number;
   @IsOptional() @ValidateNested() @Type(() => ConsentEvidenceV1) evidence?: ConsentEvidenceV1;

@@ -256,6 +256,30 @@ export class AuditTrail implements BeforeApplicationShutdown {
       }));
   }
 
+  /**
+   * A write the service made on its own (a scheduled job), recorded as a call would be: `actor` names the job
+   * (`system:retention`), the role is `system`. Returns the record's id.
+   */
+  async recordSystem(entry: {
+    actor: string;
+    method: string;
+    route: string;
+    target: Record<string, string>;
+    status: number;
+    requestId: string;
+  }): Promise<string> {
+    const _id = randomUUID();
+    await this.records.create({
+      _id,
+      at: new Date(),
+      role: 'system',
+      service: this.config.service.name,
+      outcome: entry.status < 400 ? 'success' : 'failed',
+      ...entry,
+    });
+    return _id;
+  }
+
   async find(query: AuditQuery): Promise<AuditRecord[]> {
     const filter: Record<string, unknown> = {};
     if (query.actor) filter.actor = query.actor;

@@ -44,7 +44,11 @@ export class AuditRecordDto {
   })
   actor!: string;
   @ApiPropertyOptional({ description: "A signed-in person's display name (`name` claim)" }) actorName?: string;
-  @ApiProperty({ enum: [...ROLES, 'none'], description: '`none`: a call without a valid key' }) role!: string;
+  @ApiProperty({
+    enum: [...ROLES, 'none', 'system'],
+    description: '`none`: a call without a valid key; `system`: the service itself (a scheduled job)',
+  })
+  role!: string;
   @ApiProperty() service!: string;
   @ApiProperty({ example: 'DELETE' }) method!: string;
   @ApiProperty({ description: 'Route pattern, never the concrete URL', example: '/v1/customers/:id' }) route!: string;

@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import { IsNormalisableEmail, IsNormalisablePhone } from '@kielto/contracts';
+import { FieldError, ProblemException } from './problem';
 
 /**
  * The optional identifiers a request names its subject by, validated alike everywhere: an e-mail address and a phone
@@ -27,3 +28,18 @@ export const OptionalCustomerRef = () =>
     IsString(),
     Length(1, 100),
   );
+const SUBJECT_FIELDS = ['customerId', 'email', 'phone'] as const;
+export type SubjectField = (typeof SUBJECT_FIELDS)[number];
+
+/**
+ * The one field a request names its subject by: exactly one of customerId, email or phone, else a 400 problem
+ * naming the fields (all three when none is given, the ones given when several are).
+ */
+export function subjectFieldOf(input: Partial<Record<SubjectField, string>>): SubjectField {
+  const given = SUBJECT_FIELDS.filter((k) => input[k] !== undefined);
+  if (given.length === 1) return given[0];
+  const fields = given.length === 0 ? SUBJECT_FIELDS : given;
+  const message = 'exactly one of customerId, email or phone is required';
+  const errors: FieldError[] = fields.map((field) => ({ field, message }));
+  throw new ProblemException(400, 'validation', `Invalid request: ${fields.join(', ')}`, errors);
+}

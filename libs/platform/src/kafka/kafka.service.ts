@@ -1,9 +1,21 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Admin, ITopicConfig, Kafka, logLevel, Partitioners, Producer, SASLOptions } from 'kafkajs';
+import {
+  Admin,
+  ConfigResourceTypes,
+  ITopicConfig,
+  Kafka,
+  logLevel,
+  Partitioners,
+  Producer,
+  SASLOptions,
+} from 'kafkajs';
 import './kafkajs-request-queue';
 import { SUPPRESSION_ENTRIES_TOPIC, TOPICS } from '@kielto/contracts';
 import { ServiceConfig } from '../config/service-config';
 import { kafkaLogLevel } from './kafka-log-level';
+
+/** Half a day: segment roll plus compaction lag stay within one day. */
+export const COMPACTION_BOUND_MS = 12 * 3_600_000;
 
 /**
  * Every topic of the contract with its settings. Topics are created by the services at start-up, never by
@@ -11,8 +23,19 @@ import { kafkaLogLevel } from './kafka-log-level';
  * empty store is rebuilt from; state topics are compacted so only the newest state of each key stays.
  */
 export const TOPIC_SPECS: ReadonlyArray<{ name: string; partitions: number; config: Record<string, string> }> = [
-  // Each customer event carries the full state; compaction drops superseded personal data, erasure included.
-  { name: TOPICS.customers, partitions: 3, config: { 'cleanup.policy': 'compact', 'retention.ms': '-1' } },
+  // Each customer event carries the full state; compaction drops superseded personal data, erasure included, and is
+  // bounded in time (GDPR Art 17): a segment rolls within COMPACTION_BOUND_MS and is compacted within as long again,
+  // so an erased customer's earlier events leave the broker within a day.
+  {
+    name: TOPICS.customers,
+    partitions: 3,
+    config: {
+      'cleanup.policy': 'compact',
+      'retention.ms': '-1',
+      'segment.ms': String(COMPACTION_BOUND_MS),
+      'max.compaction.lag.ms': String(COMPACTION_BOUND_MS),
+    },
+  },
   // The consent ledger: every entry counts (latest-wins per channel/purpose), so nothing may be compacted.
   { name: TOPICS.consents, partitions: 3, config: { 'cleanup.policy': 'delete', 'retention.ms': '-1' } },
   { name: TOPICS.directoryBans, partitions: 3, config: { 'cleanup.policy': 'compact', 'retention.ms': '-1' } },
@@ -100,7 +123,42 @@ export class KafkaService implements OnModuleInit, OnApplicationShutdown {
         if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
       }
     }
+    await this.alignConfigs(TOPIC_SPECS.filter((t) => existing.has(this.topic(t.name))));
     await this.waitForLeaders(TOPIC_SPECS.map((t) => this.topic(t.name)));
+  }
+
+  /**
+   * Topics created by an older version get the settings of TOPIC_SPECS at start-up (e.g. the bounded compaction of
+   * the customers topic). AlterConfigs replaces a topic's whole dynamic configuration, so the full spec is sent, and
+   * only for topics where a value differs.
+   */
+  private async alignConfigs(specs: typeof TOPIC_SPECS): Promise<void> {
+    if (specs.length === 0) return;
+    const admin = this.getAdmin();
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: specs.map((t) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name: this.topic(t.name),
+        configNames: Object.keys(t.config),
+      })),
+    });
+    const stale = specs.filter((t) => {
+      const found = resources.find((r) => r.resourceName === this.topic(t.name))?.configEntries ?? [];
+      return Object.entries(t.config).some(
+        ([name, value]) => found.find((e) => e.configName === name)?.configValue !== value,
+      );
+    });
+    if (stale.length === 0) return;
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: stale.map((t) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name: this.topic(t.name),
+        configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    this.logger.log(`aligned the settings of topics ${stale.map((t) => this.topic(t.name)).join(', ')}`);
   }
 
   /** A new topic's metadata reaches every listener a moment after creation; subscribing earlier fails. */

@@ -42,6 +42,21 @@ export class RectificationResponseDto {
   fields!: string[];
 }
 
+export class LegalHoldResponseDto {
+  @ApiProperty({ format: 'date-time' }) since!: string;
+  @ApiProperty() reason!: string;
+  @ApiProperty({ description: 'Id of the API key that placed it' }) by!: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'The hold ends by itself then' }) until?: string;
+}
+
+export class LegalHoldActionResponseDto {
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ enum: ['placed', 'released'] }) action!: string;
+  @ApiProperty({ description: 'Id of the API key that acted' }) actor!: string;
+  @ApiPropertyOptional() reason?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) until?: string;
+}
+
 export class CustomerResponseDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'K40512738' }) customerNumber!: string;
@@ -80,6 +95,14 @@ export class CustomerResponseDto {
   @ApiPropertyOptional({ type: RestrictionResponseDto }) restriction?: RestrictionResponseDto;
   @ApiProperty({ type: [RestrictionActionResponseDto] }) restrictionHistory!: RestrictionActionResponseDto[];
   @ApiProperty({ type: [RectificationResponseDto] }) rectifications!: RectificationResponseDto[];
+
+  @ApiPropertyOptional({
+    type: LegalHoldResponseDto,
+    description: 'The legal hold, while placed (erasure is refused while it is in force: until absent or ahead)',
+  })
+  legalHold?: LegalHoldResponseDto;
+
+  @ApiProperty({ type: [LegalHoldActionResponseDto] }) legalHoldHistory!: LegalHoldActionResponseDto[];
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @ApiProperty({ description: 'The sequence of the customer’s newest event' }) version!: number;

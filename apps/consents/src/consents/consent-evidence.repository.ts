@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model } from 'mongoose';
+import { ConsentEvidenceDoc } from './schemas/consent-evidence.schema';
+
+/** The free text of an entry (see ConsentEvidenceDoc). */
+export interface PrivateEvidence {
+  source: string;
+  noticeVersion?: string;
+  reference?: string;
+  agent?: string;
+}
+
+const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
+
+/** The only file that touches the consent_evidence collection; every access is by `_id` (the entry id). */
+@Injectable()
+export class ConsentEvidenceRepository {
+  constructor(@InjectModel(ConsentEvidenceDoc.name) private readonly docs: Model<ConsentEvidenceDoc>) {}
+
+  /** Idempotent: an attempt repeated with the same entry id keeps the first. */
+  async save(entryId: string, evidence: PrivateEvidence): Promise<void> {
+    try {
+      await this.docs.create({ _id: entryId, ...evidence });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+
+  /** The evidence of each entry that has some, by entry id. */
+  async find(entryIds: readonly string[]): Promise<Map<string, PrivateEvidence>> {
+    const docs = await Promise.all(entryIds.map((id) => this.docs.findById(id).lean<ConsentEvidenceDoc>()));
+    return new Map(
+      docs.filter((doc) => doc !== null).map(({ _id, ...evidence }) => [_id, evidence as PrivateEvidence] as const),
+    );
+  }
+
+  async delete(entryIds: readonly string[]): Promise<void> {
+    await Promise.all(entryIds.map((id) => this.docs.deleteOne({ _id: id })));
+  }
+}
