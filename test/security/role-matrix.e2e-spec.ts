@@ -26,6 +26,7 @@ const MATRIX: Record<ServiceName, Record<string, Access>> = {
   customers: {
     ...COMMON,
     'POST /v1/customers': ['staff'],
+    'POST /v1/customers/import': ['staff'],
     'GET /v1/customers': ['staff'],
     'POST /v1/customers/search': ['dpo'],
     'GET /v1/customers/:id': ['staff'],
@@ -46,6 +47,7 @@ const MATRIX: Record<ServiceName, Record<string, Access>> = {
   consents: {
     ...COMMON,
     'POST /v1/consents': ['staff'],
+    'POST /v1/consents/import': ['staff'],
     'GET /v1/consents': ['staff'],
     'POST /v1/unsubscribe-links': ['staff', 'marketing'],
     'POST /v1/unsubscribe-links/revocations': ['staff'],
@@ -60,6 +62,7 @@ const MATRIX: Record<ServiceName, Record<string, Access>> = {
     'GET /v1/directory-bans/:customerId/history': ['staff'],
     'PUT /v1/directory-bans/:customerId': ['staff'],
     'DELETE /v1/directory-bans/:customerId': ['staff'],
+    'POST /v1/directory-bans/import': ['staff'],
     'GET /v1/directory/export': ['staff'],
   },
   suppression: {
