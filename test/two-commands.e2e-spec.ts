@@ -27,12 +27,17 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Running: a process that exited is a zombie until whoever inherited it reaps it, and `kill 0` still finds it. */
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false; // gone between the two looks
   }
 };
 
