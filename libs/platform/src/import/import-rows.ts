@@ -85,6 +85,27 @@ export async function readImportRows<T extends object>(
   return { rows, digest: hash.digest('hex') };
 }
 
+/**
+ * Rows of one batch that must name different things (a legacy key, a customer, an entry): the first line of each
+ * key is remembered, and a later row with the same key gets a field error naming that line.
+ */
+export class RepeatedRows {
+  private readonly first = new Map<string, number>();
+
+  constructor(
+    private readonly errors: FieldError[],
+    private readonly field: string,
+    private readonly what: string,
+  ) {}
+
+  note(key: string, line: number): void {
+    const first = this.first.get(key);
+    if (first !== undefined)
+      this.errors.push({ line, field: this.field, message: `${this.what} repeats line ${first}` });
+    else this.first.set(key, line);
+  }
+}
+
 /** The answer to a batch with bad rows: every error with its line; nothing of the batch was written. */
 export function importRejected(errors: FieldError[], total = errors.length): ProblemException {
   const more = total > errors.length ? ` (the first ${errors.length} are listed)` : '';

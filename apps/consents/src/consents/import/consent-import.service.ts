@@ -12,6 +12,7 @@ import {
   importRejected,
   ProblemException,
   readImportRows,
+  RepeatedRows,
 } from '@kielto/platform';
 import { ConsentsService, decisionOf, expiryErrors, NewDecision } from '../consents.service';
 import { ImportConsentDto } from '../dto/import-consent.dto';
@@ -63,8 +64,8 @@ export class ConsentImportService {
       { maxRows: MAX_CONSENT_IMPORT_ROWS, maxBytes: MAX_IMPORT_BYTES },
       (value) => this.rowErrors(value, now),
     );
-    const seen = new Map<string, number>();
     const errors: FieldError[] = [];
+    const entries = new RepeatedRows(errors, 'recordedAt', 'the entry');
     const rows: Row[] = read.map(({ line, value }) => {
       const subject = this.consents.subjectOf(subjectInput(value));
       const recordedAt = new Date(value.recordedAt).toISOString();
@@ -78,9 +79,7 @@ export class ConsentImportService {
         'consent-entry',
         JSON.stringify([subjectKey(subject), value.channel, value.purpose, value.decision, recordedAt, value.source]),
       );
-      const first = seen.get(entryId);
-      if (first !== undefined) errors.push({ line, field: 'recordedAt', message: `the entry repeats line ${first}` });
-      else seen.set(entryId, line);
+      entries.note(entryId, line);
       return { line, decision: { ...decision, recordedAt, entryId }, lane: subjectKey(subject) };
     });
     if (errors.length > 0) throw importRejected(errors);

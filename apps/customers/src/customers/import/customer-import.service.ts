@@ -11,6 +11,7 @@ import {
   ImportBatchResult,
   importRejected,
   readImportRows,
+  RepeatedRows,
 } from '@kielto/platform';
 import { normaliseCustomerNumber } from '../customer-number';
 import { CustomerStore } from '../customer-store';
@@ -87,18 +88,11 @@ export class CustomerImportService {
   /** A legacy key or customer number twice in the batch, or a number another customer holds: the batch is refused. */
   private async assertUnique(rows: Row[]): Promise<void> {
     const errors: FieldError[] = [];
-    const refs = new Map<string, number>();
-    const numbers = new Map<string, number>();
+    const refs = new RepeatedRows(errors, 'ref', 'ref');
+    const numbers = new RepeatedRows(errors, 'customerNumber', 'customerNumber');
     for (const row of rows) {
-      const ref = row.value.ref.trim();
-      const first = refs.get(ref);
-      if (first !== undefined) errors.push({ line: row.line, field: 'ref', message: `ref repeats line ${first}` });
-      else refs.set(ref, row.line);
-      if (!row.customerNumber) continue;
-      const taken = numbers.get(row.customerNumber);
-      if (taken !== undefined)
-        errors.push({ line: row.line, field: 'customerNumber', message: `customerNumber repeats line ${taken}` });
-      else numbers.set(row.customerNumber, row.line);
+      refs.note(row.value.ref.trim(), row.line);
+      if (row.customerNumber) numbers.note(row.customerNumber, row.line);
     }
     const claimants = await Promise.all(
       rows.map((row) =>

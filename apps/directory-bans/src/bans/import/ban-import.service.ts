@@ -11,6 +11,7 @@ import {
   ImportBatchResult,
   importRejected,
   readImportRows,
+  RepeatedRows,
 } from '@kielto/platform';
 import { sameBan } from '../ban-history';
 import { BansRepository } from '../bans.repository';
@@ -56,14 +57,9 @@ export class BanImportService {
       customerId: value.customerId?.toLowerCase() ?? importedCustomerId(value.customerRef!),
       value,
     }));
-    const seen = new Map<string, number>();
     const errors: FieldError[] = [];
-    for (const row of rows) {
-      const first = seen.get(row.customerId);
-      if (first !== undefined)
-        errors.push({ line: row.line, field: 'customerId', message: `the customer repeats line ${first}` });
-      else seen.set(row.customerId, row.line);
-    }
+    const customers = new RepeatedRows(errors, 'customerId', 'the customer');
+    for (const row of rows) customers.note(row.customerId, row.line);
     if (errors.length > 0) throw importRejected(errors);
     const set = (row: Row) => {
       const { customerId: _id, customerRef: _ref, ...ban } = row.value;
