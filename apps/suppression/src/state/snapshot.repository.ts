@@ -120,39 +120,41 @@ export class SnapshotRepository {
       return { number: head.number, facts: 0, positions: [] };
     }
     const local = await this.localChunks(head);
+    // Read from the database, the chunks are kept for the local copy, so that the next start reads that instead.
+    const kept: Buffer[] | undefined = local || !this.localFile ? undefined : [];
     let facts = 0;
-    if (local) {
-      for await (const chunk of local) facts += applyChunk(state, chunk);
-    } else {
-      const digest = createHash('sha256');
-      // A few chunks are read ahead while one is applied: the database works on the next ones meanwhile.
-      const reads: (Promise<Buffer> | undefined)[] = [];
-      const readAhead = (upTo: number) => {
-        while (reads.length < Math.min(head.chunks, upTo)) {
-          const read = this.readChunk(head.number, reads.length);
-          read.catch(() => undefined); // a failed read is reported when its turn comes, not as an unhandled rejection
-          reads.push(read);
-        }
-      };
-      const chunks: Buffer[] = [];
-      for (let i = 0; i < head.chunks; i++) {
-        readAhead(i + READ_AHEAD + 1);
-        const chunk = await reads[i]!;
-        digest.update(chunk);
-        if (this.localFile && head.sha256) chunks.push(chunk);
-        facts += applyChunk(state, chunk);
-        reads[i] = undefined; // hand the chunk back as soon as it is applied
-      }
-      if (head.sha256 !== undefined && digest.digest('hex') !== head.sha256) {
-        throw new Error(`snapshot ${head.number} does not match its head's SHA-256`);
-      }
-      // The next start of this instance reads it from local disk.
-      if (chunks.length > 0 && facts === head.facts) await this.writeLocal(head, chunks);
+    for await (const chunk of local ?? this.databaseChunks(head)) {
+      kept?.push(chunk);
+      facts += applyChunk(state, chunk);
     }
     if (facts !== head.facts) {
       throw new Error(`snapshot ${head.number} holds ${facts} facts, its head says ${head.facts}`);
     }
+    if (kept) await this.writeLocal(head, kept);
     return { number: head.number, facts, positions: head.positions };
+  }
+
+  /**
+   * The chunks of the snapshot in the database, in order, a few read ahead while one is applied (the database works
+   * on the next ones meanwhile); throws at the end when they are not the data the head's SHA-256 names.
+   */
+  private async *databaseChunks(head: Head): AsyncGenerator<Buffer> {
+    const digest = createHash('sha256');
+    const reads: (Promise<Buffer> | undefined)[] = [];
+    for (let i = 0; i < head.chunks; i++) {
+      while (reads.length < Math.min(head.chunks, i + READ_AHEAD + 1)) {
+        const read = this.readChunk(head.number, reads.length);
+        read.catch(() => undefined); // a failed read is reported when its turn comes, not as an unhandled rejection
+        reads.push(read);
+      }
+      const chunk = await reads[i]!;
+      reads[i] = undefined; // held no longer than it is applied
+      digest.update(chunk);
+      yield chunk;
+    }
+    if (head.sha256 !== undefined && digest.digest('hex') !== head.sha256) {
+      throw new Error(`snapshot ${head.number} does not match its head's SHA-256`);
+    }
   }
 
   private async readChunk(snapshot: number, index: number): Promise<Buffer> {
