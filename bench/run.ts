@@ -83,7 +83,9 @@ async function startService(
   timeoutMs = 120_000,
 ): Promise<Proc & { readyMs: number }> {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [mainOf(app)], {
+  // BENCH_SERVICE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the services, not the bench.
+  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, mainOf(app)], {
     cwd: root,
     env: {
       ...process.env,

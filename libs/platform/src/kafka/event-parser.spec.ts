@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { EVENT_EXAMPLES } from '@kielto/contracts';
-import { fastEventValidators, parseEvent, validateEvent } from './event-parser';
+import { fastEventValidators, isRealCanonicalTime, parseEvent, validateEvent } from './event-parser';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -101,5 +101,32 @@ describe('parseEvent', () => {
       ok: false,
       reason: 'message key differs from subject',
     });
+  });
+});
+
+describe('isRealCanonicalTime', () => {
+  it('accepts exactly the canonical times that survive a round trip through Date', () => {
+    const pad = (n: number, w: number) => String(n).padStart(w, '0');
+    let compared = 0;
+    for (const year of [0, 4, 100, 400, 1900, 1970, 2000, 2023, 2024, 2100, 9999]) {
+      for (let month = 0; month <= 13; month++) {
+        for (let day = 0; day <= 32; day++) {
+          for (const [h, mi, s] of [
+            [0, 0, 0],
+            [23, 59, 59],
+            [24, 0, 0],
+            [12, 60, 0],
+            [12, 0, 60],
+          ]) {
+            const value = `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.123Z`;
+            const time = Date.parse(value);
+            const roundTrip = !Number.isNaN(time) && new Date(time).toISOString() === value;
+            expect([value, isRealCanonicalTime(value)]).toEqual([value, roundTrip]);
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(20_000);
   });
 });

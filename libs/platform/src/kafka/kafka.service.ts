@@ -5,7 +5,6 @@ import {
   ITopicConfig,
   Kafka,
   logLevel,
-  Partitioners,
   Producer,
   SASLOptions,
 } from 'kafkajs';
@@ -13,6 +12,7 @@ import './kafkajs-request-queue';
 import { SUPPRESSION_ENTRIES_TOPIC, TOPICS } from '@kielto/contracts';
 import { ServiceConfig } from '../config/service-config';
 import { kafkaLogLevel } from './kafka-log-level';
+import { KeyHashPartitioner } from './partitioner';
 
 /** Half a day: segment roll plus compaction lag stay within one day. */
 export const COMPACTION_BOUND_MS = 12 * 3_600_000;
@@ -88,7 +88,7 @@ export class KafkaService implements OnModuleInit, OnApplicationShutdown {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: KeyHashPartitioner,
     });
     this.producer.on(this.producer.events.DISCONNECT, () => (this.producerConnected = false));
     this.producer.on(this.producer.events.CONNECT, () => (this.producerConnected = true));
