@@ -381,7 +381,7 @@ function printSummary(w: Workload, comparison: ComparisonResult, convergeMs: num
     `  ok = matches every write acknowledged before the answer's asOf; unavailable = 503 or no connection;`,
     `  stale-allow/suppress = misses writes acknowledged after asOf (allowed: asOf is at most SUPPRESSION_MAX_STALENESS_MS old; max ${s.maxStaleAllowMs} ms)`,
     `wrong allows        ${w.wrongAllows.length}`,
-    `differences         ${comparison.differences.length} of ${comparison.compared} answers (converged after ${(convergeMs / 1000).toFixed(1)} s)${comparison.skippedDuplicates ? `, ${comparison.skippedDuplicates} identifiers skipped (duplicate customers)` : ''}`,
+    `differences         ${comparison.differences.length} of ${comparison.compared} answers (converged after ${(convergeMs / 1000).toFixed(1)} s)${comparison.skippedDuplicates ? `, ${comparison.skippedDuplicates} identifiers skipped (duplicate customers)` : ''}; workers waited ${(comparison.busyMs.sources / 1000).toFixed(1)} s on source reads, ${(comparison.busyMs.checks / 1000).toFixed(1)} s on checks`,
     `lost writes         ${comparison.lost.length}`,
     `suppression digest  ${JSON.stringify(digest)}`,
     'checks per phase:',

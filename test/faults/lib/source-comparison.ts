@@ -38,6 +38,8 @@ export interface ComparisonResult {
   lost: string[];
   /** Identifiers skipped because a retried create left two customers with the same address. */
   skippedDuplicates: number;
+  /** Time the workers spent waiting for answers, summed over workers: source reads, suppression checks. */
+  busyMs: { sources: number; checks: number };
 }
 
 type Keys = { staff: string; marketing: string };
@@ -116,7 +118,13 @@ export async function compareWithSources(
   keys: Keys,
   concurrency = 12,
 ): Promise<ComparisonResult> {
-  const result: ComparisonResult = { compared: 0, differences: [], lost: [], skippedDuplicates: 0 };
+  const result: ComparisonResult = {
+    compared: 0,
+    differences: [],
+    lost: [],
+    skippedDuplicates: 0,
+    busyMs: { sources: 0, checks: 0 },
+  };
   const queue = workload.subjects.filter((s) => s.kind === 'bare' || s.customerId);
   const worker = async () => {
     for (let subject = queue.shift(); subject; subject = queue.shift())
@@ -130,6 +138,7 @@ async function compareSubject(subject: Subject, urls: Urls, keys: Keys, result: 
   const model = subject.state;
   const checkLost = !subject.retired;
   const targets: { identifier: Identifier; facts: ExpectedFacts }[] = [];
+  const started = Date.now();
 
   if (subject.kind === 'bare') {
     const ledger = await sourceLedger(urls, keys, [{ email: subject.primaryEmail }]);
@@ -194,6 +203,8 @@ async function compareSubject(subject: Subject, urls: Urls, keys: Keys, result: 
     }
   }
 
+  result.busyMs.sources += Date.now() - started;
+  const checksStarted = Date.now();
   for (const { identifier, facts } of targets) {
     for (const [channel, purpose] of PAIRS) {
       const expected = expectedDecision(facts, channel, purpose);
@@ -211,4 +222,5 @@ async function compareSubject(subject: Subject, urls: Urls, keys: Keys, result: 
       }
     }
   }
+  result.busyMs.checks += Date.now() - checksStarted;
 }
