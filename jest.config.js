@@ -4,6 +4,8 @@
  */
 const moduleNameMapper = {
   '^@kielto/contracts$': '<rootDir>/libs/contracts/src',
+  // Subpath entries (tsconfig.json "paths"): pure code imports what it needs without the decorated classes.
+  '^@kielto/contracts/(enums|topics|feed|rules|identity|events|asyncapi)$': '<rootDir>/libs/contracts/src/$1',
   '^@kielto/platform$': '<rootDir>/libs/platform/src',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] };

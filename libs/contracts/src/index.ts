@@ -3,6 +3,7 @@ import 'reflect-metadata';
 
 export * from './enums';
 export * from './topics';
+export * from './feed';
 export * from './cloud-event';
 export * from './events';
 export * from './identity';

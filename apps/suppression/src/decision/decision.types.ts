@@ -1,6 +1,6 @@
 /**
  * Input and output of the send decision. The rules live once, in `libs/contracts/src/rules` (shared with the
- * consents service); imported by path, not through the barrel, so the hot path loads no class-validator DTOs.
+ * consents service); imported through the `@kielto/contracts/rules` entry, not the barrel, so the hot path loads no class-validator DTOs.
  */
 export type {
   Decision,
@@ -11,5 +11,5 @@ export type {
   SubjectFacts,
   SubjectKind,
   SuppressionEntryView,
-} from '../../../../libs/contracts/src/rules/decision-rules';
-export type { LedgerEntryView } from '../../../../libs/contracts/src/rules/ledger-rules';
+  LedgerEntryView,
+} from '@kielto/contracts/rules';

@@ -1,12 +1,5 @@
-import {
-  CHANNELS,
-  PARTNER_OPT_OUT,
-  PartnerReasonCode,
-  PURPOSES,
-  REASON_CODES,
-  SUPPRESSION_FEED_TYPE,
-  SuppressionFeedValueV1,
-} from '@kielto/contracts';
+import { CHANNELS, PARTNER_OPT_OUT, PartnerReasonCode, PURPOSES, REASON_CODES } from '@kielto/contracts/enums';
+import { SUPPRESSION_FEED_TYPE, SuppressionFeedValueV1 } from '@kielto/contracts/feed';
 import { decide, forPartner } from '../decision/decision-engine';
 import type { SubjectFacts } from '../decision/decision.types';
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { ConsentSubjectV1, CustomerKind, LedgerChannel, SuppressionEntryReason } from '@kielto/contracts';
+import type { CustomerKind, LedgerChannel, SuppressionEntryReason } from '@kielto/contracts/enums';
+import type { ConsentSubjectV1 } from '@kielto/contracts/events';
+import { bindsContactPerson, bindsHolder } from '@kielto/contracts/rules';
 import type { LedgerEntryView, SubjectFacts, SuppressionEntryView } from '../decision/decision.types';
-import { bindsContactPerson, bindsHolder } from '../../../../libs/contracts/src/rules/ledger-rules';
 import { IdentifierMap, NONE } from './identifier-map';
 
 export type IdentifierKind = 'email' | 'phone';

@@ -6,11 +6,11 @@ import { DIRECTORY_BAN_EVENT_TYPES, DirectoryBanLiftedV1, DirectoryBanSetV1 } fr
 import {
   SUPPRESSION_ENTRIES_TOPIC,
   SUPPRESSION_ENTRY_EVENT_TYPES,
-  SUPPRESSION_FEED_TYPE,
   SuppressionEntriesImportedV1,
   SuppressionEntryAddedV1,
   SuppressionEntryRemovedV1,
 } from '../events/suppression.events';
+import { SUPPRESSION_FEED_TYPE } from '../feed';
 import { TOPICS } from '../topics';
 import { EVENT_EXAMPLES, FEED_EXAMPLE } from './examples';
 import { JsonSchema, JsonSchemaRegistry } from './json-schema';

@@ -2,11 +2,8 @@ import { cloudEvent } from '../cloud-event';
 import { CONSENT_EVENT_TYPES } from '../events/consent.events';
 import { CUSTOMER_EVENT_TYPES } from '../events/customer.events';
 import { DIRECTORY_BAN_EVENT_TYPES } from '../events/directory-ban.events';
-import {
-  SUPPRESSION_ENTRY_EVENT_TYPES,
-  SUPPRESSION_FEED_TYPE,
-  SuppressionFeedValueV1,
-} from '../events/suppression.events';
+import { SUPPRESSION_ENTRY_EVENT_TYPES } from '../events/suppression.events';
+import { SUPPRESSION_FEED_TYPE, SuppressionFeedValueV1 } from '../feed';
 
 /*
  * One example message per event type, shown in the AsyncAPI document. They are checked against the contract
