@@ -7,6 +7,7 @@ import { CustomersController } from './customers.controller';
 import { CUSTOMER_LOOKUPS, CustomersRepository } from './customers.repository';
 import { CustomersService } from './customers.service';
 import { DataSubjectExportService } from './export/data-subject-export.service';
+import { PeerServices } from './export/peer-services';
 import { IdentityCodeProtector } from './identity-code-protector';
 import { CUSTOMER_IMPORT_BATCHES, CustomerImportService } from './import/customer-import.service';
 import { DeskModule } from '../requests/desk.module';
@@ -39,9 +40,10 @@ import { RetentionDueDoc, RetentionDueDocSchema } from './schemas/retention-due.
     CustomerStore,
     IdentityCodeProtector,
     CustomersService,
+    PeerServices,
     DataSubjectExportService,
     CustomerImportService,
   ],
-  exports: [CustomersService, CustomerStore, CustomersRepository],
+  exports: [CustomersService, CustomerStore, CustomersRepository, PeerServices, DataSubjectExportService],
 })
 export class CustomersModule {}
