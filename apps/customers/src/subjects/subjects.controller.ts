@@ -11,6 +11,7 @@ import {
 } from '@kielto/platform';
 import { DataSubjectExportService, IdentifierExport } from '../customers/export/data-subject-export.service';
 import { LinksDsr } from '../requests/dsr-link';
+import { IdentifierExportDto } from './dto/identifier-export.dto';
 import { SubjectErasureReceipt, SubjectErasureService } from './subject-erasure.service';
 
 class SubjectErasureReceiptDto implements SubjectErasureReceipt {
@@ -45,7 +46,7 @@ export class SubjectsController {
       'What the four services hold about a bare e-mail or phone (exactly one): consent ledger, suppression entries, ' +
       'requests on the desk, reads (503 rather than partial)',
   })
-  @ApiOkResponse({ description: 'IdentifierExport (see README "People who are not customers")' })
+  @ApiOkResponse({ type: IdentifierExportDto })
   export(@Query() query: IdentifierQueryDto): Promise<IdentifierExport> {
     return this.exports.exportIdentifier(bareIdentifierOf(query));
   }
