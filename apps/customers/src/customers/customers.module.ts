@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { importBatchSchema, lookupSlotSchema } from '@kielto/platform';
 import { CustomerLookupBackfill, CustomerLookups } from './customer-lookups';
+import { CustomerReadAliases } from './customer-read-aliases';
 import { CustomerStore } from './customer-store';
 import { CustomersController } from './customers.controller';
 import { CUSTOMER_LOOKUPS, CustomersRepository } from './customers.repository';
@@ -42,6 +43,7 @@ import { RetentionDueDoc, RetentionDueDocSchema } from './schemas/retention-due.
     CustomersService,
     PeerServices,
     DataSubjectExportService,
+    CustomerReadAliases,
     CustomerImportService,
   ],
   exports: [CustomersService, CustomerStore, CustomersRepository, PeerServices, DataSubjectExportService],
