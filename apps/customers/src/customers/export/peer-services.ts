@@ -37,7 +37,7 @@ export class PeerServices {
         `The ${service} service refused: ${problem.detail ?? 'conflict'}`,
       );
     }
-    return (await this.json<T>(service, pathAndQuery, response))!;
+    return this.json<T>(service, pathAndQuery, response);
   }
 
   private async call(service: PeerService, method: string, pathAndQuery: string): Promise<Response> {
