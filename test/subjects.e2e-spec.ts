@@ -3,6 +3,7 @@ import { MongoClient } from 'mongodb';
 import request from 'supertest';
 import { TOPICS } from '@kielto/contracts';
 import { readTopic } from './support/kafka-topics';
+import { captureLogs } from './support/log-capture';
 import { bearer, eventually, MONGODB_URI, PARTNER_HASH_KEY, startStack, Stack } from './support/stack';
 
 /*
@@ -11,6 +12,8 @@ import { bearer, eventually, MONGODB_URI, PARTNER_HASH_KEY, startStack, Stack } 
  * `DELETE /v1/subjects?email=|phone=` erases it while its refusals keep being honoured as keyed hashes (R8).
  */
 jest.setTimeout(240_000);
+
+const logs = captureLogs();
 
 interface AuditRow {
   actor: string;
@@ -42,6 +45,7 @@ describe('people who are not customers: export and erasure of a bare identifier'
   beforeAll(async () => {
     // Customers last: it reads the other services' URLs, which the stack sets as each one starts.
     stack = await startStack(['suppression', 'consents', 'directory-bans', 'customers'], {
+      LOG_LEVEL: 'info',
       KIELTO_RETENTION_INTERVAL_MS: '0',
       KIELTO_EXPORT_TIMEOUT_MS: '5000',
     });
@@ -65,7 +69,10 @@ describe('people who are not customers: export and erasure of a bare identifier'
       ).toBe(201);
     }
   });
-  afterAll(() => stack?.close());
+  afterAll(async () => {
+    await stack?.close();
+    logs.restore();
+  });
 
   const exportOf = (query: Record<string, string>, role: 'dpo' | 'staff' | 'admin' = 'dpo') =>
     request(base).get('/v1/subjects/export').query(query).set(bearer(role));
@@ -280,6 +287,10 @@ describe('people who are not customers: export and erasure of a bare identifier'
       .map((m) => JSON.parse(m.slice(m.indexOf(' ') + 1)) as { type: string; data: { tombstone?: boolean } })
       .find((e) => e.type === 'fi.kielto.consent.ledger-erased.v1');
     expect(marker?.data.tombstone).toBe(true);
+    // Logs name the keyed hash, never the identifier (the erasure is logged by customers and consents).
+    const logText = logs.lines.join('');
+    expect(logText).toContain(keyed('phone', listed));
+    for (const secret of [prospect, listed, '0405550101', secretSource]) expect(logText).not.toContain(secret);
     const text = consentsTopic.join('\n');
     for (const secret of [prospect, listed, secretSource, `ticket-${run}`]) expect(text).not.toContain(secret);
 
