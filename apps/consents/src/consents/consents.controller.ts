@@ -100,6 +100,8 @@ export class ConsentsController {
    */
   @Delete()
   @Roles()
+  // The audit record of the erasure names the identifier's keyed hash as its subject.
+  @ReadsPersonalData({ lookup: true })
   @ApiOperation({
     summary:
       "Erase a bare identifier's ledger, keeping its keyed hash as a tombstone (R8); 409 while a customer holds or held it",
