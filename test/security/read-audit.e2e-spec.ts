@@ -149,6 +149,48 @@ describe('who read my data: read audit across the four services', () => {
     expect(row).toMatchObject({ route: '/v1/consents', target: { subject } });
   });
 
+  it("answers in a customer's trail the lookups of their own e-mail and phone made while they held them", async () => {
+    const asStaff = tokenBearer(await provider.token(staff));
+    const later = '+358409876543';
+    const lookup = async (service: 'consents' | 'suppression', query: Record<string, string>, requestId: string) => {
+      const path = service === 'consents' ? '/v1/consents' : '/v1/suppression/entries';
+      const res = await request(stack.urls[service]).get(path).query(query).set(asStaff).set('x-request-id', requestId);
+      expect(res.status).toBe(200);
+    };
+    // Before the customer holds the number: a read of someone else's data, not of this customer's.
+    await lookup('consents', { phone: later }, `before-${Date.now()}`);
+    const held = await request(stack.urls.customers)
+      .patch(`/v1/customers/${customerId}`)
+      .set(bearer('staff'))
+      .send({ phones: ['+358401234567', later] });
+    expect(held.status).toBe(200);
+    const byEmail = `by-email-${Date.now()}`;
+    const byPhone = `by-phone-${Date.now()}`;
+    await lookup('suppression', { email }, byEmail);
+    await lookup('consents', { phone: later }, byPhone);
+
+    const hash = (value: string) => createHmac('sha256', PARTNER_HASH_KEY).update(value).digest('hex');
+    const rows = await eventually(
+      async () => {
+        const found = await trail(customerId);
+        return found.some((r) => r.requestId === byEmail) && found.some((r) => r.requestId === byPhone) && found;
+      },
+      20_000,
+      'the lookups in the customer trail',
+    );
+    expect(rows.find((r) => r.requestId === byEmail)).toMatchObject({
+      service: 'suppression',
+      actor: 'oidc:u-reader',
+      target: { subject: `email:${hash(email)}` },
+    });
+    expect(rows.find((r) => r.requestId === byPhone)).toMatchObject({
+      service: 'consents',
+      target: { subject: `phone:${hash(later)}` },
+    });
+    expect(rows.filter((r) => r.requestId?.startsWith('before-'))).toEqual([]);
+    expect(JSON.stringify(rows)).not.toContain(email);
+  });
+
   it('keeps the reads of a subject in pages keyed by _id', async () => {
     const { MongoClient } = await import('mongodb');
     const client = await MongoClient.connect(MONGODB_URI);

@@ -4,6 +4,7 @@ import { CustomersEnv } from './customers.env';
 import { CustomersModule } from './customers/customers.module';
 import { RequestsModule } from './requests/requests.module';
 import { RetentionModule } from './retention/retention.module';
+import { SubjectsModule } from './subjects/subjects.module';
 
 @Module({
   imports: [
@@ -29,6 +30,7 @@ import { RetentionModule } from './retention/retention.module';
     CustomersModule,
     RetentionModule,
     RequestsModule,
+    SubjectsModule,
   ],
 })
 export class AppModule {}

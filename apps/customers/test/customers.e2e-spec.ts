@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { createHmac, randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import SonicBoom from 'sonic-boom';
 import request from 'supertest';
 import {
   bearer,
@@ -16,6 +15,7 @@ import {
   Stack,
 } from '../../../test/support/stack';
 import { readTopic } from '../../../test/support/kafka-topics';
+import { captureLogs } from '../../../test/support/log-capture';
 
 /*
  * The customers service over HTTP and Kafka against the real stack: suppression (and consents, directory bans
@@ -37,26 +37,9 @@ const code = (i: number) => {
 
 const appExists = (name: ServiceName) => existsSync(join(__dirname, '..', '..', name, 'src', 'service.ts'));
 
-// ---- log capture: pino writes through SonicBoom or process.stdout; every line of every service is kept ----
-const captured: string[] = [];
-/** Keep the run quiet: info and below are only captured, warnings and errors are shown too. */
-const shown = (text: string) => !/"level":(10|20|30),/.test(text);
-const originalWrite = SonicBoom.prototype.write;
-SonicBoom.prototype.write = function (this: SonicBoom, data: string): boolean {
-  captured.push(data);
-  return shown(data) ? originalWrite.call(this, data) : true;
-};
-const originalStdout = process.stdout.write.bind(process.stdout);
-const originalStderr = process.stderr.write.bind(process.stderr);
-const capture =
-  (original: typeof process.stdout.write) =>
-  (chunk: string | Uint8Array, ...rest: never[]): boolean => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    captured.push(text);
-    return shown(text) ? original(chunk, ...rest) : true;
-  };
-process.stdout.write = capture(originalStdout) as typeof process.stdout.write;
-process.stderr.write = capture(originalStderr) as typeof process.stderr.write;
+// ---- log capture: every line of every service is kept ----
+const logs = captureLogs();
+const captured = logs.lines;
 
 describe('customers service', () => {
   let stack: Stack;
@@ -79,9 +62,7 @@ describe('customers service', () => {
   afterAll(async () => {
     await stack?.close();
     if (stack) await dropTestData(stack.prefix);
-    SonicBoom.prototype.write = originalWrite;
-    process.stdout.write = originalStdout;
-    process.stderr.write = originalStderr;
+    logs.restore();
   });
 
   const staff = () => bearer('staff');

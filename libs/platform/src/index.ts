@@ -2,6 +2,7 @@ export * from './audit/audit-record.schema';
 export * from './audit/audit-trail.service';
 export * from './audit/personal-data-read';
 export * from './audit/subject-read-gatherer';
+export { AuditRecordDto } from './audit/audit.controller';
 export * from './auth/api-keys';
 export * from './auth/api-key.guard';
 export * from './auth/roles.decorator';

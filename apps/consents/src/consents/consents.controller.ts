@@ -1,9 +1,11 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import {
   Actor,
+  bareIdentifierOf,
   CurrentActor,
+  IdentifierQueryDto,
   IDEMPOTENCY_KEY,
   isDryRun,
   idempotencyKey,
@@ -19,6 +21,17 @@ import { ConsentQueryDto } from './dto/consent-query.dto';
 import { ImportConsentDto } from './dto/import-consent.dto';
 import { RecordConsentDto } from './dto/record-consent.dto';
 import { ConsentImportService, MAX_CONSENT_IMPORT_ROWS } from './import/consent-import.service';
+import { IdentifierErasure, LedgerErasureService } from './ledger-erasure.service';
+
+class IdentifierErasureDto implements IdentifierErasure {
+  @ApiProperty({
+    example: 'email:3f9a…',
+    description: 'The ledger subject: `email:<keyed hash>` or `phone:<keyed hash>`',
+  })
+  subject!: string;
+  @ApiProperty({ format: 'date-time' }) erasedAt!: string;
+  @ApiProperty({ description: 'Ledger entries and SMS keywords deleted' }) erased!: number;
+}
 
 @ApiTags('consents')
 @ApiBearerAuth()
@@ -28,6 +41,7 @@ export class ConsentsController {
     private readonly consents: ConsentsService,
     private readonly env: ConsentsEnv,
     private readonly imports: ConsentImportService,
+    private readonly erasure: LedgerErasureService,
   ) {}
 
   /**
@@ -77,5 +91,24 @@ export class ConsentsController {
   async list(@Query() query: ConsentQueryDto): Promise<LedgerView> {
     const { current, history } = await this.consents.view(this.consents.subjectOf(query));
     return { current, history };
+  }
+
+  /**
+   * Erases a bare identifier's ledger (a person who is not a customer): called by `DELETE /v1/subjects` on customers
+   * with the service key, hence admin only. Its keyed hash stays as a tombstone (R8). 409 while a customer holds or
+   * held the identifier.
+   */
+  @Delete()
+  @Roles()
+  // The audit record of the erasure names the identifier's keyed hash as its subject.
+  @ReadsPersonalData({ lookup: true })
+  @ApiOperation({
+    summary:
+      "Erase a bare identifier's ledger, keeping its keyed hash as a tombstone (R8); 409 while a customer holds or held it",
+  })
+  @ApiOkResponse({ type: IdentifierErasureDto })
+  erase(@Query() query: IdentifierQueryDto): Promise<IdentifierErasure> {
+    const { kind } = bareIdentifierOf(query);
+    return this.erasure.eraseIdentifier(this.consents.subjectOf({ [kind]: query[kind] }));
   }
 }

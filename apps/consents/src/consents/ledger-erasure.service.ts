@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import {
   CloudEventV1,
   CONSENT_EVENT_TYPES,
@@ -9,10 +9,18 @@ import {
   subjectKey,
   TOPICS,
 } from '@kielto/contracts';
-import { EventLog } from '@kielto/platform';
+import { EventLog, ProblemException } from '@kielto/platform';
 import { ConsentEvidenceRepository } from './consent-evidence.repository';
 import { CustomerDirectoryRepository } from './customer-directory.repository';
 import { SmsKeywordRepository } from './sms-keyword.repository';
+
+/** What `eraseIdentifier` did: the subject key (`email:<hash>`), when, and how many records went. */
+export interface IdentifierErasure {
+  subject: string;
+  erasedAt: string;
+  /** Ledger entries, and SMS keywords sent from the number, deleted. */
+  erased: number;
+}
 
 /**
  * On `customer erased`, the ledgers of the customer id and of every identifier the customer holds or held are
@@ -61,7 +69,29 @@ export class LedgerErasureService {
     this.logger.log({ customerId, subjects: keys.length, erased }, 'consent ledgers erased');
   }
 
-  private async eraseSubject(key: string, erasedAt: string): Promise<number> {
+  /**
+   * Erases a bare identifier, a person who is not a customer (`DELETE /v1/subjects` on customers): its ledger and
+   * evidence and the SMS keywords sent from it go. Its keyed hash stays as a tombstone (R8): the marker carries
+   * `tombstone`, so suppression keeps suppressing what it refused (and everything else) until a grant recorded after
+   * the erasure. Refused with 409 while a customer (not erased) holds or held the identifier: its entries may bind
+   * that customer (R8), whose own erasure or rectification is the way. Nothing to erase is not an error.
+   */
+  async eraseIdentifier(subject: ConsentSubjectV1): Promise<IdentifierErasure> {
+    const key = subjectKey(subject);
+    if (await this.directory.heldByAnother(key, '')) {
+      throw new ProblemException(
+        HttpStatus.CONFLICT,
+        'identifier-held',
+        'A customer holds or held this identifier: its entries may bind that customer (R8). Erase or rectify the customer instead',
+      );
+    }
+    const erasedAt = new Date().toISOString();
+    const erased = (await this.eraseSubject(key, erasedAt, true)) + (await this.smsKeywords.deleteFor([key]));
+    this.logger.log({ subject: key, erased }, 'identifier erased');
+    return { subject: key, erasedAt, erased };
+  }
+
+  private async eraseSubject(key: string, erasedAt: string, tombstone = false): Promise<number> {
     const events = await this.eventLog.history(TOPICS.consents, key);
     const marker = events.find(
       (e) => e.type === CONSENT_EVENT_TYPES.erased && (e.data as ConsentLedgerErasedV1).erasedAt === erasedAt,
@@ -74,7 +104,7 @@ export class LedgerErasureService {
           topic: TOPICS.consents,
           aggregateId: key,
           type: CONSENT_EVENT_TYPES.erased,
-          data: { subject: subjectFromKey(key), erasedAt },
+          data: { subject: subjectFromKey(key), erasedAt, ...(tombstone ? { tombstone } : {}) },
         })
       ).sequence;
     // The evidence first: a crash before the entries go leaves them to find it again on redelivery.

@@ -2,11 +2,13 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { importBatchSchema, lookupSlotSchema } from '@kielto/platform';
 import { CustomerLookupBackfill, CustomerLookups } from './customer-lookups';
+import { CustomerReadAliases } from './customer-read-aliases';
 import { CustomerStore } from './customer-store';
 import { CustomersController } from './customers.controller';
 import { CUSTOMER_LOOKUPS, CustomersRepository } from './customers.repository';
 import { CustomersService } from './customers.service';
 import { DataSubjectExportService } from './export/data-subject-export.service';
+import { PeerServices } from './export/peer-services';
 import { IdentityCodeProtector } from './identity-code-protector';
 import { CUSTOMER_IMPORT_BATCHES, CustomerImportService } from './import/customer-import.service';
 import { DeskModule } from '../requests/desk.module';
@@ -39,9 +41,11 @@ import { RetentionDueDoc, RetentionDueDocSchema } from './schemas/retention-due.
     CustomerStore,
     IdentityCodeProtector,
     CustomersService,
+    PeerServices,
     DataSubjectExportService,
+    CustomerReadAliases,
     CustomerImportService,
   ],
-  exports: [CustomersService, CustomerStore, CustomersRepository],
+  exports: [CustomersService, CustomerStore, CustomersRepository, PeerServices, DataSubjectExportService],
 })
 export class CustomersModule {}

@@ -408,6 +408,34 @@ export class CustomersService {
     };
   }
 
+  /**
+   * The customer's own e-mail addresses and phone numbers as keyed subjects (`email:<hash>`) with the periods the
+   * customer held them, now and before, also after erasure (the erased event keeps the hashes, R8): a lookup of one of
+   * them while it was the customer's is a read of the customer. Contact persons' are theirs (R3). Empty for an
+   * unknown id.
+   */
+  async ownIdentifierPeriods(id: string): Promise<{ subject: string; from: string; until?: string }[]> {
+    const current = UUID.test(id) ? await this.load(id.toLowerCase()) : undefined;
+    if (!current) return [];
+    let held: { kind: string; hash: string; owner: string; from?: string; until?: string }[];
+    if (!current.erased) {
+      held = [...current.record.holdings, ...current.record.formerContactPoints];
+    } else {
+      const erased = (await this.store.events(id.toLowerCase())).at(-1)?.data as CustomerErasedV1 | undefined;
+      held = [
+        ...(erased?.contactPoints ?? []).map((cp) => ({ ...cp, until: current.erasedAt })),
+        ...(erased?.formerContactPoints ?? []),
+      ];
+    }
+    return held
+      .filter((h) => h.owner === 'own')
+      .map((h) => ({
+        subject: `${h.kind}:${h.hash}`,
+        from: h.from ?? '1970-01-01T00:00:00.000Z',
+        ...(h.until ? { until: h.until } : {}),
+      }));
+  }
+
   // ---- helpers ----
 
   /** A change of one live customer computed from its committed state, committed as `type` with its public state. */

@@ -30,7 +30,10 @@ export interface TrailEntry {
   at: string;
   /** What the write was: `rectification`, `erasure`, `restriction`, `restriction-lifted`. */
   action: string;
-  customerId: string;
+  /** The customer written (the customer routes). */
+  customerId?: string;
+  /** The bare identifier written (`DELETE /v1/subjects`): `email:<keyed hash>` or `phone:<keyed hash>`, never clear. */
+  subject?: string;
   actor: string;
   /** The id of the HTTP request: its audit record (GET /v1/audit) carries the same `requestId`. */
   requestId: string;

@@ -52,6 +52,18 @@ export class DeskRepository {
     return [...newest.values()];
   }
 
+  /**
+   * The requests that name a bare identifier (normalised, as the desk stores it), newest version of each, with their
+   * trails: for the identifier's export.
+   */
+  async about(identifier: {
+    kind: 'email' | 'phone';
+    value: string;
+  }): Promise<(DeskRequest & { trail: TrailEntry[] })[]> {
+    const named = (await this.all()).filter((r) => r.subject[identifier.kind] === identifier.value);
+    return Promise.all(named.map(async (r) => ({ ...r, trail: await this.trail(r.id) })));
+  }
+
   async appendTrail(id: string, entry: TrailEntry): Promise<void> {
     for (let index = (await this.trail(id)).length; index < MAX_TRAIL; index++) {
       try {

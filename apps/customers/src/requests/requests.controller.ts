@@ -56,7 +56,12 @@ class TrailEntryDto {
   @ApiProperty({ format: 'date-time' }) at!: string;
   @ApiProperty({ example: 'erasure', description: 'rectification, erasure, restriction or restriction-lifted' })
   action!: string;
-  @ApiProperty({ format: 'uuid' }) customerId!: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'The customer written (customer routes)' }) customerId?: string;
+  @ApiPropertyOptional({
+    example: 'email:3f9a…',
+    description: 'The bare identifier erased (DELETE /v1/subjects), as `email:<keyed hash>` or `phone:<keyed hash>`',
+  })
+  subject?: string;
   @ApiProperty() actor!: string;
   @ApiProperty({ description: 'Request id of the write: its audit record carries the same requestId' })
   requestId!: string;

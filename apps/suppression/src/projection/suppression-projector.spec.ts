@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   CloudEventV1,
   CONSENT_EVENT_TYPES,
+  ConsentLedgerErasedV1,
   ConsentRecordedV1,
   CUSTOMER_EVENT_TYPES,
   CustomerStateV1,
@@ -229,6 +230,24 @@ describe(SuppressionProjector.name, () => {
         [PHONE, 'phone'],
       ]),
     );
+  });
+
+  it("keeps a bare identifier's keyed hash as a tombstone when its ledger is erased with one (R8), and not otherwise", async () => {
+    const erasedAt = '2025-03-02T10:00:00.000Z';
+    const marker = (tombstone?: true) =>
+      event<ConsentLedgerErasedV1>(CONSENT_EVENT_TYPES.erased, `email:${EMAIL}`, 2, {
+        subject: { type: 'email', key: EMAIL },
+        erasedAt,
+        ...(tombstone ? { tombstone } : {}),
+      });
+    const plain = setUp();
+    await plain.projector.project([prohibitionOfEmail(), marker()]);
+    expect(plain.state.factsForIdentifier('email', EMAIL)).toMatchObject({ ledger: [], erasedSince: undefined });
+
+    const { state, projector, published } = setUp();
+    await projector.project([prohibitionOfEmail(), marker(true)]);
+    expect(state.factsForIdentifier('email', EMAIL)).toMatchObject({ ledger: [], erasedSince: Date.parse(erasedAt) });
+    expect(published.at(-1)?.get(EMAIL)).toBe('email');
   });
 
   it('applies staff entries once, and a removal for good', async () => {

@@ -80,7 +80,9 @@ const DESCRIPTIONS: Record<string, string> = {
   ConsentEvidenceV1: 'Proof of the decision (GDPR Art 7(1)); never identifiers in clear.',
   ConsentRecordedV1: "One entry of a subject's consent/prohibition ledger.",
   ConsentLedgerErasedV1:
-    "The subject's ledger was deleted (customer erased): drop every entry of the subject below this event's sequence.",
+    "The subject's ledger was deleted (customer erased, or a bare identifier erased): drop every entry of the subject below this event's sequence.",
+  'ConsentLedgerErasedV1.tombstone':
+    'The bare identifier itself was erased: keep its keyed hash as an erasure tombstone (R8), which suppresses it until a grant recorded after erasedAt.',
   DirectoryBanSetV1: "A customer's directory-publication ban as it stands from now on (replaces the previous one).",
   DirectoryBanLiftedV1: "The customer's directory-publication ban was lifted.",
   SuppressionEntryV1: 'A staff entry (bounce, complaint, robinson, manual); the identifier only as its keyed hash.',

@@ -1,5 +1,16 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Min, MinLength, ValidateNested } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 import {
   CONSENT_DECISIONS,
   ConsentDecision,
@@ -75,10 +86,17 @@ export class ConsentRecordedV1 {
 }
 
 /**
- * The ledger of a subject was deleted (customer erased); consumers drop what they hold for it. The envelope
- * `sequence` of this event is the floor: every entry of the subject below it is gone, later ones count again.
+ * The ledger of a subject was deleted (customer erased, or a bare identifier erased by `DELETE /v1/subjects`);
+ * consumers drop what they hold for it. The envelope `sequence` of this event is the floor: every entry of the
+ * subject below it is gone, later ones count again.
  */
 export class ConsentLedgerErasedV1 {
   @ValidateNested() @Type(() => ConsentSubjectV1) subject!: ConsentSubjectV1;
   @IsISO8601({ strict: true }) erasedAt!: string;
+  /**
+   * The identifier itself was erased (a person who is not a customer, `DELETE /v1/subjects`): its keyed hash is
+   * kept as an erasure tombstone (R8), so what it refused stays refused until a grant recorded after `erasedAt`.
+   * Absent on the markers of a customer's erasure, whose `customer erased` event carries the tombstones.
+   */
+  @IsOptional() @IsBoolean() tombstone?: boolean;
 }

@@ -1,7 +1,9 @@
-import { HttpStatus, Injectable, Logger } from '@nestjs/common';
-import { ProblemException } from '@kielto/platform';
-import { CustomersEnv } from '../../customers.env';
+import { Injectable } from '@nestjs/common';
+import { AuditRecord, BareIdentifier, IdentifierHasher, SubjectReadGatherer } from '@kielto/platform';
 import { CustomerExportRecord, CustomersService } from '../customers.service';
+import { DeskRepository } from '../../requests/desk.repository';
+import { statusOf } from '../../requests/desk-rules';
+import { PeerServices } from './peer-services';
 
 interface LedgerEntry {
   entryId: string;
@@ -40,17 +42,43 @@ export interface DataSubjectExport {
   };
 }
 
+/** What the services hold about a bare identifier (a prospect, a contact person, a name from a bought list). */
+export interface IdentifierExport {
+  generatedAt: string;
+  identifier: BareIdentifier & {
+    /** The subject key the services file it under: `email:<keyed hash>` or `phone:<keyed hash>`. */
+    subject: string;
+  };
+  /**
+   * Customers holding the identifier now: when there are any, `consents` is the ledger a check by the identifier
+   * sees (the holder's, docs/CONTRACT.md §3.6) and their own export (GET /v1/customers/:id/export) holds the rest.
+   */
+  heldBy: { id: string; customerNumber: string }[];
+  /** The consents service's answer for the identifier: `current` (16 rows) and every entry that binds it. */
+  consents: ConsentLedger;
+  /** Suppression entries (bounce, complaint, robinson, manual) of the identifier's keyed hash. */
+  suppression: unknown;
+  /** Requests on the desk that name the identifier, with their trails. */
+  requests: unknown[];
+  /** Who read this identifier's data and when, across the four services (GET /v1/audit?subject=), newest first. */
+  reads: AuditRecord[];
+}
+
+/** How many reads of an identifier the export lists (the newest). */
+export const EXPORT_READS_LIMIT = 1000;
+
 /**
- * Gathers the export. All or nothing: if a service does not answer in time the whole request is a 503 problem,
- * never a silently partial export.
+ * Gathers the exports of a customer and of a bare identifier. All or nothing: if a service does not answer in time
+ * the whole request is a 503 problem, never a silently partial export (PeerServices).
  */
 @Injectable()
 export class DataSubjectExportService {
-  private readonly logger = new Logger(DataSubjectExportService.name);
-
   constructor(
     private readonly customers: CustomersService,
-    private readonly env: CustomersEnv,
+    private readonly peers: PeerServices,
+    private readonly desk: DeskRepository,
+    private readonly reads: SubjectReadGatherer,
+    private readonly hasher: IdentifierHasher,
   ) {}
 
   async export(customerId: string): Promise<DataSubjectExport> {
@@ -62,19 +90,9 @@ export class DataSubjectExportService {
       ...own.customer.phones.map((p) => `phone=${encodeURIComponent(p)}`),
     ];
     const [ledgers, directoryBan, suppression] = await Promise.all([
-      Promise.all(
-        subjects.map((q) => this.get<ConsentLedger>('consents', `${this.env.CONSENTS_URL}/v1/consents?${q}`, false)),
-      ),
-      this.get(
-        'directory-bans',
-        `${this.env.DIRECTORY_BANS_URL}/v1/directory-bans/${encodeURIComponent(customerId)}`,
-        true,
-      ),
-      this.get(
-        'suppression',
-        `${this.env.SUPPRESSION_URL}/v1/suppression/entries?customerId=${encodeURIComponent(customerId)}`,
-        false,
-      ),
+      Promise.all(subjects.map((q) => this.ledger(q))),
+      this.peers.get('directory-bans', `/v1/directory-bans/${encodeURIComponent(customerId)}`, true),
+      this.suppressionEntries(`customerId=${encodeURIComponent(customerId)}`),
     ]);
     return {
       generatedAt: new Date().toISOString(),
@@ -93,47 +111,35 @@ export class DataSubjectExportService {
     };
   }
 
-  /** GET a JSON document from another service with the service key; null for a 404 where that means "none". */
-  private async get<T = unknown>(service: string, url: string, notFoundIsNone: boolean): Promise<T | null> {
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        headers: { authorization: `Bearer ${this.env.KIELTO_SERVICE_KEY}`, accept: 'application/json' },
-        signal: AbortSignal.timeout(this.env.KIELTO_EXPORT_TIMEOUT_MS),
-      });
-    } catch (error) {
-      // The URL is logged without its query string: it may hold an e-mail address or phone number.
-      this.logger.warn(
-        { service, path: new URL(url).pathname, err: (error as Error).name },
-        'export source unreachable',
-      );
-      throw unavailable(service);
-    }
-    if (notFoundIsNone && response.status === 404) {
-      await response.body?.cancel();
-      return null;
-    }
-    if (!response.ok) {
-      await response.body?.cancel();
-      this.logger.warn({ service, path: new URL(url).pathname, status: response.status }, 'export source failed');
-      throw unavailable(service);
-    }
-    try {
-      return (await response.json()) as T;
-    } catch {
-      throw unavailable(service);
-    }
+  /** The export of a bare identifier: its ledger, suppression entries, requests on the desk and reads. */
+  async exportIdentifier(identifier: BareIdentifier): Promise<IdentifierExport> {
+    const subject = `${identifier.kind}:${this.hasher.hash(identifier.value)}`;
+    const query = `${identifier.kind}=${encodeURIComponent(identifier.value)}`;
+    const [heldBy, ledger, suppression, requests, reads] = await Promise.all([
+      this.customers.find({ [identifier.kind]: identifier.value }),
+      this.ledger(query),
+      this.suppressionEntries(query),
+      this.desk.about(identifier).then((found) => found.map((r) => ({ ...r, status: statusOf(r) }))),
+      this.reads.readsOf(subject, EXPORT_READS_LIMIT),
+    ]);
+    return {
+      generatedAt: new Date().toISOString(),
+      identifier: { ...identifier, subject },
+      heldBy: heldBy.map((c) => ({ id: c.id, customerNumber: c.customerNumber })),
+      consents: { current: ledger?.current ?? [], history: ledger?.history ?? [] },
+      suppression,
+      requests,
+      reads,
+    };
   }
-}
 
-function unavailable(service: string): ProblemException {
-  return new ProblemException(
-    HttpStatus.SERVICE_UNAVAILABLE,
-    'export-source-unavailable',
-    `The ${service} service did not answer; no partial export is given. Try again shortly`,
-    undefined,
-    { 'retry-after': '5' },
-  );
+  private ledger(query: string): Promise<ConsentLedger | null> {
+    return this.peers.get<ConsentLedger>('consents', `/v1/consents?${query}`);
+  }
+
+  private suppressionEntries(query: string): Promise<unknown> {
+    return this.peers.get('suppression', `/v1/suppression/entries?${query}`);
+  }
 }
 
 /**
