@@ -382,4 +382,3 @@ function stateText(row: CurrentPermission, lang: Language): string {
   }
   return text;
 }
-

@@ -34,7 +34,12 @@ export class DeskController {
   @Get('retention')
   async retention(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const session = this.sessions.user(request, reply);
-    const answer = await this.kielto.call<RetentionDue>(session.user.credential, 'customers', 'GET', '/v1/retention/due');
+    const answer = await this.kielto.call<RetentionDue>(
+      session.user.credential,
+      'customers',
+      'GET',
+      '/v1/retention/due',
+    );
     const ctx = this.sessions.context(session, '/retention');
     sendPage(
       reply,

@@ -3,12 +3,18 @@
  * checks it, messages.spec.ts checks the keys and placeholders). `{name}` is a parameter.
  */
 export const en = {
-  app: { name: 'kielto console', skip: 'Skip to content', languages: 'Language', signedInAs: 'Signed in as {name} ({role})' },
+  app: {
+    name: 'kielto console',
+    skip: 'Skip to content',
+    languages: 'Language',
+    signedInAs: 'Signed in as {name} ({role})',
+  },
   nav: { label: 'Main', search: 'Find a person', requests: 'Requests', retention: 'Retention', signOut: 'Sign out' },
   roles: { admin: 'admin', staff: 'staff', dpo: 'data protection officer', marketing: 'marketing', partner: 'partner' },
   login: {
     title: 'Sign in',
-    intro: 'Sign in to record customers’ marketing permissions, prohibitions, directory bans and data-subject requests.',
+    intro:
+      'Sign in to record customers’ marketing permissions, prohibitions, directory bans and data-subject requests.',
     oidc: 'Sign in with your organisation account',
     devHeading: 'Development key',
     devNote: 'Outside production you can sign in with a development API key of the staff, dpo or admin role.',
@@ -108,7 +114,12 @@ export const en = {
     'market-research': 'Market research',
     all: 'All purposes',
   },
-  decisions: { grant: 'consent given', withdraw: 'consent withdrawn', prohibit: 'prohibited', 'lift-prohibition': 'prohibition lifted' },
+  decisions: {
+    grant: 'consent given',
+    withdraw: 'consent withdrawn',
+    prohibit: 'prohibited',
+    'lift-prohibition': 'prohibition lifted',
+  },
   reasons: {
     'no-consent': 'no consent',
     'consent-withdrawn': 'consent withdrawn',
@@ -130,7 +141,13 @@ export const en = {
     recordHeading: 'Record a permission or prohibition',
     decision: 'Decision',
     source: 'How the person told us',
-    sources: { 'customer-service': 'customer service call', letter: 'letter', email: 'e-mail', 'in-person': 'in person', web: 'web form' },
+    sources: {
+      'customer-service': 'customer service call',
+      letter: 'letter',
+      email: 'e-mail',
+      'in-person': 'in person',
+      web: 'web form',
+    },
     reference: 'Evidence reference (ticket, letter id)',
     noticeVersion: 'Privacy notice version shown',
     noticeHint: 'Grants and lifted prohibitions name the notice the person was shown.',
@@ -144,7 +161,12 @@ export const en = {
     hiddenFields: 'Details withheld (partial ban)',
     fields: { address: 'address', phone: 'phone number', name: 'name' },
     outlets: 'Where (none ticked: everywhere)',
-    outletNames: { printed: 'printed directory', online: 'online directory', 'inquiry-service': 'directory inquiries', 'reverse-search': 'reverse number search' },
+    outletNames: {
+      printed: 'printed directory',
+      online: 'online directory',
+      'inquiry-service': 'directory inquiries',
+      'reverse-search': 'reverse number search',
+    },
     reason: 'Reason',
     setBan: 'Set the ban',
     liftBan: 'Lift the ban',
@@ -157,7 +179,14 @@ export const en = {
     liftedDone: 'The restriction is lifted.',
     requestHeading: 'Open a data-subject request',
     requestType: 'Right exercised',
-    requestTypes: { access: 'access', rectification: 'rectification', erasure: 'erasure', restriction: 'restriction', objection: 'objection', portability: 'portability' },
+    requestTypes: {
+      access: 'access',
+      rectification: 'rectification',
+      erasure: 'erasure',
+      restriction: 'restriction',
+      objection: 'objection',
+      portability: 'portability',
+    },
     requestChannel: 'Received by',
     requestChannels: { letter: 'letter', email: 'e-mail', phone: 'phone', web: 'web', 'in-person': 'in person' },
     receivedAt: 'Received on',

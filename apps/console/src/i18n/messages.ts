@@ -40,7 +40,9 @@ export function translator(lang: Language): Translate {
   const words = FLAT[lang];
   return (key, params) => {
     const text = words.get(key) ?? key;
-    return params ? text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole)) : text;
+    return params
+      ? text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole))
+      : text;
   };
 }
 

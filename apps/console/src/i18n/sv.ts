@@ -1,15 +1,34 @@
 import type { Catalogue } from './messages';
 
 export const sv: Catalogue = {
-  app: { name: 'kielto-konsol', skip: 'Hoppa till innehållet', languages: 'Språk', signedInAs: 'Inloggad som {name} ({role})' },
-  nav: { label: 'Huvudmeny', search: 'Sök en person', requests: 'Begäranden', retention: 'Lagringstid', signOut: 'Logga ut' },
-  roles: { admin: 'administratör', staff: 'kundtjänst', dpo: 'dataskyddsombud', marketing: 'marknadsföring', partner: 'partner' },
+  app: {
+    name: 'kielto-konsol',
+    skip: 'Hoppa till innehållet',
+    languages: 'Språk',
+    signedInAs: 'Inloggad som {name} ({role})',
+  },
+  nav: {
+    label: 'Huvudmeny',
+    search: 'Sök en person',
+    requests: 'Begäranden',
+    retention: 'Lagringstid',
+    signOut: 'Logga ut',
+  },
+  roles: {
+    admin: 'administratör',
+    staff: 'kundtjänst',
+    dpo: 'dataskyddsombud',
+    marketing: 'marknadsföring',
+    partner: 'partner',
+  },
   login: {
     title: 'Logga in',
-    intro: 'Logga in för att registrera kunders marknadsföringssamtycken, förbud, katalogspärrar och registrerades begäranden.',
+    intro:
+      'Logga in för att registrera kunders marknadsföringssamtycken, förbud, katalogspärrar och registrerades begäranden.',
     oidc: 'Logga in med organisationens konto',
     devHeading: 'Utvecklingsnyckel',
-    devNote: 'Utanför produktion kan du logga in med en utvecklingsnyckel för rollen kundtjänst, dataskyddsombud eller administratör.',
+    devNote:
+      'Utanför produktion kan du logga in med en utvecklingsnyckel för rollen kundtjänst, dataskyddsombud eller administratör.',
     key: 'API-nyckel',
     submit: 'Logga in med nyckeln',
     rejected: 'Nyckeln godkändes inte.',
@@ -18,7 +37,8 @@ export const sv: Catalogue = {
     signedOut: 'Du har loggat ut.',
     oidcFailed: 'Inloggningen med organisationens konto lyckades inte. Försök igen.',
     providerDown: 'Inloggningstjänsten kan inte nås just nu. Försök igen om en stund.',
-    noMethod: 'Inget inloggningssätt är konfigurerat: ange KIELTO_OIDC_ISSUER (utanför produktion fungerar även nycklar).',
+    noMethod:
+      'Inget inloggningssätt är konfigurerat: ange KIELTO_OIDC_ISSUER (utanför produktion fungerar även nycklar).',
   },
   forbidden: {
     title: 'Ingen åtkomst',
@@ -106,7 +126,12 @@ export const sv: Catalogue = {
     'market-research': 'Marknadsundersökning',
     all: 'Alla ändamål',
   },
-  decisions: { grant: 'samtycke givet', withdraw: 'samtycke återkallat', prohibit: 'förbjudet', 'lift-prohibition': 'förbud hävt' },
+  decisions: {
+    grant: 'samtycke givet',
+    withdraw: 'samtycke återkallat',
+    prohibit: 'förbjudet',
+    'lift-prohibition': 'förbud hävt',
+  },
   reasons: {
     'no-consent': 'inget samtycke',
     'consent-withdrawn': 'samtycke återkallat',
@@ -128,7 +153,13 @@ export const sv: Catalogue = {
     recordHeading: 'Registrera samtycke eller förbud',
     decision: 'Beslut',
     source: 'Hur personen meddelade oss',
-    sources: { 'customer-service': 'kundtjänstsamtal', letter: 'brev', email: 'e-post', 'in-person': 'personligen', web: 'webbformulär' },
+    sources: {
+      'customer-service': 'kundtjänstsamtal',
+      letter: 'brev',
+      email: 'e-post',
+      'in-person': 'personligen',
+      web: 'webbformulär',
+    },
     reference: 'Bevisets referens (ärende, brevets id)',
     noticeVersion: 'Version av den visade dataskyddsbeskrivningen',
     noticeHint: 'Samtycken och hävda förbud anger vilken beskrivning personen fick se.',
@@ -142,7 +173,12 @@ export const sv: Catalogue = {
     hiddenFields: 'Dolda uppgifter (delvis spärr)',
     fields: { address: 'adress', phone: 'telefonnummer', name: 'namn' },
     outlets: 'Var (inget valt: överallt)',
-    outletNames: { printed: 'tryckt katalog', online: 'webbkatalog', 'inquiry-service': 'nummerupplysning', 'reverse-search': 'omvänd nummersökning' },
+    outletNames: {
+      printed: 'tryckt katalog',
+      online: 'webbkatalog',
+      'inquiry-service': 'nummerupplysning',
+      'reverse-search': 'omvänd nummersökning',
+    },
     reason: 'Orsak',
     setBan: 'Sätt spärren',
     liftBan: 'Häv spärren',
@@ -155,7 +191,14 @@ export const sv: Catalogue = {
     liftedDone: 'Begränsningen är hävd.',
     requestHeading: 'Öppna en registrerads begäran',
     requestType: 'Rättighet som utövas',
-    requestTypes: { access: 'tillgång', rectification: 'rättelse', erasure: 'radering', restriction: 'begränsning', objection: 'invändning', portability: 'dataportabilitet' },
+    requestTypes: {
+      access: 'tillgång',
+      rectification: 'rättelse',
+      erasure: 'radering',
+      restriction: 'begränsning',
+      objection: 'invändning',
+      portability: 'dataportabilitet',
+    },
     requestChannel: 'Mottagen via',
     requestChannels: { letter: 'brev', email: 'e-post', phone: 'telefon', web: 'webben', 'in-person': 'personligen' },
     receivedAt: 'Mottagen den',

@@ -40,7 +40,8 @@ export class KieltoClient {
     options: { query?: Record<string, string | undefined>; body?: unknown; requestId?: string } = {},
   ): Promise<ServiceAnswer<T>> {
     const url = new URL(this.base[service] + path);
-    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
+    for (const [key, value] of Object.entries(options.query ?? {}))
+      if (value !== undefined) url.searchParams.set(key, value);
     const headers: Record<string, string> = { authorization: `Bearer ${credential}`, accept: 'application/json' };
     if (options.requestId) headers['x-request-id'] = options.requestId;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -53,7 +54,12 @@ export class KieltoClient {
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch {
-      return { ok: false, status: 503, body: undefined as T, problem: { type: 'service-unreachable', detail: service, fields: [] } };
+      return {
+        ok: false,
+        status: 503,
+        body: undefined as T,
+        problem: { type: 'service-unreachable', detail: service, fields: [] },
+      };
     }
     const text = await response.text();
     let body: unknown = undefined;
@@ -71,7 +77,10 @@ export class KieltoClient {
       status: response.status,
       body: body as T,
       problem: {
-        type: typeof problem.type === 'string' ? problem.type.slice(problem.type.lastIndexOf('/') + 1) : String(response.status),
+        type:
+          typeof problem.type === 'string'
+            ? problem.type.slice(problem.type.lastIndexOf('/') + 1)
+            : String(response.status),
         detail: typeof problem.detail === 'string' ? problem.detail : '',
         fields: Array.isArray(problem.errors) ? problem.errors.map((e) => String(e.field)) : [],
       },

@@ -8,7 +8,7 @@ import { renderAudit } from '../views/dpo.views';
 import { renderPerson } from '../views/person.view';
 import { Found, renderSearch } from '../views/search.view';
 import { renderError } from '../views/simple.views';
-import { Customer, erasureRefusal, PeopleService } from './people.service';
+import { erasureRefusal, PeopleService } from './people.service';
 
 type Form = Record<string, unknown>;
 const CUSTOMER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -51,7 +51,10 @@ export class PeopleController {
   @Get('search')
   searchPage(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
     const session = this.sessions.user(request, reply);
-    sendPage(reply, renderSearch(this.sessions.context(session, '/search'), { identityCodeSearch: mayUseCodes(session.user) }));
+    sendPage(
+      reply,
+      renderSearch(this.sessions.context(session, '/search'), { identityCodeSearch: mayUseCodes(session.user) }),
+    );
   }
 
   @Post('search')
@@ -61,7 +64,8 @@ export class PeopleController {
     const filled = SEARCH_FIELDS.filter((f) => text(body, f) !== undefined);
     const ctx = this.sessions.context(session, '/search');
     const model = { identityCodeSearch: mayUseCodes(session.user) };
-    if (filled.length !== 1) return sendPage(reply, renderSearch(ctx, { ...model, problem: { key: 'search.oneField' } }), 400);
+    if (filled.length !== 1)
+      return sendPage(reply, renderSearch(ctx, { ...model, problem: { key: 'search.oneField' } }), 400);
     const answer = await this.kielto.call<Found[]>(session.user.credential, 'customers', 'GET', '/v1/customers', {
       query: { [filled[0]]: text(body, filled[0]) },
     });
@@ -73,9 +77,15 @@ export class PeopleController {
   async searchByCode(@Body() body: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const session = this.sessions.user(request, reply);
     this.sessions.checkForm(request, session, body);
-    const answer = await this.kielto.call<Found[]>(session.user.credential, 'customers', 'POST', '/v1/customers/search', {
-      body: { personalIdentityCode: text(body, 'personalIdentityCode') ?? '' },
-    });
+    const answer = await this.kielto.call<Found[]>(
+      session.user.credential,
+      'customers',
+      'POST',
+      '/v1/customers/search',
+      {
+        body: { personalIdentityCode: text(body, 'personalIdentityCode') ?? '' },
+      },
+    );
     this.renderResults(reply, session, answer);
   }
 
@@ -98,7 +108,12 @@ export class PeopleController {
   }
 
   @Post('people/:id/consents')
-  async recordDecision(@Param('id') id: string, @Body() body: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async recordDecision(
+    @Param('id') id: string,
+    @Body() body: Form,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     await this.act(id, body, request, reply, async (user, t) => {
       const evidence = { reference: text(body, 'reference'), noticeVersion: text(body, 'noticeVersion') };
       const answer = await this.kielto.call(user.credential, 'consents', 'POST', '/v1/consents', {
@@ -108,7 +123,9 @@ export class PeopleController {
           purpose: text(body, 'purpose'),
           decision: text(body, 'decision'),
           source: text(body, 'source'),
-          ...(evidence.reference || evidence.noticeVersion ? { evidence: JSON.parse(JSON.stringify(evidence)) as object } : {}),
+          ...(evidence.reference || evidence.noticeVersion
+            ? { evidence: JSON.parse(JSON.stringify(evidence)) as object }
+            : {}),
         },
         requestId: String(request.id),
       });
@@ -116,14 +133,23 @@ export class PeopleController {
         ? {
             kind: 'notice',
             key: 'actions.recorded',
-            params: { decision: word(body, 'decision', 'decisions'), channel: word(body, 'channel', 'channels'), purpose: word(body, 'purpose', 'purposes') },
+            params: {
+              decision: word(body, 'decision', 'decisions'),
+              channel: word(body, 'channel', 'channels'),
+              purpose: word(body, 'purpose', 'purposes'),
+            },
           }
         : refusal(t, answer);
     });
   }
 
   @Post('people/:id/ban')
-  async setBan(@Param('id') id: string, @Body() body: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async setBan(
+    @Param('id') id: string,
+    @Body() body: Form,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     await this.act(id, body, request, reply, async (user, t) => {
       const scope = text(body, 'scope');
       const answer = await this.kielto.call(user.credential, 'directory-bans', 'PUT', `/v1/directory-bans/${id}`, {
@@ -140,7 +166,12 @@ export class PeopleController {
   }
 
   @Post('people/:id/ban/lift')
-  async liftBan(@Param('id') id: string, @Body() body: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async liftBan(
+    @Param('id') id: string,
+    @Body() body: Form,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     await this.act(id, body, request, reply, async (user, t) => {
       const answer = await this.kielto.call(user.credential, 'directory-bans', 'DELETE', `/v1/directory-bans/${id}`, {
         body: {},
@@ -151,21 +182,37 @@ export class PeopleController {
   }
 
   @Post('people/:id/restriction')
-  async restriction(@Param('id') id: string, @Body() body: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async restriction(
+    @Param('id') id: string,
+    @Body() body: Form,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     await this.act(id, body, request, reply, async (user, t) => {
       const lift = body.action === 'lift';
       const reason = text(body, 'reason');
-      const answer = await this.kielto.call(user.credential, 'customers', lift ? 'DELETE' : 'PUT', `/v1/customers/${id}/restriction`, {
-        body: reason ? { reason } : {},
-        requestId: String(request.id),
-      });
+      const answer = await this.kielto.call(
+        user.credential,
+        'customers',
+        lift ? 'DELETE' : 'PUT',
+        `/v1/customers/${id}/restriction`,
+        {
+          body: reason ? { reason } : {},
+          requestId: String(request.id),
+        },
+      );
       if (!answer.ok) return refusal(t, answer);
       return { kind: 'notice', key: lift ? 'actions.liftedDone' : 'actions.restrictedDone' };
     });
   }
 
   @Post('people/:id/requests')
-  async openRequest(@Param('id') id: string, @Body() body: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async openRequest(
+    @Param('id') id: string,
+    @Body() body: Form,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     await this.act(id, body, request, reply, async (user, t) => {
       const answer = await this.kielto.call<{ dueAt: string }>(user.credential, 'customers', 'POST', '/v1/requests', {
         body: {
@@ -202,7 +249,11 @@ export class PeopleController {
     }
     if (answer.status === 409) {
       const current = await this.people.customer(session.user, id);
-      const { key, params } = erasureRefusal(t, answer.problem?.type ?? '', current.ok ? current.body.legalHold : undefined);
+      const { key, params } = erasureRefusal(
+        t,
+        answer.problem?.type ?? '',
+        current.ok ? current.body.legalHold : undefined,
+      );
       this.sessions.flash(session, { kind: 'alert', key, params });
     } else this.sessions.flash(session, refusal(t, answer));
     seeOther(reply, `/people/${id}`);
@@ -220,12 +271,19 @@ export class PeopleController {
     this.sessions.checkForm(request, session, body);
     if (!CUSTOMER_ID.test(id)) throw new NotFoundException();
     const flash: Flash =
-      body.confirm === 'yes' ? await change(session.user, translator(session.lang)) : { kind: 'alert', key: 'actions.confirmMissing' };
+      body.confirm === 'yes'
+        ? await change(session.user, translator(session.lang))
+        : { kind: 'alert', key: 'actions.confirmMissing' };
     this.sessions.flash(session, flash);
     seeOther(reply, `/people/${id}`);
   }
 
-  private async loadCustomer(session: Session & { user: ConsoleUser }, id: string, reply: FastifyReply, request: FastifyRequest) {
+  private async loadCustomer(
+    session: Session & { user: ConsoleUser },
+    id: string,
+    reply: FastifyReply,
+    request: FastifyRequest,
+  ) {
     if (!CUSTOMER_ID.test(id)) throw new NotFoundException();
     const answer = await this.people.customer(session.user, id);
     if (answer.ok) return answer.body;
@@ -237,7 +295,11 @@ export class PeopleController {
     return undefined;
   }
 
-  private renderResults(reply: FastifyReply, session: Session & { user: ConsoleUser }, answer: ServiceAnswer<Found[]>): void {
+  private renderResults(
+    reply: FastifyReply,
+    session: Session & { user: ConsoleUser },
+    answer: ServiceAnswer<Found[]>,
+  ): void {
     const ctx = this.sessions.context(session, '/search');
     const model = { identityCodeSearch: mayUseCodes(session.user) };
     if (answer.ok) {
@@ -245,7 +307,11 @@ export class PeopleController {
       return sendPage(reply, renderSearch(ctx, { ...model, results }));
     }
     const flash = refusal(translator(session.lang), answer);
-    sendPage(reply, renderSearch(ctx, { ...model, problem: { key: flash.key as never, params: flash.params } }), answer.status === 400 ? 400 : 200);
+    sendPage(
+      reply,
+      renderSearch(ctx, { ...model, problem: { key: flash.key as never, params: flash.params } }),
+      answer.status === 400 ? 400 : 200,
+    );
   }
 }
 

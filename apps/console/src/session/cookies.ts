@@ -26,5 +26,7 @@ export function sessionCookie(name: string, value: string, secure: boolean, maxA
 
 /** Whether a host name is this machine's (cookies may then go without Secure: browsers treat it as secure). */
 export function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+  return (
+    hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname)
+  );
 }

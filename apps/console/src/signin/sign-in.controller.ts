@@ -67,7 +67,8 @@ export class SignInController {
   login(@Body() body: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
     const session = this.sessions.open(request, reply);
     this.sessions.checkForm(request, session, body);
-    if (!this.devKeys) return sendPage(reply, renderError(this.sessions.context(session, '/login'), 'forbidden-role'), 403);
+    if (!this.devKeys)
+      return sendPage(reply, renderError(this.sessions.context(session, '/login'), 'forbidden-role'), 403);
     const key = typeof body.key === 'string' ? body.key.trim() : '';
     const actor = key === '' ? undefined : this.keys.authenticate(key);
     if (actor === undefined) {

@@ -114,5 +114,9 @@ export function renderAudit(ctx: PageContext, model: { customerId: string; rows:
           )
           .join('') +
         `</tbody></table>`;
-  return page(ctx, 'audit.title', `<p><a href="/people/${esc(model.customerId)}">${esc(t('audit.back'))}</a></p>${gaps}${table}`);
+  return page(
+    ctx,
+    'audit.title',
+    `<p><a href="/people/${esc(model.customerId)}">${esc(t('audit.back'))}</a></p>${gaps}${table}`,
+  );
 }

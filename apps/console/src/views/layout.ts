@@ -68,7 +68,8 @@ export interface PageContext {
 
 export { esc };
 
-export const hidden = (name: string, value: string) => `<input type="hidden" name="${esc(name)}" value="${esc(value)}">`;
+export const hidden = (name: string, value: string) =>
+  `<input type="hidden" name="${esc(name)}" value="${esc(value)}">`;
 
 /** A POST form carrying the session's CSRF token. */
 export function postForm(ctx: PageContext, action: string, inner: string, attrs = ''): string {
@@ -148,7 +149,14 @@ ${body}
 }
 
 /** A `<select>` of catalogue words for the given values. */
-export function select(t: Translate, name: string, label: string, group: string, values: readonly string[], id: string): string {
+export function select(
+  t: Translate,
+  name: string,
+  label: string,
+  group: string,
+  values: readonly string[],
+  id: string,
+): string {
   return (
     `<label for="${id}">${esc(label)}</label><select id="${id}" name="${esc(name)}">` +
     values.map((v) => `<option value="${esc(v)}">${esc(wordFor(t, group, v))}</option>`).join('') +
@@ -157,7 +165,14 @@ export function select(t: Translate, name: string, label: string, group: string,
 }
 
 /** Check boxes of catalogue words, one name. */
-export function checkboxes(t: Translate, name: string, legend: string, group: string, values: readonly string[], id: string): string {
+export function checkboxes(
+  t: Translate,
+  name: string,
+  legend: string,
+  group: string,
+  values: readonly string[],
+  id: string,
+): string {
   return (
     `<fieldset><legend>${esc(legend)}</legend>` +
     values

@@ -1,4 +1,13 @@
-import { CHANNELS, DIRECTORY_BAN_SCOPES, DIRECTORY_FIELDS, DIRECTORY_OUTLETS, LEDGER_CHANNELS, LEDGER_PURPOSES, PURPOSES, CONSENT_DECISIONS } from '@kielto/contracts';
+import {
+  CHANNELS,
+  DIRECTORY_BAN_SCOPES,
+  DIRECTORY_FIELDS,
+  DIRECTORY_OUTLETS,
+  LEDGER_CHANNELS,
+  LEDGER_PURPOSES,
+  PURPOSES,
+  CONSENT_DECISIONS,
+} from '@kielto/contracts';
 import { en } from '../i18n/en';
 import { translator, wordFor } from '../i18n/messages';
 import { checkboxes, confirmBox, esc, formatDate, page, PageContext, postForm, select } from './layout';
@@ -65,7 +74,8 @@ export function renderPerson(ctx: PageContext, model: PersonModel): string {
         `<tr><th scope="row">${esc(wordFor(t, 'channels', channel))}</th>` +
         PURPOSES.map((purpose) => {
           const cell = model.matrix.get(`${channel}|${purpose}`);
-          if (!cell) return `<td data-channel="${channel}" data-purpose="${purpose}" data-decision="unknown">${esc(t('person.unknown'))}</td>`;
+          if (!cell)
+            return `<td data-channel="${channel}" data-purpose="${purpose}" data-decision="unknown">${esc(t('person.unknown'))}</td>`;
           const reasons = cell.reasons.map((r) => esc(wordFor(t, 'reasons', r))).join(', ');
           return (
             `<td data-channel="${channel}" data-purpose="${purpose}" data-decision="${cell.decision}">` +
@@ -85,7 +95,10 @@ export function renderPerson(ctx: PageContext, model: PersonModel): string {
       : `<table id="timeline" aria-labelledby="timeline-heading"><caption>${esc(t('person.timelineCaption'))}</caption><thead><tr>` +
         `<th scope="col">${esc(t('person.when'))}</th><th scope="col">${esc(t('person.what'))}</th><th scope="col">${esc(t('person.who'))}</th><th scope="col">${esc(t('person.details'))}</th></tr></thead><tbody>` +
         model.timeline
-          .map((i) => `<tr><td>${esc(formatDate(i.at, ctx.lang))}</td><td>${esc(i.what)}</td><td>${esc(i.who)}</td><td>${esc(i.details)}</td></tr>`)
+          .map(
+            (i) =>
+              `<tr><td>${esc(formatDate(i.at, ctx.lang))}</td><td>${esc(i.what)}</td><td>${esc(i.who)}</td><td>${esc(i.details)}</td></tr>`,
+          )
           .join('') +
         `</tbody></table>`);
 
@@ -129,7 +142,12 @@ function actions(ctx: PageContext, model: PersonModel): string {
         `<button type="submit">${esc(t('actions.setBan'))}</button></fieldset>`,
     ) +
     (model.ban
-      ? postForm(ctx, `${base}/ban/lift`, confirmBox(t, 'unban-confirm') + `<button type="submit" class="secondary">${esc(t('actions.liftBan'))}</button>`)
+      ? postForm(
+          ctx,
+          `${base}/ban/lift`,
+          confirmBox(t, 'unban-confirm') +
+            `<button type="submit" class="secondary">${esc(t('actions.liftBan'))}</button>`,
+        )
       : '');
   const restriction = postForm(
     ctx,
@@ -147,7 +165,14 @@ function actions(ctx: PageContext, model: PersonModel): string {
     `${base}/requests`,
     `<fieldset><legend>${esc(t('actions.requestHeading'))}</legend>` +
       select(t, 'type', t('actions.requestType'), 'actions.requestTypes', REQUEST_TYPES, 'request-type') +
-      select(t, 'channel', t('actions.requestChannel'), 'actions.requestChannels', REQUEST_CHANNELS, 'request-channel') +
+      select(
+        t,
+        'channel',
+        t('actions.requestChannel'),
+        'actions.requestChannels',
+        REQUEST_CHANNELS,
+        'request-channel',
+      ) +
       `<label for="request-receivedAt">${esc(t('actions.receivedAt'))}</label><input type="date" id="request-receivedAt" name="receivedAt" required value="${new Date().toISOString().slice(0, 10)}">` +
       text('request-identityVerifiedBy', t('actions.verifiedBy')) +
       confirmBox(t, 'request-confirm') +

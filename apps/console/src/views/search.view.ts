@@ -38,7 +38,9 @@ export function renderSearch(ctx: PageContext, model: SearchModel): string {
         ' aria-labelledby="identity-heading"',
       )
     : '';
-  const problem = model.problem ? `<p class="alert" role="alert">${esc(t(model.problem.key, model.problem.params))}</p>` : '';
+  const problem = model.problem
+    ? `<p class="alert" role="alert">${esc(t(model.problem.key, model.problem.params))}</p>`
+    : '';
   let results = '';
   if (model.results !== undefined) {
     results =

@@ -5,7 +5,11 @@ export interface SignInModel {
   oidc: boolean;
   devKeys: boolean;
   /** Catalogue key of a message above the forms (why the last session ended, a refused key…). */
-  message?: { kind: 'notice' | 'alert'; key: Parameters<ReturnType<typeof translator>>[0]; params?: Record<string, string | number> };
+  message?: {
+    kind: 'notice' | 'alert';
+    key: Parameters<ReturnType<typeof translator>>[0];
+    params?: Record<string, string | number>;
+  };
 }
 
 export function renderSignIn(ctx: PageContext, model: SignInModel): string {
@@ -34,7 +38,11 @@ export function renderError(ctx: PageContext, kind: ErrorKind, ref = ''): string
   const t = translator(ctx.lang);
   switch (kind) {
     case 'forbidden-role':
-      return page(ctx, 'forbidden.title', `<p class="alert">${esc(t('forbidden.role'))}</p><p><a href="/login">${esc(t('login.title'))}</a></p>`);
+      return page(
+        ctx,
+        'forbidden.title',
+        `<p class="alert">${esc(t('forbidden.role'))}</p><p><a href="/login">${esc(t('login.title'))}</a></p>`,
+      );
     case 'forbidden-action':
       return page(ctx, 'forbidden.title', `<p class="alert">${esc(t('forbidden.action'))}</p>`);
     case 'csrf':
