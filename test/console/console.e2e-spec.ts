@@ -53,9 +53,9 @@ describe('console: staff and DPO pages in headless Chromium', () => {
   /** No serious or critical accessibility violation, a screenshot, no personal data in the URL or title. */
   const check = async (name: string, personal: string[] = []) => {
     await page.evaluate(AXE_SOURCE);
-    const violations = (await page.evaluate(
+    const violations: AxeViolation[] = await page.evaluate(
       `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => ({ target: n.target })) })))`,
-    ));
+    );
     expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
     const file = path.join(SHOTS, `${name}.png`);
     await page.screenshot({ path: file, fullPage: true });
