@@ -6,14 +6,9 @@ import { ConsoleUser } from '../session/session-store';
 import { AuditRow, DeskRequest } from '../views/dpo.views';
 import { Cell, PersonModel, TimelineItem } from '../views/person.view';
 
-export interface Customer {
-  id: string;
-  name: string;
-  customerNumber: string;
-  kind: string;
-  activeContract: boolean;
-  restricted: boolean;
-  legalHold?: { since: string; reason: string; until?: string };
+/** What customers' `GET /v1/customers/:id` answers that the page uses: the summary and its histories. */
+type CustomerSummary = PersonModel['customer'];
+export interface Customer extends CustomerSummary {
   restrictionHistory?: { at: string; action: string; actor: string; reason?: string }[];
   rectifications?: { at: string; actor: string; fields: string[] }[];
   legalHoldHistory?: { at: string; action: string; actor: string; reason?: string }[];
