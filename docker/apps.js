@@ -1,5 +1,5 @@
 'use strict';
-// The four kielto services one image can run, with their default ports (docs/CONTRACT.md §2).
+// The four kielto services and the staff console one image can run, with their default ports (docs/CONTRACT.md §2).
 // Shared by entrypoint.js and healthcheck.js so the two can never disagree.
 const path = require('node:path');
 const fs = require('node:fs');
@@ -9,6 +9,7 @@ const APPS = Object.freeze({
   consents: 3002,
   'directory-bans': 3003,
   suppression: 3004,
+  console: 3000,
 });
 
 const ROOT = path.resolve(__dirname, '..');

@@ -10,12 +10,14 @@ const { projectNode } = require('./project-node');
 
 const root = path.join(__dirname, '..');
 const infra = path.join(root, 'scripts', 'infra.sh');
-// Ports: CUSTOMERS_PORT, CONSENTS_PORT, DIRECTORY_BANS_PORT, SUPPRESSION_PORT override the defaults.
+// Ports: CUSTOMERS_PORT, CONSENTS_PORT, DIRECTORY_BANS_PORT, SUPPRESSION_PORT, CONSOLE_PORT override the defaults.
+// The console (staff and DPO pages) talks to the four services over HTTP, at the addresses given to it below.
 const SERVICES = [
   { name: 'customers', port: 3001 },
   { name: 'consents', port: 3002 },
   { name: 'directory-bans', port: 3003 },
   { name: 'suppression', port: 3004 },
+  { name: 'console', port: 3000 },
 ].map(({ name, port }) => ({ name, port: Number(process.env[`${name.toUpperCase().replace('-', '_')}_PORT`] || port) }));
 const host = process.env.HOST || '127.0.0.1';
 const children = new Map();
@@ -119,10 +121,16 @@ async function main() {
   }
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
+  const serviceUrls = Object.fromEntries(
+    SERVICES.filter(({ name }) => name !== 'console').map(({ name, port }) => [
+      `${name.toUpperCase().replace('-', '_')}_URL`,
+      process.env[`${name.toUpperCase().replace('-', '_')}_URL`] || `http://${host}:${port}`,
+    ]),
+  );
   for (const { name, port } of SERVICES) {
     const child = spawn(projectNode(), ['--enable-source-maps', mainOf(name)], {
       cwd: root,
-      env: { ...process.env, PORT: String(port) },
+      env: { ...process.env, ...(name === 'console' ? serviceUrls : {}), PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     prefixLines(name, child.stdout, process.stdout);
@@ -138,7 +146,11 @@ async function main() {
   const deadline = Date.now() + 120000;
   const results = await Promise.all(SERVICES.map(({ port }) => waitReady(`http://${host}:${port}`, deadline)));
   SERVICES.forEach(({ name, port }, i) =>
-    log(`${name.padEnd(14)} http://${host}:${port}  ${results[i] ? 'ready' : 'NOT READY'}  (docs: /docs)`),
+    log(
+      `${name.padEnd(14)} http://${host}:${port}  ${results[i] ? 'ready' : 'NOT READY'}  ${
+        name === 'console' ? '(staff and DPO pages; sign in with the staff, dpo or admin key)' : '(docs: /docs)'
+      }`,
+    ),
   );
   if (results.every(Boolean)) {
     if (process.env.NODE_ENV !== 'production') {

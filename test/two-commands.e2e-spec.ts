@@ -13,7 +13,7 @@ import { API_KEYS_SETTING, dropDatabases, KEYS, PARTNER_HASH_KEY, UNLIMITED_ACCE
  */
 const root = path.join(__dirname, '..');
 const run = promisify(execFile);
-const SERVICES = ['customers', 'consents', 'directory-bans', 'suppression'] as const;
+const SERVICES = ['customers', 'consents', 'directory-bans', 'suppression', 'console'] as const;
 const built = SERVICES.every((s) => existsSync(path.join(root, 'dist', 'apps', s, 'apps', s, 'src', 'main.js')));
 
 function freePort(): Promise<number> {
@@ -55,7 +55,7 @@ function errorLines(output: string): string[] {
 }
 
 describe('two commands: npm start and infra:down', () => {
-  it('npm start reports all four services ready within 120 s without an error line, prints a working curl per role, and SIGTERM stops them all', async () => {
+  it('npm start reports the four services and the console ready within 120 s without an error line, prints a working curl per role, and SIGTERM stops them all', async () => {
     const prefix = `two${Date.now().toString(36)}`;
     const ports = await Promise.all(SERVICES.map(() => freePort()));
     const env: NodeJS.ProcessEnv = {
@@ -98,6 +98,11 @@ describe('two commands: npm start and infra:down', () => {
         const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
         expect(res.status).toBe(200);
       }
+      // The console is listed and serves its sign-in page with the development-key form.
+      expect(output).toMatch(/\[kielto\] console +http:\/\/127\.0\.0\.1:\d+ +ready/);
+      const signIn = await fetch(`http://127.0.0.1:${ports[SERVICES.indexOf('console')]}/login`);
+      expect(signIn.status).toBe(200);
+      expect(await signIn.text()).toContain('type="password"');
       // A normal start against fresh topics logs nothing at error level (pino 50) or above.
       expect(errorLines(output)).toEqual([]);
       // It prints the keys it accepts and one request per role; each works as printed.

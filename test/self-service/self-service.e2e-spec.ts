@@ -1,13 +1,13 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { BrowserContext, chromium, Page } from 'playwright-core';
+import { BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { keyIdOf } from '@kielto/platform';
 import { SmsKeywordRepository } from '../../apps/consents/src/consents/sms-keyword.repository';
 import { UnsubscribeTokenCodec } from '../../apps/consents/src/self-service/unsubscribe-token';
 import { CustomerEventsFixture } from '../../apps/consents/test/customer-events';
+import { ARTIFACTS, launchChromium } from '../support/chromium';
 import { bearer, eventually, KEYS, startStack, Stack } from '../support/stack';
 
 const SMS_SECRET = 'test-sms-webhook-secret-0123456789abcdef';
@@ -16,8 +16,6 @@ const NOTICE_VERSION = 'privacy-notice-test-7';
 const DAY = 86_400_000;
 /** The non-secret id kielto gives the test marketing key (role + first 12 hex of its SHA-256). */
 const MARKETING_KEY_ID = keyIdOf('marketing', createHash('sha256').update(KEYS.marketing).digest());
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
 
 interface CheckAnswer {
   decision: 'allow' | 'suppress';
@@ -600,49 +598,17 @@ describe('self-service opt-out: one-click unsubscribe, preference page, SMS STOP
   });
 
   describe('preference page in headless Chromium', () => {
+    let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
     let context: BrowserContext;
     let page: Page;
-    let userDataDir: string;
 
     beforeAll(async () => {
-      if (!existsSync(CHROMIUM)) {
-        throw new Error(
-          `Headless Chromium is required at ${CHROMIUM}: run scripts/setup-system.sh (apt-get install chromium)`,
-        );
-      }
-      userDataDir = mkdtempSync(path.join(tmpdir(), 'kielto-chromium-'));
-      try {
-        context = await chromium.launchPersistentContext(userDataDir, {
-          executablePath: CHROMIUM,
-          headless: true,
-          args: [
-            '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-          viewport: { width: 1100, height: 1300 },
-        });
-      } catch (error) {
-        throw new Error(
-          `Headless Chromium (${CHROMIUM}) could not start; the preference page cannot be tested: ${String(error)}`,
-        );
-      }
+      browser = await launchChromium('the preference page', () => [stack.urls.consents]);
+      context = browser.context;
       page = context.pages()[0] ?? (await context.newPage());
-      // Nothing but the service itself may be loaded: no third-party assets.
-      await context.route('**/*', (route) =>
-        route.request().url().startsWith(stack.urls.consents) ? route.continue() : route.abort('blockedbyclient'),
-      );
     });
 
-    afterAll(async () => {
-      await context?.close();
-      if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-    });
+    afterAll(() => browser?.close());
 
     const row = (channel: string, purpose: string) =>
       page.locator(`tr[data-channel="${channel}"][data-purpose="${purpose}"]`);

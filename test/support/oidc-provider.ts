@@ -1,4 +1,5 @@
-import { createServer, Server } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, JWK, JWTPayload, KeyLike, SignJWT } from 'jose';
 
@@ -20,9 +21,26 @@ export async function signingKey(kid: string, alg: SigningKey['alg'] = 'RS256'):
   return { kid, alg, privateKey, publicKey, jwk };
 }
 
+/** Who the provider's sign-in page lets in next (the person "typing their password" at the provider). */
+export interface ProviderUser {
+  sub: string;
+  name?: string;
+  groups?: string[];
+}
+
+interface IssuedCode {
+  clientId: string;
+  redirectUri: string;
+  challenge: string;
+  nonce?: string;
+  user: ProviderUser;
+}
+
 /**
- * A real OpenID Connect provider's key endpoints on loopback: the discovery document and the JWKS, with keys the
- * test rotates, and a switch that makes it unreachable (every connection is reset).
+ * A real OpenID Connect provider on loopback: the discovery document and the JWKS, with keys the test rotates, a
+ * switch that makes it unreachable (every connection is reset), and an authorization server for the code flow with
+ * PKCE: `/authorize` signs `nextUser` in at once and redirects back with a code; `/token` exchanges a code once,
+ * for the same redirect URI and the verifier of its S256 challenge, for an ID token carrying the nonce.
  */
 export class TestOidcProvider {
   keys: SigningKey[] = [];
@@ -31,6 +49,10 @@ export class TestOidcProvider {
   jwksFetches = 0;
   private server?: Server;
   issuer = '';
+  nextUser: ProviderUser = { sub: 'u-1', groups: [] };
+  private readonly codes = new Map<string, IssuedCode>();
+  /** Token requests refused, with why: tests look here to see a broken PKCE or replay was caught by the provider. */
+  refusals: string[] = [];
 
   async start(port = 0): Promise<this> {
     this.server = createServer((request, response) => {
@@ -40,7 +62,22 @@ export class TestOidcProvider {
       }
       if (request.url === '/.well-known/openid-configuration') {
         response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ issuer: this.issuer, jwks_uri: `${this.issuer}/jwks` }));
+        response.end(
+          JSON.stringify({
+            issuer: this.issuer,
+            jwks_uri: `${this.issuer}/jwks`,
+            authorization_endpoint: `${this.issuer}/authorize`,
+            token_endpoint: `${this.issuer}/token`,
+            code_challenge_methods_supported: ['S256'],
+          }),
+        );
+      } else if (request.url?.startsWith('/authorize?')) {
+        this.authorize(new URL(request.url, this.issuer).searchParams, response);
+      } else if (request.url === '/token' && request.method === 'POST') {
+        void this.exchange(request).then(([status, body]) => {
+          response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+          response.end(JSON.stringify(body));
+        });
       } else if (request.url === '/jwks') {
         this.jwksFetches++;
         response.writeHead(200, { 'content-type': 'application/json' });
@@ -81,6 +118,56 @@ export class TestOidcProvider {
       .setExpirationTime(now + (options.expiresIn ?? 300));
     if (options.notBefore !== undefined) jwt.setNotBefore(now + options.notBefore);
     return jwt.sign(key.privateKey);
+  }
+
+  private authorize(params: URLSearchParams, response: import('node:http').ServerResponse): void {
+    const redirectUri = params.get('redirect_uri') ?? '';
+    const challenge = params.get('code_challenge');
+    if (
+      params.get('response_type') !== 'code' ||
+      !redirectUri ||
+      !challenge ||
+      params.get('code_challenge_method') !== 'S256'
+    ) {
+      response.writeHead(400).end('bad authorization request');
+      return;
+    }
+    const code = randomBytes(16).toString('hex');
+    this.codes.set(code, {
+      clientId: params.get('client_id') ?? '',
+      redirectUri,
+      challenge,
+      nonce: params.get('nonce') ?? undefined,
+      user: this.nextUser,
+    });
+    const back = new URL(redirectUri);
+    back.searchParams.set('code', code);
+    back.searchParams.set('state', params.get('state') ?? '');
+    response.writeHead(302, { location: back.href }).end();
+  }
+
+  private async exchange(request: IncomingMessage): Promise<[number, object]> {
+    let raw = '';
+    for await (const chunk of request) raw += String(chunk);
+    const form = new URLSearchParams(raw);
+    const code = form.get('code') ?? '';
+    const issued = this.codes.get(code);
+    this.codes.delete(code); // a code is good once
+    const refuse = (why: string): [number, object] => {
+      this.refusals.push(why);
+      return [400, { error: 'invalid_grant', error_description: why }];
+    };
+    if (form.get('grant_type') !== 'authorization_code' || issued === undefined) return refuse('unknown code');
+    if (form.get('redirect_uri') !== issued.redirectUri) return refuse('redirect_uri differs');
+    if (form.get('client_id') !== issued.clientId) return refuse('client_id differs');
+    const verifier = form.get('code_verifier') ?? '';
+    if (createHash('sha256').update(verifier).digest('base64url') !== issued.challenge) return refuse('PKCE verifier');
+    const { sub, ...claims } = issued.user;
+    const idToken = await this.token(
+      { sub, ...claims, ...(issued.nonce ? { nonce: issued.nonce } : {}) },
+      { audience: issued.clientId },
+    );
+    return [200, { id_token: idToken, access_token: idToken, token_type: 'Bearer', expires_in: 300 }];
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,7 @@ export * from './crypto/identifier-hasher';
 export * from './docs/asyncapi.controller';
 export * from './docs/openapi-document';
 export * from './health/health.controller';
+export * from './http/html';
 export * from './http/problem';
 export * from './http/subject-fields';
 export * from './kafka/consumer-progress';

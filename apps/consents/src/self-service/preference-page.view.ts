@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Channel, Language, LANGUAGES, Purpose } from '@kielto/contracts';
+import { escapeHtml as esc } from '@kielto/platform';
 import { CurrentPermission } from '../consents/ledger-state';
 
 /**
@@ -380,10 +381,4 @@ function stateText(row: CurrentPermission, lang: Language): string {
     return `${text} (${esc(t.until.replace('{date}', date))})`;
   }
   return text;
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-function esc(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }

@@ -1,0 +1,3 @@
+import { runService } from '@kielto/platform';
+
+void runService('console', () => import('./service'));
