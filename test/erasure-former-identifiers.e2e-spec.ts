@@ -109,18 +109,19 @@ describe('erasure keeps the refusals of identifiers the customer held before (R8
     await ledgerGone({ phone: x });
     await ledgerGone({ email: e }, 'post');
     // ... and their keyed hashes stay as tombstones: nothing they refused is allowed again.
-    const asked: [string, string, Record<string, string>][] = [
-      ['phone', 'own-marketing', { phone: x }],
-      ['phone', 'partner-marketing', { phone: x }],
-      ['post', 'own-marketing', { phone: x }],
-      ['post', 'partner-marketing', { phone: x }],
-      ['post', 'own-marketing', { email: e }],
-      ['phone', 'own-marketing', { email: e }],
-      ['email', 'own-marketing', { email: e }],
+    const asked: [string, string, Record<string, string>, string][] = [
+      ['phone', 'own-marketing', { phone: x }, 'erased'],
+      ['phone', 'partner-marketing', { phone: x }, 'erased'],
+      ['post', 'own-marketing', { phone: x }, 'erased'],
+      ['post', 'partner-marketing', { phone: x }, 'erased'],
+      ['post', 'own-marketing', { email: e }, 'erased'],
+      ['phone', 'own-marketing', { email: e }, 'erased'],
+      // e-mail is opt-in (rule 5): no consent is left either
+      ['email', 'own-marketing', { email: e }, 'erased,no-consent'],
     ];
     const answers = await Promise.all(asked.map(([c, p, s]) => answer(c, p, s)));
-    expect(answers.map((r, i) => `${asked[i].slice(0, 2).join('/')} ${r.decision} ${r.codes.join(',')}`)).toEqual(
-      asked.map(([c, p]) => `${c}/${p} suppress erased`),
+    expect(answers.map((r, i) => `${asked[i][0]}/${asked[i][1]} ${r.decision} ${r.codes.join(',')}`)).toEqual(
+      asked.map(([c, p, , codes]) => `${c}/${p} suppress ${codes}`),
     );
     // The identifiers held at the erasure are tombstones too, as before.
     expect(await answer('phone', 'own-marketing', { phone: y })).toEqual(suppressedAsErased);

@@ -394,6 +394,8 @@ describe('consents: the ledger of permissions and prohibitions (issue 4)', () =>
       `${emailKey}#3:${CONSENT_EVENT_TYPES.erased}`,
     ]);
     expect(JSON.stringify(after)).not.toContain('@');
+    // The identifier's keyed hash stays as a tombstone in place of its refusals (R8); a customer id is no identifier.
+    expect(after.map((e) => (e.data as { tombstone?: boolean }).tombstone)).toEqual([undefined, true]);
 
     // Redelivery changes nothing; later decisions continue the sequence above the floor.
     await customers.redeliver(erasedEvent);

@@ -43,7 +43,14 @@ describe('suppression: partner feed and rebuild from the topics', () => {
     name: `Matti Meikäläinen ${run}`,
   };
   const org = { id: randomUUID(), role: email('info'), contact: email('maija.contact'), name: `Testi Oy ${run}` };
-  const erased = { id: randomUUID(), emails: [email('erased')], phones: [phone()], name: `Erkki Erased ${run}` };
+  const erased = {
+    id: randomUUID(),
+    emails: [email('erased')],
+    phones: [phone()],
+    name: `Erkki Erased ${run}`,
+    // a number held before a rectification, with a withdrawal recorded against it while held
+    former: [{ phone: phone(), from: '2024-01-01T00:00:00.000Z', until: '2025-01-01T00:00:00.000Z' }],
+  };
   const restricted = { id: randomUUID(), emails: [email('restricted')], name: `Riitta Restricted ${run}` };
   const banned = { id: randomUUID(), phones: [phone()], name: `Bertta Banned ${run}` };
   const bounced = email('bounced');
@@ -61,7 +68,13 @@ describe('suppression: partner feed and rebuild from the topics', () => {
     removed,
     bare,
   ];
-  const allPhones = () => [...person.phones, ...erased.phones, ...banned.phones, robinsonPhone];
+  const allPhones = () => [
+    ...person.phones,
+    ...erased.phones,
+    ...erased.former.map((f) => f.phone),
+    ...banned.phones,
+    robinsonPhone,
+  ];
 
   const staff = (app: ServiceApp | string) => request(typeof app === 'string' ? app : app.url);
   const digestOf = async (app: ServiceApp): Promise<Digest> =>
@@ -122,7 +135,7 @@ describe('suppression: partner feed and rebuild from the topics', () => {
       contactPersonEmails: [org.contact],
       name: org.name,
     });
-    await events.customer(erased.id, { emails: erased.emails, phones: erased.phones, name: erased.name });
+    await events.customer(erased.id, erased);
     await events.customer(restricted.id, { emails: restricted.emails, name: restricted.name });
     await events.customer(restricted.id, {
       emails: restricted.emails,
@@ -138,7 +151,8 @@ describe('suppression: partner feed and rebuild from the topics', () => {
     await consent({ customerId: erased.id, channel: 'all', purpose: 'all', decision: 'grant' });
     await consent({ email: bare, channel: 'sms', purpose: 'profiling', decision: 'grant' });
     await consent({ email: bare, channel: 'all', purpose: 'all', decision: 'withdraw' });
-    await events.erased(erased.id, { emails: erased.emails, phones: erased.phones });
+    await consent({ phone: erased.former[0].phone, channel: 'phone', purpose: 'all', decision: 'withdraw' });
+    await events.erased(erased.id, erased);
 
     const add = (body: Record<string, unknown>) =>
       staff(live).post('/v1/suppression/entries').set(bearer('staff')).send(body).expect(201);
@@ -158,6 +172,10 @@ describe('suppression: partner feed and rebuild from the topics', () => {
     );
     await eventuallyAnswer(live, { channel: 'sms', purpose: 'profiling', email: bare }, (b) =>
       codes(b).includes('consent-withdrawn'),
+    );
+    // The former number's ledger went with the customer; its keyed hash stays as a tombstone (R8).
+    await eventuallyAnswer(live, { channel: 'phone', purpose: 'own-marketing', phone: erased.former[0].phone }, (b) =>
+      codes(b).includes('erased'),
     );
   });
 
@@ -206,7 +224,11 @@ describe('suppression: partner feed and rebuild from the topics', () => {
       await eventually(
         () =>
           Promise.resolve(
-            valueOf(emailHash(bounced)) && valueOf(phoneHash(robinsonPhone)) && valueOf(emailHash(erased.emails[0])),
+            valueOf(emailHash(bounced)) &&
+              valueOf(phoneHash(robinsonPhone)) &&
+              valueOf(emailHash(erased.emails[0])) &&
+              // published with its withdrawal first, then as the erased customer's tombstone
+              valueOf(phoneHash(erased.former[0].phone))?.suppressions.some((s) => s.code === 'opt-out'),
           ),
         20_000,
         'feed values',
@@ -221,10 +243,12 @@ describe('suppression: partner feed and rebuild from the topics', () => {
       expect(valueOf(emailHash(erased.emails[0]))).toMatchObject({
         suppressions: [{ code: 'opt-out', channel: 'all', purpose: 'all' }],
       });
-      expect(valueOf(phoneHash(erased.phones[0]))).toMatchObject({
-        kind: 'phone',
-        suppressions: [{ code: 'opt-out', channel: 'all', purpose: 'all' }],
-      });
+      for (const number of [erased.phones[0], erased.former[0].phone]) {
+        expect(valueOf(phoneHash(number))).toMatchObject({
+          kind: 'phone',
+          suppressions: [{ code: 'opt-out', channel: 'all', purpose: 'all' }],
+        });
+      }
       const robinson = valueOf(phoneHash(robinsonPhone))!;
       expect(robinson.suppressions).toEqual([
         { code: 'robinson', channel: 'phone', purpose: 'all', since: expect.any(String) },

@@ -30,6 +30,13 @@ export interface IdentifierErasure {
  * `ledger-erased` marker is appended first — its sequence is the floor below which consumers drop the subject's
  * entries — and only then is everything below the marker deleted. The marker stays, holding no personal data.
  *
+ * The marker of an identifier's ledger carries `tombstone` (R8: only keyed hashes are kept, so that refusals keep
+ * being honoured): suppression then keeps the identifier's keyed hash as an erasure tombstone in place of the
+ * refusals that went. The `customer erased` event makes tombstones of the identifiers held at the erasure only; an
+ * identifier held before a rectification, that nobody holds now, would otherwise answer as if never refused — an
+ * allow on phone and post (opt-out). A ledger kept because another customer holds or held the identifier gets no
+ * marker, so that customer is never tombstoned by this erasure.
+ *
  * Evidence-only records of the same people (SMS keywords, the free text of each entry) are deleted with them.
  *
  * Idempotent on redelivery: a subject already holding the marker of this erasure (same `erasedAt`) is not
@@ -86,12 +93,14 @@ export class LedgerErasureService {
       );
     }
     const erasedAt = new Date().toISOString();
-    const erased = (await this.eraseSubject(key, erasedAt, true)) + (await this.smsKeywords.deleteFor([key]));
+    const erased = (await this.eraseSubject(key, erasedAt)) + (await this.smsKeywords.deleteFor([key]));
     this.logger.log({ subject: key, erased }, 'identifier erased');
     return { subject: key, erasedAt, erased };
   }
 
-  private async eraseSubject(key: string, erasedAt: string, tombstone = false): Promise<number> {
+  /** Marks a subject's ledger erased and deletes it; an identifier's keyed hash stays as a tombstone (R8). */
+  private async eraseSubject(key: string, erasedAt: string): Promise<number> {
+    const subject = subjectFromKey(key);
     const events = await this.eventLog.history(TOPICS.consents, key);
     const marker = events.find(
       (e) => e.type === CONSENT_EVENT_TYPES.erased && (e.data as ConsentLedgerErasedV1).erasedAt === erasedAt,
@@ -104,7 +113,7 @@ export class LedgerErasureService {
           topic: TOPICS.consents,
           aggregateId: key,
           type: CONSENT_EVENT_TYPES.erased,
-          data: { subject: subjectFromKey(key), erasedAt, ...(tombstone ? { tombstone } : {}) },
+          data: { subject, erasedAt, ...(subject.type === 'customer' ? {} : { tombstone: true }) },
         })
       ).sequence;
     // The evidence first: a crash before the entries go leaves them to find it again on redelivery.

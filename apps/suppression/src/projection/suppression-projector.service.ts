@@ -331,8 +331,8 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
         const key = subjectKey(d.subject);
         this.state.addSubjectIdentifiers(d.subject, affected);
         this.state.eraseLedger(key, event.sequence);
-        // A bare identifier erased as a data subject: its keyed hash stays as a tombstone (R8), like the identifiers
-        // of an erased customer, so what it refused stays refused after its ledger is gone.
+        // An identifier's ledger erased (a bare identifier, or an erased customer's identifier held now or before):
+        // its keyed hash stays as a tombstone (R8), so what it refused stays refused after its ledger is gone.
         if (d.tombstone === true && d.subject.type !== 'customer')
           this.state.markErased(d.subject.key, Date.parse(d.erasedAt));
         return;

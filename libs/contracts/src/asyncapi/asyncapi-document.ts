@@ -82,7 +82,7 @@ const DESCRIPTIONS: Record<string, string> = {
   ConsentLedgerErasedV1:
     "The subject's ledger was deleted (customer erased, or a bare identifier erased): drop every entry of the subject below this event's sequence.",
   'ConsentLedgerErasedV1.tombstone':
-    'The bare identifier itself was erased: keep its keyed hash as an erasure tombstone (R8), which suppresses it until a grant recorded after erasedAt.',
+    "The identifier's ledger was erased (a bare identifier, or an identifier of an erased customer, held now or before, that no other customer holds or held): keep its keyed hash as an erasure tombstone (R8), which suppresses it until a grant recorded after erasedAt.",
   DirectoryBanSetV1: "A customer's directory-publication ban as it stands from now on (replaces the previous one).",
   DirectoryBanLiftedV1: "The customer's directory-publication ban was lifted.",
   SuppressionEntryV1: 'A staff entry (bounce, complaint, robinson, manual); the identifier only as its keyed hash.',

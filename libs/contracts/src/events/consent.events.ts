@@ -94,9 +94,10 @@ export class ConsentLedgerErasedV1 {
   @ValidateNested() @Type(() => ConsentSubjectV1) subject!: ConsentSubjectV1;
   @IsISO8601({ strict: true }) erasedAt!: string;
   /**
-   * The identifier itself was erased (a person who is not a customer, `DELETE /v1/subjects`): its keyed hash is
+   * The ledger of an identifier was erased (a person who is not a customer, `DELETE /v1/subjects`, or an identifier
+   * of an erased customer, now or before a rectification, that no other customer holds or held): its keyed hash is
    * kept as an erasure tombstone (R8), so what it refused stays refused until a grant recorded after `erasedAt`.
-   * Absent on the markers of a customer's erasure, whose `customer erased` event carries the tombstones.
+   * Absent on the marker of a customer id's ledger.
    */
   @IsOptional() @IsBoolean() tombstone?: boolean;
 }
