@@ -1,13 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import {
-  Admin,
-  ConfigResourceTypes,
-  ITopicConfig,
-  Kafka,
-  logLevel,
-  Producer,
-  SASLOptions,
-} from 'kafkajs';
+import { Admin, ConfigResourceTypes, ITopicConfig, Kafka, logLevel, Producer, SASLOptions } from 'kafkajs';
 import './kafkajs-request-queue';
 import { SUPPRESSION_ENTRIES_TOPIC, TOPICS } from '@kielto/contracts';
 import { ServiceConfig } from '../config/service-config';
