@@ -8,7 +8,7 @@
  * relationship (R2 with a grace period), products (R10) and the consent/prohibition ledger. Not covered here (the
  * table-driven unit test and the e2e specs cover them): staff suppression entries, directory bans, and the removal
  * of ledger entries by the consents service on erasure (with the tombstones its markers leave on the identifiers
- * whose ledgers it erases, test/erasure-former-identifiers.e2e-spec.ts).
+ * whose ledgers it erases, test/contract-v11.e2e-spec.ts).
  */
 
 export type Channel = 'email' | 'sms' | 'phone' | 'post';
