@@ -20,6 +20,18 @@ export type SendDecision = (typeof SEND_DECISIONS)[number];
 export const SUPPRESSION_ENTRY_REASONS = ['bounce', 'complaint', 'robinson', 'manual'] as const;
 export type SuppressionEntryReason = (typeof SUPPRESSION_ENTRY_REASONS)[number];
 
+/**
+ * Outside opt-out registers kept in sync as full snapshots (this project's extension, docs/CONTRACT.md §3.9):
+ * ASML's Robinson registers of phone numbers and of names with postal addresses.
+ */
+export const REGISTERS = ['asml-phone', 'asml-post'] as const;
+export type RegisterName = (typeof REGISTERS)[number];
+/** The one channel each register stops (R4). */
+export const REGISTER_CHANNEL: Readonly<Record<RegisterName, 'phone' | 'post'>> = Object.freeze({
+  'asml-phone': 'phone',
+  'asml-post': 'post',
+});
+
 export const REASON_CODES = [
   'no-consent',
   'consent-withdrawn',

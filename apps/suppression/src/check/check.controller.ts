@@ -14,6 +14,7 @@ import {
   Roles,
 } from '@kielto/platform';
 import { FreshnessService } from '../freshness/freshness.service';
+import { RegisterFreshness } from '../registers/register-freshness';
 import { CheckService, validationProblem } from './check.service';
 import { CheckStream } from './check-stream';
 import { readChannel, readProduct, readPurpose } from './contact-reader';
@@ -30,6 +31,7 @@ export class CheckController {
   constructor(
     private readonly checks: CheckService,
     private readonly freshness: FreshnessService,
+    private readonly registers: RegisterFreshness,
   ) {}
 
   /** May this contact be marketed to on this channel for this purpose? Exactly one identifier. */
@@ -104,11 +106,13 @@ export class CheckController {
     }
     await this.freshness.untilFresh();
     const asOf = this.freshness.assertFresh();
+    // Rows cannot be refused one by one once the answer has begun: an overdue register refuses the whole stream.
+    this.registers.assertCurrent(channel);
     const partner = actor.role === 'partner';
     const decision = { channel, purpose, product };
     const answers = new CheckStream({
       hashedOnly: partner,
-      decide: (contact, now) => this.checks.decide(contact, decision, now, partner),
+      decide: (contact, now) => this.checks.decide(contact, decision, now, partner, false, true),
       // As at the start: a watermark older than the bound is put to Kafka before the stream is ended as stale.
       isFresh: () => this.freshness.isFresh || this.freshness.untilFresh().then(() => this.freshness.isFresh),
     });

@@ -4,6 +4,7 @@ import { decide, forPartner } from '../decision/decision-engine';
 import { Decision, DecisionPolicy, DecisionQuery, Reason, SubjectFacts } from '../decision/decision.types';
 import { SuppressionEnv } from '../suppression.env';
 import { FreshnessService } from '../freshness/freshness.service';
+import { RegisterFreshness } from '../registers/register-freshness';
 import { SuppressionMetrics } from '../metrics/suppression-metrics';
 import { SuppressionState } from '../state/suppression-state';
 import { Contact, isHashed, readChannel, readContact, readProduct, readPurpose } from './contact-reader';
@@ -53,6 +54,7 @@ export class CheckService {
     private readonly hasher: FastIdentifierHasher,
     private readonly freshness: FreshnessService,
     private readonly metrics: SuppressionMetrics,
+    private readonly registers: RegisterFreshness,
     env: SuppressionEnv,
   ) {
     this.policy = { softOptInGraceMs: env.KIELTO_SOFT_OPT_IN_GRACE_DAYS * 86_400_000 };
@@ -94,10 +96,20 @@ export class CheckService {
 
   /**
    * Decides one validated contact and counts the decision. A partner's answer shows `opt-out` in place of
-   * `erased` and `processing-restricted`, without rule or source (R11).
+   * `erased` and `processing-restricted`, without rule or source (R11). A non-customer's phone or post check
+   * while that channel's register is overdue is a 503 (`RegisterFreshness`; a stream asks once, at its start).
    */
-  decide(contact: Contact, query: DecisionQuery, now: number, partner: boolean, cached = false): Decision {
-    const decision = decide(this.facts(contact, cached), query, now, this.policy);
+  decide(
+    contact: Contact,
+    query: DecisionQuery,
+    now: number,
+    partner: boolean,
+    cached = false,
+    registersAsked = false,
+  ): Decision {
+    const facts = this.facts(contact, cached);
+    if (!registersAsked) this.registers.assertCurrentFor(query.channel, facts, now);
+    const decision = decide(facts, query, now, this.policy);
     this.metrics.tally.add(decision);
     if (!partner || decision.reasons.length === 0) return decision;
     return { decision: decision.decision, reasons: forPartner(decision.reasons) as Reason[] };

@@ -14,6 +14,8 @@ import {
   DIRECTORY_BAN_EVENT_TYPES,
   DirectoryBanLiftedV1,
   DirectoryBanSetV1,
+  decodeRegisterHashes,
+  RegisterChangedV1,
   SUPPRESSION_ENTRY_EVENT_TYPES,
   SuppressionEntriesImportedV1,
   SuppressionEntryRemovedV1,
@@ -363,6 +365,9 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
         this.state.removeStaffEntry(d.entryId, at);
         return;
       }
+      case SUPPRESSION_ENTRY_EVENT_TYPES.registerChanged:
+        this.applyRegisterChange(event.data as RegisterChangedV1, event.sequence, affected);
+        return;
       default:
         // parseEvent only lets known types through; a known type without a case here is a bug.
         this.logger.error({ type: event.type }, 'event type without a projection');
@@ -381,6 +386,24 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
       since: Date.parse(d.since),
     };
     this.state.addStaffEntry(entry);
+  }
+
+  /**
+   * A part of a register snapshot's difference. The phone register's rows are phone numbers' keyed hashes, whose
+   * partner-feed values change; the postal register's rows are not identifiers the feed carries.
+   */
+  private applyRegisterChange(d: RegisterChangedV1, sequence: number, affected: AffectedIdentifiers): void {
+    const set = this.state.register(d.register);
+    if (sequence <= set.head.sequence) return;
+    const added = decodeRegisterHashes(d.added);
+    const removed = decodeRegisterHashes(d.removed);
+    if (d.register === 'asml-phone') {
+      for (const list of [added, removed]) {
+        for (let at = 0; at + 32 <= list.length; at += 32) affected.set(list.toString('hex', at, at + 32), 'phone');
+      }
+    }
+    const snapshot = d.last ? { inputSha256: d.inputSha256 } : undefined;
+    this.state.applyRegisterChange(d.register, sequence, d.registerDate, added, removed, snapshot);
   }
 
   private isOlderCustomerEvent(customerId: string, sequence: number): boolean {

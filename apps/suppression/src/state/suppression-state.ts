@@ -1,8 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { ConsentSubjectV1, CustomerKind, LedgerChannel, SuppressionEntryReason } from '@kielto/contracts';
+import type {
+  ConsentSubjectV1,
+  CustomerKind,
+  LedgerChannel,
+  RegisterName,
+  SuppressionEntryReason,
+} from '@kielto/contracts';
 import type { LedgerEntryView, SubjectFacts, SuppressionEntryView } from '../decision/decision.types';
 import { bindsContactPerson, bindsHolder } from '../../../../libs/contracts/src/rules/ledger-rules';
 import { IdentifierMap, NONE } from './identifier-map';
+import { RegisterHead, RegisterSet } from './register-set';
 
 export type IdentifierKind = 'email' | 'phone';
 
@@ -74,6 +81,8 @@ export interface StateDigest {
     directoryBans: number;
     staffEntries: number;
     removedStaffEntries: number;
+    /** Rows of the outside registers (asml-phone, asml-post). */
+    registerRows: number;
   };
 }
 
@@ -88,7 +97,9 @@ export type StateFact =
   | { type: 'erased'; hash: string; at: number }
   | { type: 'ban'; ban: BanRecord }
   | { type: 'staff'; entry: StaffEntry }
-  | { type: 'removed'; id: string; at: number };
+  | { type: 'removed'; id: string; at: number }
+  | { type: 'register'; register: RegisterName; head: RegisterHead }
+  | { type: 'register-row'; register: RegisterName; hash: string; since: number };
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -351,6 +362,12 @@ export class SuppressionState {
   /** entry id → removed at: a removal is final, so a late redelivery of the addition cannot resurrect it. */
   private readonly removedStaff = new Map<string, number>();
   private readonly bans = new Map<string, BanRecord>();
+  /** ASML's Robinson registers (docs/CONTRACT.md §3.9): rows by keyed hash, apart from the identifiers above. */
+  private readonly registerSets: Record<RegisterName, RegisterSet> = {
+    'asml-phone': new RegisterSet(),
+    'asml-post': new RegisterSet(),
+  };
+  private readonly pointWords = new Int32Array(8);
   private records = 0;
   /** identifiers with an owner */
   private owned = 0;
@@ -747,7 +764,10 @@ export class SuppressionState {
 
   /** Facts about an identifier (by its keyed hash): about whoever holds it now, else about the bare identifier. */
   factsForIdentifier(kind: IdentifierKind, hash: string): SubjectFacts {
-    return this.identifierFacts(kind, this.ids.find(hash), hash);
+    const facts = this.identifierFacts(kind, this.ids.find(hash), hash);
+    return kind === 'phone'
+      ? this.withRegisterRow(facts, 'asml-phone', this.registerSets['asml-phone'].find(hash))
+      : facts;
   }
 
   /**
@@ -756,7 +776,54 @@ export class SuppressionState {
    */
   factsForIdentifierWords(kind: 'email' | 'phone', words: Int32Array): SubjectFacts {
     // The hex text is only needed for a ledger of another kind of subject, never for e-mail or phone.
-    return this.identifierFacts(kind, this.ids.findWords(words), '');
+    const facts = this.identifierFacts(kind, this.ids.findWords(words), '');
+    return kind === 'phone'
+      ? this.withRegisterRow(facts, 'asml-phone', this.registerSets['asml-phone'].findWords(words))
+      : facts;
+  }
+
+  // ---- outside registers (docs/CONTRACT.md §3.9) ----
+
+  register(name: RegisterName): RegisterSet {
+    return this.registerSets[name];
+  }
+
+  /** A register row as a `robinson` entry of the opt-out list (the decision rules treat both alike, R4). */
+  private registerEntry(name: RegisterName, row: number): SuppressionEntryView {
+    const set = this.registerSets[name];
+    const since = set.since(row);
+    return {
+      reason: 'robinson',
+      channel: name === 'asml-phone' ? 'phone' : 'post',
+      since,
+      register: name,
+      registerDate: set.head.date ?? since,
+    };
+  }
+
+  /** The facts with a register's row added to every subject they describe (each holder of the identifier). */
+  private withRegisterRow(facts: SubjectFacts, name: RegisterName, row: number): SubjectFacts {
+    if (row === NONE) return facts;
+    const entry = this.registerEntry(name, row);
+    const add = (f: SubjectFacts): SubjectFacts => ({ ...f, suppressionEntries: [...f.suppressionEntries, entry] });
+    const first = add(facts);
+    if (facts.also !== undefined) first.also = facts.also.map(add);
+    return first;
+  }
+
+  /**
+   * Applies one change of a register (idempotent by sequence). `snapshot` is given with the last part of a snapshot:
+   * the register's date becomes the snapshot's.
+   */
+  applyRegisterChange(
+    name: RegisterName,
+    sequence: number,
+    date: string,
+    added: Buffer,
+    removed: Buffer,
+    snapshot?: { inputSha256: string },
+  ): boolean {
+    return this.registerSets[name].apply(sequence, date, added, removed, snapshot);
   }
 
   private identifierFacts(kind: IdentifierKind, id: number, hash: string): SubjectFacts {
@@ -943,6 +1010,13 @@ export class SuppressionState {
       if ((staffOf === ALL_STAFF || staffOf === id) && flags & STAFF) {
         for (const e of this.staffEntries.get(id)!) staff.push(e);
       }
+      // A check by customer id sees the register rows of all the customer's numbers (an identifier's check adds
+      // its own row in `factsForIdentifier*`).
+      if (staffOf === ALL_STAFF && kind === PHONE && this.registerSets['asml-phone'].size !== 0) {
+        this.ids.wordsOf(id, this.pointWords);
+        const row = this.registerSets['asml-phone'].findWords(this.pointWords);
+        if (row !== NONE) staff.push(this.registerEntry('asml-phone', row));
+      }
       if (flags & ERASED) erasedSince = Math.max(erasedSince ?? -Infinity, this.erased.get(id)!);
     }
     const former = this.customers.former.get(row);
@@ -1003,6 +1077,12 @@ export class SuppressionState {
       case 'removed':
         this.removeStaffEntry(fact.id, fact.at);
         return;
+      case 'register':
+        this.registerSets[fact.register].head = { ...fact.head };
+        return;
+      case 'register-row':
+        this.registerSets[fact.register].restore(fact.hash, fact.since);
+        return;
     }
   }
 
@@ -1022,6 +1102,16 @@ export class SuppressionState {
     }
     for (const ban of this.bans.values()) yield { type: 'ban', ban };
     for (const entry of this.staffById.values()) yield { type: 'staff', entry };
+    for (const [register, set] of this.registers()) {
+      if (set.head.sequence === 0 && set.size === 0) continue;
+      yield { type: 'register', register, head: set.head };
+      for (const row of set.rows())
+        yield { type: 'register-row', register, hash: set.hash(row), since: set.since(row) };
+    }
+  }
+
+  private registers(): [RegisterName, RegisterSet][] {
+    return Object.entries(this.registerSets) as [RegisterName, RegisterSet][];
   }
 
   /** Every ledger subject held, with its entries. */
@@ -1131,6 +1221,17 @@ export class SuppressionState {
     for (const [id, e] of sorted(this.staffById)) line([id, e.hash, e.kind, e.reason, e.channel, e.since]);
     hash.update('removed\n');
     for (const [id, at] of sorted(this.removedStaff)) line([id, at]);
+    // Only once a register was ever changed: the digest of a state without registers stays what it was before them.
+    const registers = this.registers().filter(([, set]) => set.head.sequence !== 0 || set.size !== 0);
+    if (registers.length > 0) hash.update('registers\n');
+    let registerRows = 0;
+    for (const [name, set] of registers) {
+      const head = set.head;
+      line([name, head.sequence, head.date ?? null, head.inputSha256 ?? null, set.size]);
+      const rows = [...set.rows()].map((row): [string, number] => [set.hash(row), set.since(row)]);
+      for (const [h, since] of byKey(rows)) line([h, since]);
+      registerRows += set.size;
+    }
 
     return {
       sha256: hash.digest('hex'),
@@ -1144,6 +1245,7 @@ export class SuppressionState {
         directoryBans: this.bans.size,
         staffEntries: this.staffById.size,
         removedStaffEntries: this.removedStaff.size,
+        registerRows,
       },
     };
   }

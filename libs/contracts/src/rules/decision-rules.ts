@@ -13,6 +13,7 @@ import type {
   Product,
   Purpose,
   ReasonCode,
+  RegisterName,
   RuleId,
   SendDecision,
   SuppressionEntryReason,
@@ -26,6 +27,10 @@ export interface SuppressionEntryView {
   channel: LedgerChannel;
   /** Epoch ms. */
   since: number;
+  /** A row of an outside register (reason `robinson`): the register, and the date of its snapshot in force. */
+  register?: RegisterName;
+  /** Epoch ms (midnight UTC of the register's date). */
+  registerDate?: number;
 }
 
 /**
@@ -64,6 +69,10 @@ export interface Reason {
   source: string;
   /** ISO-8601, or null when the reason has no start (e.g. `no-consent`). */
   since: string | null;
+  /** `robinson` from an outside register: which one (`since` is the date its row was first seen). */
+  register?: RegisterName;
+  /** `robinson` from an outside register: the date (YYYY-MM-DD) of the register's snapshot in force. */
+  registerDate?: string;
 }
 
 export interface Decision {
@@ -166,6 +175,7 @@ function decideOne(facts: SubjectFacts, query: DecisionQuery, now: number, polic
     let bounce = NONE;
     let complaint = NONE;
     let robinson = NONE;
+    let robinsonEntry: SuppressionEntryView | undefined;
     let manual = NONE;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
@@ -184,6 +194,7 @@ function decideOne(facts: SubjectFacts, query: DecisionQuery, now: number, polic
             entry.since < robinson
           ) {
             robinson = entry.since;
+            robinsonEntry = entry;
           }
           break;
         case 'manual':
@@ -195,7 +206,7 @@ function decideOne(facts: SubjectFacts, query: DecisionQuery, now: number, polic
     }
     if (bounce !== NONE) reasons.push(reason('bounce', 'R5', bounce));
     if (complaint !== NONE) reasons.push(reason('complaint', 'R5', complaint));
-    if (robinson !== NONE) reasons.push(reason('robinson', 'R4', robinson));
+    if (robinson !== NONE) reasons.push(robinsonReason(robinsonEntry!));
     if (manual !== NONE) reasons.push(reason('manual', 'R5', manual));
   }
 
@@ -327,6 +338,16 @@ export function isElectronic(channel: Channel): boolean {
 /** Builds a reason; every reason object has the same shape so call sites stay monomorphic. */
 function reason(code: ReasonCode, rule: RuleId, since: number | undefined): Reason {
   return { code, rule, source: RULES[rule], since: since === undefined ? null : new Date(since).toISOString() };
+}
+
+/** `robinson` (R4); a register's row also names the register and the date of its snapshot in force. */
+function robinsonReason(entry: SuppressionEntryView): Reason {
+  const r = reason('robinson', 'R4', entry.since);
+  if (entry.register !== undefined) {
+    r.register = entry.register;
+    if (entry.registerDate !== undefined) r.registerDate = new Date(entry.registerDate).toISOString().slice(0, 10);
+  }
+  return r;
 }
 
 /** Exhaustiveness guard; at run time an unknown value (unvalidated input) fails closed by throwing. */
