@@ -45,6 +45,11 @@ function varied(): SuppressionState {
   state.applyBan({ customerId: 'other', sequence: 1 });
   state.addStaffEntry({ id: 'e1', hash: hex(7), kind: 'phone', reason: 'robinson', channel: 'all', since: 1 });
   state.removeStaffEntry('e0', 2);
+  const bytes = (...hashes: string[]) => Buffer.from(hashes.join(''), 'hex');
+  state.applyRegisterChange('asml-phone', 1, '2026-11-01', bytes(hex(8), hex(9)), bytes());
+  state.applyRegisterChange('asml-phone', 2, '2026-12-01', bytes(hex(10)), bytes(hex(9)), { inputSha256: hex(11) });
+  // A snapshot whose last part is not in yet: rows, no date.
+  state.applyRegisterChange('asml-post', 1, '2026-12-01', bytes(hex(12)), bytes());
   return state;
 }
 

@@ -10,6 +10,7 @@ import {
   SuppressionEntriesImportedV1,
   SuppressionEntryAddedV1,
   SuppressionEntryRemovedV1,
+  RegisterChangedV1,
 } from '../events/suppression.events';
 import { TOPICS } from '../topics';
 import { EVENT_EXAMPLES, FEED_EXAMPLE } from './examples';
@@ -85,6 +86,8 @@ const DESCRIPTIONS: Record<string, string> = {
   DirectoryBanLiftedV1: "The customer's directory-publication ban was lifted.",
   SuppressionEntryV1: 'A staff entry (bounce, complaint, robinson, manual); the identifier only as its keyed hash.',
   SuppressionEntriesImportedV1: 'One chunk (≤ 1000 entries) of a bulk import.',
+  RegisterChangedV1:
+    'Rows added to and removed from an outside register by a snapshot, as keyed hashes (44 base64 characters each, concatenated); the last part carries the summary and makes registerDate the register date.',
 };
 
 const HASH_KEY: JsonSchema = {
@@ -220,8 +223,9 @@ const CHANNELS: ChannelDef[] = [
     title: 'Staff suppression entries (internal)',
     description:
       'Internal to the suppression service, not part of the public contract: staff entries (bounce, complaint, ' +
-      'robinson, manual) so that every suppression instance holds the same list and an empty store can be rebuilt. ' +
-      'Key = entry id (single entries) or import id (bulk imports, one event per chunk). Kept forever, not compacted.',
+      'robinson, manual) and the changes of the outside registers, so that every suppression instance holds the same ' +
+      'list and an empty store can be rebuilt. Key = entry id (single entries), import id (bulk imports, one event ' +
+      'per chunk) or register:<name> (register snapshots). Kept forever, not compacted.',
     key: { type: 'string', minLength: 1, description: 'The entry id, or the import id of a bulk import' },
     producers: ['suppression'],
     consumers: [{ service: 'suppression', group: 'kielto-suppression-<instance>' }],
@@ -244,6 +248,14 @@ const CHANNELS: ChannelDef[] = [
         type: SUPPRESSION_ENTRY_EVENT_TYPES.removed,
         payload: SuppressionEntryRemovedV1,
         summary: 'A staff entry was removed',
+      },
+      {
+        id: 'registerChanged',
+        type: SUPPRESSION_ENTRY_EVENT_TYPES.registerChanged,
+        payload: RegisterChangedV1,
+        summary:
+          "A part of an outside register snapshot's difference (asml-phone, asml-post; this project's extension): " +
+          'keyed hashes only, applied in sequence order per register (key register:<name>)',
       },
     ],
   },
