@@ -1,7 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { main } from '../../../cli/main';
 import request from 'supertest';
 import type { ServiceApp } from '@kielto/platform';
-import { bearer, eventually, startStack, Stack } from '../../../test/support/stack';
+import { bearer, eventually, KEYS, startStack, Stack } from '../../../test/support/stack';
 import { check, codes, eventuallyAnswer, SourceEvents, untilFresh, RELAXED_FRESHNESS } from './support/source-events';
 
 interface Digest {
@@ -192,6 +196,37 @@ describe('suppression: ASML registers as synced snapshots', () => {
       10_000,
       'the audit record of the snapshot with its summary',
     );
+  });
+
+  it('the CLI streams a snapshot file and prints the summary; bad rows exit 65 with their lines', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kielto-register-'));
+    const file = path.join(dir, 'robinson-phone.csv');
+    writeFileSync(file, `phone\n${p2}\n${p3}\n${p4}\n`);
+    const saved = { url: process.env.KIELTO_URL_SUPPRESSION, key: process.env.KIELTO_API_KEY };
+    process.env.KIELTO_URL_SUPPRESSION = live.url;
+    process.env.KIELTO_API_KEY = KEYS.staff;
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const code = await main(['node', 'kielto', 'register', 'asml-phone', file, '--date', daysAgo(0), '--json']);
+      expect(code).toBe(0);
+      const printed = out.mock.calls.map(([text]) => String(text)).join('');
+      expect(JSON.parse(printed)).toMatchObject({
+        register: 'asml-phone',
+        rows: 3,
+        added: 0,
+        removed: 0,
+        unchanged: 3,
+      });
+      writeFileSync(file, `phone\n${p2}\nnot-a-number\n`);
+      expect(await main(['node', 'kielto', 'register', 'asml-phone', file, '--date', daysAgo(0)])).toBe(65);
+      expect(err.mock.calls.map(([text]) => String(text)).join('')).toContain('line 3: phone');
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+      process.env.KIELTO_URL_SUPPRESSION = saved.url;
+      process.env.KIELTO_API_KEY = saved.key;
+    }
   });
 
   it('another instance rebuilt from the topics holds the same registers (digest) and answers alike', async () => {
