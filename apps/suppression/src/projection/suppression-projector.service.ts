@@ -366,7 +366,7 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
         return;
       }
       case SUPPRESSION_ENTRY_EVENT_TYPES.registerChanged:
-        this.applyRegisterChange(event.data as RegisterChangedV1, event.sequence, affected);
+        this.applyRegisterChange(event.data as RegisterChangedV1, event.sequence);
         return;
       default:
         // parseEvent only lets known types through; a known type without a case here is a bug.
@@ -389,19 +389,14 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
   }
 
   /**
-   * A part of a register snapshot's difference. The phone register's rows are phone numbers' keyed hashes, whose
-   * partner-feed values change; the postal register's rows are not identifiers the feed carries.
+   * A part of a register snapshot's difference. No partner-feed value changes: the feed leaves the outside registers'
+   * rows out (partners take ASML's registers from ASML; docs/CONTRACT.md §3.9).
    */
-  private applyRegisterChange(d: RegisterChangedV1, sequence: number, affected: AffectedIdentifiers): void {
+  private applyRegisterChange(d: RegisterChangedV1, sequence: number): void {
     const set = this.state.register(d.register);
     if (sequence <= set.head.sequence) return;
     const added = decodeRegisterHashes(d.added);
     const removed = decodeRegisterHashes(d.removed);
-    if (d.register === 'asml-phone') {
-      for (const list of [added, removed]) {
-        for (let at = 0; at + 32 <= list.length; at += 32) affected.set(list.toString('hex', at, at + 32), 'phone');
-      }
-    }
     const snapshot = d.last ? { inputSha256: d.inputSha256 } : undefined;
     this.state.applyRegisterChange(d.register, sequence, d.registerDate, added, removed, snapshot);
   }

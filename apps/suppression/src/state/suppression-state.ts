@@ -762,10 +762,13 @@ export class SuppressionState {
 
   // ---- gathering facts for a decision (docs/CONTRACT.md §3.6 "Who an entry binds") ----
 
-  /** Facts about an identifier (by its keyed hash): about whoever holds it now, else about the bare identifier. */
-  factsForIdentifier(kind: IdentifierKind, hash: string): SubjectFacts {
+  /**
+   * Facts about an identifier (by its keyed hash): about whoever holds it now, else about the bare identifier. With
+   * `registers` false, without the outside registers' rows (the partner feed: see docs/CONTRACT.md §3.9).
+   */
+  factsForIdentifier(kind: IdentifierKind, hash: string, registers = true): SubjectFacts {
     const facts = this.identifierFacts(kind, this.ids.find(hash), hash);
-    return kind === 'phone'
+    return registers && kind === 'phone'
       ? this.withRegisterRow(facts, 'asml-phone', this.registerSets['asml-phone'].find(hash))
       : facts;
   }
