@@ -17,7 +17,7 @@ import { SuppressionEventsController } from './events/suppression.events.control
 import { PartnerFeedService } from './feed/partner-feed.service';
 import { FreshnessService } from './freshness/freshness.service';
 import { SuppressionMetrics } from './metrics/suppression-metrics';
-import { RegisterFreshness } from './registers/register-freshness';
+import { RegisterFreshness } from './freshness/register-freshness';
 import { RegistersController } from './registers/registers.controller';
 import { RegistersService } from './registers/registers.service';
 import { SnapshotDoc, SnapshotDocSchema } from './state/schemas/snapshot.schema';

@@ -229,9 +229,72 @@ describe('suppression: ASML registers as synced snapshots', () => {
     }
   });
 
+  it('asml-post: a snapshot of names and addresses; checks by postal identity (single, bulk, stream) match it normalised', async () => {
+    const street = `Hämeenk. ${parseInt(run, 16) % 900} as. 5`;
+    const rows = [
+      { name: 'Virtanen Matti', street, postalCode: '33100', city: 'Tampere' },
+      { name: 'Öberg Åsa', street: 'Åkerlundinkatu 8 A-rappu 12', postalCode: '33100' },
+    ];
+    const d = daysAgo(2);
+    const imported = await put(
+      `name,street,postalCode,city\n${rows.map((r) => [r.name, r.street, r.postalCode, r.city ?? ''].map((c) => `"${c}"`).join(',')).join('\n')}\n`,
+      d,
+      'text/csv',
+      'asml-post',
+    );
+    expect(imported.status).toBe(200);
+    expect(imported.body).toMatchObject({ register: 'asml-post', rows: 2, added: 2 });
+    // The same person and address, typed otherwise: matched (city is not part of the identity).
+    const typedOtherwise = {
+      channel: 'post',
+      purpose: 'partner-marketing',
+      name: 'matti VIRTANEN',
+      street: street.replace('Hämeenk.', 'Hämeenkatu').replace('as.', 'asunto'),
+      postalCode: '33100',
+    };
+    const single = await eventuallyAnswer(live, typedOtherwise, (b) => b.decision === 'suppress');
+    expect(single.body.reasons).toEqual([
+      expect.objectContaining({
+        code: 'robinson',
+        register: 'asml-post',
+        registerDate: d,
+        since: `${d}T00:00:00.000Z`,
+      }),
+    ]);
+    expect((await check(live, { ...typedOtherwise, channel: 'phone' })).body.decision).toBe('allow');
+    expect((await check(live, { ...typedOtherwise, postalCode: '33200' })).body.decision).toBe('allow');
+    const bad = await check(live, { channel: 'post', purpose: 'own-marketing', name: 'X', street: 'Kauppakatu' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field)).toEqual(['street', 'postalCode']);
+
+    const contacts = [
+      { ref: 1, name: 'Åsa Öberg', street: 'åkerlundinkatu 8 a 12', postalCode: '33100' },
+      { ref: 2, name: 'Åsa Öberg', street: 'åkerlundinkatu 8 a 13', postalCode: '33100' },
+    ];
+    const bulk = await api()
+      .post('/v1/suppression/check')
+      .set(bearer('marketing'))
+      .send({ channel: 'post', purpose: 'partner-marketing', contacts });
+    expect(bulk.body.results.map((r: { decision: string }) => r.decision)).toEqual(['suppress', 'allow']);
+    const stream = await api()
+      .post('/v1/suppression/check/stream')
+      .query({ channel: 'post', purpose: 'market-research' })
+      .set(bearer('marketing'))
+      .set('content-type', 'application/x-ndjson')
+      .send(contacts.map((c) => JSON.stringify(c)).join('\n'));
+    expect(
+      stream.text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).decision),
+    ).toEqual(['suppress', 'allow']);
+    // A partner may not send a postal identity in clear.
+    expect((await check(live, typedOtherwise, 'partner')).status).toBe(403);
+  });
+
   it('another instance rebuilt from the topics holds the same registers (digest) and answers alike', async () => {
     const liveDigest = await digestOf(live);
-    expect(liveDigest.counts.registerRows).toBe(3);
+    expect(liveDigest.counts.registerRows).toBe(5);
     const saved = { db: process.env.MONGODB_DB_PREFIX, id: process.env.SUPPRESSION_INSTANCE_ID };
     process.env.MONGODB_DB_PREFIX = `${stack.prefix}-rebuild`;
     process.env.SUPPRESSION_INSTANCE_ID = `${stack.prefix}-rebuild`;

@@ -14,7 +14,7 @@ import {
   Roles,
 } from '@kielto/platform';
 import { FreshnessService } from '../freshness/freshness.service';
-import { RegisterFreshness } from '../registers/register-freshness';
+import { RegisterFreshness } from '../freshness/register-freshness';
 import { CheckService, validationProblem } from './check.service';
 import { CheckStream } from './check-stream';
 import { readChannel, readProduct, readPurpose } from './contact-reader';
@@ -45,6 +45,10 @@ export class CheckController {
   @ApiQuery({ name: 'customerId', required: false })
   @ApiQuery({ name: 'emailHash', required: false, description: 'HMAC-SHA256 hex of the normalised address' })
   @ApiQuery({ name: 'phoneHash', required: false, description: 'HMAC-SHA256 hex of the E.164 number' })
+  @ApiQuery({ name: 'name', required: false, description: 'postal identity: name, street, postalCode (city?)' })
+  @ApiQuery({ name: 'street', required: false })
+  @ApiQuery({ name: 'postalCode', required: false })
+  @ApiQuery({ name: 'city', required: false })
   @ApiOkResponse({ type: DecisionDto })
   async check(@Query() query: Record<string, unknown>, @CurrentActor() actor: Actor) {
     // Only requests the fast path (fast-check.ts) leaves to Nest come here; it confirms a stale watermark likewise.

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { POSTAL_FIELDS, postalHashInput } from '@kielto/contracts';
 import { Actor, FieldError, ProblemException } from '@kielto/platform';
 import { decide, forPartner } from '../decision/decision-engine';
 import { Decision, DecisionPolicy, DecisionQuery, Reason, SubjectFacts } from '../decision/decision.types';
 import { SuppressionEnv } from '../suppression.env';
 import { FreshnessService } from '../freshness/freshness.service';
-import { RegisterFreshness } from '../registers/register-freshness';
+import { RegisterFreshness } from '../freshness/register-freshness';
 import { SuppressionMetrics } from '../metrics/suppression-metrics';
 import { SuppressionState } from '../state/suppression-state';
 import { Contact, isHashed, readChannel, readContact, readProduct, readPurpose } from './contact-reader';
@@ -16,7 +17,10 @@ export const MAX_BULK_CONTACTS = 10_000;
 const HASH_CACHE_LIMIT = 50_000;
 /** Field errors reported at most per request; the detail says when there were more. */
 const MAX_REPORTED_ERRORS = 100;
-const QUERY_KEYS = new Set(['channel', 'purpose', 'product', 'email', 'phone', 'customerId', 'emailHash', 'phoneHash']);
+const QUERY_KEYS = new Set([
+  ...['channel', 'purpose', 'product', 'email', 'phone', 'customerId', 'emailHash', 'phoneHash'],
+  ...POSTAL_FIELDS,
+]);
 const BULK_KEYS = new Set(['channel', 'purpose', 'product', 'contacts']);
 
 export interface BulkRequest extends DecisionQuery {
@@ -73,6 +77,8 @@ export class CheckService {
         return this.state.factsForIdentifier('phone', contact.value);
       case 'customerId':
         return this.state.factsForCustomer(contact.value) ?? NO_FACTS;
+      case 'postal':
+        return this.state.factsForPostalWords(this.hasher.hashWords(postalHashInput(contact.value)));
     }
   }
 

@@ -3,7 +3,7 @@ import { REASON_CODES } from '@kielto/contracts';
 import { ConsumerProgress, counter, gauge } from '@kielto/platform';
 import type { Decision } from '../decision/decision.types';
 import { FreshnessService } from '../freshness/freshness.service';
-import { RegisterFreshness } from '../registers/register-freshness';
+import { RegisterFreshness } from '../freshness/register-freshness';
 import { PartnerFeedService } from '../feed/partner-feed.service';
 import { SuppressionProjector } from '../projection/suppression-projector.service';
 import { SuppressionState } from '../state/suppression-state';

@@ -12,7 +12,7 @@ import {
   Roles,
 } from '@kielto/platform';
 import { SuppressionState } from '../state/suppression-state';
-import { RegisterFreshness } from './register-freshness';
+import { RegisterFreshness } from '../freshness/register-freshness';
 import { RegisterSnapshotResult, RegistersService } from './registers.service';
 
 export const REGISTERS_PATH = '/v1/suppression/registers/';

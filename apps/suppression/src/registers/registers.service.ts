@@ -4,6 +4,9 @@ import { PassThrough, type Readable } from 'node:stream';
 import {
   encodeRegisterHashes,
   normalisePhone,
+  normalisePostalIdentity,
+  POSTAL_FIELDS,
+  postalHashInput,
   REGISTER_HASHES_PER_EVENT,
   registerAggregate,
   RegisterChangedV1,
@@ -83,10 +86,10 @@ export class RegistersService {
         },
       },
       'asml-post': {
-        fields: new Set(['name', 'street', 'postalCode', 'city']),
-        hash: (_row, errors) => {
-          errors.push({ field: 'register', message: 'asml-post is not importable yet' });
-          return undefined;
+        fields: new Set(POSTAL_FIELDS),
+        hash: (row, errors) => {
+          const identity = normalisePostalIdentity(row, errors);
+          return identity === null ? undefined : this.hasher.hashWords(postalHashInput(identity));
         },
       },
     };

@@ -785,6 +785,15 @@ export class SuppressionState {
       : facts;
   }
 
+  /**
+   * Facts about a postal identity (a name with an address) by its keyed hash's words (`postalHashInput`): a bare
+   * identifier with the `asml-post` register's row, if any.
+   */
+  factsForPostalWords(words: Int32Array): SubjectFacts {
+    const facts: SubjectFacts = { subject: 'identifier', ledger: EMPTY, suppressionEntries: EMPTY };
+    return this.withRegisterRow(facts, 'asml-post', this.registerSets['asml-post'].findWords(words));
+  }
+
   // ---- outside registers (docs/CONTRACT.md §3.9) ----
 
   register(name: RegisterName): RegisterSet {
