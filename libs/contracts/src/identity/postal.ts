@@ -41,9 +41,7 @@ function words(text: string): string[] {
     .normalize('NFC')
     .toLowerCase()
     .replace(/[.,;:'"()/\\]/g, ' ')
-    .replace(/(?<=\p{L})-(?=\p{L})/gu, '\u0000')
-    .replace(/-/g, ' ')
-    .replace(/\u0000/g, '-')
+    .replace(/(?<!\p{L})-|-(?!\p{L})/gu, ' ')
     .split(/\s+/)
     .filter((w) => w.length > 0);
 }
