@@ -1,4 +1,10 @@
-import { ContactPointHashV1, CustomerStateV1, Product } from '@kielto/contracts';
+import {
+  ContactPointHashV1,
+  CustomerStateV1,
+  normalisePostalIdentity,
+  postalHashInput,
+  Product,
+} from '@kielto/contracts';
 import type { IdentifierHasher } from '@kielto/platform';
 import { legacyContactPersonId } from './contact-person-ids';
 import type {
@@ -127,7 +133,15 @@ export function toEventState(record: CustomerRecord, hasher: IdentifierHasher): 
       ...(record.phones[0] ? { phone: record.phones[0] } : {}),
       ...(record.address ? { address: { ...record.address } } : {}),
     },
+    ...postalHashOf(record, hasher),
     ...(record.restriction ? { restrictedSince: record.restriction.since } : {}),
     since: record.createdAt,
   };
+}
+
+/** The keyed hash of the customer's postal identity (name and address), when the address makes one. */
+function postalHashOf(record: CustomerRecord, hasher: IdentifierHasher): { postalHash?: string } {
+  if (!record.address) return {};
+  const identity = normalisePostalIdentity({ name: record.name, ...record.address }, []);
+  return identity === null ? {} : { postalHash: hasher.hash(postalHashInput(identity)) };
 }

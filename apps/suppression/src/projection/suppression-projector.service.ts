@@ -286,6 +286,10 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
           contactPoints: d.contactPoints.map((cp) => heldPoint(cp, since)),
           formerContactPoints: (d.formerContactPoints ?? []).map(formerPoint),
         };
+        // The postal identity is held like an identifier, for postal checks (not on the partner feed).
+        if (d.postalHash !== undefined) {
+          record.contactPoints.push({ kind: 'post', hash: d.postalHash, owner: 'own', from: since });
+        }
         this.state.applyCustomer(record);
         return;
       }

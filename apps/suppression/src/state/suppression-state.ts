@@ -13,9 +13,12 @@ import { RegisterHead, RegisterSet } from './register-set';
 
 export type IdentifierKind = 'email' | 'phone';
 
-/** An identifier a customer (owner `own`) or one of its contact persons (`contact-person`, `person`) holds. */
+/**
+ * An identifier a customer (owner `own`) or one of its contact persons (`contact-person`, `person`) holds. `post`: the
+ * keyed hash of the customer's postal identity (name and address, docs/CONTRACT.md §3.9), matched by postal checks.
+ */
 export interface HeldPoint {
-  kind: IdentifierKind;
+  kind: IdentifierKind | 'post';
   hash: string;
   owner: 'own' | 'contact-person';
   /** The contact person's id, for owner `contact-person`. */
@@ -117,6 +120,7 @@ const VOCABULARY = [
 ];
 const EMAIL = VOCABULARY.indexOf('email');
 const PHONE = VOCABULARY.indexOf('phone');
+const POST = VOCABULARY.indexOf('post');
 const ORGANIZATION = VOCABULARY.indexOf('organization');
 
 class Words {
@@ -790,7 +794,8 @@ export class SuppressionState {
    * identifier with the `asml-post` register's row, if any.
    */
   factsForPostalWords(words: Int32Array): SubjectFacts {
-    const facts: SubjectFacts = { subject: 'identifier', ledger: EMPTY, suppressionEntries: EMPTY };
+    // The customers whose address it is (their prohibitions and restrictions apply), else the bare identity.
+    const facts = this.identifierFacts('post', this.ids.findWords(words), '');
     return this.withRegisterRow(facts, 'asml-post', this.registerSets['asml-post'].findWords(words));
   }
 
@@ -838,7 +843,7 @@ export class SuppressionState {
     return this.registerSets[name].apply(sequence, date, added, removed, snapshot);
   }
 
-  private identifierFacts(kind: IdentifierKind, id: number, hash: string): SubjectFacts {
+  private identifierFacts(kind: IdentifierKind | 'post', id: number, hash: string): SubjectFacts {
     const owner = id === NONE ? 0 : this.idOwner[id];
     if (owner === 0) return this.bareIdentifierFacts(kind, id, hash);
     if (owner !== SHARED) {
@@ -853,7 +858,7 @@ export class SuppressionState {
   }
 
   /** Nobody holds the identifier: the entries recorded against it, its staff entries and its tombstone. */
-  private bareIdentifierFacts(kind: IdentifierKind, id: number, hash: string): SubjectFacts {
+  private bareIdentifierFacts(kind: IdentifierKind | 'post', id: number, hash: string): SubjectFacts {
     const flags = id === NONE ? 0 : this.idFlags[id];
     return {
       subject: 'identifier',
@@ -1022,12 +1027,15 @@ export class SuppressionState {
       if ((staffOf === ALL_STAFF || staffOf === id) && flags & STAFF) {
         for (const e of this.staffEntries.get(id)!) staff.push(e);
       }
-      // A check by customer id sees the register rows of all the customer's numbers (an identifier's check adds
-      // its own row in `factsForIdentifier*`).
-      if (staffOf === ALL_STAFF && kind === PHONE && this.registerSets['asml-phone'].size !== 0) {
-        this.ids.wordsOf(id, this.pointWords);
-        const row = this.registerSets['asml-phone'].findWords(this.pointWords);
-        if (row !== NONE) staff.push(this.registerEntry('asml-phone', row));
+      // A check by customer id sees the register rows of all the customer's numbers and of its postal identity (an
+      // identifier's check adds its own row in `factsForIdentifier*` / `factsForPostalWords`).
+      if (staffOf === ALL_STAFF && (kind === PHONE || kind === POST)) {
+        const register = kind === PHONE ? 'asml-phone' : 'asml-post';
+        if (this.registerSets[register].size !== 0) {
+          this.ids.wordsOf(id, this.pointWords);
+          const row = this.registerSets[register].findWords(this.pointWords);
+          if (row !== NONE) staff.push(this.registerEntry(register, row));
+        }
       }
       if (flags & ERASED) erasedSince = Math.max(erasedSince ?? -Infinity, this.erased.get(id)!);
     }
@@ -1158,7 +1166,10 @@ export class SuppressionState {
   }
 
   private addIdentifiersOf(row: number, into: AffectedIdentifiers): void {
-    this.eachPoint(row, (id, kind) => into.set(this.ids.text(id), this.words.word(kind)));
+    // Postal identities are not on the partner feed (it carries e-mail and phone hashes).
+    this.eachPoint(row, (id, kind) => {
+      if (kind !== POST) into.set(this.ids.text(id), this.words.word(kind));
+    });
   }
 
   /**

@@ -74,6 +74,8 @@ const DESCRIPTIONS: Record<string, string> = {
   'CustomerStateV1.contactPoints':
     'E-mail addresses and phone numbers as keyed hashes (HMAC-SHA256 hex), never in clear.',
   'CustomerStateV1.listing': 'What directory outlets may publish before bans are applied (R9).',
+  'CustomerStateV1.postalHash':
+    "Keyed hash (HMAC-SHA256 hex) of `post:` and the customer's normalised name and address, for postal checks (§3.9).",
   'CustomerStateV1.restrictedSince': 'Present while processing is restricted (GDPR Art 18): no marketing at all.',
   CustomerErasedV1: 'After erasure only keyed hashes remain, so that opt-outs keep being honoured (R8).',
   ContactPointHashV1: 'An identifier as HMAC-SHA256 (hex) of its normalised value with the partner hash key.',

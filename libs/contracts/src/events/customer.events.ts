@@ -109,6 +109,11 @@ export class CustomerStateV1 {
   @Type(() => FormerContactPointV1)
   formerContactPoints?: FormerContactPointV1[];
   @ValidateNested() @Type(() => DirectoryListingV1) listing!: DirectoryListingV1;
+  /**
+   * The keyed hash (HMAC-SHA256 hex with the partner hash key) of the customer's postal identity: `post:` and the
+   * normalised name and address (`normalisePostalIdentity`), for postal checks. Absent without a usable address.
+   */
+  @IsOptional() @Matches(HEX64) postalHash?: string;
   @IsOptional() @IsISO8601({ strict: true }) restrictedSince?: string;
   @IsISO8601({ strict: true }) since!: string;
 }
