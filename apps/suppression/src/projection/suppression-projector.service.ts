@@ -283,6 +283,7 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
           activeContract: d.activeContract,
           relationshipEndedAt: d.relationshipEndedAt ? Date.parse(d.relationshipEndedAt) : undefined,
           mobileSubscription: d.products?.includes('mobile-subscription') ?? false,
+          ...(d.populationRegisterBans?.length ? { populationRegisterBan: true } : {}),
           contactPoints: d.contactPoints.map((cp) => heldPoint(cp, since)),
           formerContactPoints: (d.formerContactPoints ?? []).map(formerPoint),
         };

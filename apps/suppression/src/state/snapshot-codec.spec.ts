@@ -22,6 +22,17 @@ function varied(): SuppressionState {
     formerContactPoints: [{ kind: 'email', hash: hex(2), owner: 'own', from: -5, until: 2 ** 53 + 2 }],
   });
   state.applyCustomer({
+    customerId: 'dvv',
+    sequence: 2,
+    kind: 'person',
+    since: 5,
+    activeContract: true,
+    mobileSubscription: false,
+    populationRegisterBan: true,
+    contactPoints: [{ kind: 'post', hash: hex(13), owner: 'own', from: 5 }],
+    formerContactPoints: [],
+  });
+  state.applyCustomer({
     customerId: 'erased',
     sequence: 1,
     kind: 'person',

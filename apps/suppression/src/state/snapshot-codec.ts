@@ -19,7 +19,8 @@ import type { FormerPoint, HeldPoint, StateFact, SuppressionState } from './supp
  *          | u8 0, str                                       any other subject key
  *
  * Tags 8 (a register's head: word# name, num sequence, opt date, str inputSha256) and 9 (a register row: word# name,
- * id, num first seen) came with the outside registers; a snapshot of a state without registers has neither.
+ * id, num first seen) came with the outside registers; a snapshot of a state without registers has neither. Tag 10
+ * (str customerId: the customer's DVV ban) follows the customer's own fact.
  *
  * Keyed hashes are random bytes that no compressor shrinks, so a chunk is stored as it is: a million identifiers
  * make ~55 MB, decoded at cold start with no gunzip, no JSON and no tuple per fact (format 2's gzipped JSON
@@ -43,6 +44,8 @@ const REMOVED = 7;
 /** A register's head, then its rows (tags added with the registers; a snapshot without registers has none). */
 const REGISTER = 8;
 const REGISTER_ROW = 9;
+/** A customer's DVV ban (tag added with them, after the customer's own fact). */
+const POPULATION_BAN = 10;
 
 const TEXT = 0;
 const HASH = 1;
@@ -231,6 +234,10 @@ function writeFact(w: ChunkWriter, fact: StateFact): void {
       w.word(fact.register);
       w.id(fact.hash);
       w.num(fact.since);
+      return;
+    case 'population-ban':
+      w.u8(POPULATION_BAN);
+      w.str(fact.customerId);
   }
 }
 
@@ -384,6 +391,8 @@ function readFact(r: ChunkReader): StateFact {
     }
     case REGISTER_ROW:
       return { type: 'register-row', register: r.word<RegisterName>(), hash: r.id(), since: r.num() };
+    case POPULATION_BAN:
+      return { type: 'population-ban', customerId: r.str() };
     default:
       throw new Error(`snapshot: unknown fact tag ${tag}`);
   }

@@ -46,6 +46,8 @@ export interface CustomerRecord {
   relationshipEndedAt?: number;
   /** R10: holds a mobile subscription now. */
   mobileSubscription: boolean;
+  /** The population register (DVV) records a direct-marketing or safety ban (§3.9); absent when none. */
+  populationRegisterBan?: boolean;
   contactPoints: HeldPoint[];
   formerContactPoints: FormerPoint[];
 }
@@ -102,7 +104,8 @@ export type StateFact =
   | { type: 'staff'; entry: StaffEntry }
   | { type: 'removed'; id: string; at: number }
   | { type: 'register'; register: RegisterName; head: RegisterHead }
-  | { type: 'register-row'; register: RegisterName; hash: string; since: number };
+  | { type: 'register-row'; register: RegisterName; hash: string; since: number }
+  | { type: 'population-ban'; customerId: string };
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -248,6 +251,7 @@ const BANNED = 8;
 const ACTIVE = 16;
 const MOBILE = 32;
 const ENDED = 64;
+const POPULATION_BAN = 128;
 
 /**
  * One row per customer id met (in a customer record, a ledger subject `customer:<id>` or a ban); never released.
@@ -440,6 +444,7 @@ export class SuppressionState {
     if (input.activeContract) flags |= ACTIVE;
     if (input.mobileSubscription) flags |= MOBILE;
     if (input.relationshipEndedAt !== undefined) flags |= ENDED;
+    if (input.populationRegisterBan === true) flags |= POPULATION_BAN;
     c.flags[row] = flags;
     c.sequence[row] = input.sequence;
     c.kind[row] = this.words.code(input.kind);
@@ -759,6 +764,7 @@ export class SuppressionState {
       activeContract: (flags & ACTIVE) !== 0,
       relationshipEndedAt: flags & ENDED ? c.endedAt[row] : undefined,
       mobileSubscription: (flags & MOBILE) !== 0,
+      ...(flags & POPULATION_BAN ? { populationRegisterBan: true } : {}),
       contactPoints,
       formerContactPoints: (c.former.get(row) ?? []).map((fp) => ({ ...fp })),
     };
@@ -979,6 +985,7 @@ export class SuppressionState {
       ledger,
       suppressionEntries,
       fullDirectoryBanSince: flags & BANNED ? this.bans.get(c.ids[row])!.fullSince : undefined,
+      populationRegisterBan: flags & POPULATION_BAN ? true : undefined,
     };
   }
 
@@ -1103,6 +1110,11 @@ export class SuppressionState {
       case 'register-row':
         this.registerSets[fact.register].restore(fact.hash, fact.since);
         return;
+      case 'population-ban': {
+        const row = this.customers.record(fact.customerId);
+        if (row !== NONE) this.customers.flags[row] |= POPULATION_BAN;
+        return;
+      }
     }
   }
 
@@ -1115,7 +1127,11 @@ export class SuppressionState {
     for (const [id, at] of this.erased) yield { type: 'erased', hash: this.ids.text(id), at };
     for (const [id, at] of this.removedStaff) yield { type: 'removed', id, at };
     for (let row = 0; row < this.customers.ids.length; row++) {
-      if (this.customers.flags[row] & RECORD) yield { type: 'customer', record: this.record(row) };
+      const flags = this.customers.flags[row];
+      if (flags & RECORD) yield { type: 'customer', record: this.record(row) };
+      // Its own fact (the snapshot codec's customer layout predates it), right after the customer's.
+      if (flags & RECORD && flags & POPULATION_BAN)
+        yield { type: 'population-ban', customerId: this.customers.ids[row] };
     }
     for (const [subjectKey, entries] of this.ledgers()) {
       for (const e of entries) yield { type: 'ledger', entry: { subjectKey, ...e } };
@@ -1225,6 +1241,8 @@ export class SuppressionState {
         c.mobileSubscription,
         points,
         former,
+        // Only when set: the digest of a state without DVV bans stays what it was before them.
+        ...(c.populationRegisterBan ? ['population-register-ban'] : []),
       ]);
     }
     hash.update('ledger\n');

@@ -1,5 +1,5 @@
 import { CloudEventV1 } from '../cloud-event';
-import { PARTNER_OPT_OUT, REASON_CODES } from '../enums';
+import { PARTNER_HIDDEN_REASONS, PARTNER_OPT_OUT, REASON_CODES } from '../enums';
 import { CONSENT_EVENT_TYPES, ConsentLedgerErasedV1, ConsentRecordedV1 } from '../events/consent.events';
 import { CUSTOMER_EVENT_TYPES, CustomerErasedV1, CustomerStateV1 } from '../events/customer.events';
 import { DIRECTORY_BAN_EVENT_TYPES, DirectoryBanLiftedV1, DirectoryBanSetV1 } from '../events/directory-ban.events';
@@ -309,7 +309,10 @@ const feedValueSchema: JsonSchema = {
         properties: {
           code: {
             type: 'string',
-            enum: [PARTNER_OPT_OUT, ...REASON_CODES.filter((c) => c !== 'erased' && c !== 'processing-restricted')],
+            enum: [
+              PARTNER_OPT_OUT,
+              ...REASON_CODES.filter((c) => !(PARTNER_HIDDEN_REASONS as readonly string[]).includes(c)),
+            ],
           },
           channel: { type: 'string', enum: ['email', 'sms', 'phone', 'post', 'all'] },
           purpose: {

@@ -6,7 +6,7 @@
  * suppressing reason cites its legal rule (R1…R11, docs/CONTRACT.md §1) and that rule's source from `RULES`.
  * Whoever calls it gathers the facts first (which entries bind the subject: `ledger-rules.ts`); it does no I/O.
  */
-import { PARTNER_OPT_OUT, RULES } from '../enums';
+import { PARTNER_HIDDEN_REASONS, PARTNER_OPT_OUT, RULES } from '../enums';
 import type {
   Channel,
   PartnerReasonCode,
@@ -56,6 +56,8 @@ export interface SubjectFacts {
   suppressionEntries: readonly SuppressionEntryView[];
   /** Epoch ms since which the customer has a full directory-publication ban (R9). */
   fullDirectoryBanSince?: number;
+  /** The population register (DVV) records a direct-marketing or safety ban on the customer (§3.9). */
+  populationRegisterBan?: boolean;
   /**
    * Further subjects found by the same identifier (an address several customers share): each is decided on its
    * own, and the identifier is suppressed when any of them is (the message reaches every holder).
@@ -210,6 +212,12 @@ function decideOne(facts: SubjectFacts, query: DecisionQuery, now: number, polic
     if (manual !== NONE) reasons.push(reason('manual', 'R5', manual));
   }
 
+  // Rule 2 (this project's extension, §3.9) — a DVV ban (direct-marketing or safety) is a refusal of post marketing
+  // recorded in the population register: post is suppressed for every purpose, relationship or not (R4).
+  if (facts.populationRegisterBan === true && channel === 'post') {
+    reasons.push(reason('population-register-ban', 'R4', undefined));
+  }
+
   // Rule 3 — a full directory ban: directory data is not disclosed for partners' phone/post marketing (R9).
   if (facts.fullDirectoryBanSince !== undefined && !electronic && purpose === 'partner-marketing') {
     reasons.push(reason('directory-ban', 'R9', facts.fullDirectoryBanSince));
@@ -290,6 +298,7 @@ const REASON_ORDER: readonly ReasonCode[] = [
   'complaint',
   'robinson',
   'manual',
+  'population-register-ban',
   'directory-ban',
   'mobile-telemarketing-ban',
   'consent-withdrawn',
@@ -305,16 +314,18 @@ export interface PartnerReason {
   since: string | null;
 }
 
+const HIDDEN: ReadonlySet<ReasonCode> = new Set(PARTNER_HIDDEN_REASONS);
+
 /**
  * R11: partners learn only that an identifier is suppressed for a channel and purpose, never which data-subject
- * right was used: `erased` and `processing-restricted` become one `opt-out` (the earlier `since`), without rule or
- * source.
+ * right was used: `erased`, `processing-restricted` and `population-register-ban` (a safety ban above all) become
+ * one `opt-out` (the earlier `since`), without rule or source.
  */
 export function forPartner(reasons: readonly Reason[]): PartnerReason[] {
   let optOut: PartnerReason | undefined;
   const out: PartnerReason[] = [];
   for (const r of reasons) {
-    if (r.code !== 'erased' && r.code !== 'processing-restricted') out.push(r as PartnerReason);
+    if (!HIDDEN.has(r.code)) out.push(r as PartnerReason);
     else if (optOut === undefined) out.push((optOut = { code: PARTNER_OPT_OUT, since: r.since }));
     else if (r.since !== null && (optOut.since === null || r.since < optOut.since)) optOut.since = r.since;
   }
