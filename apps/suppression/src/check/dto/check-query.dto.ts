@@ -76,7 +76,7 @@ export class BulkCheckDto {
 export class ReasonDto {
   @ApiProperty({
     enum: [...REASON_CODES, PARTNER_OPT_OUT],
-    description: `A partner key sees \`${PARTNER_OPT_OUT}\` (no rule, no source) in place of \`erased\` and \`processing-restricted\` (R11)`,
+    description: `A partner key sees \`${PARTNER_OPT_OUT}\` (no rule, no source) in place of \`erased\`, \`processing-restricted\` and \`population-register-ban\` (R11)`,
   })
   code!: string;
   @ApiPropertyOptional({ example: 'R5', description: "absent in a partner's `opt-out`" }) rule?: string;
