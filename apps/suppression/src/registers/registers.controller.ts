@@ -60,13 +60,13 @@ export class RegistersController {
         { field: 'content-type', message: `content-type must be ${NDJSON} or ${CSV}` },
       ]);
     }
-    const result = await this.registers.importSnapshot(
-      name,
+    const result = await this.registers.importSnapshot({
+      register: name,
       registerDate,
       body,
-      type === CSV ? 'csv' : 'ndjson',
+      format: type === CSV ? 'csv' : 'ndjson',
       actor,
-    );
+    });
     (request as RequestWithAuditDetails).auditDetails = { ...result };
     return result;
   }

@@ -48,6 +48,15 @@ export interface RegisterSnapshotResult {
   inputSha256: string;
 }
 
+/** A snapshot as uploaded: which register, its date, the streamed body and its format, and who sent it. */
+export interface SnapshotUpload {
+  register: RegisterName;
+  registerDate: string;
+  body: Readable;
+  format: RowFormat;
+  actor: Actor;
+}
+
 /** How a register's rows are read: the fields a row has, and its keyed hash (eight big-endian words). */
 interface RowKind {
   fields: ReadonlySet<string>;
@@ -110,13 +119,8 @@ export class RegistersService {
    * Imports a full snapshot. Refuses (409) a snapshot older than the register's, and a second import of the same
    * register while one is under way. Malformed rows: a 400 listing them by line, nothing imported.
    */
-  async importSnapshot(
-    register: RegisterName,
-    registerDate: string,
-    body: Readable,
-    format: RowFormat,
-    actor: Actor,
-  ): Promise<RegisterSnapshotResult> {
+  async importSnapshot(upload: SnapshotUpload): Promise<RegisterSnapshotResult> {
+    const { register, registerDate } = upload;
     const set = this.state.register(register);
     const held = set.head.date;
     if (held !== undefined && Date.parse(`${registerDate}T00:00:00Z`) < held) {
@@ -132,19 +136,19 @@ export class RegistersService {
     }
     this.busy.add(register);
     try {
-      return await this.diffAndWrite(register, registerDate, body, format, actor);
+      return await this.diffAndWrite(upload);
     } finally {
       this.busy.delete(register);
     }
   }
 
-  private async diffAndWrite(
-    register: RegisterName,
-    registerDate: string,
-    body: Readable,
-    format: RowFormat,
-    actor: Actor,
-  ): Promise<RegisterSnapshotResult> {
+  private async diffAndWrite({
+    register,
+    registerDate,
+    body,
+    format,
+    actor,
+  }: SnapshotUpload): Promise<RegisterSnapshotResult> {
     const set = this.state.register(register);
     const kind = this.kinds[register];
     const startSequence = set.head.sequence;
