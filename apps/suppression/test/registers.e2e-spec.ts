@@ -72,6 +72,8 @@ describe('suppression: ASML registers as synced snapshots', () => {
     const badDate = await put(ndjson([p1]), '2026-02-30');
     expect(badDate.status).toBe(400);
     expect(badDate.body.errors[0].field).toBe('X-Register-Date');
+    const future = await put(ndjson([p1]), new Date(Date.now() + 3 * DAY_MS).toISOString().slice(0, 10));
+    expect(future.status).toBe(400);
     const bad = await put(
       `${JSON.stringify({ phone: p1 })}\nnot json\n{"phone":"12"}\n{"phone":"${p3}","x":1}\n`,
       daysAgo(1),

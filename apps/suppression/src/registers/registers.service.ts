@@ -112,6 +112,10 @@ export class RegistersService {
     if (new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
       throw fieldProblem('X-Register-Date', 'X-Register-Date must be a real calendar date');
     }
+    // A snapshot from the future would refuse every real one after it (409) and never be overdue.
+    if (Date.parse(`${value}T00:00:00Z`) > Date.now() + 86_400_000) {
+      throw fieldProblem('X-Register-Date', 'X-Register-Date must not be in the future');
+    }
     return value;
   }
 
