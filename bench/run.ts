@@ -30,9 +30,12 @@ const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const QUICK = process.env.BENCH_QUICK === '1';
 /** The services' local snapshot copies (SUPPRESSION_SNAPSHOT_DIR): this run's own, removed at the end. */
 const SNAPSHOT_DIR = mkdtempSync(path.join(tmpdir(), 'kielto-bench-snapshots-'));
-/** BENCH_ONLY=cold,replay runs only those parts (engine, http, cold, replay); results.json is then not written. */
+/**
+ * BENCH_ONLY=cold,replay runs only those parts (engine, http, cold, replay, registers); results.json is then not
+ * written.
+ */
 const ONLY = process.env.BENCH_ONLY?.split(',');
-const part = (name: 'engine' | 'http' | 'cold' | 'replay') => !ONLY || ONLY.includes(name);
+const part = (name: 'engine' | 'http' | 'cold' | 'replay' | 'registers') => !ONLY || ONLY.includes(name);
 
 export interface BenchResult {
   name: string;
@@ -547,6 +550,54 @@ async function benchColdStart(port: number): Promise<number> {
   return emptyReady;
 }
 
+/**
+ * A full snapshot of the ASML phone register (docs/CONTRACT.md §3.9): the PUT's time for a million distinct numbers
+ * (read, normalised, hashed, diffed against an empty register, written as change events), and suppression's RSS
+ * growth per row once every instance-local change is applied. BENCH_REGISTER_ROWS overrides the row count.
+ */
+async function benchRegisters(port: number): Promise<void> {
+  const rows = Number(process.env.BENCH_REGISTER_ROWS ?? (QUICK ? 100_000 : 1_000_000));
+  const prefix = `bench-registers-${randomBytes(3).toString('hex')}`;
+  const suppression = await startService('suppression', port, {
+    MONGODB_DB_PREFIX: prefix,
+    KAFKA_TOPIC_PREFIX: `${prefix}.`,
+    SUPPRESSION_INSTANCE_ID: 'registers',
+  });
+  const lines: string[] = new Array<string>(rows);
+  for (let i = 0; i < rows; i++) lines[i] = `{"phone":"+35840${String(1_000_000 + i * 7).padStart(7, '0')}"}`;
+  const body = Buffer.from(lines.join('\n') + '\n');
+  lines.length = 0;
+  await sleep(1000);
+  const before = rssBytes(suppression.pid);
+  const t0 = Date.now();
+  const res = await fetch(`${suppression.url}/v1/suppression/registers/asml-phone`, {
+    method: 'PUT',
+    headers: {
+      authorization: `Bearer ${KEY.staff}`,
+      'content-type': 'application/x-ndjson',
+      'x-register-date': new Date().toISOString().slice(0, 10),
+    },
+    body,
+  });
+  const summary = (await res.json()) as { added?: number };
+  const seconds = (Date.now() - t0) / 1000;
+  if (res.status !== 200 || summary.added !== rows)
+    throw new Error(`register import: ${res.status} ${JSON.stringify(summary)}`);
+  // Every change is applied locally before the PUT answers; give the collector a moment before reading RSS.
+  await sleep(3000);
+  const perRow = (rssBytes(suppression.pid) - before) / rows;
+  await stop(suppression.child);
+  record({
+    name: `register snapshot import (${rows} rows)`,
+    value: seconds,
+    unit: 's',
+    target: (60 * rows) / 1_000_000,
+    better: 'lower',
+    note: `${Math.round(rows / seconds)} rows/s, ${(body.length / 1e6).toFixed(1)} MB NDJSON; target scaled from 60 s per 1 000 000 rows`,
+  });
+  record({ name: 'register RSS growth per row', value: perRow, unit: 'B', target: 300, better: 'lower' });
+}
+
 /** Suppression on an empty store and empty topics: its time to ready and RSS are what cold start and replay are measured beside. */
 async function emptyStart(port: number): Promise<{ readyMs: number; rss: number }> {
   const prefix = `bench-empty-${randomBytes(3).toString('hex')}`;
@@ -676,6 +727,11 @@ async function main(): Promise<void> {
   if (part('replay')) {
     console.log('\n[replay]');
     await benchReplay(3806, emptyReady);
+  }
+
+  if (part('registers')) {
+    console.log('\n[registers]');
+    await benchRegisters(3807);
   }
 
   if (!ONLY) writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');

@@ -73,7 +73,8 @@ export class ProblemError extends Error {
 
 export interface RequestOptions {
   method?: string;
-  body?: string;
+  /** A string, or a stream sent as it is read (a register snapshot of millions of rows; not retried). */
+  body?: string | ReadableStream<Uint8Array>;
   contentType?: string;
   headers?: Record<string, string>;
   auth?: boolean;
@@ -105,6 +106,7 @@ export class KieltoClient {
           method: options.method ?? 'GET',
           headers,
           body: options.body,
+          ...(typeof options.body === 'object' ? { duplex: 'half' as const } : {}),
           signal: AbortSignal.timeout(options.timeoutMs ?? this.config.timeoutMs),
         });
       } catch (error) {

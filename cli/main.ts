@@ -1,9 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
-import { LEDGER_CHANNELS, CHANNELS, PRODUCTS, PURPOSES, SUPPRESSION_ENTRY_REASONS } from '@kielto/contracts';
+import { LEDGER_CHANNELS, CHANNELS, PRODUCTS, PURPOSES, REGISTERS, SUPPRESSION_ENTRY_REASONS } from '@kielto/contracts';
 import { clearCommand } from './commands/clear';
 import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
 import { importRegisterCommand, REGISTER_KINDS, RegisterKind } from './commands/import-register';
+import { registerCommand } from './commands/register';
 import { requestsCommand } from './commands/requests';
 import { statusCommand } from './commands/status';
 import { CliConfig, GlobalOptions, KieltoClient, ProblemError, SERVICES, urlEnvName, UsageError } from './http';
@@ -141,6 +142,22 @@ function buildProgram(run: (action: (config: CliConfig) => Promise<number>) => P
     .option('--json', 'print as JSON (subjects included)')
     .action((options: Parameters<typeof requestsCommand>[1]) =>
       run((config) => requestsCommand(client(config), options)),
+    );
+
+  program
+    .command('register')
+    .description(
+      'Import a full snapshot of an outside register (asml-phone, asml-post): afterwards the register holds exactly ' +
+        "the file's rows. Streamed with a progress bar; every row is validated by the service before anything changes.",
+    )
+    .argument('<register>', REGISTERS.join(' | '))
+    .argument('<file>', 'CSV with a header (phone; or name, street, postalCode, city) or NDJSON, one row a line')
+    .requiredOption('--date <YYYY-MM-DD>', 'the date of the snapshot (X-Register-Date)')
+    .addOption(new Option('--format <format>', 'input format (default: by file extension)').choices(['csv', 'ndjson']))
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', '\nExample:\n  kielto register asml-phone robinson-phone-2026-12.csv --date 2026-12-01')
+    .action((register: string, file: string, options: Parameters<typeof registerCommand>[3]) =>
+      run((config) => registerCommand(client(config), register, file, options)),
     );
 
   program

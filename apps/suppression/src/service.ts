@@ -1,6 +1,7 @@
-import { KafkaService, ServiceApp, startService } from '@kielto/platform';
+import { KafkaService, NDJSON, ndjsonBody, ServiceApp, startService } from '@kielto/platform';
 import { createAppModule } from './app.module';
 import { installFastCheck } from './check/fast-check';
+import { CSV, REGISTERS_PATH } from './registers/registers.controller';
 
 const NDJSON_ROUTES = ['/v1/suppression/check/stream', '/v1/suppression/entries/import'];
 
@@ -31,11 +32,14 @@ export function start(port?: number): Promise<ServiceApp> {
     },
     port,
     ndjsonRoutes: NDJSON_ROUTES,
+    // Register snapshots (any name under the path, so that an unknown register is a 404, not a 415): streamed too.
+    extraContentTypes: (path) => (path.startsWith(REGISTERS_PATH) ? [NDJSON, CSV] : []),
     configure: async (app) => {
       // The consumer subscribes before the modules' init hooks run (hybrid app): make sure every topic it
       // reads exists first, even when suppression is the first service started on a fresh cluster.
       await app.get(KafkaService).ensureTopics();
       const fastify = app.getHttpAdapter().getInstance();
+      fastify.addContentTypeParser(CSV, (_request, payload, done) => done(null, ndjsonBody(payload)));
       fastify.addHook('onRoute', (route) => {
         const methods = Array.isArray(route.method) ? route.method : [route.method];
         if (methods.includes('POST') && BULK_ROUTES.has(route.url ?? '')) route.bodyLimit = BULK_BODY_LIMIT;

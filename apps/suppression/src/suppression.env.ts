@@ -41,6 +41,15 @@ export class SuppressionEnv extends BaseEnv {
   KIELTO_SOFT_OPT_IN_GRACE_DAYS = 0;
 
   /**
+   * An outside register (asml-phone, asml-post) whose newest snapshot is older than this many days is overdue:
+   * checks of its channel for non-customers answer 503 until a newer snapshot is imported (fail closed).
+   */
+  @Transform(({ value }) => (value === undefined ? undefined : Number(value)))
+  @IsInt()
+  @Min(1)
+  KIELTO_REGISTER_MAX_AGE_DAYS = 31;
+
+  /**
    * Every instance keeps the whole list in memory, so each consumes every partition with its own consumer
    * group; the id must be stable across restarts of the same instance. Defaults to `<host>-<port>`.
    */

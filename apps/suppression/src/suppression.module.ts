@@ -17,6 +17,9 @@ import { SuppressionEventsController } from './events/suppression.events.control
 import { PartnerFeedService } from './feed/partner-feed.service';
 import { FreshnessService } from './freshness/freshness.service';
 import { SuppressionMetrics } from './metrics/suppression-metrics';
+import { RegisterFreshness } from './freshness/register-freshness';
+import { RegistersController } from './registers/registers.controller';
+import { RegistersService } from './registers/registers.service';
 import { SnapshotDoc, SnapshotDocSchema } from './state/schemas/snapshot.schema';
 import { SuppressionProjector } from './projection/suppression-projector.service';
 import { SnapshotRepository } from './state/snapshot.repository';
@@ -30,7 +33,14 @@ import { SuppressionEnv } from './suppression.env';
       { name: ClearanceDoc.name, schema: ClearanceDocSchema },
     ]),
   ],
-  controllers: [CheckController, ClearanceController, EntriesController, StateController, SuppressionEventsController],
+  controllers: [
+    CheckController,
+    ClearanceController,
+    EntriesController,
+    RegistersController,
+    StateController,
+    SuppressionEventsController,
+  ],
   providers: [
     // A factory, not a value: every app instance (tests start two in one process) gets its own index.
     { provide: SuppressionState, useFactory: () => new SuppressionState() },
@@ -60,7 +70,13 @@ import { SuppressionEnv } from './suppression.env';
     ClearanceRepository,
     ClearanceService,
     EntriesService,
-    { provide: READINESS_CHECKS, useFactory: (f: FreshnessService) => [f], inject: [FreshnessService] },
+    RegisterFreshness,
+    RegistersService,
+    {
+      provide: READINESS_CHECKS,
+      useFactory: (f: FreshnessService, r: RegisterFreshness) => [f, r],
+      inject: [FreshnessService, RegisterFreshness],
+    },
   ],
   exports: [READINESS_CHECKS],
 })

@@ -20,6 +20,18 @@ export type SendDecision = (typeof SEND_DECISIONS)[number];
 export const SUPPRESSION_ENTRY_REASONS = ['bounce', 'complaint', 'robinson', 'manual'] as const;
 export type SuppressionEntryReason = (typeof SUPPRESSION_ENTRY_REASONS)[number];
 
+/**
+ * Outside opt-out registers kept in sync as full snapshots (this project's extension, docs/CONTRACT.md §3.9):
+ * ASML's Robinson registers of phone numbers and of names with postal addresses.
+ */
+export const REGISTERS = ['asml-phone', 'asml-post'] as const;
+export type RegisterName = (typeof REGISTERS)[number];
+/** The one channel each register stops (R4). */
+export const REGISTER_CHANNEL: Readonly<Record<RegisterName, 'phone' | 'post'>> = Object.freeze({
+  'asml-phone': 'phone',
+  'asml-post': 'post',
+});
+
 export const REASON_CODES = [
   'no-consent',
   'consent-withdrawn',
@@ -33,6 +45,8 @@ export const REASON_CODES = [
   'robinson',
   'manual',
   'mobile-telemarketing-ban',
+  // This project's extension (docs/CONTRACT.md §3.9): a DVV (population register) ban on the customer.
+  'population-register-ban',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
@@ -41,7 +55,18 @@ export type ReasonCode = (typeof REASON_CODES)[number];
  * (R11): that an identifier is suppressed, never which data-subject right was used.
  */
 export const PARTNER_OPT_OUT = 'opt-out' as const;
-export type PartnerReasonCode = Exclude<ReasonCode, 'erased' | 'processing-restricted'> | typeof PARTNER_OPT_OUT;
+/** Reasons a partner sees only as `opt-out`: each reveals a right the data subject used (R11). */
+export const PARTNER_HIDDEN_REASONS = ['erased', 'processing-restricted', 'population-register-ban'] as const;
+export type PartnerReasonCode = Exclude<ReasonCode, (typeof PARTNER_HIDDEN_REASONS)[number]> | typeof PARTNER_OPT_OUT;
+
+/**
+ * Bans the population information system (DVV) records on a person (this project's extension, docs/CONTRACT.md
+ * §3.9): `direct-marketing` (suoramarkkinointikielto) stops post marketing for every purpose; `safety`
+ * (turvakielto) also keeps the person out of every directory listing and export and the address out of every event
+ * and answer except the person's own export.
+ */
+export const POPULATION_REGISTER_BANS = ['direct-marketing', 'safety'] as const;
+export type PopulationRegisterBan = (typeof POPULATION_REGISTER_BANS)[number];
 
 /** Legal rules of docs/CONTRACT.md §1; every decision reason cites one. */
 export const RULES = {

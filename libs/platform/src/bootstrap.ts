@@ -6,7 +6,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AuditTrail } from './audit/audit-trail.service';
-import { RequestWithReadSubjects } from './audit/personal-data-read';
+import { RequestWithAuditDetails, RequestWithReadSubjects } from './audit/personal-data-read';
 import { AuthenticatedRequest } from './auth/roles.decorator';
 import { ServiceConfig } from './config/service-config';
 import {
@@ -222,6 +222,7 @@ export async function createServiceApp(
     if (audit.shouldRecord(request.method, actor, reply.statusCode, auditedRead)) {
       void audit.record({
         subjects,
+        details: (request as RequestWithAuditDetails).auditDetails,
         actor,
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',

@@ -1,4 +1,11 @@
-import { ContactPointHashV1, CustomerStateV1, Product } from '@kielto/contracts';
+import {
+  ContactPointHashV1,
+  CustomerStateV1,
+  normalisePostalIdentity,
+  PopulationRegisterBan,
+  postalHashInput,
+  Product,
+} from '@kielto/contracts';
 import type { IdentifierHasher } from '@kielto/platform';
 import { legacyContactPersonId } from './contact-person-ids';
 import type {
@@ -28,6 +35,7 @@ export interface CustomerView {
   activeContract: boolean;
   relationshipEndedAt?: string;
   products: Product[];
+  populationRegisterBans?: PopulationRegisterBan[];
   restricted: boolean;
   restriction?: { since: string; reason: string };
   restrictionHistory: RestrictionAction[];
@@ -50,11 +58,13 @@ export function toView(record: CustomerRecord, version: number): CustomerView {
     language: record.language,
     emails: record.emails,
     phones: record.phones,
-    ...(record.address ? { address: record.address } : {}),
+    // A safety ban (turvakielto, §3.9) keeps the address out of every answer but the subject's own export.
+    ...(record.address && !hasSafetyBan(record) ? { address: record.address } : {}),
     contactPersons: record.contactPersons,
     activeContract: record.activeContract,
     ...(record.relationshipEndedAt ? { relationshipEndedAt: record.relationshipEndedAt } : {}),
     products: record.products,
+    ...(record.populationRegisterBans ? { populationRegisterBans: [...record.populationRegisterBans] } : {}),
     restricted: record.restriction !== undefined,
     ...(record.restriction
       ? { restriction: { since: record.restriction.since, reason: record.restriction.reason } }
@@ -125,9 +135,22 @@ export function toEventState(record: CustomerRecord, hasher: IdentifierHasher): 
     listing: {
       name: record.name,
       ...(record.phones[0] ? { phone: record.phones[0] } : {}),
-      ...(record.address ? { address: { ...record.address } } : {}),
+      ...(record.address && !hasSafetyBan(record) ? { address: { ...record.address } } : {}),
     },
+    ...postalHashOf(record, hasher),
+    ...(record.populationRegisterBans ? { populationRegisterBans: [...record.populationRegisterBans] } : {}),
     ...(record.restriction ? { restrictedSince: record.restriction.since } : {}),
     since: record.createdAt,
   };
+}
+
+/** A DVV safety ban (turvakielto): never listed, the address only in the subject's own export (§3.9). */
+export const hasSafetyBan = (record: Pick<CustomerRecord, 'populationRegisterBans'>) =>
+  record.populationRegisterBans?.includes('safety') ?? false;
+
+/** The keyed hash of the customer's postal identity (name and address), when the address makes one. */
+function postalHashOf(record: CustomerRecord, hasher: IdentifierHasher): { postalHash?: string } {
+  if (!record.address) return {};
+  const identity = normalisePostalIdentity({ name: record.name, ...record.address }, []);
+  return identity === null ? {} : { postalHash: hasher.hash(postalHashInput(identity)) };
 }

@@ -1,4 +1,4 @@
-import type { CustomerKind, FormerContactPointV1, Language, Product } from '@kielto/contracts';
+import type { CustomerKind, FormerContactPointV1, Language, PopulationRegisterBan, Product } from '@kielto/contracts';
 import type { EncryptedField } from '@kielto/platform';
 
 export interface Address {
@@ -109,6 +109,8 @@ export interface CustomerRecord {
   relationshipEndedAt?: string;
   /** Product categories held now (R10), unique, in the order given. */
   products: Product[];
+  /** DVV bans (docs/CONTRACT.md §3.9); absent when none. */
+  populationRegisterBans?: PopulationRegisterBan[];
   /** The identifiers held now with their holding start (one per identifier and holder, duplicates included). */
   holdings: HeldIdentifier[];
   /** Identifiers held before, oldest holding end first; never removed (their refusals keep binding, §3). */

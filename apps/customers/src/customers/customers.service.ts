@@ -68,6 +68,7 @@ const RECTIFIABLE_FIELDS = [
   'contactPersons',
   'activeContract',
   'products',
+  'populationRegisterBans',
 ] as const;
 
 /** Who an imported customer is (see CustomersService.create). */
@@ -144,6 +145,7 @@ export class CustomersService {
       // A prospect created without a contract never had a relationship to end: no relationshipEndedAt (R2).
       activeContract: input.activeContract ?? false,
       products: [...(input.products ?? [])],
+      ...(input.populationRegisterBans?.length ? { populationRegisterBans: [...input.populationRegisterBans] } : {}),
       holdings: [],
       formerContactPoints: [],
       restrictionHistory: [],
@@ -227,6 +229,8 @@ export class CustomersService {
         );
       if (input.activeContract !== undefined) next.activeContract = input.activeContract;
       if (input.products !== undefined) next.products = [...input.products];
+      if (input.populationRegisterBans?.length) next.populationRegisterBans = [...input.populationRegisterBans];
+      else if (input.populationRegisterBans !== undefined) delete next.populationRegisterBans;
       // Each write also moves a code sealed with a retired key to the active one.
       if (next.identityCode) next.identityCode = this.identityCodes.rotate(next.identityCode, id);
       this.assertKindRules(next.kind, {
@@ -400,6 +404,8 @@ export class CustomersService {
     return {
       customer: {
         ...view,
+        // The own export is the one answer that shows a safety-banned customer's address (§3.9).
+        ...(record.address ? { address: record.address } : {}),
         ...(record.identityCode ? { personalIdentityCode: this.identityCodes.open(record.identityCode, id) } : {}),
         contactPoints: contactPointsOf(record, this.hasher),
         formerContactPoints: record.formerContactPoints,

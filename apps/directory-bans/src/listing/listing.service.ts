@@ -6,10 +6,17 @@ import { ListingChange } from './listing.types';
 /**
  * Whether a customer may appear in the directory at all, before bans: only subscribers, i.e. customers whose
  * relationship is active (R9: only customers with an active subscription are listed; a former customer is not),
- * and never while processing is restricted (R7: restricted data may only be stored).
+ * never while processing is restricted (R7: restricted data may only be stored), and never with a DVV safety ban
+ * (turvakielto, docs/CONTRACT.md §3.9).
  */
-export function isListable(state: Pick<CustomerStateV1, 'activeContract' | 'restrictedSince'>): boolean {
-  return state.activeContract && state.restrictedSince === undefined;
+export function isListable(
+  state: Pick<CustomerStateV1, 'activeContract' | 'restrictedSince' | 'populationRegisterBans'>,
+): boolean {
+  return (
+    state.activeContract &&
+    state.restrictedSince === undefined &&
+    !(state.populationRegisterBans?.includes('safety') ?? false)
+  );
 }
 
 /** Turns customer events into listing changes. Every customer event carries the customer's full state. */

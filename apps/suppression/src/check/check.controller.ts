@@ -14,6 +14,7 @@ import {
   Roles,
 } from '@kielto/platform';
 import { FreshnessService } from '../freshness/freshness.service';
+import { RegisterFreshness } from '../freshness/register-freshness';
 import { CheckService, validationProblem } from './check.service';
 import { CheckStream } from './check-stream';
 import { readChannel, readProduct, readPurpose } from './contact-reader';
@@ -30,6 +31,7 @@ export class CheckController {
   constructor(
     private readonly checks: CheckService,
     private readonly freshness: FreshnessService,
+    private readonly registers: RegisterFreshness,
   ) {}
 
   /** May this contact be marketed to on this channel for this purpose? Exactly one identifier. */
@@ -43,6 +45,10 @@ export class CheckController {
   @ApiQuery({ name: 'customerId', required: false })
   @ApiQuery({ name: 'emailHash', required: false, description: 'HMAC-SHA256 hex of the normalised address' })
   @ApiQuery({ name: 'phoneHash', required: false, description: 'HMAC-SHA256 hex of the E.164 number' })
+  @ApiQuery({ name: 'name', required: false, description: 'postal identity: name, street, postalCode (city?)' })
+  @ApiQuery({ name: 'street', required: false })
+  @ApiQuery({ name: 'postalCode', required: false })
+  @ApiQuery({ name: 'city', required: false })
   @ApiOkResponse({ type: DecisionDto })
   async check(@Query() query: Record<string, unknown>, @CurrentActor() actor: Actor) {
     // Only requests the fast path (fast-check.ts) leaves to Nest come here; it confirms a stale watermark likewise.
@@ -104,11 +110,13 @@ export class CheckController {
     }
     await this.freshness.untilFresh();
     const asOf = this.freshness.assertFresh();
+    // Rows cannot be refused one by one once the answer has begun: an overdue register refuses the whole stream.
+    this.registers.assertCurrent(channel);
     const partner = actor.role === 'partner';
     const decision = { channel, purpose, product };
     const answers = new CheckStream({
       hashedOnly: partner,
-      decide: (contact, now) => this.checks.decide(contact, decision, now, partner),
+      decide: (contact, now) => this.checks.decide(contact, decision, now, partner, false, true),
       // As at the start: a watermark older than the bound is put to Kafka before the stream is ended as stale.
       isFresh: () => this.freshness.isFresh || this.freshness.untilFresh().then(() => this.freshness.isFresh),
     });

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { POSTAL_FIELDS, postalHashInput } from '@kielto/contracts';
 import { Actor, FieldError, ProblemException } from '@kielto/platform';
 import { decide, forPartner } from '../decision/decision-engine';
 import { Decision, DecisionPolicy, DecisionQuery, Reason, SubjectFacts } from '../decision/decision.types';
 import { SuppressionEnv } from '../suppression.env';
 import { FreshnessService } from '../freshness/freshness.service';
+import { RegisterFreshness } from '../freshness/register-freshness';
 import { SuppressionMetrics } from '../metrics/suppression-metrics';
 import { SuppressionState } from '../state/suppression-state';
 import { Contact, isHashed, readChannel, readContact, readProduct, readPurpose } from './contact-reader';
@@ -15,7 +17,10 @@ export const MAX_BULK_CONTACTS = 10_000;
 const HASH_CACHE_LIMIT = 50_000;
 /** Field errors reported at most per request; the detail says when there were more. */
 const MAX_REPORTED_ERRORS = 100;
-const QUERY_KEYS = new Set(['channel', 'purpose', 'product', 'email', 'phone', 'customerId', 'emailHash', 'phoneHash']);
+const QUERY_KEYS = new Set([
+  ...['channel', 'purpose', 'product', 'email', 'phone', 'customerId', 'emailHash', 'phoneHash'],
+  ...POSTAL_FIELDS,
+]);
 const BULK_KEYS = new Set(['channel', 'purpose', 'product', 'contacts']);
 
 export interface BulkRequest extends DecisionQuery {
@@ -53,6 +58,7 @@ export class CheckService {
     private readonly hasher: FastIdentifierHasher,
     private readonly freshness: FreshnessService,
     private readonly metrics: SuppressionMetrics,
+    private readonly registers: RegisterFreshness,
     env: SuppressionEnv,
   ) {
     this.policy = { softOptInGraceMs: env.KIELTO_SOFT_OPT_IN_GRACE_DAYS * 86_400_000 };
@@ -71,6 +77,8 @@ export class CheckService {
         return this.state.factsForIdentifier('phone', contact.value);
       case 'customerId':
         return this.state.factsForCustomer(contact.value) ?? NO_FACTS;
+      case 'postal':
+        return this.state.factsForPostalWords(this.hasher.hashWords(postalHashInput(contact.value)));
     }
   }
 
@@ -94,10 +102,20 @@ export class CheckService {
 
   /**
    * Decides one validated contact and counts the decision. A partner's answer shows `opt-out` in place of
-   * `erased` and `processing-restricted`, without rule or source (R11).
+   * `erased` and `processing-restricted`, without rule or source (R11). A non-customer's phone or post check
+   * while that channel's register is overdue is a 503 (`RegisterFreshness`; a stream asks once, at its start).
    */
-  decide(contact: Contact, query: DecisionQuery, now: number, partner: boolean, cached = false): Decision {
-    const decision = decide(this.facts(contact, cached), query, now, this.policy);
+  decide(
+    contact: Contact,
+    query: DecisionQuery,
+    now: number,
+    partner: boolean,
+    cached = false,
+    registersAsked = false,
+  ): Decision {
+    const facts = this.facts(contact, cached);
+    if (!registersAsked) this.registers.assertCurrentFor(query.channel, facts, now);
+    const decision = decide(facts, query, now, this.policy);
     this.metrics.tally.add(decision);
     if (!partner || decision.reasons.length === 0) return decision;
     return { decision: decision.decision, reasons: forPartner(decision.reasons) as Reason[] };

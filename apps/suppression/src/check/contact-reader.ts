@@ -3,6 +3,9 @@ import {
   CHANNELS,
   normaliseEmail,
   normalisePhone,
+  normalisePostalIdentity,
+  POSTAL_FIELDS,
+  PostalField,
   Product,
   PRODUCTS,
   Purpose,
@@ -22,16 +25,20 @@ export type IdentifierField = (typeof IDENTIFIER_FIELDS)[number];
 /** A contact that passed validation, its identifier already normalised. */
 export interface Contact {
   ref: string | number | null;
-  field: IdentifierField;
-  /** normalised e-mail/E.164 phone, customer id, or the 64-hex hash */
+  /** `postal`: a name with a postal address (`name`, `street`, `postalCode`, `city?`: one identifier) */
+  field: IdentifierField | 'postal';
+  /** normalised e-mail/E.164 phone, customer id, the 64-hex hash, or the postal identity (`normalisePostalIdentity`) */
   value: string;
 }
+
+const isPostalField = (key: string): key is PostalField => (POSTAL_FIELDS as readonly string[]).includes(key);
 
 export const MAX_REF_LENGTH = 256;
 const HEX64 = /^[0-9a-f]{64}$/;
 /** Customer ids are opaque: whatever the customers service issues, within the subject-key alphabet. */
 const CUSTOMER_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const EXACTLY_ONE = 'exactly one of email, phone, customerId, emailHash or phoneHash is required';
+const EXACTLY_ONE =
+  'exactly one of email, phone, customerId, emailHash, phoneHash or a postal identity (name, street, postalCode, city?) is required';
 
 export const MESSAGES = {
   email: 'email must be a valid e-mail address',
@@ -78,6 +85,7 @@ export function readContact(raw: unknown, path: string, errors: FieldError[]): C
   let field: IdentifierField | undefined;
   let value: string | null = null;
   let identifiers = 0;
+  let postal: Record<string, unknown> | undefined;
   const record = raw as Record<string, unknown>;
   for (const key in record) {
     const v = record[key];
@@ -91,11 +99,21 @@ export function readContact(raw: unknown, path: string, errors: FieldError[]): C
       field = key;
       value = normaliseIdentifierField(key, v);
       if (value === null) errors.push({ field: at(key), message: MESSAGES[key] });
+    } else if (isPostalField(key)) {
+      if (postal === undefined) {
+        postal = {};
+        identifiers++;
+      }
+      postal[key] = v;
     } else {
       errors.push({ field: at(key), message: `property ${key} should not exist` });
     }
   }
   if (identifiers !== 1) errors.push({ field: path === '' ? 'contact' : path, message: EXACTLY_ONE });
+  else if (postal !== undefined) {
+    const identity = normalisePostalIdentity(postal, errors, at);
+    return errors.length === before && identity !== null ? { ref, field: 'postal', value: identity } : undefined;
+  }
   if (errors.length !== before || field === undefined || value === null) return undefined;
   return { ref, field, value };
 }

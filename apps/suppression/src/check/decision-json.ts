@@ -8,7 +8,8 @@ const REASON_CACHE_LIMIT = 50_000;
 const reasonCache = new Map<string, string>();
 
 function reasonJson(reason: Reason): string {
-  const key = reason.since === null ? reason.code : reason.code + reason.since;
+  let key = reason.since === null ? reason.code : reason.code + reason.since;
+  if (reason.register !== undefined) key += `|${reason.register}|${reason.registerDate}`;
   let json = reasonCache.get(key);
   if (json === undefined) {
     if (reasonCache.size >= REASON_CACHE_LIMIT) reasonCache.clear();

@@ -37,7 +37,8 @@ export class PartnerFeedService {
 
   /** The feed value of an identifier as the state holds it now (null: a tombstone). */
   current(kind: IdentifierKind, hash: string): string | null {
-    const value = feedValue(kind, this.state.factsForIdentifier(kind, hash));
+    // Outside registers' rows are not republished: partners take ASML's registers from ASML (docs/CONTRACT.md §3.9).
+    const value = feedValue(kind, this.state.factsForIdentifier(kind, hash, false));
     return value === null ? null : JSON.stringify(value);
   }
 

@@ -3,6 +3,7 @@ import { REASON_CODES } from '@kielto/contracts';
 import { ConsumerProgress, counter, gauge } from '@kielto/platform';
 import type { Decision } from '../decision/decision.types';
 import { FreshnessService } from '../freshness/freshness.service';
+import { RegisterFreshness } from '../freshness/register-freshness';
 import { PartnerFeedService } from '../feed/partner-feed.service';
 import { SuppressionProjector } from '../projection/suppression-projector.service';
 import { SuppressionState } from '../state/suppression-state';
@@ -61,7 +62,19 @@ export class SuppressionMetrics implements OnModuleInit, OnModuleDestroy {
     'Partner feed messages published since start',
   );
 
+  private readonly registerRows = gauge(
+    'kielto_suppression_register_rows',
+    'Rows of each outside register (asml-phone, asml-post)',
+    ['register'],
+  );
+  private readonly registerOverdue = gauge(
+    'kielto_suppression_register_overdue',
+    '1 when the newest snapshot of the register is older than KIELTO_REGISTER_MAX_AGE_DAYS (non-customer checks of its channel answer 503)',
+    ['register'],
+  );
+
   constructor(
+    private readonly registers: RegisterFreshness,
     private readonly state: SuppressionState,
     private readonly freshness: FreshnessService,
     private readonly progress: ConsumerProgress,
@@ -91,6 +104,10 @@ export class SuppressionMetrics implements OnModuleInit, OnModuleDestroy {
     this.lag.set(this.progress.lag());
     this.events.set(this.projector.eventsProjected);
     this.feed.set(this.partnerFeed.published);
+    for (const r of this.registers.status()) {
+      this.registerRows.set({ register: r.register }, this.state.register(r.register).size);
+      this.registerOverdue.set({ register: r.register }, r.overdue ? 1 : 0);
+    }
   }
 
   /** Moves the tallied decisions into the Prometheus counter. */

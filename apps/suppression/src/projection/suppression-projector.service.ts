@@ -14,6 +14,8 @@ import {
   DIRECTORY_BAN_EVENT_TYPES,
   DirectoryBanLiftedV1,
   DirectoryBanSetV1,
+  decodeRegisterHashes,
+  RegisterChangedV1,
   SUPPRESSION_ENTRY_EVENT_TYPES,
   SuppressionEntriesImportedV1,
   SuppressionEntryRemovedV1,
@@ -281,9 +283,14 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
           activeContract: d.activeContract,
           relationshipEndedAt: d.relationshipEndedAt ? Date.parse(d.relationshipEndedAt) : undefined,
           mobileSubscription: d.products?.includes('mobile-subscription') ?? false,
+          ...(d.populationRegisterBans?.length ? { populationRegisterBan: true } : {}),
           contactPoints: d.contactPoints.map((cp) => heldPoint(cp, since)),
           formerContactPoints: (d.formerContactPoints ?? []).map(formerPoint),
         };
+        // The postal identity is held like an identifier, for postal checks (not on the partner feed).
+        if (d.postalHash !== undefined) {
+          record.contactPoints.push({ kind: 'post', hash: d.postalHash, owner: 'own', from: since });
+        }
         this.state.applyCustomer(record);
         return;
       }
@@ -367,6 +374,9 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
         this.state.removeStaffEntry(d.entryId, at);
         return;
       }
+      case SUPPRESSION_ENTRY_EVENT_TYPES.registerChanged:
+        this.applyRegisterChange(event.data as RegisterChangedV1, event.sequence);
+        return;
       default:
         // parseEvent only lets known types through; a known type without a case here is a bug.
         this.logger.error({ type: event.type }, 'event type without a projection');
@@ -385,6 +395,19 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
       since: Date.parse(d.since),
     };
     this.state.addStaffEntry(entry);
+  }
+
+  /**
+   * A part of a register snapshot's difference. No partner-feed value changes: the feed leaves the outside registers'
+   * rows out (partners take ASML's registers from ASML; docs/CONTRACT.md §3.9).
+   */
+  private applyRegisterChange(d: RegisterChangedV1, sequence: number): void {
+    const set = this.state.register(d.register);
+    if (sequence <= set.head.sequence) return;
+    const added = decodeRegisterHashes(d.added);
+    const removed = decodeRegisterHashes(d.removed);
+    const snapshot = d.last ? { inputSha256: d.inputSha256 } : undefined;
+    this.state.applyRegisterChange(d.register, sequence, d.registerDate, added, removed, snapshot);
   }
 
   private isOlderCustomerEvent(customerId: string, sequence: number): boolean {

@@ -61,6 +61,17 @@ export class IdentifierMap {
     return held === 0 ? NONE : held - 1;
   }
 
+  /** The index of the identifier whose 32 bytes are these eight big-endian words, added if it is not held yet. */
+  internWords(words: Int32Array): number {
+    this.scratch.set(words.subarray(0, WORDS));
+    return this.internScratch();
+  }
+
+  /** Copies the eight big-endian words of a keyed hash held under `index` (not of an `others` string) into `into`. */
+  wordsOf(index: number, into: Int32Array): void {
+    into.set(this.pool.subarray(index * WORDS, index * WORDS + WORDS));
+  }
+
   /** The index of `text.slice(offset)`, added if it is not held yet. */
   intern(text: string, offset = 0): number {
     if (!this.parse(text, offset)) {
@@ -73,6 +84,10 @@ export class IdentifierMap {
       }
       return index;
     }
+    return this.internScratch();
+  }
+
+  private internScratch(): number {
     const slot = this.probe();
     const held = this.slots[slot];
     if (held !== 0) return held - 1;

@@ -22,6 +22,17 @@ function varied(): SuppressionState {
     formerContactPoints: [{ kind: 'email', hash: hex(2), owner: 'own', from: -5, until: 2 ** 53 + 2 }],
   });
   state.applyCustomer({
+    customerId: 'dvv',
+    sequence: 2,
+    kind: 'person',
+    since: 5,
+    activeContract: true,
+    mobileSubscription: false,
+    populationRegisterBan: true,
+    contactPoints: [{ kind: 'post', hash: hex(13), owner: 'own', from: 5 }],
+    formerContactPoints: [],
+  });
+  state.applyCustomer({
     customerId: 'erased',
     sequence: 1,
     kind: 'person',
@@ -45,6 +56,11 @@ function varied(): SuppressionState {
   state.applyBan({ customerId: 'other', sequence: 1 });
   state.addStaffEntry({ id: 'e1', hash: hex(7), kind: 'phone', reason: 'robinson', channel: 'all', since: 1 });
   state.removeStaffEntry('e0', 2);
+  const bytes = (...hashes: string[]) => Buffer.from(hashes.join(''), 'hex');
+  state.applyRegisterChange('asml-phone', 1, '2026-11-01', bytes(hex(8), hex(9)), bytes());
+  state.applyRegisterChange('asml-phone', 2, '2026-12-01', bytes(hex(10)), bytes(hex(9)), { inputSha256: hex(11) });
+  // A snapshot whose last part is not in yet: rows, no date.
+  state.applyRegisterChange('asml-post', 1, '2026-12-01', bytes(hex(12)), bytes());
   return state;
 }
 

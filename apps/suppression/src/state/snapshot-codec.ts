@@ -1,3 +1,5 @@
+import type { RegisterName } from '@kielto/contracts';
+import type { RegisterHead } from './register-set';
 import type { FormerPoint, HeldPoint, StateFact, SuppressionState } from './suppression-state';
 
 /**
@@ -15,6 +17,10 @@ import type { FormerPoint, HeldPoint, StateFact, SuppressionState } from './supp
  *          | u8 0, str                                       any other identifier text
  *   key   := u8 2, word# kind, 32 bytes                      a ledger subject `<kind>:<hash>`
  *          | u8 0, str                                       any other subject key
+ *
+ * Tags 8 (a register's head: word# name, num sequence, opt date, str inputSha256) and 9 (a register row: word# name,
+ * id, num first seen) came with the outside registers; a snapshot of a state without registers has neither. Tag 10
+ * (str customerId: the customer's DVV ban) follows the customer's own fact.
  *
  * Keyed hashes are random bytes that no compressor shrinks, so a chunk is stored as it is: a million identifiers
  * make ~55 MB, decoded at cold start with no gunzip, no JSON and no tuple per fact (format 2's gzipped JSON
@@ -35,6 +41,11 @@ const ERASED = 4;
 const BAN = 5;
 const STAFF = 6;
 const REMOVED = 7;
+/** A register's head, then its rows (tags added with the registers; a snapshot without registers has none). */
+const REGISTER = 8;
+const REGISTER_ROW = 9;
+/** A customer's DVV ban (tag added with them, after the customer's own fact). */
+const POPULATION_BAN = 10;
 
 const TEXT = 0;
 const HASH = 1;
@@ -210,6 +221,23 @@ function writeFact(w: ChunkWriter, fact: StateFact): void {
       w.u8(REMOVED);
       w.str(fact.id);
       w.num(fact.at);
+      return;
+    case 'register':
+      w.u8(REGISTER);
+      w.word(fact.register);
+      w.num(fact.head.sequence);
+      w.opt(fact.head.date);
+      w.str(fact.head.inputSha256 ?? '');
+      return;
+    case 'register-row':
+      w.u8(REGISTER_ROW);
+      w.word(fact.register);
+      w.id(fact.hash);
+      w.num(fact.since);
+      return;
+    case 'population-ban':
+      w.u8(POPULATION_BAN);
+      w.str(fact.customerId);
   }
 }
 
@@ -351,6 +379,20 @@ function readFact(r: ChunkReader): StateFact {
       };
     case REMOVED:
       return { type: 'removed', id: r.str(), at: r.num() };
+    case REGISTER: {
+      const register = r.word<RegisterName>();
+      const sequence = r.num();
+      const date = r.opt();
+      const inputSha256 = r.str();
+      const head: RegisterHead = { sequence };
+      if (date !== undefined) head.date = date;
+      if (inputSha256 !== '') head.inputSha256 = inputSha256;
+      return { type: 'register', register, head };
+    }
+    case REGISTER_ROW:
+      return { type: 'register-row', register: r.word<RegisterName>(), hash: r.id(), since: r.num() };
+    case POPULATION_BAN:
+      return { type: 'population-ban', customerId: r.str() };
     default:
       throw new Error(`snapshot: unknown fact tag ${tag}`);
   }

@@ -261,6 +261,7 @@ describe(SuppressionState.name, () => {
           ledgerSubjects: 9,
           removedStaffEntries: 2,
           staffEntries: 3,
+          registerRows: 0,
         },
       });
     });

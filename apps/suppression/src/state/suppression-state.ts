@@ -1,15 +1,19 @@
 import { createHash } from 'node:crypto';
-import type { CustomerKind, LedgerChannel, SuppressionEntryReason } from '@kielto/contracts/enums';
+import type { CustomerKind, LedgerChannel, RegisterName, SuppressionEntryReason } from '@kielto/contracts/enums';
 import type { ConsentSubjectV1 } from '@kielto/contracts/events';
 import { bindsContactPerson, bindsHolder } from '@kielto/contracts/rules';
 import type { LedgerEntryView, SubjectFacts, SuppressionEntryView } from '../decision/decision.types';
 import { IdentifierMap, NONE } from './identifier-map';
+import { RegisterHead, RegisterSet } from './register-set';
 
 export type IdentifierKind = 'email' | 'phone';
 
-/** An identifier a customer (owner `own`) or one of its contact persons (`contact-person`, `person`) holds. */
+/**
+ * An identifier a customer (owner `own`) or one of its contact persons (`contact-person`, `person`) holds. `post`: the
+ * keyed hash of the customer's postal identity (name and address, docs/CONTRACT.md §3.9), matched by postal checks.
+ */
 export interface HeldPoint {
-  kind: IdentifierKind;
+  kind: IdentifierKind | 'post';
   hash: string;
   owner: 'own' | 'contact-person';
   /** The contact person's id, for owner `contact-person`. */
@@ -37,6 +41,8 @@ export interface CustomerRecord {
   relationshipEndedAt?: number;
   /** R10: holds a mobile subscription now. */
   mobileSubscription: boolean;
+  /** The population register (DVV) records a direct-marketing or safety ban (§3.9); absent when none. */
+  populationRegisterBan?: boolean;
   contactPoints: HeldPoint[];
   formerContactPoints: FormerPoint[];
 }
@@ -75,6 +81,8 @@ export interface StateDigest {
     directoryBans: number;
     staffEntries: number;
     removedStaffEntries: number;
+    /** Rows of the outside registers (asml-phone, asml-post). */
+    registerRows: number;
   };
 }
 
@@ -89,7 +97,10 @@ export type StateFact =
   | { type: 'erased'; hash: string; at: number }
   | { type: 'ban'; ban: BanRecord }
   | { type: 'staff'; entry: StaffEntry }
-  | { type: 'removed'; id: string; at: number };
+  | { type: 'removed'; id: string; at: number }
+  | { type: 'register'; register: RegisterName; head: RegisterHead }
+  | { type: 'register-row'; register: RegisterName; hash: string; since: number }
+  | { type: 'population-ban'; customerId: string };
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -107,6 +118,7 @@ const VOCABULARY = [
 ];
 const EMAIL = VOCABULARY.indexOf('email');
 const PHONE = VOCABULARY.indexOf('phone');
+const POST = VOCABULARY.indexOf('post');
 const ORGANIZATION = VOCABULARY.indexOf('organization');
 
 class Words {
@@ -234,6 +246,7 @@ const BANNED = 8;
 const ACTIVE = 16;
 const MOBILE = 32;
 const ENDED = 64;
+const POPULATION_BAN = 128;
 
 /**
  * One row per customer id met (in a customer record, a ledger subject `customer:<id>` or a ban); never released.
@@ -352,6 +365,12 @@ export class SuppressionState {
   /** entry id → removed at: a removal is final, so a late redelivery of the addition cannot resurrect it. */
   private readonly removedStaff = new Map<string, number>();
   private readonly bans = new Map<string, BanRecord>();
+  /** ASML's Robinson registers (docs/CONTRACT.md §3.9): rows by keyed hash, apart from the identifiers above. */
+  private readonly registerSets: Record<RegisterName, RegisterSet> = {
+    'asml-phone': new RegisterSet(),
+    'asml-post': new RegisterSet(),
+  };
+  private readonly pointWords = new Int32Array(8);
   private records = 0;
   /** identifiers with an owner */
   private owned = 0;
@@ -420,6 +439,7 @@ export class SuppressionState {
     if (input.activeContract) flags |= ACTIVE;
     if (input.mobileSubscription) flags |= MOBILE;
     if (input.relationshipEndedAt !== undefined) flags |= ENDED;
+    if (input.populationRegisterBan === true) flags |= POPULATION_BAN;
     c.flags[row] = flags;
     c.sequence[row] = input.sequence;
     c.kind[row] = this.words.code(input.kind);
@@ -739,6 +759,7 @@ export class SuppressionState {
       activeContract: (flags & ACTIVE) !== 0,
       relationshipEndedAt: flags & ENDED ? c.endedAt[row] : undefined,
       mobileSubscription: (flags & MOBILE) !== 0,
+      ...(flags & POPULATION_BAN ? { populationRegisterBan: true } : {}),
       contactPoints,
       formerContactPoints: (c.former.get(row) ?? []).map((fp) => ({ ...fp })),
     };
@@ -746,9 +767,15 @@ export class SuppressionState {
 
   // ---- gathering facts for a decision (docs/CONTRACT.md §3.6 "Who an entry binds") ----
 
-  /** Facts about an identifier (by its keyed hash): about whoever holds it now, else about the bare identifier. */
-  factsForIdentifier(kind: IdentifierKind, hash: string): SubjectFacts {
-    return this.identifierFacts(kind, this.ids.find(hash), hash);
+  /**
+   * Facts about an identifier (by its keyed hash): about whoever holds it now, else about the bare identifier. With
+   * `registers` false, without the outside registers' rows (the partner feed: see docs/CONTRACT.md §3.9).
+   */
+  factsForIdentifier(kind: IdentifierKind, hash: string, registers = true): SubjectFacts {
+    const facts = this.identifierFacts(kind, this.ids.find(hash), hash);
+    return registers && kind === 'phone'
+      ? this.withRegisterRow(facts, 'asml-phone', this.registerSets['asml-phone'].find(hash))
+      : facts;
   }
 
   /**
@@ -757,10 +784,67 @@ export class SuppressionState {
    */
   factsForIdentifierWords(kind: 'email' | 'phone', words: Int32Array): SubjectFacts {
     // The hex text is only needed for a ledger of another kind of subject, never for e-mail or phone.
-    return this.identifierFacts(kind, this.ids.findWords(words), '');
+    const facts = this.identifierFacts(kind, this.ids.findWords(words), '');
+    return kind === 'phone'
+      ? this.withRegisterRow(facts, 'asml-phone', this.registerSets['asml-phone'].findWords(words))
+      : facts;
   }
 
-  private identifierFacts(kind: IdentifierKind, id: number, hash: string): SubjectFacts {
+  /**
+   * Facts about a postal identity (a name with an address) by its keyed hash's words (`postalHashInput`): a bare
+   * identifier with the `asml-post` register's row, if any.
+   */
+  factsForPostalWords(words: Int32Array): SubjectFacts {
+    // The customers whose address it is (their prohibitions and restrictions apply), else the bare identity.
+    const facts = this.identifierFacts('post', this.ids.findWords(words), '');
+    return this.withRegisterRow(facts, 'asml-post', this.registerSets['asml-post'].findWords(words));
+  }
+
+  // ---- outside registers (docs/CONTRACT.md §3.9) ----
+
+  register(name: RegisterName): RegisterSet {
+    return this.registerSets[name];
+  }
+
+  /** A register row as a `robinson` entry of the opt-out list (the decision rules treat both alike, R4). */
+  private registerEntry(name: RegisterName, row: number): SuppressionEntryView {
+    const set = this.registerSets[name];
+    const since = set.since(row);
+    return {
+      reason: 'robinson',
+      channel: name === 'asml-phone' ? 'phone' : 'post',
+      since,
+      register: name,
+      registerDate: set.head.date ?? since,
+    };
+  }
+
+  /** The facts with a register's row added to every subject they describe (each holder of the identifier). */
+  private withRegisterRow(facts: SubjectFacts, name: RegisterName, row: number): SubjectFacts {
+    if (row === NONE) return facts;
+    const entry = this.registerEntry(name, row);
+    const add = (f: SubjectFacts): SubjectFacts => ({ ...f, suppressionEntries: [...f.suppressionEntries, entry] });
+    const first = add(facts);
+    if (facts.also !== undefined) first.also = facts.also.map(add);
+    return first;
+  }
+
+  /**
+   * Applies one change of a register (idempotent by sequence). `snapshot` is given with the last part of a snapshot:
+   * the register's date becomes the snapshot's.
+   */
+  applyRegisterChange(
+    name: RegisterName,
+    sequence: number,
+    date: string,
+    added: Buffer,
+    removed: Buffer,
+    snapshot?: { inputSha256: string },
+  ): boolean {
+    return this.registerSets[name].apply(sequence, date, added, removed, snapshot);
+  }
+
+  private identifierFacts(kind: IdentifierKind | 'post', id: number, hash: string): SubjectFacts {
     const owner = id === NONE ? 0 : this.idOwner[id];
     if (owner === 0) return this.bareIdentifierFacts(kind, id, hash);
     if (owner !== SHARED) {
@@ -775,7 +859,7 @@ export class SuppressionState {
   }
 
   /** Nobody holds the identifier: the entries recorded against it, its staff entries and its tombstone. */
-  private bareIdentifierFacts(kind: IdentifierKind, id: number, hash: string): SubjectFacts {
+  private bareIdentifierFacts(kind: IdentifierKind | 'post', id: number, hash: string): SubjectFacts {
     const flags = id === NONE ? 0 : this.idFlags[id];
     return {
       subject: 'identifier',
@@ -896,6 +980,7 @@ export class SuppressionState {
       ledger,
       suppressionEntries,
       fullDirectoryBanSince: flags & BANNED ? this.bans.get(c.ids[row])!.fullSince : undefined,
+      populationRegisterBan: flags & POPULATION_BAN ? true : undefined,
     };
   }
 
@@ -943,6 +1028,16 @@ export class SuppressionState {
       const flags = this.idFlags[id];
       if ((staffOf === ALL_STAFF || staffOf === id) && flags & STAFF) {
         for (const e of this.staffEntries.get(id)!) staff.push(e);
+      }
+      // A check by customer id sees the register rows of all the customer's numbers and of its postal identity (an
+      // identifier's check adds its own row in `factsForIdentifier*` / `factsForPostalWords`).
+      if (staffOf === ALL_STAFF && (kind === PHONE || kind === POST)) {
+        const register = kind === PHONE ? 'asml-phone' : 'asml-post';
+        if (this.registerSets[register].size !== 0) {
+          this.ids.wordsOf(id, this.pointWords);
+          const row = this.registerSets[register].findWords(this.pointWords);
+          if (row !== NONE) staff.push(this.registerEntry(register, row));
+        }
       }
       if (flags & ERASED) erasedSince = Math.max(erasedSince ?? -Infinity, this.erased.get(id)!);
     }
@@ -1004,6 +1099,17 @@ export class SuppressionState {
       case 'removed':
         this.removeStaffEntry(fact.id, fact.at);
         return;
+      case 'register':
+        this.registerSets[fact.register].head = { ...fact.head };
+        return;
+      case 'register-row':
+        this.registerSets[fact.register].restore(fact.hash, fact.since);
+        return;
+      case 'population-ban': {
+        const row = this.customers.record(fact.customerId);
+        if (row !== NONE) this.customers.flags[row] |= POPULATION_BAN;
+        return;
+      }
     }
   }
 
@@ -1016,13 +1122,27 @@ export class SuppressionState {
     for (const [id, at] of this.erased) yield { type: 'erased', hash: this.ids.text(id), at };
     for (const [id, at] of this.removedStaff) yield { type: 'removed', id, at };
     for (let row = 0; row < this.customers.ids.length; row++) {
-      if (this.customers.flags[row] & RECORD) yield { type: 'customer', record: this.record(row) };
+      const flags = this.customers.flags[row];
+      if (flags & RECORD) yield { type: 'customer', record: this.record(row) };
+      // Its own fact (the snapshot codec's customer layout predates it), right after the customer's.
+      if (flags & RECORD && flags & POPULATION_BAN)
+        yield { type: 'population-ban', customerId: this.customers.ids[row] };
     }
     for (const [subjectKey, entries] of this.ledgers()) {
       for (const e of entries) yield { type: 'ledger', entry: { subjectKey, ...e } };
     }
     for (const ban of this.bans.values()) yield { type: 'ban', ban };
     for (const entry of this.staffById.values()) yield { type: 'staff', entry };
+    for (const [register, set] of this.registers()) {
+      if (set.head.sequence === 0 && set.size === 0) continue;
+      yield { type: 'register', register, head: set.head };
+      for (const row of set.rows())
+        yield { type: 'register-row', register, hash: set.hash(row), since: set.since(row) };
+    }
+  }
+
+  private registers(): [RegisterName, RegisterSet][] {
+    return Object.entries(this.registerSets) as [RegisterName, RegisterSet][];
   }
 
   /** Every ledger subject held, with its entries. */
@@ -1057,7 +1177,10 @@ export class SuppressionState {
   }
 
   private addIdentifiersOf(row: number, into: AffectedIdentifiers): void {
-    this.eachPoint(row, (id, kind) => into.set(this.ids.text(id), this.words.word(kind)));
+    // Postal identities are not on the partner feed (it carries e-mail and phone hashes).
+    this.eachPoint(row, (id, kind) => {
+      if (kind !== POST) into.set(this.ids.text(id), this.words.word(kind));
+    });
   }
 
   /**
@@ -1113,6 +1236,8 @@ export class SuppressionState {
         c.mobileSubscription,
         points,
         former,
+        // Only when set: the digest of a state without DVV bans stays what it was before them.
+        ...(c.populationRegisterBan ? ['population-register-ban'] : []),
       ]);
     }
     hash.update('ledger\n');
@@ -1132,6 +1257,17 @@ export class SuppressionState {
     for (const [id, e] of sorted(this.staffById)) line([id, e.hash, e.kind, e.reason, e.channel, e.since]);
     hash.update('removed\n');
     for (const [id, at] of sorted(this.removedStaff)) line([id, at]);
+    // Only once a register was ever changed: the digest of a state without registers stays what it was before them.
+    const registers = this.registers().filter(([, set]) => set.head.sequence !== 0 || set.size !== 0);
+    if (registers.length > 0) hash.update('registers\n');
+    let registerRows = 0;
+    for (const [name, set] of registers) {
+      const head = set.head;
+      line([name, head.sequence, head.date ?? null, head.inputSha256 ?? null, set.size]);
+      const rows = [...set.rows()].map((row): [string, number] => [set.hash(row), set.since(row)]);
+      for (const [h, since] of byKey(rows)) line([h, since]);
+      registerRows += set.size;
+    }
 
     return {
       sha256: hash.digest('hex'),
@@ -1145,6 +1281,7 @@ export class SuppressionState {
         directoryBans: this.bans.size,
         staffEntries: this.staffById.size,
         removedStaffEntries: this.removedStaff.size,
+        registerRows,
       },
     };
   }

@@ -1,5 +1,5 @@
 import { CloudEventV1 } from '../cloud-event';
-import { PARTNER_OPT_OUT, REASON_CODES } from '../enums';
+import { PARTNER_HIDDEN_REASONS, PARTNER_OPT_OUT, REASON_CODES } from '../enums';
 import { CONSENT_EVENT_TYPES, ConsentLedgerErasedV1, ConsentRecordedV1 } from '../events/consent.events';
 import { CUSTOMER_EVENT_TYPES, CustomerErasedV1, CustomerStateV1 } from '../events/customer.events';
 import { DIRECTORY_BAN_EVENT_TYPES, DirectoryBanLiftedV1, DirectoryBanSetV1 } from '../events/directory-ban.events';
@@ -9,6 +9,7 @@ import {
   SuppressionEntriesImportedV1,
   SuppressionEntryAddedV1,
   SuppressionEntryRemovedV1,
+  RegisterChangedV1,
 } from '../events/suppression.events';
 import { SUPPRESSION_FEED_TYPE } from '../feed';
 import { TOPICS } from '../topics';
@@ -73,6 +74,8 @@ const DESCRIPTIONS: Record<string, string> = {
   'CustomerStateV1.contactPoints':
     'E-mail addresses and phone numbers as keyed hashes (HMAC-SHA256 hex), never in clear.',
   'CustomerStateV1.listing': 'What directory outlets may publish before bans are applied (R9).',
+  'CustomerStateV1.postalHash':
+    "Keyed hash (HMAC-SHA256 hex) of `post:` and the customer's normalised name and address, for postal checks (§3.9).",
   'CustomerStateV1.restrictedSince': 'Present while processing is restricted (GDPR Art 18): no marketing at all.',
   CustomerErasedV1: 'After erasure only keyed hashes remain, so that opt-outs keep being honoured (R8).',
   ContactPointHashV1: 'An identifier as HMAC-SHA256 (hex) of its normalised value with the partner hash key.',
@@ -87,6 +90,8 @@ const DESCRIPTIONS: Record<string, string> = {
   DirectoryBanLiftedV1: "The customer's directory-publication ban was lifted.",
   SuppressionEntryV1: 'A staff entry (bounce, complaint, robinson, manual); the identifier only as its keyed hash.',
   SuppressionEntriesImportedV1: 'One chunk (≤ 1000 entries) of a bulk import.',
+  RegisterChangedV1:
+    'Rows added to and removed from an outside register by a snapshot, as keyed hashes (44 base64 characters each, concatenated); the last part carries the summary and makes registerDate the register date.',
 };
 
 const HASH_KEY: JsonSchema = {
@@ -222,8 +227,9 @@ const CHANNELS: ChannelDef[] = [
     title: 'Staff suppression entries (internal)',
     description:
       'Internal to the suppression service, not part of the public contract: staff entries (bounce, complaint, ' +
-      'robinson, manual) so that every suppression instance holds the same list and an empty store can be rebuilt. ' +
-      'Key = entry id (single entries) or import id (bulk imports, one event per chunk). Kept forever, not compacted.',
+      'robinson, manual) and the changes of the outside registers, so that every suppression instance holds the same ' +
+      'list and an empty store can be rebuilt. Key = entry id (single entries), import id (bulk imports, one event ' +
+      'per chunk) or register:<name> (register snapshots). Kept forever, not compacted.',
     key: { type: 'string', minLength: 1, description: 'The entry id, or the import id of a bulk import' },
     producers: ['suppression'],
     consumers: [{ service: 'suppression', group: 'kielto-suppression-<instance>' }],
@@ -246,6 +252,14 @@ const CHANNELS: ChannelDef[] = [
         type: SUPPRESSION_ENTRY_EVENT_TYPES.removed,
         payload: SuppressionEntryRemovedV1,
         summary: 'A staff entry was removed',
+      },
+      {
+        id: 'registerChanged',
+        type: SUPPRESSION_ENTRY_EVENT_TYPES.registerChanged,
+        payload: RegisterChangedV1,
+        summary:
+          "A part of an outside register snapshot's difference (asml-phone, asml-post; this project's extension): " +
+          'keyed hashes only, applied in sequence order per register (key register:<name>)',
       },
     ],
   },
@@ -297,7 +311,10 @@ const feedValueSchema: JsonSchema = {
         properties: {
           code: {
             type: 'string',
-            enum: [PARTNER_OPT_OUT, ...REASON_CODES.filter((c) => c !== 'erased' && c !== 'processing-restricted')],
+            enum: [
+              PARTNER_OPT_OUT,
+              ...REASON_CODES.filter((c) => !(PARTNER_HIDDEN_REASONS as readonly string[]).includes(c)),
+            ],
           },
           channel: { type: 'string', enum: ['email', 'sms', 'phone', 'post', 'all'] },
           purpose: {

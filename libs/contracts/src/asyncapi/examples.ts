@@ -177,6 +177,23 @@ export const EVENT_EXAMPLES: Readonly<Record<string, object>> = {
     2,
     { entryId: '5c2f8a1e-3d4b-4e6f-9a8b-7c6d5e4f3a21', removedAt: AT, removedBy: 'staff-1a2b3c4d5e6f' },
   ),
+  [SUPPRESSION_ENTRY_EVENT_TYPES.registerChanged]: envelope(
+    'suppression',
+    SUPPRESSION_ENTRY_EVENT_TYPES.registerChanged,
+    'register:asml-phone',
+    7,
+    {
+      register: 'asml-phone',
+      registerDate: '2026-12-01',
+      inputSha256: 'c3ab8ff13720e8ad9047dd39466b3c8974e592c2fa383d4a3960714caef0c4f2',
+      part: 1,
+      last: true,
+      added: Buffer.from(PHONE_HASH, 'hex').toString('base64'),
+      removed: Buffer.from(EMAIL_HASH, 'hex').toString('base64'),
+      summary: { rows: 812_344, added: 1, removed: 1, unchanged: 812_343 },
+      importedBy: 'staff-1a2b3c4d5e6f',
+    },
+  ),
 };
 
 export const FEED_EXAMPLE: SuppressionFeedValueV1 = {

@@ -10,7 +10,16 @@ import {
   ValidateNested,
   IsArray,
 } from 'class-validator';
-import { CUSTOMER_KINDS, CustomerKind, LANGUAGES, Language, Product, PRODUCTS } from '../enums';
+import {
+  CUSTOMER_KINDS,
+  CustomerKind,
+  LANGUAGES,
+  Language,
+  POPULATION_REGISTER_BANS,
+  PopulationRegisterBan,
+  Product,
+  PRODUCTS,
+} from '../enums';
 
 export const CUSTOMER_EVENT_TYPES = {
   created: 'fi.kielto.customer.created.v1',
@@ -109,6 +118,19 @@ export class CustomerStateV1 {
   @Type(() => FormerContactPointV1)
   formerContactPoints?: FormerContactPointV1[];
   @ValidateNested() @Type(() => DirectoryListingV1) listing!: DirectoryListingV1;
+  /**
+   * The keyed hash (HMAC-SHA256 hex with the partner hash key) of the customer's postal identity: `post:` and the
+   * normalised name and address (`normalisePostalIdentity`), for postal checks. Absent without a usable address.
+   */
+  @IsOptional() @Matches(HEX64) postalHash?: string;
+  /**
+   * Bans the population register (DVV) records (§3.9). With `safety` the listing carries no address (and the
+   * customer is never listed).
+   */
+  @IsOptional()
+  @IsArray()
+  @IsIn(POPULATION_REGISTER_BANS, { each: true })
+  populationRegisterBans?: PopulationRegisterBan[];
   @IsOptional() @IsISO8601({ strict: true }) restrictedSince?: string;
   @IsISO8601({ strict: true }) since!: string;
 }

@@ -3,16 +3,27 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsIn,
+  IsInt,
   IsISO8601,
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
+  Min,
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { LEDGER_CHANNELS, LedgerChannel, SUPPRESSION_ENTRY_REASONS, SuppressionEntryReason } from '../enums';
+import {
+  LEDGER_CHANNELS,
+  LedgerChannel,
+  REGISTERS,
+  RegisterName,
+  SUPPRESSION_ENTRY_REASONS,
+  SuppressionEntryReason,
+} from '../enums';
 
 /**
  * Internal topic of the suppression service (not part of the public contract): staff entries (bounce,
@@ -25,7 +36,17 @@ export const SUPPRESSION_ENTRY_EVENT_TYPES = {
   added: 'fi.kielto.suppression-entry.added.v1',
   imported: 'fi.kielto.suppression-entry.imported.v1',
   removed: 'fi.kielto.suppression-entry.removed.v1',
+  /** A part of a register snapshot's difference to the register held before (aggregate `register:<name>`). */
+  registerChanged: 'fi.kielto.register.changed.v1',
 } as const;
+
+/** The aggregate id of a register's changes: one aggregate, so every instance applies them in the same order. */
+export const registerAggregate = (register: RegisterName) => `register:${register}`;
+
+/** Keyed hashes per register change event: 5000 × 44 base64 characters ≈ 220 KB, well under Kafka's 1 MB. */
+export const REGISTER_HASHES_PER_EVENT = 5000;
+/** One keyed hash (32 bytes) as 44 base64 characters; a list of them is their concatenation. */
+const BASE64_HASHES = /^(?:[A-Za-z0-9+/]{43}=)*$/;
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -65,8 +86,52 @@ export class SuppressionEntryRemovedV1 {
   @IsOptional() @Matches(HEX64) hash?: string;
 }
 
+/** What a whole snapshot did to the register (in the last part of its changes). */
+export class RegisterSnapshotSummaryV1 {
+  @IsInt() @Min(0) rows!: number;
+  @IsInt() @Min(0) added!: number;
+  @IsInt() @Min(0) removed!: number;
+  @IsInt() @Min(0) unchanged!: number;
+}
+
+/**
+ * One part of the difference between a register snapshot and the register held before it (this project's
+ * extension, docs/CONTRACT.md §3.9). Rows travel only as keyed hashes (a phone's in E.164, a postal identity's
+ * normalised form), 32 bytes each as 44 base64 characters, concatenated. Parts are applied in sequence order; the
+ * part with `last` true carries the summary and makes `registerDate` the register's date. Added rows are first seen
+ * at `registerDate`; a row both held and in the snapshot keeps its first-seen date.
+ */
+export class RegisterChangedV1 {
+  @IsIn(REGISTERS) register!: RegisterName;
+  @Matches(/^\d{4}-\d{2}-\d{2}$/) registerDate!: string;
+  /** SHA-256 hex of the snapshot as uploaded. */
+  @Matches(HEX64) inputSha256!: string;
+  @IsInt() @Min(1) @Max(100_000) part!: number;
+  @IsBoolean() last!: boolean;
+  @IsString() @MaxLength(REGISTER_HASHES_PER_EVENT * 44) @Matches(BASE64_HASHES) added!: string;
+  @IsString() @MaxLength(REGISTER_HASHES_PER_EVENT * 44) @Matches(BASE64_HASHES) removed!: string;
+  @IsOptional() @ValidateNested() @Type(() => RegisterSnapshotSummaryV1) summary?: RegisterSnapshotSummaryV1;
+  @IsOptional() @IsString() @MaxLength(100) importedBy?: string;
+}
+
 export const SUPPRESSION_EVENT_PAYLOAD_CLASSES: Readonly<Record<string, new () => object>> = {
   [SUPPRESSION_ENTRY_EVENT_TYPES.added]: SuppressionEntryAddedV1,
   [SUPPRESSION_ENTRY_EVENT_TYPES.imported]: SuppressionEntriesImportedV1,
   [SUPPRESSION_ENTRY_EVENT_TYPES.removed]: SuppressionEntryRemovedV1,
+  [SUPPRESSION_ENTRY_EVENT_TYPES.registerChanged]: RegisterChangedV1,
 };
+
+/** Keyed hashes (32 bytes each, concatenated) as a register change carries them: 44 base64 characters each. */
+export function encodeRegisterHashes(hashes: Buffer): string {
+  let text = '';
+  for (let at = 0; at + 32 <= hashes.length; at += 32) text += hashes.toString('base64', at, at + 32);
+  return text;
+}
+
+/** The inverse of `encodeRegisterHashes`: the hashes' 32 bytes each, concatenated. */
+export function decodeRegisterHashes(text: string): Buffer {
+  const count = Math.floor(text.length / 44);
+  const bytes = Buffer.alloc(count * 32);
+  for (let i = 0; i < count; i++) bytes.write(text.slice(i * 44, i * 44 + 44), i * 32, 32, 'base64');
+  return bytes;
+}

@@ -3,3 +3,4 @@ export * from './identity-code';
 export * from './normalise';
 export * from './validators';
 export * from './imported-ids';
+export * from './postal';

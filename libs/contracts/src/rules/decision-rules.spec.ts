@@ -152,6 +152,20 @@ const TABLE: [string, string, SubjectFacts, DecisionQuery, string[]][] = [
     ['robinson'],
   ],
   [
+    '2 R4',
+    'a DVV ban stops post for every purpose, even own-marketing to an active customer',
+    person({ populationRegisterBan: true }),
+    q('post', 'own-marketing'),
+    ['population-register-ban'],
+  ],
+  [
+    '2 R4',
+    'a DVV ban does not stop phone',
+    person({ populationRegisterBan: true }),
+    q('phone', 'partner-marketing'),
+    [],
+  ],
+  [
     '2 R5',
     'a manual entry stops its channel',
     person({ suppressionEntries: [staff('manual', 'sms')] }),
@@ -342,6 +356,12 @@ describe(forPartner.name, () => {
       { code: 'opt-out', since: new Date(T0).toISOString() },
       expect.objectContaining({ code: 'prohibited', rule: 'R5' }),
     ]);
+  });
+
+  it('shows opt-out in place of population-register-ban: a safety ban must not show (R11)', () => {
+    const reasons = decide(person({ populationRegisterBan: true }), q('post', 'partner-marketing'), NOW).reasons;
+    expect(reasons.map((r) => r.code)).toEqual(['population-register-ban']);
+    expect(forPartner(reasons)).toEqual([{ code: 'opt-out', since: null }]);
   });
 });
 

@@ -6,13 +6,14 @@
  * suppressing reason cites its legal rule (R1…R11, docs/CONTRACT.md §1) and that rule's source from `RULES`.
  * Whoever calls it gathers the facts first (which entries bind the subject: `ledger-rules.ts`); it does no I/O.
  */
-import { PARTNER_OPT_OUT, RULES } from '../enums';
+import { PARTNER_HIDDEN_REASONS, PARTNER_OPT_OUT, RULES } from '../enums';
 import type {
   Channel,
   PartnerReasonCode,
   Product,
   Purpose,
   ReasonCode,
+  RegisterName,
   RuleId,
   SendDecision,
   SuppressionEntryReason,
@@ -26,6 +27,10 @@ export interface SuppressionEntryView {
   channel: LedgerChannel;
   /** Epoch ms. */
   since: number;
+  /** A row of an outside register (reason `robinson`): the register, and the date of its snapshot in force. */
+  register?: RegisterName;
+  /** Epoch ms (midnight UTC of the register's date). */
+  registerDate?: number;
 }
 
 /**
@@ -51,6 +56,8 @@ export interface SubjectFacts {
   suppressionEntries: readonly SuppressionEntryView[];
   /** Epoch ms since which the customer has a full directory-publication ban (R9). */
   fullDirectoryBanSince?: number;
+  /** The population register (DVV) records a direct-marketing or safety ban on the customer (§3.9). */
+  populationRegisterBan?: boolean;
   /**
    * Further subjects found by the same identifier (an address several customers share): each is decided on its
    * own, and the identifier is suppressed when any of them is (the message reaches every holder).
@@ -64,6 +71,10 @@ export interface Reason {
   source: string;
   /** ISO-8601, or null when the reason has no start (e.g. `no-consent`). */
   since: string | null;
+  /** `robinson` from an outside register: which one (`since` is the date its row was first seen). */
+  register?: RegisterName;
+  /** `robinson` from an outside register: the date (YYYY-MM-DD) of the register's snapshot in force. */
+  registerDate?: string;
 }
 
 export interface Decision {
@@ -166,6 +177,7 @@ function decideOne(facts: SubjectFacts, query: DecisionQuery, now: number, polic
     let bounce = NONE;
     let complaint = NONE;
     let robinson = NONE;
+    let robinsonEntry: SuppressionEntryView | undefined;
     let manual = NONE;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
@@ -184,6 +196,7 @@ function decideOne(facts: SubjectFacts, query: DecisionQuery, now: number, polic
             entry.since < robinson
           ) {
             robinson = entry.since;
+            robinsonEntry = entry;
           }
           break;
         case 'manual':
@@ -195,8 +208,14 @@ function decideOne(facts: SubjectFacts, query: DecisionQuery, now: number, polic
     }
     if (bounce !== NONE) reasons.push(reason('bounce', 'R5', bounce));
     if (complaint !== NONE) reasons.push(reason('complaint', 'R5', complaint));
-    if (robinson !== NONE) reasons.push(reason('robinson', 'R4', robinson));
+    if (robinson !== NONE) reasons.push(robinsonReason(robinsonEntry!));
     if (manual !== NONE) reasons.push(reason('manual', 'R5', manual));
+  }
+
+  // Rule 2 (this project's extension, §3.9) — a DVV ban (direct-marketing or safety) is a refusal of post marketing
+  // recorded in the population register: post is suppressed for every purpose, relationship or not (R4).
+  if (facts.populationRegisterBan === true && channel === 'post') {
+    reasons.push(reason('population-register-ban', 'R4', undefined));
   }
 
   // Rule 3 — a full directory ban: directory data is not disclosed for partners' phone/post marketing (R9).
@@ -279,6 +298,7 @@ const REASON_ORDER: readonly ReasonCode[] = [
   'complaint',
   'robinson',
   'manual',
+  'population-register-ban',
   'directory-ban',
   'mobile-telemarketing-ban',
   'consent-withdrawn',
@@ -294,16 +314,18 @@ export interface PartnerReason {
   since: string | null;
 }
 
+const HIDDEN: ReadonlySet<ReasonCode> = new Set(PARTNER_HIDDEN_REASONS);
+
 /**
  * R11: partners learn only that an identifier is suppressed for a channel and purpose, never which data-subject
- * right was used: `erased` and `processing-restricted` become one `opt-out` (the earlier `since`), without rule or
- * source.
+ * right was used: `erased`, `processing-restricted` and `population-register-ban` (a safety ban above all) become
+ * one `opt-out` (the earlier `since`), without rule or source.
  */
 export function forPartner(reasons: readonly Reason[]): PartnerReason[] {
   let optOut: PartnerReason | undefined;
   const out: PartnerReason[] = [];
   for (const r of reasons) {
-    if (r.code !== 'erased' && r.code !== 'processing-restricted') out.push(r as PartnerReason);
+    if (!HIDDEN.has(r.code)) out.push(r as PartnerReason);
     else if (optOut === undefined) out.push((optOut = { code: PARTNER_OPT_OUT, since: r.since }));
     else if (r.since !== null && (optOut.since === null || r.since < optOut.since)) optOut.since = r.since;
   }
@@ -327,6 +349,16 @@ export function isElectronic(channel: Channel): boolean {
 /** Builds a reason; every reason object has the same shape so call sites stay monomorphic. */
 function reason(code: ReasonCode, rule: RuleId, since: number | undefined): Reason {
   return { code, rule, source: RULES[rule], since: since === undefined ? null : new Date(since).toISOString() };
+}
+
+/** `robinson` (R4); a register's row also names the register and the date of its snapshot in force. */
+function robinsonReason(entry: SuppressionEntryView): Reason {
+  const r = reason('robinson', 'R4', entry.since);
+  if (entry.register !== undefined) {
+    r.register = entry.register;
+    if (entry.registerDate !== undefined) r.registerDate = new Date(entry.registerDate).toISOString().slice(0, 10);
+  }
+  return r;
 }
 
 /** Exhaustiveness guard; at run time an unknown value (unvalidated input) fails closed by throwing. */

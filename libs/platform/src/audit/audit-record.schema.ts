@@ -22,6 +22,8 @@ export class AuditRecord {
   @Prop({ type: [String], default: undefined }) subjects?: string[];
   /** Subjects beyond the first MAX_SUBJECTS_PER_READ of a read (a long page of a list). */
   @Prop() subjectsOmitted?: number;
+  /** What a bulk write did, as the handler summarised it (counts and content hashes only, never personal data). */
+  @Prop({ type: Object }) details?: Record<string, string | number>;
   @Prop({ required: true }) status!: number;
   @Prop({ required: true }) outcome!: 'success' | 'rejected' | 'failed';
   @Prop() requestId?: string;

@@ -85,6 +85,8 @@ export class AuditTrail implements BeforeApplicationShutdown {
     requestId: string;
     /** The subjects whose personal data a successful read returned (PersonalDataReadInterceptor). */
     subjects?: string[];
+    /** A bulk write's summary (counts and hashes only). */
+    details?: Record<string, string | number>;
   }): Promise<void> {
     const target = Object.fromEntries(
       Object.entries(entry.params).filter(([, v]) => ID_PARAM.test(v) && !v.includes('@')),
@@ -102,6 +104,7 @@ export class AuditTrail implements BeforeApplicationShutdown {
       target,
       ...(subjects.length > 0 ? { subjects: subjects.slice(0, MAX_SUBJECTS_PER_READ) } : {}),
       ...(subjects.length > MAX_SUBJECTS_PER_READ ? { subjectsOmitted: subjects.length - MAX_SUBJECTS_PER_READ } : {}),
+      ...(entry.details !== undefined && entry.status < 400 ? { details: entry.details } : {}),
       status: entry.status,
       outcome: entry.status < 400 ? 'success' : entry.status < 500 ? 'rejected' : 'failed',
       requestId: entry.requestId,

@@ -58,6 +58,10 @@ export class AuditRecordDto {
   subjects?: string[];
   @ApiPropertyOptional({ description: 'How many more subjects the read returned than are listed' })
   subjectsOmitted?: number;
+  @ApiPropertyOptional({
+    description: 'What a bulk write did (e.g. a register snapshot: rows, added, removed, unchanged, inputSha256)',
+  })
+  details?: Record<string, string | number>;
   @ApiProperty({ example: 202 }) status!: number;
   @ApiProperty({ enum: ['success', 'rejected', 'failed'] }) outcome!: string;
   @ApiPropertyOptional() requestId?: string;

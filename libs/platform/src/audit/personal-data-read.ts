@@ -24,6 +24,11 @@ export const MAX_SUBJECTS_PER_READ = 200;
 /** A subject id: a customer id, or `email:<hex>` / `phone:<hex>`. Anything else is not recorded. */
 export const SUBJECT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
+/** A handler may leave a summary of what its write did for the audit record (counts and hashes, no personal data). */
+export interface RequestWithAuditDetails {
+  auditDetails?: Record<string, string | number>;
+}
+
 export interface RequestWithReadSubjects {
   params?: Record<string, string>;
   query?: Record<string, unknown>;

@@ -10,9 +10,10 @@ import {
   IsNormalisablePhone,
   Language,
   LANGUAGES,
+  PopulationRegisterBan,
   Product,
 } from '@kielto/contracts';
-import { AddressDto, ContactPersonDto, OptionalProducts } from './customer-parts.dto';
+import { AddressDto, ContactPersonDto, OptionalPopulationRegisterBans, OptionalProducts } from './customer-parts.dto';
 
 export class CreateCustomerDto {
   @ApiProperty({ enum: CUSTOMER_KINDS }) @IsIn(CUSTOMER_KINDS) kind!: CustomerKind;
@@ -79,4 +80,6 @@ export class CreateCustomerDto {
   activeContract?: boolean;
 
   @OptionalProducts() products?: Product[];
+
+  @OptionalPopulationRegisterBans() populationRegisterBans?: PopulationRegisterBan[];
 }

@@ -2,6 +2,9 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  ArrayUnique,
+  IsArray,
+  IsIn,
   IsOptional,
   IsString,
   Length,
@@ -11,7 +14,7 @@ import {
   ValidateNested,
   ValidationArguments,
 } from 'class-validator';
-import { Product, PRODUCTS } from '@kielto/contracts';
+import { POPULATION_REGISTER_BANS, Product, PRODUCTS } from '@kielto/contracts';
 import { OptionalEmail, OptionalPhone } from '@kielto/platform';
 
 const isProduct = (value: unknown): value is Product => PRODUCTS.includes(value as Product);
@@ -29,6 +32,27 @@ function productListProblem(value: unknown): string | undefined {
  * `products`: the product categories the customer holds now (R10), each at most once. An unknown value is a 400
  * naming `products` and, in the message, the position of the first bad value (never the value itself).
  */
+/**
+ * DVV (population register) bans, as refreshed from the population information system (docs/CONTRACT.md §3.9):
+ * `direct-marketing` stops post marketing; `safety` also keeps the customer out of every directory listing and
+ * export and the address out of every event and answer except the customer's own export. Replaces the list.
+ */
+export const OptionalPopulationRegisterBans = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      enum: POPULATION_REGISTER_BANS,
+      isArray: true,
+      uniqueItems: true,
+      default: [],
+      description:
+        'DVV bans: direct-marketing (no post marketing), safety (turvakielto: also never listed, address only in the own export); replaces the list',
+    }),
+    ValidateIf((_: object, value: unknown) => value !== undefined),
+    IsArray(),
+    ArrayUnique(),
+    IsIn(POPULATION_REGISTER_BANS, { each: true }),
+  );
+
 export const OptionalProducts = () =>
   applyDecorators(
     ApiPropertyOptional({

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { CUSTOMER_KINDS, LANGUAGES, PRODUCTS } from '@kielto/contracts';
+import { CUSTOMER_KINDS, LANGUAGES, POPULATION_REGISTER_BANS, PRODUCTS } from '@kielto/contracts';
 import { AddressDto } from './customer-parts.dto';
 
 /*
@@ -88,6 +88,13 @@ export class CustomerResponseDto {
     description: 'Product categories the customer holds now (R10); empty when none',
   })
   products!: string[];
+
+  @ApiPropertyOptional({
+    enum: POPULATION_REGISTER_BANS,
+    isArray: true,
+    description: 'DVV bans (§3.9); with `safety` the address is absent from this answer (only the own export shows it)',
+  })
+  populationRegisterBans?: string[];
 
   @ApiProperty({ description: 'Processing is restricted (GDPR Art 18): no marketing, rectification still allowed' })
   restricted!: boolean;

@@ -18,9 +18,10 @@ import {
   IsNormalisablePhone,
   Language,
   LANGUAGES,
+  PopulationRegisterBan,
   Product,
 } from '@kielto/contracts';
-import { AddressDto, ContactPersonDto, OptionalProducts } from './customer-parts.dto';
+import { AddressDto, ContactPersonDto, OptionalPopulationRegisterBans, OptionalProducts } from './customer-parts.dto';
 
 /** Given = validated (null included); absent = unchanged. */
 const Given = () => ValidateIf((_: object, value: unknown) => value !== undefined);
@@ -82,4 +83,6 @@ export class UpdateCustomerDto {
   activeContract?: boolean;
 
   @OptionalProducts() products?: Product[];
+
+  @OptionalPopulationRegisterBans() populationRegisterBans?: PopulationRegisterBan[];
 }

@@ -8,6 +8,7 @@ import {
   Purpose,
   PURPOSES,
   REASON_CODES,
+  REGISTERS,
 } from '@kielto/contracts';
 import { MAX_REF_LENGTH } from '../contact-reader';
 
@@ -38,6 +39,21 @@ export class ContactDto {
 
   @ApiPropertyOptional({ description: 'HMAC-SHA256 hex of the E.164 phone number with the partner hash key' })
   phoneHash?: string;
+
+  @ApiPropertyOptional({
+    example: 'Matti Virtanen',
+    description: 'A postal identity is name, street and postalCode (city optional) together: one identifier (README)',
+  })
+  name?: string;
+
+  @ApiPropertyOptional({ example: 'Hämeenkatu 3 as. 5' })
+  street?: string;
+
+  @ApiPropertyOptional({ example: '33100' })
+  postalCode?: string;
+
+  @ApiPropertyOptional({ example: 'Tampere', description: 'validated, not part of the identity' })
+  city?: string;
 }
 
 export class BulkCheckDto {
@@ -60,12 +76,20 @@ export class BulkCheckDto {
 export class ReasonDto {
   @ApiProperty({
     enum: [...REASON_CODES, PARTNER_OPT_OUT],
-    description: `A partner key sees \`${PARTNER_OPT_OUT}\` (no rule, no source) in place of \`erased\` and \`processing-restricted\` (R11)`,
+    description: `A partner key sees \`${PARTNER_OPT_OUT}\` (no rule, no source) in place of \`erased\`, \`processing-restricted\` and \`population-register-ban\` (R11)`,
   })
   code!: string;
   @ApiPropertyOptional({ example: 'R5', description: "absent in a partner's `opt-out`" }) rule?: string;
   @ApiPropertyOptional({ description: "absent in a partner's `opt-out`" }) source?: string;
   @ApiProperty({ nullable: true, type: String }) since!: string | null;
+  @ApiPropertyOptional({
+    enum: REGISTERS,
+    description:
+      "`robinson` from an outside register (docs/CONTRACT.md §3.9): which one; `since` is its row's first-seen date",
+  })
+  register?: string;
+  @ApiPropertyOptional({ example: '2026-12-01', description: "the date of that register's snapshot in force" })
+  registerDate?: string;
 }
 
 export class DecisionDto {
