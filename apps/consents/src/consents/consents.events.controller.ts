@@ -1,11 +1,9 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import {
-  CloudEventV1,
   ContactPointHashV1,
   CUSTOMER_EVENT_TYPES,
-  CustomerErasedV1,
-  CustomerStateV1,
+  isEventOfTypes,
   FormerContactPointV1,
   subjectKey,
   TOPICS,
@@ -25,15 +23,17 @@ export class ConsentsEventsController {
   @EventPattern(TOPICS.customers)
   async customers(@Payload() batch: EventBatch): Promise<void> {
     for (const event of batch.events) {
+      // Only customer events are on this topic (parseEvent checked each type; another family is a bug upstream).
+      if (!isEventOfTypes(event, CUSTOMER_EVENT_TYPES)) continue;
       switch (event.type) {
         case CUSTOMER_EVENT_TYPES.erased:
-          await this.erasure.eraseCustomer(event as CloudEventV1<CustomerErasedV1>);
+          await this.erasure.eraseCustomer(event);
           break;
         case CUSTOMER_EVENT_TYPES.created:
         case CUSTOMER_EVENT_TYPES.updated:
         case CUSTOMER_EVENT_TYPES.restricted:
         case CUSTOMER_EVENT_TYPES.restrictionLifted: {
-          const state = event.data as CustomerStateV1;
+          const state = event.data;
           const since = Date.parse(state.since);
           const holding = (cp: ContactPointHashV1 | FormerContactPointV1, until?: string): Holding => ({
             key: subjectKey({ type: cp.kind, key: cp.hash }),
@@ -56,9 +56,6 @@ export class ConsentsEventsController {
           });
           break;
         }
-        default:
-          // Other customer facts (added later to the contract) do not concern the ledger.
-          break;
       }
     }
   }

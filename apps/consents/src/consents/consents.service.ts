@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import {
   CONSENT_EVENT_TYPES,
   ConsentDecision,
+  isEventOfType,
   ConsentEvidenceV1,
   ConsentRecordedV1,
   ConsentSubjectV1,
@@ -203,7 +204,7 @@ export class ConsentsService {
   /** Whether the subject's ledger holds the entry (reads the ledger: for retries of an interrupted import). */
   async holds(subject: ConsentSubjectV1, entryId: string): Promise<boolean> {
     const events = await this.eventLog.history(TOPICS.consents, subjectKey(subject));
-    return events.some((e) => (e.data as Partial<LedgerEntry>).entryId === entryId);
+    return events.some((e) => isEventOfType(e, CONSENT_EVENT_TYPES.recorded) && e.data.entryId === entryId);
   }
 
   /** Returns once the subject's entries are on Kafka (for an import's retry that found them stored). */
@@ -309,8 +310,8 @@ export class ConsentsService {
       .flatMap((source) =>
         histories
           .get(source.key)!
-          .filter((e) => e.type === CONSENT_EVENT_TYPES.recorded)
-          .map((e) => e.data as ConsentRecordedV1)
+          .filter((e) => isEventOfType(e, CONSENT_EVENT_TYPES.recorded))
+          .map((e) => e.data)
           .filter((entry) => binds(source, entry)),
       )
       .map((entry) => ({
@@ -408,13 +409,13 @@ const CONSENT_KIND: ReadonlySet<ConsentDecision> = new Set(['grant', 'withdraw']
 function latestOverlapping(
   events: readonly { type: string; data: unknown }[],
   decision: NewDecision,
-): LedgerEntry | undefined {
+): ConsentRecordedV1 | undefined {
   const overlaps = (a: string, b: string) => a === b || a === 'all' || b === 'all';
-  let latest: LedgerEntry | undefined;
+  let latest: ConsentRecordedV1 | undefined;
   let latestAt = -Infinity;
   for (const event of events) {
-    if (event.type !== CONSENT_EVENT_TYPES.recorded) continue;
-    const entry = event.data as LedgerEntry;
+    if (!isEventOfType(event, CONSENT_EVENT_TYPES.recorded)) continue;
+    const entry = event.data;
     if (CONSENT_KIND.has(entry.decision) !== CONSENT_KIND.has(decision.decision)) continue;
     if (!overlaps(entry.channel, decision.channel) || !overlaps(entry.purpose, decision.purpose)) continue;
     const at = Date.parse(entry.recordedAt);
@@ -426,7 +427,10 @@ function latestOverlapping(
   return latest;
 }
 
-function isSameLinkDecision(entry: LedgerEntry, decision: NewDecision & { evidence: { tokenId: string } }): boolean {
+function isSameLinkDecision(
+  entry: ConsentRecordedV1,
+  decision: NewDecision & { evidence: { tokenId: string } },
+): boolean {
   return (
     entry.evidence?.tokenId === decision.evidence.tokenId &&
     entry.channel === decision.channel &&

@@ -2,8 +2,8 @@ import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import {
   CloudEventV1,
   CONSENT_EVENT_TYPES,
+  isEventOfType,
   ConsentLedgerErasedV1,
-  ConsentRecordedV1,
   ConsentSubjectV1,
   CustomerErasedV1,
   subjectKey,
@@ -102,9 +102,7 @@ export class LedgerErasureService {
   private async eraseSubject(key: string, erasedAt: string): Promise<number> {
     const subject = subjectFromKey(key);
     const events = await this.eventLog.history(TOPICS.consents, key);
-    const marker = events.find(
-      (e) => e.type === CONSENT_EVENT_TYPES.erased && (e.data as ConsentLedgerErasedV1).erasedAt === erasedAt,
-    );
+    const marker = events.find((e) => isEventOfType(e, CONSENT_EVENT_TYPES.erased) && e.data.erasedAt === erasedAt);
     if (!marker && !events.some((e) => e.type === CONSENT_EVENT_TYPES.recorded)) return 0;
     const floor =
       marker?.sequence ??
@@ -118,9 +116,9 @@ export class LedgerErasureService {
       ).sequence;
     // The evidence first: a crash before the entries go leaves them to find it again on redelivery.
     await this.evidence.delete(
-      events
-        .filter((e) => e.type === CONSENT_EVENT_TYPES.recorded && e.sequence < floor)
-        .map((e) => (e.data as ConsentRecordedV1).entryId),
+      events.flatMap((e) =>
+        isEventOfType(e, CONSENT_EVENT_TYPES.recorded) && e.sequence < floor ? [e.data.entryId] : [],
+      ),
     );
     return this.eventLog.deleteBelow(TOPICS.consents, key, floor);
   }

@@ -27,6 +27,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   ContactPointHashV1,
   CUSTOMER_EVENT_TYPES,
+  isEventOfType,
   CustomerErasedV1,
   normaliseEmail,
   normalisePhone,
@@ -427,7 +428,8 @@ export class CustomersService {
     if (!current.erased) {
       held = [...current.record.holdings, ...current.record.formerContactPoints];
     } else {
-      const erased = (await this.store.events(id.toLowerCase())).at(-1)?.data as CustomerErasedV1 | undefined;
+      const last = (await this.store.events(id.toLowerCase())).at(-1);
+      const erased = last && isEventOfType(last, CUSTOMER_EVENT_TYPES.erased) ? last.data : undefined;
       held = [
         ...(erased?.contactPoints ?? []).map((cp) => ({ ...cp, until: current.erasedAt })),
         ...(erased?.formerContactPoints ?? []),

@@ -1,10 +1,9 @@
 import {
   CloudEventV1,
   DIRECTORY_BAN_EVENT_TYPES,
-  DirectoryBanLiftedV1,
-  DirectoryBanSetV1,
   DirectoryField,
   DirectoryOutlet,
+  isEventOfType,
 } from '@kielto/contracts';
 import { DirectoryBan, DirectoryBanChange } from './directory-ban.types';
 
@@ -14,34 +13,31 @@ export type BanState =
   | { customerId: string; sequence: number; active: false; liftedAt: string; liftedBy?: string };
 
 export function banStateOf(event: CloudEventV1): BanState | undefined {
-  switch (event.type) {
-    case DIRECTORY_BAN_EVENT_TYPES.set: {
-      const d = event.data as DirectoryBanSetV1;
-      const ban: DirectoryBan = {
-        customerId: d.customerId,
-        scope: d.scope,
-        hiddenFields: [...d.hiddenFields],
-        outlets: [...d.outlets],
-        ...(d.reason !== undefined ? { reason: d.reason } : {}),
-        ...(d.setBy !== undefined ? { setBy: d.setBy } : {}),
-        since: d.since,
-        sequence: event.sequence,
-      };
-      return { customerId: d.customerId, sequence: event.sequence, active: true, ban };
-    }
-    case DIRECTORY_BAN_EVENT_TYPES.lifted: {
-      const d = event.data as DirectoryBanLiftedV1;
-      return {
-        customerId: d.customerId,
-        sequence: event.sequence,
-        active: false,
-        liftedAt: d.liftedAt,
-        ...(d.liftedBy !== undefined ? { liftedBy: d.liftedBy } : {}),
-      };
-    }
-    default:
-      return undefined;
+  if (isEventOfType(event, DIRECTORY_BAN_EVENT_TYPES.set)) {
+    const d = event.data;
+    const ban: DirectoryBan = {
+      customerId: d.customerId,
+      scope: d.scope,
+      hiddenFields: [...d.hiddenFields],
+      outlets: [...d.outlets],
+      ...(d.reason !== undefined ? { reason: d.reason } : {}),
+      ...(d.setBy !== undefined ? { setBy: d.setBy } : {}),
+      since: d.since,
+      sequence: event.sequence,
+    };
+    return { customerId: d.customerId, sequence: event.sequence, active: true, ban };
   }
+  if (isEventOfType(event, DIRECTORY_BAN_EVENT_TYPES.lifted)) {
+    const d = event.data;
+    return {
+      customerId: d.customerId,
+      sequence: event.sequence,
+      active: false,
+      liftedAt: d.liftedAt,
+      ...(d.liftedBy !== undefined ? { liftedBy: d.liftedBy } : {}),
+    };
+  }
+  return undefined;
 }
 
 function changeOf(event: CloudEventV1): DirectoryBanChange | undefined {
@@ -60,7 +56,7 @@ function changeOf(event: CloudEventV1): DirectoryBanChange | undefined {
       outlets,
     };
   }
-  const reason = (event.data as DirectoryBanLiftedV1).reason;
+  const reason = isEventOfType(event, DIRECTORY_BAN_EVENT_TYPES.lifted) ? event.data.reason : undefined;
   return {
     sequence: state.sequence,
     change: 'lifted',

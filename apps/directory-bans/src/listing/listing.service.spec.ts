@@ -1,4 +1,4 @@
-import { CloudEventV1, CUSTOMER_EVENT_TYPES, CustomerErasedV1, CustomerStateV1 } from '@kielto/contracts';
+import { CUSTOMER_EVENT_TYPES, CustomerErasedV1, CustomerStateV1, KieltoEvent } from '@kielto/contracts';
 import { ListingRepository } from './listing.repository';
 import { ListingService } from './listing.service';
 import { ListingChange } from './listing.types';
@@ -20,7 +20,7 @@ function state(customerId: string, overrides: Partial<CustomerStateV1> = {}): Cu
   };
 }
 
-function event(type: string, sequence: number, data: CustomerStateV1 | CustomerErasedV1): CloudEventV1 {
+function event(type: string, sequence: number, data: CustomerStateV1 | CustomerErasedV1): KieltoEvent {
   return {
     specversion: '1.0',
     id: `${data.customerId}-${sequence}`,
@@ -31,7 +31,7 @@ function event(type: string, sequence: number, data: CustomerStateV1 | CustomerE
     datacontenttype: 'application/json',
     sequence,
     data,
-  };
+  } as KieltoEvent;
 }
 
 /** Records what the service asks its repository to write. */

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CloudEventV1, CUSTOMER_EVENT_TYPES, CustomerErasedV1, CustomerStateV1 } from '@kielto/contracts';
+import { CUSTOMER_EVENT_TYPES, CustomerStateV1, isEventOfTypes, KieltoEvent } from '@kielto/contracts';
 import { ListingRepository } from './listing.repository';
 import { ListingChange } from './listing.types';
 
@@ -20,13 +20,14 @@ export function isListable(
 }
 
 /** Turns customer events into listing changes. Every customer event carries the customer's full state. */
-export function listingChangeOf(event: CloudEventV1): ListingChange | undefined {
+export function listingChangeOf(event: KieltoEvent): ListingChange | undefined {
+  if (!isEventOfTypes(event, CUSTOMER_EVENT_TYPES)) return undefined;
   switch (event.type) {
     case CUSTOMER_EVENT_TYPES.created:
     case CUSTOMER_EVENT_TYPES.updated:
     case CUSTOMER_EVENT_TYPES.restricted:
     case CUSTOMER_EVENT_TYPES.restrictionLifted: {
-      const d = event.data as CustomerStateV1;
+      const d = event.data;
       const { name, phone, address } = d.listing;
       return {
         customerId: d.customerId,
@@ -51,9 +52,7 @@ export function listingChangeOf(event: CloudEventV1): ListingChange | undefined 
       };
     }
     case CUSTOMER_EVENT_TYPES.erased:
-      return { customerId: (event.data as CustomerErasedV1).customerId, sequence: event.sequence, erased: true };
-    default:
-      return undefined;
+      return { customerId: event.data.customerId, sequence: event.sequence, erased: true };
   }
 }
 
@@ -65,7 +64,7 @@ export class ListingService {
   constructor(private readonly repository: ListingRepository) {}
 
   /** Applies a batch from one partition; only each customer's newest event of the batch is written. */
-  async project(events: readonly CloudEventV1[]): Promise<void> {
+  async project(events: readonly KieltoEvent[]): Promise<void> {
     const newest = new Map<string, ListingChange>();
     for (const event of events) {
       const change = listingChangeOf(event);

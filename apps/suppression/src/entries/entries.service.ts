@@ -7,6 +7,7 @@ import {
   LedgerChannel,
   normaliseEmail,
   normalisePhone,
+  ownEvent,
   SUPPRESSION_ENTRIES_TOPIC,
   SUPPRESSION_ENTRY_EVENT_TYPES,
   SUPPRESSION_ENTRY_REASONS,
@@ -103,8 +104,9 @@ export class EntriesService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.eventLog.registerProjector(SUPPRESSION_ENTRIES_TOPIC, async (event) => {
-      await this.projector.project([event]);
+    this.eventLog.registerProjector(SUPPRESSION_ENTRIES_TOPIC, async (appended) => {
+      const event = ownEvent(appended);
+      if (event) await this.projector.project([event]);
     });
   }
 

@@ -2,23 +2,15 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy, OnModul
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
-  CloudEventV1,
+  KieltoEvent,
   CONSENT_EVENT_TYPES,
   ContactPointHashV1,
-  ConsentLedgerErasedV1,
-  ConsentRecordedV1,
   CUSTOMER_EVENT_TYPES,
-  CustomerErasedV1,
-  CustomerStateV1,
   FormerContactPointV1,
   DIRECTORY_BAN_EVENT_TYPES,
-  DirectoryBanLiftedV1,
-  DirectoryBanSetV1,
   decodeRegisterHashes,
   RegisterChangedV1,
   SUPPRESSION_ENTRY_EVENT_TYPES,
-  SuppressionEntriesImportedV1,
-  SuppressionEntryRemovedV1,
   SuppressionEntryV1,
   subjectKey,
 } from '@kielto/contracts';
@@ -152,11 +144,11 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
   }
 
   /** Applies a batch of events from one topic-partition, in order. Returns the affected identifiers. */
-  project(events: CloudEventV1[]): Promise<AffectedIdentifiers> {
+  project(events: KieltoEvent[]): Promise<AffectedIdentifiers> {
     return this.enqueue(() => this.projectNow(events));
   }
 
-  private async projectNow(events: CloudEventV1[]): Promise<AffectedIdentifiers> {
+  private async projectNow(events: KieltoEvent[]): Promise<AffectedIdentifiers> {
     const started = Date.now();
     const affected = new Touched(this.feedPending, (kind, hash) => this.feed.current(kind, hash));
     for (const event of events) this.apply(event, affected);
@@ -263,13 +255,13 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
    * changes anything (`Touched` relies on that order). Events already held (a replay, a redelivery) change
    * nothing, which makes replaying cheap as well as harmless.
    */
-  private apply(event: CloudEventV1, affected: AffectedIdentifiers): void {
+  private apply(event: KieltoEvent, affected: AffectedIdentifiers): void {
     switch (event.type) {
       case CUSTOMER_EVENT_TYPES.created:
       case CUSTOMER_EVENT_TYPES.updated:
       case CUSTOMER_EVENT_TYPES.restricted:
       case CUSTOMER_EVENT_TYPES.restrictionLifted: {
-        const d = event.data as CustomerStateV1;
+        const d = event.data;
         this.state.addCustomerIdentifiers(d.customerId, affected);
         for (const cp of d.contactPoints) affected.set(cp.hash, cp.kind);
         if (this.isOlderCustomerEvent(d.customerId, event.sequence)) return;
@@ -295,7 +287,7 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
         return;
       }
       case CUSTOMER_EVENT_TYPES.erased: {
-        const d = event.data as CustomerErasedV1;
+        const d = event.data;
         this.state.addCustomerIdentifiers(d.customerId, affected);
         for (const cp of d.contactPoints) affected.set(cp.hash, cp.kind);
         if (this.isOlderCustomerEvent(d.customerId, event.sequence)) return;
@@ -317,7 +309,7 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
         return;
       }
       case CONSENT_EVENT_TYPES.recorded: {
-        const d = event.data as ConsentRecordedV1;
+        const d = event.data;
         const key = subjectKey(d.subject);
         this.state.addSubjectIdentifiers(d.subject, affected);
         if (this.state.isLedgerEntryKnownOrErased(key, d.sequence)) return;
@@ -334,7 +326,7 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
         return;
       }
       case CONSENT_EVENT_TYPES.erased: {
-        const d = event.data as ConsentLedgerErasedV1;
+        const d = event.data;
         const key = subjectKey(d.subject);
         this.state.addSubjectIdentifiers(d.subject, affected);
         this.state.eraseLedger(key, event.sequence);
@@ -346,7 +338,7 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
       }
       case DIRECTORY_BAN_EVENT_TYPES.set:
       case DIRECTORY_BAN_EVENT_TYPES.lifted: {
-        const d = event.data as DirectoryBanSetV1 | DirectoryBanLiftedV1;
+        const d = event.data;
         const full = 'scope' in d && d.scope === 'full';
         this.state.addCustomerIdentifiers(d.customerId, affected);
         if ((this.state.banSequence(d.customerId) ?? 0) >= event.sequence) return;
@@ -359,13 +351,13 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
         return;
       }
       case SUPPRESSION_ENTRY_EVENT_TYPES.added:
-        this.applyStaffEntry(event.data as SuppressionEntryV1, affected);
+        this.applyStaffEntry(event.data, affected);
         return;
       case SUPPRESSION_ENTRY_EVENT_TYPES.imported:
-        for (const entry of (event.data as SuppressionEntriesImportedV1).entries) this.applyStaffEntry(entry, affected);
+        for (const entry of event.data.entries) this.applyStaffEntry(entry, affected);
         return;
       case SUPPRESSION_ENTRY_EVENT_TYPES.removed: {
-        const d = event.data as SuppressionEntryRemovedV1;
+        const d = event.data;
         const at = Date.parse(d.removedAt);
         const held = this.state.staffEntry(d.entryId);
         if (held) affected.set(held.hash, held.kind);
@@ -375,11 +367,13 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
         return;
       }
       case SUPPRESSION_ENTRY_EVENT_TYPES.registerChanged:
-        this.applyRegisterChange(event.data as RegisterChangedV1, event.sequence);
+        this.applyRegisterChange(event.data, event.sequence);
         return;
-      default:
-        // parseEvent only lets known types through; a known type without a case here is a bug.
-        this.logger.error({ type: event.type }, 'event type without a projection');
+      default: {
+        // parseEvent only lets known types through, and the compiler holds each of them to a case above.
+        const unprojected: never = event;
+        this.logger.error({ type: (unprojected as { type: string }).type }, 'event type without a projection');
+      }
     }
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  CloudEventV1,
+  KieltoEvent,
   CONSENT_EVENT_TYPES,
   ConsentLedgerErasedV1,
   ConsentRecordedV1,
@@ -23,7 +23,7 @@ const EMAIL = 'a'.repeat(64);
 const PHONE = 'b'.repeat(64);
 const T = '2025-03-01T10:00:00.000Z';
 
-function event<T>(type: string, subject: string, sequence: number, data: T): CloudEventV1 {
+function event<T>(type: string, subject: string, sequence: number, data: T): KieltoEvent {
   return {
     specversion: '1.0',
     id: randomUUID(),
@@ -34,7 +34,7 @@ function event<T>(type: string, subject: string, sequence: number, data: T): Clo
     datacontenttype: 'application/json',
     sequence,
     data,
-  };
+  } as KieltoEvent;
 }
 
 const customerCreated = (sequence = 1) =>

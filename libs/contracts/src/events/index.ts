@@ -6,10 +6,11 @@ export * from './suppression.events';
 import { CONSENT_EVENT_TYPES, ConsentLedgerErasedV1, ConsentRecordedV1 } from './consent.events';
 import { CUSTOMER_EVENT_TYPES, CustomerErasedV1, CustomerStateV1 } from './customer.events';
 import { DIRECTORY_BAN_EVENT_TYPES, DirectoryBanLiftedV1, DirectoryBanSetV1 } from './directory-ban.events';
+import type { CloudEventV1 } from '../cloud-event';
 import { SUPPRESSION_EVENT_PAYLOAD_CLASSES } from './suppression.events';
 
 /** Payload class of every event type consumers accept; anything else is dead-lettered. */
-export const EVENT_PAYLOAD_CLASSES: Readonly<Record<string, new () => object>> = {
+export const EVENT_PAYLOAD_CLASSES = {
   [CUSTOMER_EVENT_TYPES.created]: CustomerStateV1,
   [CUSTOMER_EVENT_TYPES.updated]: CustomerStateV1,
   [CUSTOMER_EVENT_TYPES.restricted]: CustomerStateV1,
@@ -21,4 +22,48 @@ export const EVENT_PAYLOAD_CLASSES: Readonly<Record<string, new () => object>> =
   [DIRECTORY_BAN_EVENT_TYPES.lifted]: DirectoryBanLiftedV1,
   // Internal to the suppression service (staff entries on kielto.suppression-entries.v1).
   ...SUPPRESSION_EVENT_PAYLOAD_CLASSES,
-};
+} as const;
+
+/** Every event type consumers accept. */
+export type EventType = keyof typeof EVENT_PAYLOAD_CLASSES;
+
+/** The payload of an event type. */
+export type EventPayload<K extends EventType> = InstanceType<(typeof EVENT_PAYLOAD_CLASSES)[K]>;
+
+/**
+ * An event that passed `parseEvent`: a union discriminated by `type`, so a handler's `switch (event.type)` or
+ * `if (event.type === …)` narrows `event.data` to that type's payload without a cast.
+ */
+export type KieltoEvent = { [K in EventType]: CloudEventV1<EventPayload<K>> & { type: K } }[EventType];
+
+/** The events of one family of types (e.g. `EventOfTypes<typeof CUSTOMER_EVENT_TYPES>`: a topic's events). */
+export type EventOfTypes<T extends Readonly<Record<string, EventType>>> = Extract<KieltoEvent, { type: T[keyof T] }>;
+
+/** Whether an event is of one family of types: a consumer of one topic narrows to it, then switches exhaustively. */
+export function isEventOfTypes<T extends Readonly<Record<string, EventType>>>(
+  event: KieltoEvent,
+  types: T,
+): event is EventOfTypes<T> {
+  return (Object.values(types) as string[]).includes(event.type);
+}
+
+/** The payload class of a type read off the wire (undefined: not a type consumers accept). */
+export function payloadClassOf(type: string): (new () => object) | undefined {
+  return Object.hasOwn(EVENT_PAYLOAD_CLASSES, type) ? EVENT_PAYLOAD_CLASSES[type as EventType] : undefined;
+}
+
+/**
+ * An event of this service's own event log as a `KieltoEvent`: appended by its own typed code, so only its type is
+ * checked (undefined: a type consumers do not accept, which a projection must not be given).
+ */
+export function ownEvent(event: CloudEventV1): KieltoEvent | undefined {
+  return payloadClassOf(event.type) ? (event as KieltoEvent) : undefined;
+}
+
+/** Whether a stored or parsed event is of the given type (narrows it, like a `switch` on a `KieltoEvent`). */
+export function isEventOfType<K extends EventType>(
+  event: { type: string },
+  type: K,
+): event is CloudEventV1<EventPayload<K>> & { type: K } {
+  return event.type === type;
+}

@@ -114,12 +114,12 @@ export class RegisterChangedV1 {
   @IsOptional() @IsString() @MaxLength(100) importedBy?: string;
 }
 
-export const SUPPRESSION_EVENT_PAYLOAD_CLASSES: Readonly<Record<string, new () => object>> = {
+export const SUPPRESSION_EVENT_PAYLOAD_CLASSES = {
   [SUPPRESSION_ENTRY_EVENT_TYPES.added]: SuppressionEntryAddedV1,
   [SUPPRESSION_ENTRY_EVENT_TYPES.imported]: SuppressionEntriesImportedV1,
   [SUPPRESSION_ENTRY_EVENT_TYPES.removed]: SuppressionEntryRemovedV1,
   [SUPPRESSION_ENTRY_EVENT_TYPES.registerChanged]: RegisterChangedV1,
-};
+} as const;
 
 /** Keyed hashes (32 bytes each, concatenated) as a register change carries them: 44 base64 characters each. */
 export function encodeRegisterHashes(hashes: Buffer): string {

@@ -2,9 +2,16 @@ import Ajv, { ValidateFunction } from 'ajv';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import isISO8601 from 'validator/lib/isISO8601';
-import { CloudEventV1, EVENT_PAYLOAD_CLASSES, JsonSchemaRegistry } from '@kielto/contracts';
+import {
+  CloudEventV1,
+  EVENT_PAYLOAD_CLASSES,
+  JsonSchemaRegistry,
+  KieltoEvent,
+  payloadClassOf,
+} from '@kielto/contracts';
 
-export type ParseResult<T = unknown> = { ok: true; event: CloudEventV1<T> } | { ok: false; reason: string };
+/** A parsed event is a `KieltoEvent`: its `type` is one consumers accept, and narrows `data` to its payload. */
+export type ParseResult = { ok: true; event: KieltoEvent } | { ok: false; reason: string };
 
 function describe(errors: ReturnType<typeof validateSync>, prefix = ''): string[] {
   return errors.flatMap((e) => [
@@ -103,7 +110,7 @@ export function parseEvent(value: Buffer | null, expectedKey?: string | null): P
     return { ok: false, reason: 'value is not a JSON object' };
   }
   const result: ParseResult = fastEventValidators().accepts(raw, value)
-    ? { ok: true, event: raw as CloudEventV1 }
+    ? { ok: true, event: raw as KieltoEvent }
     : validateEvent(raw);
   if (result.ok && expectedKey != null && expectedKey !== result.event.subject) {
     return { ok: false, reason: 'message key differs from subject' };
@@ -118,7 +125,7 @@ export function validateEvent(raw: object): ParseResult {
   if (envelopeErrors.length > 0) {
     return { ok: false, reason: `invalid envelope: ${describe(envelopeErrors).join('; ')}` };
   }
-  const payloadClass = EVENT_PAYLOAD_CLASSES[envelope.type];
+  const payloadClass = payloadClassOf(envelope.type);
   if (!payloadClass) return { ok: false, reason: `unknown event type ${envelope.type}` };
   const data = plainToInstance(payloadClass, envelope.data);
   const dataErrors = validateSync(data, { forbidUnknownValues: true });
@@ -126,5 +133,6 @@ export function validateEvent(raw: object): ParseResult {
     return { ok: false, reason: `invalid data for ${envelope.type}: ${describe(dataErrors).join('; ')}` };
   }
   envelope.data = data;
-  return { ok: true, event: envelope };
+  // The one place a type is asserted: `type` was looked up in EVENT_PAYLOAD_CLASSES and `data` validated as its class.
+  return { ok: true, event: envelope as KieltoEvent };
 }

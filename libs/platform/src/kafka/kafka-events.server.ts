@@ -3,7 +3,7 @@ import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import './kafkajs-request-queue';
 import { lastValueFrom } from 'rxjs';
-import { CloudEventV1, TOPICS } from '@kielto/contracts';
+import { KieltoEvent, TOPICS } from '@kielto/contracts';
 import { consumerHandlerContext } from './consumer-context';
 import { ConsumerProgress } from './consumer-progress';
 import { parseEvent } from './event-parser';
@@ -14,7 +14,7 @@ import { deadLetteredMessages } from '../metrics/metrics';
 export interface EventBatch {
   topic: string;
   partition: number;
-  events: CloudEventV1[];
+  events: KieltoEvent[];
 }
 
 export interface KafkaEventsServerOptions {
@@ -140,7 +140,7 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
     const handler = this.getHandlerByPattern(logical);
     if (!handler || batch.messages.length === 0) return;
 
-    const valid: CloudEventV1[] = [];
+    const valid: KieltoEvent[] = [];
     const poisoned: { message: KafkaMessage; reason: string }[] = [];
     for (const message of batch.messages) {
       const result = parseEvent(message.value, message.key?.toString('utf8'));
