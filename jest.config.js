@@ -6,10 +6,18 @@ const moduleNameMapper = {
   '^@kielto/contracts$': '<rootDir>/libs/contracts/src',
   // Subpath entries (tsconfig.json "paths"): pure code imports what it needs without the decorated classes.
   '^@kielto/contracts/(enums|topics|feed|rules|identity|events|asyncapi)$': '<rootDir>/libs/contracts/src/$1',
+  '^@kielto/contracts/event-names$': '<rootDir>/libs/contracts/src/events/names',
   '^@kielto/platform$': '<rootDir>/libs/platform/src',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] };
-const common = { rootDir: __dirname, setupFiles: ['reflect-metadata'], moduleFileExtensions: ['js', 'json', 'ts'], testEnvironment: 'node', transform, moduleNameMapper };
+const common = {
+  rootDir: __dirname,
+  setupFiles: ['reflect-metadata'],
+  moduleFileExtensions: ['js', 'json', 'ts'],
+  testEnvironment: 'node',
+  transform,
+  moduleNameMapper,
+};
 
 module.exports = {
   // Per-project testTimeout is ignored by jest; end-to-end hooks start real services, so allow them time.
@@ -22,7 +30,11 @@ module.exports = {
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',
   reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.spec.ts', '<rootDir>/cli/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.spec.ts', '<rootDir>/cli/**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'e2e',

@@ -13,10 +13,9 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import type { SubjectFacts } from '../apps/suppression/src/decision/decision.types';
-import { encodeState } from '../apps/suppression/src/state/snapshot-codec';
+import { encodeState, SuppressionState } from '../apps/suppression/src/engine';
+import type { SubjectFacts } from '../apps/suppression/src/engine';
 import { SnapshotRepository } from '../apps/suppression/src/state/snapshot.repository';
-import { SuppressionState } from '../apps/suppression/src/state/suppression-state';
 
 const root = path.join(__dirname, '..');
 const KEY = {
@@ -183,8 +182,8 @@ function benchEngineInProcess(): void {
   // Loaded from the built code so the figure is that of what runs in production.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the built file, chosen at run time
   const { decide } = require(
-    path.join(root, 'dist/apps/suppression/apps/suppression/src/decision/decision-engine.js'),
-  ) as typeof import('../apps/suppression/src/decision/decision-engine');
+    path.join(root, 'dist/apps/suppression/apps/suppression/src/engine/decision-engine.js'),
+  ) as typeof import('../apps/suppression/src/engine/decision-engine');
   const now = Date.now();
   const facts: SubjectFacts[] = Array.from({ length: 1000 }, (_, i) => ({
     subject: i % 3 === 0 ? ('person' as const) : ('identifier' as const),

@@ -17,7 +17,11 @@ require('ts-node').register({
 });
 require('tsconfig-paths').register({
   baseUrl: root,
-  paths: { '@kielto/contracts': ['libs/contracts/src'], '@kielto/contracts/*': ['libs/contracts/src/*'] },
+  paths: {
+    '@kielto/contracts': ['libs/contracts/src'],
+    '@kielto/contracts/event-names': ['libs/contracts/src/events/names'],
+    '@kielto/contracts/*': ['libs/contracts/src/*'],
+  },
 });
 
 // Resolves to cli/main.ts through the `.ts` extension ts-node registered above (and is typed by that file).

@@ -11,8 +11,8 @@ function folderImports(root: string): Map<string, Set<string>> {
         const file = path.join(dir, name);
         if (statSync(file).isDirectory()) walk(file);
         else if (name.endsWith('.ts') && !name.endsWith('.spec.ts')) {
-          for (const m of readFileSync(file, 'utf8').matchAll(/from '(\.\.\/)+([a-z-]+)\//g)) {
-            const target = path.relative(root, path.resolve(path.dirname(file), m[0].slice(6, -1))).split(path.sep)[0];
+          for (const m of readFileSync(file, 'utf8').matchAll(/from '((?:\.\.\/)+[a-z-]+)[/']/g)) {
+            const target = path.relative(root, path.resolve(path.dirname(file), m[1])).split(path.sep)[0];
             if (target !== folder && !target.startsWith('..')) uses.add(target);
           }
         }
@@ -49,10 +49,27 @@ function findCycle(graph: Map<string, Set<string>>): string | undefined {
 }
 
 describe("suppression's folders", () => {
-  it('import each other without cycles (state and decision below projection, feed and the HTTP shell)', () => {
+  it('import each other without cycles (the engine below projection, feed, snapshots and the HTTP shell)', () => {
     const graph = folderImports(__dirname);
-    expect(graph.get('decision')).toEqual(new Set());
+    expect(graph.get('engine')).toEqual(new Set());
+    expect(graph.get('projection')).toContain('engine');
     expect(findCycle(graph)).toBeUndefined();
+  });
+
+  it('reach the engine through its index only', () => {
+    const deep: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const file = path.join(dir, name);
+        if (statSync(file).isDirectory()) {
+          if (name !== 'engine') walk(file);
+        } else if (name.endsWith('.ts') && /from '(\.\.\/)+engine\//.test(readFileSync(file, 'utf8'))) {
+          deep.push(path.relative(__dirname, file));
+        }
+      }
+    };
+    walk(__dirname);
+    expect(deep).toEqual([]);
   });
 
   it('finds a cycle when there is one', () => {

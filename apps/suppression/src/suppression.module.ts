@@ -23,7 +23,7 @@ import { RegistersService } from './registers/registers.service';
 import { SnapshotDoc, SnapshotDocSchema } from './state/schemas/snapshot.schema';
 import { SuppressionProjector } from './projection/suppression-projector.service';
 import { SnapshotRepository } from './state/snapshot.repository';
-import { SuppressionState } from './state/suppression-state';
+import { SuppressionState } from './engine';
 import { SuppressionEnv } from './suppression.env';
 
 @Module({

@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Collection, Db, MongoClient } from 'mongodb';
 import { dropDatabases, MONGODB_URI } from '../../../test/support/stack';
-import { encodeState } from '../src/state/snapshot-codec';
+import { encodeState, SuppressionState } from '../src/engine';
 import { SnapshotRepository } from '../src/state/snapshot.repository';
-import { SuppressionState } from '../src/state/suppression-state';
 
 const hex = (i: number) => i.toString(16).padStart(64, '0');
 

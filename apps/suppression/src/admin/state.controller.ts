@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ConsumerProgress } from '@kielto/platform';
 import { FreshnessService } from '../freshness/freshness.service';
-import { StateDigest, SuppressionState } from '../state/suppression-state';
+import { StateDigest, SuppressionState } from '../engine';
 
 @ApiTags('operations')
 @ApiBearerAuth()

@@ -1,6 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Decision } from '../decision/decision.types';
+import type { Decision } from '../engine';
 import { CheckStream, MAX_LINE_LENGTH } from './check-stream';
 import type { Contact } from './contact-reader';
 

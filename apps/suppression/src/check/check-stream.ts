@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { Transform, TransformCallback } from 'node:stream';
 import { type FieldError, MAX_LINE_LENGTH } from '@kielto/platform';
-import type { Decision } from '../decision/decision.types';
+import type { Decision } from '../engine';
 import { Contact, isHashed, MAX_REF_LENGTH, readContact } from './contact-reader';
 import { errorLineJson, resultJson } from './decision-json';
 

@@ -1,13 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { POSTAL_FIELDS, postalHashInput } from '@kielto/contracts';
 import { Actor, FieldError, ProblemException } from '@kielto/platform';
-import { decide, forPartner } from '../decision/decision-engine';
-import { Decision, DecisionPolicy, DecisionQuery, Reason, SubjectFacts } from '../decision/decision.types';
+import {
+  decide,
+  Decision,
+  DecisionPolicy,
+  DecisionQuery,
+  forPartner,
+  Reason,
+  SubjectFacts,
+  SuppressionState,
+} from '../engine';
 import { SuppressionEnv } from '../suppression.env';
 import { FreshnessService } from '../freshness/freshness.service';
 import { RegisterFreshness } from '../freshness/register-freshness';
 import { SuppressionMetrics } from '../metrics/suppression-metrics';
-import { SuppressionState } from '../state/suppression-state';
 import { Contact, isHashed, readChannel, readContact, readProduct, readPurpose } from './contact-reader';
 import { decisionJson, resultJson } from './decision-json';
 import { FastIdentifierHasher } from './fast-hasher';

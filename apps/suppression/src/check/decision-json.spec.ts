@@ -1,4 +1,4 @@
-import type { Decision } from '../decision/decision.types';
+import type { Decision } from '../engine';
 import { decisionJson, errorLineJson, resultJson } from './decision-json';
 
 const suppress: Decision = {

@@ -1,4 +1,4 @@
-import type { Decision, Reason } from '../decision/decision.types';
+import type { Decision, Reason } from '../engine';
 
 /**
  * Hand-written JSON for the hot paths (bulk and stream): a result line is a template around a pre-serialised

@@ -26,7 +26,7 @@ import {
   ProblemException,
   readLines,
 } from '@kielto/platform';
-import { IdentifierKind, StaffEntry, SuppressionState } from '../state/suppression-state';
+import { IdentifierKind, StaffEntry, SuppressionState } from '../engine';
 import { SuppressionProjector } from '../projection/suppression-projector.service';
 
 export interface EntryView {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TOPICS } from '@kielto/contracts';
 import { KafkaService } from '@kielto/platform';
-import { IdentifierKind, SuppressionState } from '../state/suppression-state';
+import { IdentifierKind, SuppressionState } from '../engine';
 import { feedValue } from './partner-feed';
 
 /**

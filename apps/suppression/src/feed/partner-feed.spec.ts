@@ -1,4 +1,4 @@
-import type { SubjectFacts } from '../decision/decision.types';
+import type { SubjectFacts } from '../engine';
 import { computeFeedValue, feedValue, mayBeExplicitlySuppressed } from './partner-feed';
 
 const T0 = Date.UTC(2025, 0, 1);

@@ -1,7 +1,7 @@
 import { CHANNELS, PARTNER_OPT_OUT, PartnerReasonCode, PURPOSES, REASON_CODES } from '@kielto/contracts/enums';
 import { SUPPRESSION_FEED_TYPE, SuppressionFeedValueV1 } from '@kielto/contracts/feed';
-import { decide, forPartner } from '../decision/decision-engine';
-import type { SubjectFacts } from '../decision/decision.types';
+import { decide, forPartner } from '../engine';
+import type { SubjectFacts } from '../engine';
 
 /**
  * Explicit opt-outs: an objection, a block or a legal stop. `no-consent` and `consent-expired` are only the

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Channel, REGISTER_CHANNEL, RegisterName, REGISTERS } from '@kielto/contracts';
 import { ProblemException, ReadinessCheck } from '@kielto/platform';
-import type { SubjectFacts } from '../decision/decision.types';
-import { SuppressionState } from '../state/suppression-state';
+import { SuppressionState } from '../engine';
+import type { SubjectFacts } from '../engine';
 import { SuppressionEnv } from '../suppression.env';
 
 const DAY_MS = 86_400_000;

@@ -1,12 +1,12 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { REASON_CODES } from '@kielto/contracts';
 import { ConsumerProgress, counter, gauge } from '@kielto/platform';
-import type { Decision } from '../decision/decision.types';
+import { SuppressionState } from '../engine';
+import type { Decision } from '../engine';
 import { FreshnessService } from '../freshness/freshness.service';
 import { RegisterFreshness } from '../freshness/register-freshness';
 import { PartnerFeedService } from '../feed/partner-feed.service';
 import { SuppressionProjector } from '../projection/suppression-projector.service';
-import { SuppressionState } from '../state/suppression-state';
 
 /** Slot 0 counts allows; slot 1 + i counts suppressions whose first (highest-precedence) reason is REASON_CODES[i]. */
 const SLOTS = 1 + REASON_CODES.length;

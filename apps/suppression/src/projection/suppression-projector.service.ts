@@ -1,33 +1,12 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import {
-  KieltoEvent,
-  CONSENT_EVENT_TYPES,
-  ContactPointHashV1,
-  CUSTOMER_EVENT_TYPES,
-  FormerContactPointV1,
-  DIRECTORY_BAN_EVENT_TYPES,
-  decodeRegisterHashes,
-  RegisterChangedV1,
-  SUPPRESSION_ENTRY_EVENT_TYPES,
-  SuppressionEntryV1,
-  subjectKey,
-} from '@kielto/contracts';
+import type { KieltoEvent } from '@kielto/contracts';
 import { ConsumerProgress } from '@kielto/platform';
 import { PartnerFeedService, PendingFeed } from '../feed/partner-feed.service';
 import { SuppressionEnv } from '../suppression.env';
-import { encodeState } from '../state/snapshot-codec';
+import { AffectedIdentifiers, applyEvent, encodeState, IdentifierKind, SuppressionState } from '../engine';
 import { SnapshotRepository } from '../state/snapshot.repository';
-import {
-  AffectedIdentifiers,
-  CustomerRecord,
-  FormerPoint,
-  HeldPoint,
-  IdentifierKind,
-  StaffEntry,
-  SuppressionState,
-} from '../state/suppression-state';
 
 /**
  * Loading builds several times its result in short-lived objects (parsed chunks, copies). One full
@@ -151,7 +130,11 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
   private async projectNow(events: KieltoEvent[]): Promise<AffectedIdentifiers> {
     const started = Date.now();
     const affected = new Touched(this.feedPending, (kind, hash) => this.feed.current(kind, hash));
-    for (const event of events) this.apply(event, affected);
+    for (const event of events) {
+      if (!applyEvent(this.state, event, affected)) {
+        this.logger.error({ type: (event as { type: string }).type }, 'event type without a projection');
+      }
+    }
     this.eventsProjected += events.length;
     this.unsaved += events.length;
     const applied = Date.now();
@@ -249,186 +232,4 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
     this.writing = run.finally(() => (this.writing = undefined));
     return this.writing;
   }
-
-  /**
-   * Applies one event, adding the identifiers it affects (as they were before the change, and after) before it
-   * changes anything (`Touched` relies on that order). Events already held (a replay, a redelivery) change
-   * nothing, which makes replaying cheap as well as harmless.
-   */
-  private apply(event: KieltoEvent, affected: AffectedIdentifiers): void {
-    switch (event.type) {
-      case CUSTOMER_EVENT_TYPES.created:
-      case CUSTOMER_EVENT_TYPES.updated:
-      case CUSTOMER_EVENT_TYPES.restricted:
-      case CUSTOMER_EVENT_TYPES.restrictionLifted: {
-        const d = event.data;
-        this.state.addCustomerIdentifiers(d.customerId, affected);
-        for (const cp of d.contactPoints) affected.set(cp.hash, cp.kind);
-        if (this.isOlderCustomerEvent(d.customerId, event.sequence)) return;
-        const since = Date.parse(d.since);
-        const record: CustomerRecord = {
-          customerId: d.customerId,
-          sequence: event.sequence,
-          kind: d.kind,
-          since,
-          restrictedSince: d.restrictedSince ? Date.parse(d.restrictedSince) : undefined,
-          activeContract: d.activeContract,
-          relationshipEndedAt: d.relationshipEndedAt ? Date.parse(d.relationshipEndedAt) : undefined,
-          mobileSubscription: d.products?.includes('mobile-subscription') ?? false,
-          ...(d.populationRegisterBans?.length ? { populationRegisterBan: true } : {}),
-          contactPoints: d.contactPoints.map((cp) => heldPoint(cp, since)),
-          formerContactPoints: (d.formerContactPoints ?? []).map(formerPoint),
-        };
-        // The postal identity is held like an identifier, for postal checks (not on the partner feed).
-        if (d.postalHash !== undefined) {
-          record.contactPoints.push({ kind: 'post', hash: d.postalHash, owner: 'own', from: since });
-        }
-        this.state.applyCustomer(record);
-        return;
-      }
-      case CUSTOMER_EVENT_TYPES.erased: {
-        const d = event.data;
-        this.state.addCustomerIdentifiers(d.customerId, affected);
-        for (const cp of d.contactPoints) affected.set(cp.hash, cp.kind);
-        if (this.isOlderCustomerEvent(d.customerId, event.sequence)) return;
-        const at = Date.parse(d.erasedAt);
-        // Nothing but the keyed hashes survives erasure (R8); kind and since are fixed values so that the
-        // record does not depend on whether the (compacted-away) creation event was ever seen.
-        const record: CustomerRecord = {
-          customerId: d.customerId,
-          sequence: event.sequence,
-          kind: 'person',
-          since: at,
-          erasedAt: at,
-          activeContract: false,
-          mobileSubscription: false,
-          contactPoints: d.contactPoints.map((cp) => heldPoint(cp, at)),
-          formerContactPoints: [],
-        };
-        this.state.applyCustomer(record);
-        return;
-      }
-      case CONSENT_EVENT_TYPES.recorded: {
-        const d = event.data;
-        const key = subjectKey(d.subject);
-        this.state.addSubjectIdentifiers(d.subject, affected);
-        if (this.state.isLedgerEntryKnownOrErased(key, d.sequence)) return;
-        const entry = {
-          subjectKey: key,
-          sequence: d.sequence,
-          channel: d.channel,
-          purpose: d.purpose,
-          decision: d.decision,
-          at: Date.parse(d.recordedAt),
-          expiresAt: d.expiresAt ? Date.parse(d.expiresAt) : undefined,
-        };
-        this.state.applyLedgerEntry(entry);
-        return;
-      }
-      case CONSENT_EVENT_TYPES.erased: {
-        const d = event.data;
-        const key = subjectKey(d.subject);
-        this.state.addSubjectIdentifiers(d.subject, affected);
-        this.state.eraseLedger(key, event.sequence);
-        // An identifier's ledger erased (a bare identifier, or an erased customer's identifier held now or before):
-        // its keyed hash stays as a tombstone (R8), so what it refused stays refused after its ledger is gone.
-        if (d.tombstone === true && d.subject.type !== 'customer')
-          this.state.markErased(d.subject.key, Date.parse(d.erasedAt));
-        return;
-      }
-      case DIRECTORY_BAN_EVENT_TYPES.set:
-      case DIRECTORY_BAN_EVENT_TYPES.lifted: {
-        const d = event.data;
-        const full = 'scope' in d && d.scope === 'full';
-        this.state.addCustomerIdentifiers(d.customerId, affected);
-        if ((this.state.banSequence(d.customerId) ?? 0) >= event.sequence) return;
-        const ban = {
-          customerId: d.customerId,
-          sequence: event.sequence,
-          fullSince: full ? Date.parse(d.since) : undefined,
-        };
-        this.state.applyBan(ban);
-        return;
-      }
-      case SUPPRESSION_ENTRY_EVENT_TYPES.added:
-        this.applyStaffEntry(event.data, affected);
-        return;
-      case SUPPRESSION_ENTRY_EVENT_TYPES.imported:
-        for (const entry of event.data.entries) this.applyStaffEntry(entry, affected);
-        return;
-      case SUPPRESSION_ENTRY_EVENT_TYPES.removed: {
-        const d = event.data;
-        const at = Date.parse(d.removedAt);
-        const held = this.state.staffEntry(d.entryId);
-        if (held) affected.set(held.hash, held.kind);
-        else if (d.hash !== undefined && d.kind !== undefined) affected.set(d.hash, d.kind);
-        if (!held && this.state.isStaffEntryRemoved(d.entryId)) return;
-        this.state.removeStaffEntry(d.entryId, at);
-        return;
-      }
-      case SUPPRESSION_ENTRY_EVENT_TYPES.registerChanged:
-        this.applyRegisterChange(event.data, event.sequence);
-        return;
-      default: {
-        // parseEvent only lets known types through, and the compiler holds each of them to a case above.
-        const unprojected: never = event;
-        this.logger.error({ type: (unprojected as { type: string }).type }, 'event type without a projection');
-      }
-    }
-  }
-
-  private applyStaffEntry(d: SuppressionEntryV1, affected: AffectedIdentifiers): void {
-    affected.set(d.hash, d.kind);
-    if (this.state.staffEntry(d.entryId) || this.state.isStaffEntryRemoved(d.entryId)) return;
-    const entry: StaffEntry = {
-      id: d.entryId,
-      hash: d.hash,
-      kind: d.kind,
-      reason: d.reason,
-      channel: d.channel,
-      since: Date.parse(d.since),
-    };
-    this.state.addStaffEntry(entry);
-  }
-
-  /**
-   * A part of a register snapshot's difference. No partner-feed value changes: the feed leaves the outside registers'
-   * rows out (partners take ASML's registers from ASML; docs/CONTRACT.md §3.9).
-   */
-  private applyRegisterChange(d: RegisterChangedV1, sequence: number): void {
-    const set = this.state.register(d.register);
-    if (sequence <= set.head.sequence) return;
-    const added = decodeRegisterHashes(d.added);
-    const removed = decodeRegisterHashes(d.removed);
-    const snapshot = d.last ? { inputSha256: d.inputSha256 } : undefined;
-    this.state.applyRegisterChange(d.register, sequence, d.registerDate, added, removed, snapshot);
-  }
-
-  private isOlderCustomerEvent(customerId: string, sequence: number): boolean {
-    return (this.state.customerSequence(customerId) ?? 0) >= sequence;
-  }
-}
-
-/** A contact point as the state holds it; events before contract v1.1 carry no `from` (read as `since`). */
-function heldPoint(cp: ContactPointHashV1, since: number): HeldPoint {
-  const held: HeldPoint = {
-    kind: cp.kind,
-    hash: cp.hash,
-    owner: cp.owner,
-    from: cp.from ? Date.parse(cp.from) : since,
-  };
-  if (cp.person !== undefined) held.person = cp.person;
-  return held;
-}
-
-function formerPoint(fp: FormerContactPointV1): FormerPoint {
-  const former: FormerPoint = {
-    kind: fp.kind,
-    hash: fp.hash,
-    owner: fp.owner,
-    from: Date.parse(fp.from),
-    until: Date.parse(fp.until),
-  };
-  if (fp.person !== undefined) former.person = fp.person;
-  return former;
 }

@@ -15,9 +15,8 @@ import type { PartnerFeedService, PendingFeed } from '../feed/partner-feed.servi
 import { SuppressionProjector } from './suppression-projector.service';
 import { ConsumerProgress } from '@kielto/platform';
 import type { SuppressionEnv } from '../suppression.env';
-import { applyChunk, EncodedChunk } from '../state/snapshot-codec';
+import { AffectedIdentifiers, applyChunk, EncodedChunk, IdentifierKind, SuppressionState } from '../engine';
 import type { Position, SnapshotRepository } from '../state/snapshot.repository';
-import { AffectedIdentifiers, IdentifierKind, SuppressionState } from '../state/suppression-state';
 
 const EMAIL = 'a'.repeat(64);
 const PHONE = 'b'.repeat(64);

@@ -11,7 +11,7 @@ import {
   RequestWithAuditDetails,
   Roles,
 } from '@kielto/platform';
-import { SuppressionState } from '../state/suppression-state';
+import { SuppressionState } from '../engine';
 import { RegisterFreshness } from '../freshness/register-freshness';
 import { RegisterSnapshotResult, RegistersService } from './registers.service';
 

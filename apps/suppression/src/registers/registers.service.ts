@@ -24,8 +24,7 @@ import {
   readLines,
 } from '@kielto/platform';
 import { FastIdentifierHasher } from '../check/fast-hasher';
-import { IdentifierMap, NONE } from '../state/identifier-map';
-import { SuppressionState } from '../state/suppression-state';
+import { IdentifierMap, NONE, SuppressionState } from '../engine';
 import { RegisterRowReader, RowError, RowFormat } from './register-rows';
 
 /** A snapshot of a national register: tens of millions of rows fit; a runaway upload does not. */

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { mongo } from 'mongoose';
-import { applyChunk, EncodedChunk } from './snapshot-codec';
-import type { SuppressionState } from './suppression-state';
+import { applyChunk, EncodedChunk } from '../engine';
+import type { SuppressionState } from '../engine';
 
 /** Where the consumer resumes on one topic-partition: the next offset to read. */
 export interface Position {

@@ -1,16 +1,22 @@
 import { CloudEventV1 } from '../cloud-event';
 import { PARTNER_HIDDEN_REASONS, PARTNER_OPT_OUT, REASON_CODES } from '../enums';
-import { CONSENT_EVENT_TYPES, ConsentLedgerErasedV1, ConsentRecordedV1 } from '../events/consent.events';
-import { CUSTOMER_EVENT_TYPES, CustomerErasedV1, CustomerStateV1 } from '../events/customer.events';
-import { DIRECTORY_BAN_EVENT_TYPES, DirectoryBanLiftedV1, DirectoryBanSetV1 } from '../events/directory-ban.events';
 import {
+  CONSENT_EVENT_TYPES,
+  ConsentLedgerErasedV1,
+  ConsentRecordedV1,
+  CUSTOMER_EVENT_TYPES,
+  CustomerErasedV1,
+  CustomerStateV1,
+  DIRECTORY_BAN_EVENT_TYPES,
+  DirectoryBanLiftedV1,
+  DirectoryBanSetV1,
+  RegisterChangedV1,
   SUPPRESSION_ENTRIES_TOPIC,
   SUPPRESSION_ENTRY_EVENT_TYPES,
   SuppressionEntriesImportedV1,
   SuppressionEntryAddedV1,
   SuppressionEntryRemovedV1,
-  RegisterChangedV1,
-} from '../events/suppression.events';
+} from '../events';
 import { SUPPRESSION_FEED_TYPE } from '../feed';
 import { TOPICS } from '../topics';
 import { EVENT_EXAMPLES, FEED_EXAMPLE } from './examples';

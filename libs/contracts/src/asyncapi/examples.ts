@@ -1,8 +1,10 @@
 import { cloudEvent } from '../cloud-event';
-import { CONSENT_EVENT_TYPES } from '../events/consent.events';
-import { CUSTOMER_EVENT_TYPES } from '../events/customer.events';
-import { DIRECTORY_BAN_EVENT_TYPES } from '../events/directory-ban.events';
-import { SUPPRESSION_ENTRY_EVENT_TYPES } from '../events/suppression.events';
+import {
+  CONSENT_EVENT_TYPES,
+  CUSTOMER_EVENT_TYPES,
+  DIRECTORY_BAN_EVENT_TYPES,
+  SUPPRESSION_ENTRY_EVENT_TYPES,
+} from '../events';
 import { SUPPRESSION_FEED_TYPE, SuppressionFeedValueV1 } from '../feed';
 
 /*

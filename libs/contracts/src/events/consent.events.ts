@@ -20,11 +20,6 @@ import {
   LedgerPurpose,
 } from '../enums';
 
-export const CONSENT_EVENT_TYPES = {
-  recorded: 'fi.kielto.consent.recorded.v1',
-  erased: 'fi.kielto.consent.ledger-erased.v1',
-} as const;
-
 /**
  * Whom a ledger entry is about: a customer id, or a bare e-mail/phone given as its keyed hash so that no
  * identifier travels in clear. The Kafka key is `subjectKey(subject)`.
@@ -38,10 +33,6 @@ export class ConsentSubjectV1 {
   @MinLength(1)
   @Matches(/^[A-Za-z0-9_-]+$/)
   key!: string;
-}
-
-export function subjectKey(subject: ConsentSubjectV1): string {
-  return `${subject.type}:${subject.key}`;
 }
 
 /**

@@ -21,15 +21,6 @@ import {
   PRODUCTS,
 } from '../enums';
 
-export const CUSTOMER_EVENT_TYPES = {
-  created: 'fi.kielto.customer.created.v1',
-  updated: 'fi.kielto.customer.updated.v1',
-  restricted: 'fi.kielto.customer.restricted.v1',
-  restrictionLifted: 'fi.kielto.customer.restriction-lifted.v1',
-  erased: 'fi.kielto.customer.erased.v1',
-} as const;
-export type CustomerEventType = (typeof CUSTOMER_EVENT_TYPES)[keyof typeof CUSTOMER_EVENT_TYPES];
-
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /**

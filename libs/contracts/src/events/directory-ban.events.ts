@@ -8,11 +8,6 @@ import {
   DirectoryOutlet,
 } from '../enums';
 
-export const DIRECTORY_BAN_EVENT_TYPES = {
-  set: 'fi.kielto.directory-ban.set.v1',
-  lifted: 'fi.kielto.directory-ban.lifted.v1',
-} as const;
-
 /** Longest reason staff may give for setting or lifting a ban. */
 export const DIRECTORY_BAN_REASON_MAX_LENGTH = 500;
 

@@ -1,11 +1,13 @@
+export * from './names';
 export * from './customer.events';
 export * from './consent.events';
 export * from './directory-ban.events';
 export * from './suppression.events';
 
-import { CONSENT_EVENT_TYPES, ConsentLedgerErasedV1, ConsentRecordedV1 } from './consent.events';
-import { CUSTOMER_EVENT_TYPES, CustomerErasedV1, CustomerStateV1 } from './customer.events';
-import { DIRECTORY_BAN_EVENT_TYPES, DirectoryBanLiftedV1, DirectoryBanSetV1 } from './directory-ban.events';
+import { ConsentLedgerErasedV1, ConsentRecordedV1 } from './consent.events';
+import { CustomerErasedV1, CustomerStateV1 } from './customer.events';
+import { DirectoryBanLiftedV1, DirectoryBanSetV1 } from './directory-ban.events';
+import { CONSENT_EVENT_TYPES, CUSTOMER_EVENT_TYPES, DIRECTORY_BAN_EVENT_TYPES } from './names';
 import type { CloudEventV1 } from '../cloud-event';
 import { SUPPRESSION_EVENT_PAYLOAD_CLASSES } from './suppression.events';
 

@@ -24,6 +24,7 @@ import {
   SUPPRESSION_ENTRY_REASONS,
   SuppressionEntryReason,
 } from '../enums';
+import { SUPPRESSION_ENTRY_EVENT_TYPES } from './names';
 
 /**
  * Internal topic of the suppression service (not part of the public contract): staff entries (bounce,
@@ -31,17 +32,6 @@ import {
  * instance, so that all instances hold the same list and an empty store can be rebuilt from Kafka.
  */
 export const SUPPRESSION_ENTRIES_TOPIC = 'kielto.suppression-entries.v1';
-
-export const SUPPRESSION_ENTRY_EVENT_TYPES = {
-  added: 'fi.kielto.suppression-entry.added.v1',
-  imported: 'fi.kielto.suppression-entry.imported.v1',
-  removed: 'fi.kielto.suppression-entry.removed.v1',
-  /** A part of a register snapshot's difference to the register held before (aggregate `register:<name>`). */
-  registerChanged: 'fi.kielto.register.changed.v1',
-} as const;
-
-/** The aggregate id of a register's changes: one aggregate, so every instance applies them in the same order. */
-export const registerAggregate = (register: RegisterName) => `register:${register}`;
 
 /** Keyed hashes per register change event: 5000 × 44 base64 characters ≈ 220 KB, well under Kafka's 1 MB. */
 export const REGISTER_HASHES_PER_EVENT = 5000;
@@ -120,18 +110,3 @@ export const SUPPRESSION_EVENT_PAYLOAD_CLASSES = {
   [SUPPRESSION_ENTRY_EVENT_TYPES.removed]: SuppressionEntryRemovedV1,
   [SUPPRESSION_ENTRY_EVENT_TYPES.registerChanged]: RegisterChangedV1,
 } as const;
-
-/** Keyed hashes (32 bytes each, concatenated) as a register change carries them: 44 base64 characters each. */
-export function encodeRegisterHashes(hashes: Buffer): string {
-  let text = '';
-  for (let at = 0; at + 32 <= hashes.length; at += 32) text += hashes.toString('base64', at, at + 32);
-  return text;
-}
-
-/** The inverse of `encodeRegisterHashes`: the hashes' 32 bytes each, concatenated. */
-export function decodeRegisterHashes(text: string): Buffer {
-  const count = Math.floor(text.length / 44);
-  const bytes = Buffer.alloc(count * 32);
-  for (let i = 0; i < count; i++) bytes.write(text.slice(i * 44, i * 44 + 44), i * 32, 32, 'base64');
-  return bytes;
-}

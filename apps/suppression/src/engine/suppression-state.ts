@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CustomerKind, LedgerChannel, RegisterName, SuppressionEntryReason } from '@kielto/contracts/enums';
 import type { ConsentSubjectV1 } from '@kielto/contracts/events';
 import { bindsContactPerson, bindsHolder } from '@kielto/contracts/rules';
-import type { LedgerEntryView, SubjectFacts, SuppressionEntryView } from '../decision/decision.types';
+import type { LedgerEntryView, SubjectFacts, SuppressionEntryView } from './decision.types';
 import { IdentifierMap, NONE } from './identifier-map';
 import { RegisterHead, RegisterSet } from './register-set';
 

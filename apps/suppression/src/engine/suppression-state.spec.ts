@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ConsentSubjectV1 } from '@kielto/contracts';
-import { decide } from '../decision/decision-engine';
+import { decide } from './decision-engine';
 import pinnedAnswers from './suppression-state.answers.json';
 import { CustomerRecord, HeldPoint, StaffEntry, StoredLedgerEntry, SuppressionState } from './suppression-state';
 

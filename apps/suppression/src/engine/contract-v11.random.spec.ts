@@ -1,6 +1,6 @@
 import { answerForCustomer, answerForIdentifier, CHANNELS, PURPOSES } from '../../../../test/support/v11-reference';
 import { history, History } from '../../../../test/support/v11-histories';
-import { decide } from '../decision/decision-engine';
+import { decide } from './decision-engine';
 import { SuppressionState } from './suppression-state';
 
 /** Applies a history as the projector applies the events: full customer states, ledger entries per subject. */

@@ -1,4 +1,4 @@
-import { decide } from '../decision/decision-engine';
+import { decide } from './decision-engine';
 import { RegisterSet } from './register-set';
 import { SuppressionState } from './suppression-state';
 
