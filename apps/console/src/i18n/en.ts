@@ -85,7 +85,7 @@ export const en = {
     who: 'Who',
     details: 'Details',
     timelineEmpty: 'Nothing recorded yet.',
-    auditLink: 'Who has read or changed this record',
+    auditLink: 'Who has read this record',
     unavailable: 'Not available: {why}',
   },
   timeline: {
@@ -231,7 +231,7 @@ export const en = {
   },
   audit: {
     title: 'Audit trail of a person',
-    caption: 'Who read or changed this person’s data, newest first',
+    caption: 'Who read this person’s data, newest first (changes are in the timeline)',
     service: 'Service',
     action: 'Action',
     role: 'Role',

@@ -96,7 +96,7 @@ export const fi: Catalogue = {
     who: 'Kuka',
     details: 'Tiedot',
     timelineEmpty: 'Ei vielä kirjauksia.',
-    auditLink: 'Kuka on lukenut tai muuttanut näitä tietoja',
+    auditLink: 'Kuka on lukenut näitä tietoja',
     unavailable: 'Ei saatavilla: {why}',
   },
   timeline: {
@@ -248,7 +248,7 @@ export const fi: Catalogue = {
   },
   audit: {
     title: 'Henkilön lokitiedot',
-    caption: 'Kuka luki tai muutti henkilön tietoja, uusin ensin',
+    caption: 'Kuka luki henkilön tietoja, uusin ensin (muutokset ovat tapahtumissa)',
     service: 'Palvelu',
     action: 'Toimenpide',
     role: 'Rooli',

@@ -97,7 +97,7 @@ export const sv: Catalogue = {
     who: 'Vem',
     details: 'Detaljer',
     timelineEmpty: 'Inget registrerat ännu.',
-    auditLink: 'Vem har läst eller ändrat uppgifterna',
+    auditLink: 'Vem har läst uppgifterna',
     unavailable: 'Inte tillgängligt: {why}',
   },
   timeline: {
@@ -243,7 +243,7 @@ export const sv: Catalogue = {
   },
   audit: {
     title: 'Personens logg',
-    caption: 'Vem läste eller ändrade personens uppgifter, senaste först',
+    caption: 'Vem läste personens uppgifter, senaste först (ändringarna finns under händelser)',
     service: 'Tjänst',
     action: 'Åtgärd',
     role: 'Roll',
