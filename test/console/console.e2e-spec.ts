@@ -354,6 +354,52 @@ describe('console: staff and DPO pages in headless Chromium', () => {
       new Set(['customers', 'consents', 'directory-bans', 'suppression']),
     );
     await check('audit-dpo', [email, name]);
+
+    // Campaign clearances: the marketing tool cleared a list (the customer allowed by e-mail, a stranger without
+    // consent suppressed); the DPO sees the proof: counts, never the contacts.
+    const campaignId = `spring-${randomUUID().slice(0, 8)}`;
+    const cleared = await request(stack.urls.suppression)
+      .post(`/v1/campaigns/${campaignId}/clearance`)
+      .set(bearer('marketing'))
+      .send({
+        channel: 'email',
+        purpose: 'own-marketing',
+        product: 'mobile-subscription',
+        contacts: [
+          { ref: 'c1', customerId: customer.id },
+          { ref: 'c2', email: `stranger.${campaignId}@example.fi` },
+        ],
+      });
+    expect(cleared.status).toBe(201);
+    await Promise.all([
+      page.waitForURL(`${url}/clearances`),
+      page.getByRole('link', { name: 'Kampanjatarkistukset' }).click(),
+    ]);
+    await check('clearances-form');
+    await page.getByLabel('Kampanjan tunnus').fill(campaignId);
+    await Promise.all([
+      page.waitForURL(`${url}/clearances?campaign=${campaignId}`),
+      page.getByRole('button', { name: 'Näytä tarkistukset' }).click(),
+    ]);
+    const clearance = page.locator(`#clearances tr[data-clearance="${cleared.body.id as string}"] td`);
+    const cells = await clearance.allTextContents();
+    expect(cells.slice(1, 7)).toEqual([
+      (cleared.body as { actor: string }).actor,
+      'Sähköposti, Oma markkinointi',
+      'Matkapuhelinliittymä',
+      '2',
+      '1',
+      '1',
+    ]);
+    expect(await page.locator('#clearances').textContent()).not.toContain(customer.id);
+    await check('clearances', [email, name, customer.id]);
+    // A campaign id suppression refuses is said in words, the form kept.
+    await page.getByLabel('Kampanjan tunnus').fill('not a campaign!');
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.getByRole('button', { name: 'Näytä tarkistukset' }).click(),
+    ]);
+    expect(await page.locator('#campaign-problem').textContent()).toMatch(/^Kampanjan tunnus on 1–128/);
     await signOut();
   });
 

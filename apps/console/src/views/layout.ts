@@ -115,6 +115,7 @@ export function page(ctx: PageContext, titleKey: MessageKey, body: string): stri
       `<li><a href="/search">${esc(t('nav.search'))}</a></li>` +
       `<li><a href="/requests">${esc(t('nav.requests'))}</a></li>` +
       (offersFor(ctx.user).retention ? `<li><a href="/retention">${esc(t('nav.retention'))}</a></li>` : '') +
+      `<li><a href="/clearances">${esc(t('nav.clearances'))}</a></li>` +
       `<li>${esc(t('app.signedInAs', { name: ctx.user.name ?? ctx.user.actorId, role: wordFor(t, 'roles', ctx.user.role) }))}</li>` +
       `<li>${postForm(ctx, '/logout', `<button type="submit" class="link">${esc(t('nav.signOut'))}</button>`)}</li>` +
       `</ul></nav>`
