@@ -7,6 +7,8 @@ import {
   LEDGER_PURPOSES,
   PURPOSES,
   CONSENT_DECISIONS,
+  REQUEST_CHANNELS,
+  REQUEST_TYPES,
 } from '@kielto/contracts';
 import { en } from '../i18n/en';
 import { translator, wordFor } from '../i18n/messages';
@@ -14,8 +16,6 @@ import { offersFor } from '../session/offers';
 import { checkboxes, confirmBox, esc, formatDate, page, PageContext, postForm, select } from './layout';
 
 export const CONSENT_SOURCES = Object.keys(en.actions.sources);
-export const REQUEST_TYPES = Object.keys(en.actions.requestTypes);
-export const REQUEST_CHANNELS = Object.keys(en.actions.requestChannels);
 
 export interface Cell {
   decision: 'allow' | 'suppress';
