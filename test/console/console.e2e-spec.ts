@@ -97,6 +97,20 @@ describe('console: staff and DPO pages in headless Chromium', () => {
     return res.body as { id: string; customerNumber: string };
   };
 
+  /** Polls suppression until it answers `decision` for own marketing on `channel` (it learns from Kafka). */
+  const untilDecision = (customerId: string, channel: string, decision: 'allow' | 'suppress', what: string) =>
+    eventually(
+      async () => {
+        const res = await request(stack.urls.suppression)
+          .get('/v1/suppression/check')
+          .query({ channel, purpose: 'own-marketing', customerId })
+          .set(bearer('staff'));
+        return res.status === 200 && res.body.decision === decision;
+      },
+      20_000,
+      what,
+    );
+
   it('refuses a marketing key with a 403 page, and a wrong key on the sign-in page', async () => {
     await page.goto(`${url}/login`);
     expect(await page.locator('html').getAttribute('lang')).toBe('fi');
@@ -112,17 +126,7 @@ describe('console: staff and DPO pages in headless Chromium', () => {
     const email = `console.${randomUUID().slice(0, 8)}@example.fi`;
     const name = 'Kaisa Konsoli';
     const customer = await createCustomer(name, email);
-    await eventually(
-      async () => {
-        const res = await request(stack.urls.suppression)
-          .get('/v1/suppression/check')
-          .query({ channel: 'email', purpose: 'own-marketing', customerId: customer.id })
-          .set(bearer('staff'));
-        return res.status === 200 && res.body.decision === 'allow';
-      },
-      20_000,
-      'suppression knows the customer',
-    );
+    await untilDecision(customer.id, 'email', 'allow', 'suppression knows the customer');
 
     await signInWithKey(KEYS.staff);
     expect(page.url()).toBe(`${url}/search`);
@@ -284,17 +288,7 @@ describe('console: staff and DPO pages in headless Chromium', () => {
       .set(bearer('staff'))
       .send({ scope: 'full', reason: 'asked by letter' });
     expect(ban.status).toBe(200);
-    await eventually(
-      async () => {
-        const res = await request(stack.urls.suppression)
-          .get('/v1/suppression/check')
-          .query({ channel: 'sms', purpose: 'own-marketing', customerId: customer.id })
-          .set(bearer('dpo'));
-        return res.status === 200 && res.body.decision === 'suppress';
-      },
-      20_000,
-      'suppression knows the prohibition',
-    );
+    await untilDecision(customer.id, 'sms', 'suppress', 'suppression knows the prohibition');
 
     await signInWithKey(KEYS.dpo);
     await page.goto(`${url}/requests?status=overdue`);

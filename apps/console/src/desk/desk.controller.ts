@@ -4,14 +4,8 @@ import { translator } from '../i18n/messages';
 import { KieltoClient } from '../kielto/kielto-client';
 import { unavailable } from '../people/people.service';
 import { ConsoleSessions, sendPage } from '../session/console-session';
-import {
-  Clearance,
-  DeskRequest,
-  renderClearances,
-  renderRequests,
-  renderRetention,
-  RetentionDue,
-} from '../views/dpo.views';
+import type { CampaignClearance } from '@kielto/contracts';
+import { DeskRequest, renderClearances, renderRequests, renderRetention, RetentionDue } from '../views/dpo.views';
 
 /** The data protection officer's views: the request desk with days left, customers due for retention, clearances. */
 @Controller()
@@ -64,7 +58,7 @@ export class DeskController {
     if (campaign === undefined || campaign === '') return sendPage(reply, renderClearances(ctx, {}));
     const id = typeof campaign === 'string' ? campaign.trim().slice(0, 200) : '';
     // Suppression decides what a campaign id is (400 naming `campaignId`): one rule, said here in words.
-    const answer = await this.kielto.call<Clearance[]>(
+    const answer = await this.kielto.call<CampaignClearance[]>(
       session.user.credential,
       'suppression',
       'GET',

@@ -1,3 +1,4 @@
+import type { CampaignClearance as Clearance } from '@kielto/contracts';
 import { translator, wordFor } from '../i18n/messages';
 import { esc, formatDate, formatDay, page, PageContext } from './layout';
 
@@ -119,22 +120,6 @@ export function renderAudit(ctx: PageContext, model: { customerId: string; rows:
     'audit.title',
     `<p><a href="/people/${esc(model.customerId)}">${esc(t('audit.back'))}</a></p>${gaps}${table}`,
   );
-}
-
-/** A clearance as suppression's `GET /v1/campaigns/:campaignId/clearances` answers it: counts, no contact. */
-export interface Clearance {
-  id: string;
-  campaignId: string;
-  at: string;
-  actor: string;
-  channel: string;
-  purpose: string;
-  product?: string;
-  total: number;
-  allowed: number;
-  suppressed: number;
-  inputSha256: string;
-  asOf: string;
 }
 
 /**
