@@ -33,7 +33,8 @@ describe('console: staff and DPO pages in headless Chromium', () => {
   beforeAll(async () => {
     await provider.start();
     provider.keys = [await signingKey('console-key-1')];
-    stack = await startStack(['customers', 'consents', 'directory-bans', 'suppression'], provider.env());
+    // Customers last: it gathers `GET /v1/audit?subject=` from the other three, so it needs their addresses.
+    stack = await startStack(['consents', 'directory-bans', 'suppression', 'customers'], provider.env());
     consoleApp = await startConsole(0);
     url = consoleApp.url;
     browser = await launchChromium('the console', () => [url, provider.issuer]);
@@ -96,6 +97,20 @@ describe('console: staff and DPO pages in headless Chromium', () => {
     return res.body as { id: string; customerNumber: string };
   };
 
+  /** Polls suppression until it answers `decision` for own marketing on `channel` (it learns from Kafka). */
+  const untilDecision = (customerId: string, channel: string, decision: 'allow' | 'suppress', what: string) =>
+    eventually(
+      async () => {
+        const res = await request(stack.urls.suppression)
+          .get('/v1/suppression/check')
+          .query({ channel, purpose: 'own-marketing', customerId })
+          .set(bearer('staff'));
+        return res.status === 200 && res.body.decision === decision;
+      },
+      20_000,
+      what,
+    );
+
   it('refuses a marketing key with a 403 page, and a wrong key on the sign-in page', async () => {
     await page.goto(`${url}/login`);
     expect(await page.locator('html').getAttribute('lang')).toBe('fi');
@@ -111,17 +126,7 @@ describe('console: staff and DPO pages in headless Chromium', () => {
     const email = `console.${randomUUID().slice(0, 8)}@example.fi`;
     const name = 'Kaisa Konsoli';
     const customer = await createCustomer(name, email);
-    await eventually(
-      async () => {
-        const res = await request(stack.urls.suppression)
-          .get('/v1/suppression/check')
-          .query({ channel: 'email', purpose: 'own-marketing', customerId: customer.id })
-          .set(bearer('staff'));
-        return res.status === 200 && res.body.decision === 'allow';
-      },
-      20_000,
-      'suppression knows the customer',
-    );
+    await untilDecision(customer.id, 'email', 'allow', 'suppression knows the customer');
 
     await signInWithKey(KEYS.staff);
     expect(page.url()).toBe(`${url}/search`);
@@ -240,15 +245,50 @@ describe('console: staff and DPO pages in headless Chromium', () => {
     expect(page.url()).toBe(`${url}/login`);
   });
 
-  it('dpo: the request desk with days left, identity-code search by POST; admin: retention due and the audit trail', async () => {
+  /** The audit trail page, reloaded until it lists `routes` read by `role` (the audit is written in batches). */
+  const auditListing = async (customerId: string, role: string, routes: string[]) =>
+    eventually(
+      async () => {
+        await page.goto(`${url}/people/${customerId}/audit`);
+        expect(await page.locator('.alert').count()).toBe(0); // no gap: all four services answered
+        const rows: string[][] = await page.evaluate(
+          `Array.from(document.querySelectorAll('#audit tbody tr'), (tr) => Array.from(tr.cells, (td) => td.textContent))`,
+        );
+        const read = new Set(rows.filter((cells) => cells[2] === role).map((cells) => cells[4]));
+        return routes.every((r) => read.has(r)) && rows;
+      },
+      15_000,
+      `the reads by ${role} in the audit trail`,
+    );
+
+  it('dpo: the request desk with days left, identity-code search by POST, a person found by e-mail with the matrix, timeline and audit trail', async () => {
     const email = `desk.${randomUUID().slice(0, 8)}@example.fi`;
-    const customer = await createCustomer('Daniel Desk', email);
+    const name = 'Daniel Desk';
+    const customer = await createCustomer(name, email);
     const received = new Date(Date.now() - 40 * 86_400_000).toISOString();
     const created = await request(stack.urls.customers)
       .post('/v1/requests')
       .set(bearer('dpo'))
       .send({ customerId: customer.id, type: 'erasure', receivedAt: received, channel: 'letter' });
     expect(created.status).toBe(201);
+    const prohibited = await request(stack.urls.consents)
+      .post('/v1/consents')
+      .set(bearer('staff'))
+      .send({
+        customerId: customer.id,
+        channel: 'sms',
+        purpose: 'own-marketing',
+        decision: 'prohibit',
+        source: 'customer-service',
+        evidence: { reference: 'dpo-2102' },
+      });
+    expect(prohibited.status).toBe(201);
+    const ban = await request(stack.urls['directory-bans'])
+      .put(`/v1/directory-bans/${customer.id}`)
+      .set(bearer('staff'))
+      .send({ scope: 'full', reason: 'asked by letter' });
+    expect(ban.status).toBe(200);
+    await untilDecision(customer.id, 'sms', 'suppress', 'suppression knows the prohibition');
 
     await signInWithKey(KEYS.dpo);
     await page.goto(`${url}/requests?status=overdue`);
@@ -263,23 +303,112 @@ describe('console: staff and DPO pages in headless Chromium', () => {
     ]);
     expect(page.url()).toBe(`${url}/search/identity-code`);
     expect(await page.getByRole('status').textContent()).toBe('Ketään ei löytynyt.');
-    await signOut();
 
+    // The DPO finds the person by e-mail and reads their page: the matrix and the timeline, no change forms.
+    await page.getByLabel('Sähköpostiosoite').fill(email);
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.getByRole('button', { name: 'Hae', exact: true }).first().click(),
+    ]);
+    await Promise.all([
+      page.waitForURL(`${url}/people/${customer.id}`),
+      page.getByRole('link', { name: `Avaa ${customer.customerNumber}` }).click(),
+    ]);
+    expect(await page.locator('#customer-number').textContent()).toBe(customer.customerNumber);
+    expect(await page.locator('.alert').count()).toBe(0); // every part of the page answered the DPO
+    expect(await page.locator('#matrix td[data-decision="unknown"]').count()).toBe(0);
+    expect(await cell('sms', 'own-marketing').getAttribute('data-decision')).toBe('suppress');
+    expect(await cell('email', 'own-marketing').getAttribute('data-decision')).toBe('allow');
+    const timeline = (await page.locator('#timeline').textContent()) ?? '';
+    expect(timeline).toContain('viite dpo-2102');
+    expect(timeline).toContain('Rekisteröidyn pyyntö: poisto');
+    expect(timeline).toContain('asked by letter');
+    // The DPO reads and opens requests; changing the record is staff's.
+    expect(await page.locator('#consent-channel').count()).toBe(0);
+    expect(await page.locator('#ban-scope').count()).toBe(0);
+    expect(await page.locator('#erase-confirm').count()).toBe(0);
+    expect(await page.locator('#request-type').count()).toBe(1);
+    await check('person-dpo', [email, name]);
+
+    // Who read the person: the DPO's own reads of this page, the customer record included, gathered by customers
+    // from the four services. The audit is written in batches off the request's path (every 100 ms), so the page
+    // is polled until the reads are there.
+    await Promise.all([
+      page.waitForURL(`${url}/people/${customer.id}/audit`),
+      page.getByRole('link', { name: 'Kuka on lukenut näitä tietoja' }).click(),
+    ]);
+    const rows = await auditListing(customer.id, 'tietosuojavastaava', [
+      'GET /v1/customers/:id',
+      'GET /v1/customers',
+      'GET /v1/consents',
+      'GET /v1/directory-bans/:customerId/history',
+      'GET /v1/suppression/entries',
+    ]);
+    expect(new Set(rows.map((cells) => cells[3]))).toEqual(
+      new Set(['customers', 'consents', 'directory-bans', 'suppression']),
+    );
+    await check('audit-dpo', [email, name]);
+
+    // Campaign clearances: the marketing tool cleared a list (the customer allowed by e-mail, a stranger without
+    // consent suppressed); the DPO sees the proof: counts, never the contacts.
+    const campaignId = `spring-${randomUUID().slice(0, 8)}`;
+    const cleared = await request(stack.urls.suppression)
+      .post(`/v1/campaigns/${campaignId}/clearance`)
+      .set(bearer('marketing'))
+      .send({
+        channel: 'email',
+        purpose: 'own-marketing',
+        product: 'mobile-subscription',
+        contacts: [
+          { ref: 'c1', customerId: customer.id },
+          { ref: 'c2', email: `stranger.${campaignId}@example.fi` },
+        ],
+      });
+    expect(cleared.status).toBe(201);
+    await Promise.all([
+      page.waitForURL(`${url}/clearances`),
+      page.getByRole('link', { name: 'Kampanjatarkistukset' }).click(),
+    ]);
+    await check('clearances-form');
+    await page.getByLabel('Kampanjan tunnus').fill(campaignId);
+    await Promise.all([
+      page.waitForURL(`${url}/clearances?campaign=${campaignId}`),
+      page.getByRole('button', { name: 'Näytä tarkistukset' }).click(),
+    ]);
+    const clearance = page.locator(`#clearances tr[data-clearance="${cleared.body.id as string}"] td`);
+    const cells = await clearance.allTextContents();
+    expect(cells.slice(1, 7)).toEqual([
+      (cleared.body as { actor: string }).actor,
+      'Sähköposti, Oma markkinointi',
+      'Matkapuhelinliittymä',
+      '2',
+      '1',
+      '1',
+    ]);
+    expect(await page.locator('#clearances').textContent()).not.toContain(customer.id);
+    await check('clearances', [email, name, customer.id]);
+    // A campaign id suppression refuses is said in words, the form kept.
+    await page.getByLabel('Kampanjan tunnus').fill('not a campaign!');
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.getByRole('button', { name: 'Näytä tarkistukset' }).click(),
+    ]);
+    expect(await page.locator('#campaign-problem').textContent()).toMatch(/^Kampanjan tunnus on 1–128/);
+    await signOut();
+  });
+
+  it('admin: retention due, and a person read by admin in their audit trail', async () => {
+    const customer = await createCustomer('Aino Admin', `admin.${randomUUID().slice(0, 8)}@example.fi`);
     await signInWithKey(KEYS.admin);
     await page.goto(`${url}/retention`);
     expect(await page.locator('h1').textContent()).toBe('Säilytysajan ylittäneet asiakkaat');
     await check('retention');
     await page.goto(`${url}/people/${customer.id}`);
-    // Reads are recorded as they happen, each service in its own trail: the page gathers the four.
-    await eventually(
-      async () => {
-        await page.goto(`${url}/people/${customer.id}/audit`);
-        const text = (await page.locator('#audit').textContent()) ?? '';
-        return text.includes('GET /v1/consents') && text.includes('GET /v1/suppression/entries');
-      },
-      15_000,
-      'the reads of the person page in the audit trail',
-    );
+    await auditListing(customer.id, 'ylläpitäjä', [
+      'GET /v1/customers/:id',
+      'GET /v1/consents',
+      'GET /v1/suppression/entries',
+    ]);
     await check('audit');
     await signOut();
   });

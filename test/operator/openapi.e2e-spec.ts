@@ -191,10 +191,20 @@ describe('OpenAPI: every service documents every route with its roles, schemas a
 
   it('documents the roles the guard enforces (suppression checks: marketing and partner; entries: staff)', () => {
     const paths = documents.suppression.paths as Record<string, Record<string, Operation>>;
-    expect(paths['/v1/suppression/check'].get['x-kielto-roles']).toEqual(['admin', 'staff', 'marketing', 'partner']);
+    // The single check also for the DPO (a person's decision matrix in the console); bulk checks are not.
+    expect(paths['/v1/suppression/check'].get['x-kielto-roles']).toEqual([
+      'admin',
+      'staff',
+      'marketing',
+      'partner',
+      'dpo',
+    ]);
+    expect(paths['/v1/suppression/check'].post['x-kielto-roles']).toEqual(['admin', 'staff', 'marketing', 'partner']);
     expect(paths['/v1/suppression/entries/import'].post['x-kielto-roles']).toEqual(['admin', 'staff']);
+    // Who read a person's data: admin and, by subject only, the DPO (the operation's summary says so).
     const audit = (documents.customers.paths as Record<string, Record<string, Operation>>)['/v1/audit'].get;
-    expect(audit['x-kielto-roles']).toEqual(['admin']);
+    expect(audit['x-kielto-roles']).toEqual(['admin', 'dpo']);
+    expect(audit.summary).toContain('dpo only with `subject`');
     const live = (documents.customers.paths as Record<string, Record<string, Operation>>)['/health/live'].get;
     expect(live).toMatchObject({ 'x-kielto-public': true, security: [] });
   });

@@ -81,6 +81,10 @@ describe('who read my data: read audit across the four services', () => {
       ['directory-bans', `/v1/directory-bans/${customerId}/history`, asStaff, '/v1/directory-bans/:customerId/history'],
       ['suppression', `/v1/suppression/entries?customerId=${customerId}`, asStaff, '/v1/suppression/entries'],
       ['customers', `/v1/customers/${customerId}/export`, asDpo, '/v1/customers/:id/export'],
+      // The DPO reads what a person's page shows (the console): audited like anyone's reads.
+      ['customers', `/v1/customers/${customerId}`, asDpo, '/v1/customers/:id'],
+      ['consents', `/v1/consents?customerId=${customerId}`, asDpo, '/v1/consents'],
+      ['directory-bans', `/v1/directory-bans/${customerId}/history`, asDpo, '/v1/directory-bans/:customerId/history'],
     ];
     const requestIds: string[] = [];
     for (const [service, path, headers] of reads) {
@@ -115,7 +119,7 @@ describe('who read my data: read audit across the four services', () => {
       expect(row).toMatchObject({ method: expect.any(String), target: { subject: customerId } });
       expect(Number.isNaN(Date.parse(row.at))).toBe(false);
     }
-    expect(byPeople.find((r) => r.route === '/v1/consents')).toMatchObject({
+    expect(byPeople.find((r) => r.route === '/v1/consents' && r.role === 'staff')).toMatchObject({
       actor: 'oidc:u-reader',
       actorName: 'Reija Reader',
       role: 'staff',
@@ -126,6 +130,18 @@ describe('who read my data: read audit across the four services', () => {
       actor: 'oidc:u-dpo',
       role: 'dpo',
     });
+    expect(
+      byPeople
+        .filter((r) => r.actor === 'oidc:u-dpo')
+        .map((r) => `${r.service} ${r.route}`)
+        .sort(),
+    ).toEqual([
+      'consents /v1/consents',
+      'customers /v1/customers/:id',
+      'customers /v1/customers/:id/export',
+      'customers /v1/customers/search',
+      'directory-bans /v1/directory-bans/:customerId/history',
+    ]);
     // Newest first, and never the data itself.
     const times = rows.map((r) => Date.parse(r.at));
     expect([...times].sort((a, b) => b - a)).toEqual(times);
@@ -205,10 +221,23 @@ describe('who read my data: read audit across the four services', () => {
     }
   });
 
-  it('is for admin only, and names a bad subject', async () => {
+  it('is for admin and, by subject only, the dpo; names a bad subject', async () => {
     const asStaff = tokenBearer(await provider.token(staff));
     const forbidden = await request(stack.urls.customers).get('/v1/audit').query({ subject: customerId }).set(asStaff);
     expect(forbidden.status).toBe(403);
+    // The DPO answers "who read my data": the subject's trail, gathered from the four services like admin's.
+    const asDpo = tokenBearer(await provider.token(dpo));
+    const bySubject = await request(stack.urls.customers).get('/v1/audit').query({ subject: customerId }).set(asDpo);
+    expect(bySubject.status).toBe(200);
+    expect(new Set((bySubject.body as AuditRow[]).map((r) => r.service))).toEqual(
+      new Set(['customers', 'consents', 'directory-bans', 'suppression']),
+    );
+    // The rest of the trail (who changed what) stays admin's.
+    for (const service of ['customers', 'consents'] as const) {
+      const whole = await request(stack.urls[service]).get('/v1/audit').set(asDpo);
+      expect(whole.status).toBe(403);
+      expect(whole.body.errors).toEqual([expect.objectContaining({ field: 'subject' })]);
+    }
     const bad = await request(stack.urls.customers)
       .get('/v1/audit')
       .query({ subject: 'someone@example.fi' })

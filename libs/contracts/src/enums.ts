@@ -114,3 +114,11 @@ export const DIRECTORY_FIELDS = ['address', 'phone', 'name'] as const;
 export type DirectoryField = (typeof DIRECTORY_FIELDS)[number];
 export const DIRECTORY_OUTLETS = ['printed', 'online', 'inquiry-service', 'reverse-search'] as const;
 export type DirectoryOutlet = (typeof DIRECTORY_OUTLETS)[number];
+
+/** The right a data-subject request exercises (GDPR Art 15-18, 20, 21): customers' request desk, the console. */
+export const REQUEST_TYPES = ['access', 'rectification', 'erasure', 'restriction', 'objection', 'portability'] as const;
+export type RequestType = (typeof REQUEST_TYPES)[number];
+
+/** How a data-subject request reached the organisation. */
+export const REQUEST_CHANNELS = ['letter', 'email', 'phone', 'web', 'in-person'] as const;
+export type RequestChannel = (typeof REQUEST_CHANNELS)[number];

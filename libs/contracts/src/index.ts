@@ -9,3 +9,4 @@ export * from './events';
 export * from './identity';
 export * from './asyncapi';
 export * from './rules';
+export * from './clearance';

@@ -86,7 +86,7 @@ export class ConsentsController {
 
   /** The effective state per channel × purpose and every entry that applies, in order, with its evidence. */
   @Get()
-  @Roles('staff')
+  @Roles('staff', 'dpo')
   @ReadsPersonalData({ lookup: true })
   async list(@Query() query: ConsentQueryDto): Promise<LedgerView> {
     const { current, history } = await this.consents.view(this.consents.subjectOf(query));

@@ -1,4 +1,16 @@
-import { LANGUAGES } from '@kielto/contracts';
+import {
+  CONSENT_DECISIONS,
+  DIRECTORY_BAN_SCOPES,
+  DIRECTORY_FIELDS,
+  DIRECTORY_OUTLETS,
+  LANGUAGES,
+  LEDGER_CHANNELS,
+  LEDGER_PURPOSES,
+  PRODUCTS,
+  REQUEST_CHANNELS,
+  REQUEST_TYPES,
+  ROLES,
+} from '@kielto/contracts';
 import { CATALOGUES, flatten, languageFromHeader, translator } from './messages';
 
 describe('console message catalogue', () => {
@@ -24,6 +36,26 @@ describe('console message catalogue', () => {
       const same = [...flatten(CATALOGUES.en)].filter(([key, text]) => words.get(key) === text).map(([key]) => key);
       expect(same.length).toBeLessThan(8);
     }
+  });
+
+  it.each(LANGUAGES)('%s has a word for every value of the shared vocabularies the pages show', (lang) => {
+    const words = flatten(CATALOGUES[lang]);
+    const vocabularies: [string, readonly string[]][] = [
+      ['channels', LEDGER_CHANNELS],
+      ['purposes', LEDGER_PURPOSES],
+      ['decisions', CONSENT_DECISIONS],
+      ['roles', ROLES],
+      ['products', PRODUCTS],
+      ['actions.requestTypes', REQUEST_TYPES],
+      ['actions.requestChannels', REQUEST_CHANNELS],
+      ['actions.scopes', DIRECTORY_BAN_SCOPES],
+      ['actions.fields', DIRECTORY_FIELDS],
+      ['actions.outletNames', DIRECTORY_OUTLETS],
+    ];
+    const missing = vocabularies.flatMap(([group, values]) =>
+      values.map((v) => `${group}.${v}`).filter((key) => !words.has(key)),
+    );
+    expect(missing).toEqual([]);
   });
 
   it('fills parameters and falls back to the key for unknown words', () => {

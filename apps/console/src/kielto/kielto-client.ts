@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { ConsoleEnv } from '../console.env';
 
 export type ServiceName = 'customers' | 'consents' | 'directory-bans' | 'suppression';
-export const SERVICE_NAMES: readonly ServiceName[] = ['customers', 'consents', 'directory-bans', 'suppression'];
 
 /** A service's answer: the body parsed when JSON; a problem's `type` name (after the last `/`) when it failed. */
 export interface ServiceAnswer<T = unknown> {

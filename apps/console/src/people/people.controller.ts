@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Translate, translator } from '../i18n/messages';
 import { KieltoClient, ServiceAnswer } from '../kielto/kielto-client';
 import { ConsoleSessions, seeOther, sendPage } from '../session/console-session';
+import { offersFor } from '../session/offers';
 import { ConsoleUser, Flash, Session } from '../session/session-store';
 import { renderAudit } from '../views/dpo.views';
 import { renderPerson } from '../views/person.view';
@@ -53,7 +54,9 @@ export class PeopleController {
     const session = this.sessions.user(request, reply);
     sendPage(
       reply,
-      renderSearch(this.sessions.context(session, '/search'), { identityCodeSearch: mayUseCodes(session.user) }),
+      renderSearch(this.sessions.context(session, '/search'), {
+        identityCodeSearch: offersFor(session.user).identityCodeSearch,
+      }),
     );
   }
 
@@ -63,7 +66,7 @@ export class PeopleController {
     this.sessions.checkForm(request, session, body);
     const filled = SEARCH_FIELDS.filter((f) => text(body, f) !== undefined);
     const ctx = this.sessions.context(session, '/search');
-    const model = { identityCodeSearch: mayUseCodes(session.user) };
+    const model = { identityCodeSearch: offersFor(session.user).identityCodeSearch };
     if (filled.length !== 1)
       return sendPage(reply, renderSearch(ctx, { ...model, problem: { key: 'search.oneField' } }), 400);
     const answer = await this.kielto.call<Found[]>(session.user.credential, 'customers', 'GET', '/v1/customers', {
@@ -301,7 +304,7 @@ export class PeopleController {
     answer: ServiceAnswer<Found[]>,
   ): void {
     const ctx = this.sessions.context(session, '/search');
-    const model = { identityCodeSearch: mayUseCodes(session.user) };
+    const model = { identityCodeSearch: offersFor(session.user).identityCodeSearch };
     if (answer.ok) {
       const results = answer.body.map(({ id, name, customerNumber }) => ({ id, name, customerNumber }));
       return sendPage(reply, renderSearch(ctx, { ...model, results }));
@@ -327,5 +330,3 @@ function receivedAt(day: string | undefined): string {
   const noon = new Date(`${day}T12:00:00+02:00`);
   return noon.getTime() > now.getTime() ? now.toISOString() : noon.toISOString();
 }
-
-const mayUseCodes = (user: ConsoleUser) => user.roles.some((r) => r === 'dpo' || r === 'admin');

@@ -1,3 +1,4 @@
+import type { CampaignClearance as Clearance } from '@kielto/contracts';
 import { translator, wordFor } from '../i18n/messages';
 import { esc, formatDate, formatDay, page, PageContext } from './layout';
 
@@ -119,4 +120,42 @@ export function renderAudit(ctx: PageContext, model: { customerId: string; rows:
     'audit.title',
     `<p><a href="/people/${esc(model.customerId)}">${esc(t('audit.back'))}</a></p>${gaps}${table}`,
   );
+}
+
+/**
+ * A campaign's clearances (what the API offers: the list of one campaign, newest first). The campaign id travels in
+ * the URL of a GET form: it names a campaign, never a person.
+ */
+export function renderClearances(
+  ctx: PageContext,
+  model: { campaign?: string; clearances?: Clearance[]; problem?: string },
+): string {
+  const t = translator(ctx.lang);
+  const form =
+    `<p>${esc(t('clearances.intro'))}</p>` +
+    `<form method="get" action="/clearances"><label for="campaign">${esc(t('clearances.campaign'))}</label>` +
+    `<input type="text" id="campaign" name="campaign" required value="${esc(model.campaign ?? '')}"${model.problem ? ' aria-describedby="campaign-problem" aria-invalid="true"' : ''}>` +
+    `<br><button type="submit">${esc(t('clearances.show'))}</button></form>`;
+  if (model.problem)
+    return page(ctx, 'clearances.title', `${form}<p class="alert" id="campaign-problem">${esc(model.problem)}</p>`);
+  if (model.clearances === undefined) return page(ctx, 'clearances.title', form);
+  const head = ['at', 'actor', 'use', 'product', 'total', 'allowed', 'suppressed', 'asOf', 'input'] as const;
+  const table =
+    model.clearances.length === 0
+      ? `<p>${esc(t('clearances.none'))}</p>`
+      : `<table id="clearances"><caption>${esc(t('clearances.caption', { campaign: model.campaign ?? '' }))}</caption><thead><tr>` +
+        head.map((h) => `<th scope="col">${esc(t(`clearances.${h}`))}</th>`).join('') +
+        `</tr></thead><tbody>` +
+        model.clearances
+          .map(
+            (c) =>
+              `<tr data-clearance="${esc(c.id)}"><td>${esc(formatDate(c.at, ctx.lang))}</td><td>${esc(c.actor)}</td>` +
+              `<td>${esc(`${wordFor(t, 'channels', c.channel)}, ${wordFor(t, 'purposes', c.purpose)}`)}</td>` +
+              `<td>${esc(c.product ? wordFor(t, 'products', c.product) : '')}</td>` +
+              `<td>${c.total}</td><td class="allow">${c.allowed}</td><td class="suppress">${c.suppressed}</td>` +
+              `<td>${esc(formatDate(c.asOf, ctx.lang))}</td><td><code>${esc(c.inputSha256.slice(0, 16))}…</code></td></tr>`,
+          )
+          .join('') +
+        `</tbody></table>`;
+  return page(ctx, 'clearances.title', form + table);
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Language, LANGUAGES } from '@kielto/contracts';
 import { escapeHtml as esc } from '@kielto/platform';
 import { MessageKey, Translate, translator, wordFor } from '../i18n/messages';
+import { offersFor } from '../session/offers';
 import type { ConsoleUser, Flash } from '../session/session-store';
 
 /**
@@ -113,7 +114,8 @@ export function page(ctx: PageContext, titleKey: MessageKey, body: string): stri
     ? `<nav aria-label="${esc(t('nav.label'))}"><ul>` +
       `<li><a href="/search">${esc(t('nav.search'))}</a></li>` +
       `<li><a href="/requests">${esc(t('nav.requests'))}</a></li>` +
-      `<li><a href="/retention">${esc(t('nav.retention'))}</a></li>` +
+      (offersFor(ctx.user).retention ? `<li><a href="/retention">${esc(t('nav.retention'))}</a></li>` : '') +
+      `<li><a href="/clearances">${esc(t('nav.clearances'))}</a></li>` +
       `<li>${esc(t('app.signedInAs', { name: ctx.user.name ?? ctx.user.actorId, role: wordFor(t, 'roles', ctx.user.role) }))}</li>` +
       `<li>${postForm(ctx, '/logout', `<button type="submit" class="link">${esc(t('nav.signOut'))}</button>`)}</li>` +
       `</ul></nav>`

@@ -7,14 +7,15 @@ import {
   LEDGER_PURPOSES,
   PURPOSES,
   CONSENT_DECISIONS,
+  REQUEST_CHANNELS,
+  REQUEST_TYPES,
 } from '@kielto/contracts';
 import { en } from '../i18n/en';
 import { translator, wordFor } from '../i18n/messages';
+import { offersFor } from '../session/offers';
 import { checkboxes, confirmBox, esc, formatDate, page, PageContext, postForm, select } from './layout';
 
 export const CONSENT_SOURCES = Object.keys(en.actions.sources);
-export const REQUEST_TYPES = Object.keys(en.actions.requestTypes);
-export const REQUEST_CHANNELS = Object.keys(en.actions.requestChannels);
 
 export interface Cell {
   decision: 'allow' | 'suppress';
@@ -50,6 +51,7 @@ export interface PersonModel {
 export function renderPerson(ctx: PageContext, model: PersonModel): string {
   const t = translator(ctx.lang);
   const c = model.customer;
+  const offers = offersFor(ctx.user);
   const yesNo = (v: boolean) => esc(v ? t('person.yes') : t('person.no'));
   const hold = c.legalHold
     ? esc(t('person.holdText', { since: formatDate(c.legalHold.since, ctx.lang), reason: c.legalHold.reason }))
@@ -61,7 +63,7 @@ export function renderPerson(ctx: PageContext, model: PersonModel): string {
     `<dt>${esc(t('person.contract'))}</dt><dd>${yesNo(c.activeContract)}</dd>` +
     `<dt>${esc(t('person.restricted'))}</dt><dd id="restricted">${yesNo(c.restricted)}</dd>` +
     `<dt>${esc(t('person.legalHold'))}</dt><dd>${hold}</dd></dl>` +
-    `<p><a href="/people/${esc(c.id)}/audit">${esc(t('person.auditLink'))}</a></p>`;
+    (offers.audit ? `<p><a href="/people/${esc(c.id)}/audit">${esc(t('person.auditLink'))}</a></p>` : '');
   const gaps = model.gaps.map((g) => `<p class="alert">${esc(t('person.unavailable', { why: g }))}</p>`).join('');
 
   const matrix =
@@ -105,8 +107,11 @@ export function renderPerson(ctx: PageContext, model: PersonModel): string {
   return page(ctx, 'person.title', `${summary}${gaps}${matrix}${actions(ctx, model)}${timeline}`);
 }
 
+/** The forms the reader's roles allow: staff change the record, staff and the DPO open requests. */
 function actions(ctx: PageContext, model: PersonModel): string {
   const t = translator(ctx.lang);
+  const offers = offersFor(ctx.user);
+  if (!offers.changes && !offers.requests) return '';
   const base = `/people/${model.customer.id}`;
   const text = (id: string, label: string, required = false, type = 'text') =>
     `<label for="${id}">${esc(label)}</label><input type="${type}" id="${id}" name="${id.replace(/^[a-z]+-/, '')}"${required ? ' required' : ''}>`;
@@ -185,5 +190,6 @@ function actions(ctx: PageContext, model: PersonModel): string {
       confirmBox(t, 'erase-confirm') +
       `<button type="submit" class="danger">${esc(t('actions.erase'))}</button></fieldset>`,
   );
-  return `<h2 id="actions-heading">${esc(t('actions.heading'))}</h2><div class="grid">${record}<div>${banForms}</div><div>${restriction}${erase}</div>${request}</div>`;
+  const forms = offers.changes ? `${record}<div>${banForms}</div><div>${restriction}${erase}</div>` : '';
+  return `<h2 id="actions-heading">${esc(t('actions.heading'))}</h2><div class="grid">${forms}${offers.requests ? request : ''}</div>`;
 }

@@ -70,6 +70,7 @@ export class CustomersController {
   }
 
   @Get()
+  @Roles('staff', 'dpo')
   @ReadsPersonalData({ result: true })
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Find customers by exactly one of email, phone or customerNumber' })
@@ -92,6 +93,7 @@ export class CustomersController {
   }
 
   @Get(':id')
+  @Roles('staff', 'dpo')
   @ReadsPersonalData({ param: 'id' })
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'A customer, the identity code masked' })

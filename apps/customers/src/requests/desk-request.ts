@@ -1,4 +1,5 @@
-import type { RequestChannel, RequestOutcome, RequestType } from './desk-rules';
+import type { RequestChannel, RequestType } from '@kielto/contracts';
+import type { RequestOutcome } from './desk-rules';
 
 /** Whom a request is about: a customer, or a bare e-mail address or phone number (normalised). */
 export interface RequestSubject {

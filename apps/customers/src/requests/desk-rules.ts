@@ -4,12 +4,6 @@
  * within the first month. Months are calendar months: 31 January + 1 month = 28 (29) February.
  */
 
-export const REQUEST_TYPES = ['access', 'rectification', 'erasure', 'restriction', 'objection', 'portability'] as const;
-export type RequestType = (typeof REQUEST_TYPES)[number];
-
-export const REQUEST_CHANNELS = ['letter', 'email', 'phone', 'web', 'in-person'] as const;
-export type RequestChannel = (typeof REQUEST_CHANNELS)[number];
-
 export const REQUEST_OUTCOMES = ['fulfilled', 'partially-fulfilled', 'refused', 'withdrawn'] as const;
 export type RequestOutcome = (typeof REQUEST_OUTCOMES)[number];
 /** Outcomes that say something was done, so the audit records of it must be named. */

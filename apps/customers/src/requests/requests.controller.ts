@@ -8,7 +8,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Actor, CurrentActor, Roles } from '@kielto/platform';
-import { REQUEST_CHANNELS, REQUEST_OUTCOMES, REQUEST_STATUSES, REQUEST_TYPES } from './desk-rules';
+import { REQUEST_CHANNELS, REQUEST_TYPES } from '@kielto/contracts';
+import { REQUEST_OUTCOMES, REQUEST_STATUSES } from './desk-rules';
 import { TrailEntry } from './desk-request';
 import { CreateRequestDto } from './dto/create-request.dto';
 import { RequestQueryDto } from './dto/request-query.dto';

@@ -62,7 +62,7 @@ export class BansController {
   }
 
   @Get(':customerId')
-  @Roles('staff')
+  @Roles('staff', 'dpo')
   @ReadsPersonalData({ param: 'customerId' })
   @ApiOkResponse({ description: 'The ban in force, who set it, why, and the history of changes; 404 when none' })
   get(@Param() { customerId }: CustomerIdParamDto): Promise<DirectoryBanWithHistory> {
@@ -70,7 +70,7 @@ export class BansController {
   }
 
   @Get(':customerId/history')
-  @Roles('staff')
+  @Roles('staff', 'dpo')
   @ReadsPersonalData({ param: 'customerId' })
   @ApiOkResponse({ description: 'The history of changes, also after the ban was lifted; 404 when there never was one' })
   history(@Param() { customerId }: CustomerIdParamDto): Promise<DirectoryBanHistory> {

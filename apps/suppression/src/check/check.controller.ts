@@ -36,7 +36,7 @@ export class CheckController {
 
   /** May this contact be marketed to on this channel for this purpose? Exactly one identifier. */
   @Get('check')
-  @Roles('staff', 'marketing', 'partner')
+  @Roles('staff', 'marketing', 'partner', 'dpo')
   @ApiQuery({ name: 'channel', enum: CHANNELS })
   @ApiQuery({ name: 'purpose', enum: PURPOSES })
   @ApiQuery({ name: 'product', required: false, enum: PRODUCTS, description: 'the product marketed (R10)' })

@@ -29,9 +29,12 @@ export class ClearanceController {
     return (await this.clearances.clear(campaignId, body, actor)).json;
   }
 
-  /** The campaign's clearance records, newest first (a JSON array). */
+  /**
+   * The campaign's clearance records, newest first (a JSON array): counts and an input hash, no personal data. The
+   * DPO reads them too (the console's clearance view).
+   */
   @Get('clearances')
-  @Roles('staff', 'marketing')
+  @Roles('staff', 'marketing', 'dpo')
   list(@Param('campaignId') campaignId: string): Promise<ClearanceRecord[]> {
     return this.clearances.list(campaignId);
   }

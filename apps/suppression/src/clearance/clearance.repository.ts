@@ -1,23 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
+import type { CampaignClearance } from '@kielto/contracts';
 import { ClearanceDoc } from './schemas/clearance.schema';
 
-export interface ClearanceRecord {
-  id: string;
-  campaignId: string;
-  at: string;
-  actor: string;
-  channel: string;
-  purpose: string;
-  /** The product marketed, when the campaign named one (R10). */
-  product?: string;
-  total: number;
-  allowed: number;
-  suppressed: number;
-  inputSha256: string;
-  asOf: string;
-}
+/** The HTTP shape of a clearance, shared with the console through the contracts. */
+export type ClearanceRecord = CampaignClearance;
 
 /** Listing more than this many clearances of one campaign at once is not useful to anyone. */
 const LIST_LIMIT = 1000;

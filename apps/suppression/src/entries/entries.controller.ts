@@ -34,7 +34,7 @@ export class EntriesController {
    * used by the data-subject export). A JSON array, oldest first.
    */
   @Get()
-  @Roles('staff')
+  @Roles('staff', 'dpo')
   @ReadsPersonalData({ lookup: true })
   list(@Query() query: EntryQueryDto): EntryView[] {
     return this.entries.list(query);

@@ -3,7 +3,10 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOpt
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ROLES } from '@kielto/contracts';
-import { Roles } from '../auth/roles.decorator';
+import { Actor } from '../auth/api-keys';
+import { CurrentActor, Roles } from '../auth/roles.decorator';
+import { ProblemException } from '../http/problem';
+import { AccessPolicy } from '../security/access-policy';
 import { AuditRecord } from './audit-record.schema';
 import { AuditTrail } from './audit-trail.service';
 import { SUBJECT_ID } from './personal-data-read';
@@ -74,19 +77,32 @@ export class AuditController {
   constructor(
     private readonly audit: AuditTrail,
     private readonly subjects: SubjectReadGatherer,
+    private readonly policy: AccessPolicy,
   ) {}
 
-  /** Admin only: who changed what in this service, newest first. */
+  /**
+   * Admin: who changed what in this service, newest first. With `subject`, also the data protection officer: who
+   * read that person's data (GDPR Art 15), which the DPO answers; the rest of the trail stays admin's.
+   */
   @Get()
-  @Roles()
+  @Roles('dpo')
   @ApiOperation({
     summary:
-      'Audit trail: every write, every denied call, every read of personal data (admin role); with `subject`, who ' +
-      "read that person's data and when",
+      'Audit trail: every write, every denied call, every read of personal data (admin); with `subject`, who read ' +
+      "that person's data and when (admin and dpo; dpo only with `subject`, else 403)",
   })
   @ApiOkResponse({ type: [AuditRecordDto], description: 'Newest first' })
-  async list(@Query() query: AuditQueryDto): Promise<AuditRecord[]> {
+  async list(@Query() query: AuditQueryDto, @CurrentActor() actor: Actor): Promise<AuditRecord[]> {
     const since = query.since ? new Date(query.since) : undefined;
+    // The whole trail is what a route without roles allows: admin, by the one access policy.
+    if (query.subject === undefined && !this.policy.mayCall(actor, [])) {
+      throw new ProblemException(
+        403,
+        'forbidden',
+        `The ${actor.role} role may read the audit trail of one subject only: give subject=<customer id>`,
+        [{ field: 'subject', message: `subject is required for the ${actor.role} role` }],
+      );
+    }
     if (query.subject !== undefined) {
       const reads = await this.subjects.readsOf(query.subject, query.limit ?? 100, since);
       return reads.filter((r) => query.actor === undefined || r.actor === query.actor);

@@ -133,8 +133,8 @@ export function completeOpenApiDocument(document: OpenAPIObject, access: Map<str
   document.info.description = [
     document.info.description ?? '',
     '',
-    '**Authentication.** `Authorization: Bearer <API key>`; keys have one role: `admin`, `staff`, `marketing` or ' +
-      '`partner`. Each operation lists the roles that may call it (`x-kielto-roles`; `admin` may call every ' +
+    '**Authentication.** `Authorization: Bearer <API key>`; keys have one role: `admin`, `staff`, `dpo`, ' +
+      '`marketing` or `partner`. Each operation lists the roles that may call it (`x-kielto-roles`; `admin` may call every ' +
       'authenticated operation). Missing or unknown key → 401, role not allowed → 403. Staff, dpo and admin may ' +
       "instead sign in as themselves: `Authorization: Bearer <JWT>` from the organisation's OpenID Connect " +
       'provider (KIELTO_OIDC_*), their roles mapped from a claim; an invalid or expired token → 401, a token ' +

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, Length } from 'class-validator';
 import { OptionalCustomerId, OptionalEmail, OptionalPhone } from '@kielto/platform';
-import { REQUEST_CHANNELS, REQUEST_TYPES, RequestChannel, RequestType } from '../desk-rules';
+import { REQUEST_CHANNELS, REQUEST_TYPES, RequestChannel, RequestType } from '@kielto/contracts';
 
 /** A request as received: about exactly one of a customer, an e-mail address or a phone number. */
 export class CreateRequestDto {
