@@ -23,3 +23,41 @@ export async function bulkWriteInChunks<T>(
     await model.bulkWrite(ops.slice(i, i + FERRETDB_SAFE_BULK_WRITE), options);
   }
 }
+
+/** Documents per `insert` command of insertEach: one command is one round trip and, on FerretDB, one transaction. */
+export const INSERT_CHUNK = 500;
+
+const DUPLICATE_KEY = 11000;
+
+/**
+ * Inserts documents in unordered commands of INSERT_CHUNK and answers, per document, undefined when it was inserted
+ * or the error that kept it out: a duplicate key (`code` 11000, see isDuplicateKeyError) names that document alone;
+ * any other failure of a command (the database went away) is given to every document of that command, which may or
+ * may not have landed. Never throws: the caller decides per document.
+ */
+export async function insertEach<T>(model: Model<T>, docs: readonly object[]): Promise<(unknown | undefined)[]> {
+  const outcome = new Array<unknown>(docs.length).fill(undefined);
+  for (let from = 0; from < docs.length; from += INSERT_CHUNK) {
+    const chunk = docs.slice(from, from + INSERT_CHUNK);
+    try {
+      await model.insertMany(chunk, { ordered: false, lean: true });
+    } catch (error) {
+      const writeErrors = (error as { writeErrors?: { index: number; code?: number; err?: { code?: number } }[] })
+        .writeErrors;
+      if (!writeErrors || writeErrors.length === 0) {
+        for (let i = 0; i < chunk.length; i++) outcome[from + i] = error;
+        continue;
+      }
+      for (const w of writeErrors) {
+        const code = w.code ?? w.err?.code;
+        outcome[from + w.index] = code === DUPLICATE_KEY ? Object.assign(new Error('duplicate key'), { code }) : w;
+      }
+    }
+  }
+  return outcome;
+}
+
+/** A duplicate-key error, as a driver error or one insertEach names. */
+export const isDuplicateKeyError = (e: unknown): boolean =>
+  (e as { code?: number } | undefined)?.code === DUPLICATE_KEY ||
+  /E11000|duplicate key/i.test(String((e as Error | undefined)?.message));
