@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
+import { insertEach, isDuplicateKeyError } from '@kielto/platform';
 import { ConsentEvidenceDoc } from './schemas/consent-evidence.schema';
 
 /** The free text of an entry (see ConsentEvidenceDoc). */
@@ -11,7 +12,9 @@ export interface PrivateEvidence {
   agent?: string;
 }
 
-const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
+/** The fields given (a lean insert would store an undefined one as null). */
+const definedOnly = (evidence: PrivateEvidence) =>
+  Object.fromEntries(Object.entries(evidence).filter(([, value]) => value !== undefined));
 
 /** The only file that touches the consent_evidence collection; every access is by `_id` (the entry id). */
 @Injectable()
@@ -20,11 +23,17 @@ export class ConsentEvidenceRepository {
 
   /** Idempotent: an attempt repeated with the same entry id keeps the first. */
   async save(entryId: string, evidence: PrivateEvidence): Promise<void> {
-    try {
-      await this.docs.create({ _id: entryId, ...evidence });
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-    }
+    await this.saveMany([{ entryId, evidence }]);
+  }
+
+  /** `save` for many entries, in few commands (a bulk import). */
+  async saveMany(entries: readonly { entryId: string; evidence: PrivateEvidence }[]): Promise<void> {
+    const errors = await insertEach(
+      this.docs,
+      entries.map(({ entryId, evidence }) => ({ _id: entryId, ...definedOnly(evidence) })),
+    );
+    const failed = errors.find((error) => error !== undefined && !isDuplicateKeyError(error));
+    if (failed !== undefined) throw failed;
   }
 
   /** The evidence of each entry that has some, by entry id. */

@@ -45,8 +45,28 @@ export function importBatchSchema(collection = 'import_batches'): Schema<ImportB
   );
 }
 
-/** How a service writes one batch of rows; every callback must be idempotent. */
-export interface ImportPlan<R> {
+/** How a service writes one batch of rows: one at a time (`write`) or all at once (`writeMany`). */
+export type ImportPlan<R> = ImportPlanCommon<R> &
+  (
+    | {
+        /**
+         * Writes a row that was not present, as the single write would (same events, same outbox). `resumed`: an
+         * earlier attempt of this batch may have written it in part (e.g. its event without the marker that
+         * `isPresent` reads). Rows of one lane are written one after the other.
+         */
+        write(row: R, resumed: boolean): Promise<void>;
+      }
+    | {
+        /**
+         * Writes every row that was not present at once, as `write` would one by one (the bulk path: the writes in
+         * few commands and one wait for Kafka). Rows come in batch order; the service keeps each lane's order.
+         */
+        writeMany(rows: R[], resumed: boolean): Promise<void>;
+      }
+  );
+
+/** What every plan gives; every callback must be idempotent. */
+export interface ImportPlanCommon<R> {
   digest: BatchDigest;
   /**
    * The client's Idempotency-Key for this batch. Sent again with the same rows (a retry) the answer counts what the
@@ -56,11 +76,6 @@ export interface ImportPlan<R> {
   rows: readonly R[];
   /** Whether the row is held already (cheap: reads by `_id`). */
   isPresent(row: R): Promise<boolean>;
-  /**
-   * Writes a row that was not present, as the single write would (same events, same outbox). `resumed`: an earlier
-   * attempt of this batch may have written it in part (e.g. its event without the marker that `isPresent` reads).
-   */
-  write(row: R, resumed: boolean): Promise<void>;
   /**
    * A row found present when resuming an interrupted batch: finish what the attempt may have left (a proposal
    * without its event) and return once its events are on Kafka, so that the batch's acknowledgement covers it.
@@ -113,18 +128,33 @@ export class ImportBatches {
     // Begun before: an interrupted attempt may have left rows half-written, which `write` and `confirm` complete.
     const resumed = earlier !== null;
     const presentBefore = earlier?.attempt === attempt ? earlier.presentBefore : presentNow;
-    const lanes = new Map<string, number[]>();
-    plan.rows.forEach((row, i) => {
-      const lane = plan.lane?.(row) ?? String(i);
-      lanes.set(lane, [...(lanes.get(lane) ?? []), i]);
-    });
-    await mapLimited([...lanes.values()], plan.concurrency, async (indexes) => {
-      for (const i of indexes) {
-        const row = plan.rows[i];
-        if (!present[i]) await plan.write(row, resumed);
-        else if (resumed) await plan.confirm(row);
-      }
-    });
+    if ('writeMany' in plan) {
+      const absent = plan.rows.filter((_, i) => !present[i]);
+      const settled = await Promise.allSettled([
+        absent.length > 0 ? plan.writeMany(absent, resumed) : undefined,
+        resumed
+          ? mapLimited(
+              plan.rows.filter((_, i) => present[i]),
+              plan.concurrency,
+              (row) => plan.confirm(row),
+            )
+          : [],
+      ]);
+      for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+    } else {
+      const lanes = new Map<string, number[]>();
+      plan.rows.forEach((row, i) => {
+        const lane = plan.lane?.(row) ?? String(i);
+        lanes.set(lane, [...(lanes.get(lane) ?? []), i]);
+      });
+      await mapLimited([...lanes.values()], plan.concurrency, async (indexes) => {
+        for (const i of indexes) {
+          const row = plan.rows[i];
+          if (!present[i]) await plan.write(row, resumed);
+          else if (resumed) await plan.confirm(row);
+        }
+      });
+    }
     await this.model.updateOne({ _id: plan.digest }, { $set: { completedAt: new Date() } });
     return result(rows - presentBefore, false);
   }

@@ -136,6 +136,11 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    * relay runs the projector before publishing them, as the sweep does for what it finds.
    */
   private readonly unprojected = new Set<string>();
+  /**
+   * Events of a batch append under way (their markers are stored, the events may be): the append projects them and
+   * hands them to the relay itself, so the sweep leaves them alone instead of publishing them a second time.
+   */
+  private readonly appending = new Set<string>();
   /** Pending events found by the last sweep that are not on Kafka yet (the sweep publishes what it finds). */
   private sweptUnpublished = 0;
   private stopped = false;
@@ -200,7 +205,45 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    * land before it on a retry). Answers per request, in request order; never throws for one request's failure.
    */
   async appendMany<T extends object>(requests: readonly AppendRequest<T>[]): Promise<AppendOutcome<T>[]> {
-    const outcomes = new Array<AppendOutcome<T> | undefined>(requests.length);
+    const outcomes = new Array<AppendOutcome<T>>(requests.length);
+    const attempted: string[] = [];
+    let appended: { doc: OutboxEvent; index: number }[] = [];
+    try {
+      appended = await this.insertInRounds(requests, outcomes, attempted);
+      for (const { doc, index } of appended)
+        outcomes[index] = { ok: true, event: this.toCloudEvent(doc) as CloudEventV1<T> };
+      if (appended.length > 0) await this.projectAndHold(appended.map(({ doc }) => doc));
+    } finally {
+      for (const id of attempted) this.appending.delete(id);
+    }
+    if (appended.length === 0) return outcomes;
+    if (consumerHandlerContext.getStore()) {
+      // Appended by a consumer: its offsets are committed after the handler and the relay publishes the event
+      // even after a crash, so there is no caller to hold until Kafka has it (and a long wait would stall the batch).
+      this.kick();
+      return outcomes;
+    }
+    // One wait for the whole batch, longer for a larger one (the relay sends RELAY_BATCH events per round).
+    const waitMs = PUBLISH_WAIT_MS + appended.length * PUBLISH_WAIT_PER_EVENT_MS;
+    const waiting = appended.map(({ doc }) => this.settledOrTimeout(doc.eventId, () => undefined, waitMs));
+    this.kick();
+    const waits = await Promise.allSettled(waiting);
+    waits.forEach((wait, i) => {
+      if (wait.status === 'rejected') outcomes[appended[i].index] = { ok: false, error: wait.reason };
+    });
+    return outcomes;
+  }
+
+  /**
+   * The inserts of appendMany, in rounds (see there): answers the requests appended, with their event, and records
+   * a failure in `outcomes` for each of the others. The ids of all events tried are pushed onto `attempted` (and
+   * held in `appending` until the caller is done with them).
+   */
+  private async insertInRounds<T extends object>(
+    requests: readonly AppendRequest<T>[],
+    outcomes: AppendOutcome<T>[],
+    attempted: string[],
+  ): Promise<{ doc: OutboxEvent; index: number }[]> {
     const lanes = new Map<string, { queue: number[]; useHint: boolean; attempts: number }>();
     requests.forEach((request, index) => {
       const key = aggregateKey(request.topic, request.aggregateId);
@@ -212,8 +255,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       for (const index of lanes.get(key)?.queue ?? []) outcomes[index] = { ok: false, error };
       lanes.delete(key);
     };
-    const appended: OutboxEvent[] = [];
-    const indexOf = new Map<string, number>();
+    const appended: { doc: OutboxEvent; index: number }[] = [];
     while (lanes.size > 0) {
       const round = [...lanes].map(([key, lane]) => ({ key, lane, index: lane.queue[0] }));
       const lasts = await mapLimited(round, READ_CONCURRENCY, async ({ key, lane, index }) => {
@@ -252,6 +294,10 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
         attempt.push({ key, lane, index, doc });
       });
       // The markers first: an event in the log is then always findable by the sweep, whatever happens next.
+      for (const { doc } of attempt) {
+        this.appending.add(doc.eventId);
+        attempted.push(doc.eventId);
+      }
       const at = new Date();
       const markerErrors = await insertEach(
         this.markers,
@@ -268,14 +314,14 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
         const error = eventErrors[i];
         if (error === undefined) {
           this.rememberSequence(key, doc.sequence);
-          appended.push(doc);
-          indexOf.set(doc.eventId, index);
+          appended.push({ doc, index });
           lane.queue.shift();
           if (lane.queue.length === 0) lanes.delete(key);
           return;
         }
         if (!isDuplicateKeyError(error)) {
           // The insert may have landed although its answer was lost (the database restarted): sweep for it.
+          this.appending.delete(doc.eventId);
           this.sweep();
           return fail(key, error);
         }
@@ -296,9 +342,13 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       // Read again and take the next one.
       if (retry) await sleep(Math.random() * Math.min(50, 2 + Math.max(...round.map((r) => r.lane.attempts)) * 2));
     }
-    for (const doc of appended)
-      outcomes[indexOf.get(doc.eventId)!] = { ok: true, event: this.toCloudEvent(doc) as CloudEventV1<T> };
-    if (appended.length === 0) return outcomes as AppendOutcome<T>[];
+    return appended;
+  }
+
+  /**
+   * Freshly appended events: projected, their heads advanced, and handed to the relay.
+   */
+  private async projectAndHold(appended: OutboxEvent[]): Promise<void> {
     // From here on the events are committed: whatever fails, they must reach Kafka, and the request may answer 2xx
     // only once they have. A projection that fails (the database went away after the insert) is therefore not the
     // request's failure but the relay's to repeat before it publishes; the request waits for that as for any
@@ -318,22 +368,6 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
         if (unprojected.has(doc.eventId)) this.unprojected.add(doc.eventId);
       } else this.sweep();
     }
-    if (consumerHandlerContext.getStore()) {
-      // Appended by a consumer: its offsets are committed after the handler and the relay publishes the event
-      // even after a crash, so there is no caller to hold until Kafka has it (and a long wait would stall the batch).
-      this.kick();
-      return outcomes as AppendOutcome<T>[];
-    }
-    // One wait for the whole batch, longer for a larger one (the relay sends RELAY_BATCH events per round).
-    const waitMs = PUBLISH_WAIT_MS + appended.length * PUBLISH_WAIT_PER_EVENT_MS;
-    const waits = await Promise.allSettled(
-      appended.map((doc) => this.settledOrTimeout(doc.eventId, () => undefined, waitMs)),
-    );
-    this.kick();
-    waits.forEach((wait, i) => {
-      if (wait.status === 'rejected') outcomes[indexOf.get(appended[i].eventId)!] = { ok: false, error: wait.reason };
-    });
-    return outcomes as AppendOutcome<T>[];
   }
 
   /**
@@ -577,12 +611,20 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    * is settled once that sweep finds nothing more pending (another instance's relay may have published its event).
    */
   private async sweepLog(): Promise<void> {
+    const horizon = this.tickets;
+    // Markers left in place by the pages read so far (the relay's, still being appended, or inserts under way): the
+    // next page starts after them, so that a backlog behind them is reached too.
+    let passed = 0;
     let full: boolean;
     do {
-      const horizon = this.tickets;
-      const found = await this.markers.find({}).sort({ at: 1 }).limit(RELAY_BATCH).lean<PendingEvent[]>();
-      // Events this process appended are the relay's to publish, in their order.
-      const candidates = found.filter((marker) => !this.unpublished.has(marker._id));
+      const found = await this.markers
+        .find({})
+        .sort({ at: 1, _id: 1 })
+        .skip(passed)
+        .limit(RELAY_BATCH)
+        .lean<PendingEvent[]>();
+      // Events this process appended (or is appending) are the relay's to publish, in their order.
+      const candidates = found.filter((marker) => !this.unpublished.has(marker._id) && !this.appending.has(marker._id));
       const docs = await Promise.all(candidates.map((marker) => this.readEvent(marker.position)));
       const batch: OutboxEvent[] = [];
       const orphans: string[] = [];
@@ -601,16 +643,15 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       this.sweptUnpublished = batch.length;
       if (batch.length > 0) await this.publish(batch, true);
       this.sweptUnpublished = 0;
-      full = found.length === RELAY_BATCH && batch.length + orphans.length > 0;
-      if (!full) {
-        // Nothing more pending: events of earlier waiters were published (here, or by another instance's relay),
-        // except those the relay still holds, which it settles when it has sent them.
-        for (const [id, waiters] of this.awaitingPublication) {
-          if (this.unpublished.has(id)) continue;
-          for (const waiter of [...waiters]) if (waiter.ticket <= horizon) waiter.settle();
-        }
-      }
+      passed += found.length - batch.length - orphans.length;
+      full = found.length === RELAY_BATCH;
     } while (full);
+    // Nothing more pending: events of waiters registered before the sweep began were published (here, or by another
+    // instance's relay), except those the relay still holds, which it settles when it has sent them.
+    for (const [id, waiters] of this.awaitingPublication) {
+      if (this.unpublished.has(id)) continue;
+      for (const waiter of [...waiters]) if (waiter.ticket <= horizon) waiter.settle();
+    }
   }
 
   /**

@@ -10,6 +10,9 @@ import {
   ImportBatches,
   ImportBatchResult,
   importRejected,
+  insertEach,
+  isDuplicateKeyError,
+  mapLimited,
   ProblemException,
   readImportRows,
   RepeatedRows,
@@ -33,8 +36,6 @@ interface Row {
   decision: NewDecision & { entryId: string; recordedAt: string };
   lane: string;
 }
-
-const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
 
 /**
  * Consent and prohibition history from a legacy register: each row is appended to its subject's ledger exactly as
@@ -95,25 +96,41 @@ export class ConsentImportService {
       dryRun: captured.dryRun,
       rows,
       concurrency: CONCURRENCY,
-      lane: (row) => row.lane,
       isPresent: async (row) => (await this.entries.findById(row.decision.entryId).lean()) !== null,
-      write: async (row, resumed) => {
-        // An interrupted attempt may have appended the entry without its marker: the ledger decides.
-        const held = resumed && (await this.consents.holds(row.decision.subject, row.decision.entryId));
-        if (held) await this.consents.ensurePublished(row.decision.subject);
-        else await this.consents.record(row.decision, !resumed && firstOfLane.has(row));
-        await this.mark(row.decision.entryId);
+      writeMany: async (absent, resumed) => {
+        // An interrupted attempt may have appended an entry without its marker: the ledger decides (read once per
+        // subject, only when resuming). Rows keep the batch's order, oldest first within a subject.
+        const ledgers = new Map<string, Promise<Set<string>>>();
+        const held = resumed
+          ? await mapLimited(absent, CONCURRENCY, async (row) => {
+              if (!ledgers.has(row.lane)) ledgers.set(row.lane, this.consents.entryIds(row.decision.subject));
+              return (await ledgers.get(row.lane)!).has(row.decision.entryId);
+            })
+          : absent.map(() => false);
+        const toRecord = absent.filter((_, i) => !held[i]);
+        await Promise.all([
+          this.consents.recordMany(
+            toRecord.map((row) => ({ decision: row.decision, newSubject: !resumed && firstOfLane.has(row) })),
+          ),
+          mapLimited([...new Set(absent.filter((_, i) => held[i]).map((row) => row.lane))], CONCURRENCY, (lane) =>
+            this.consents.ensurePublished(absent.find((row) => row.lane === lane)!.decision.subject),
+          ),
+        ]);
+        await this.mark(absent.map((row) => row.decision.entryId));
       },
       confirm: (row) => this.consents.ensurePublished(row.decision.subject),
     });
   }
 
-  private async mark(entryId: string): Promise<void> {
-    try {
-      await this.entries.create({ _id: entryId });
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-    }
+  /** Marks entries as appended (after their events): what `isPresent` reads. */
+  private async mark(entryIds: readonly string[]): Promise<void> {
+    const failed = (
+      await insertEach(
+        this.entries,
+        entryIds.map((_id) => ({ _id })),
+      )
+    ).find((error) => error !== undefined && !isDuplicateKeyError(error));
+    if (failed !== undefined) throw failed;
   }
 
   /** The subject and expiry rules of the single write, and that the history is not in the future. */

@@ -23,7 +23,7 @@ export const CUSTOMER_IMPORT_BATCHES = 'customer_import_batches';
 /** Rows per request: a batch is validated whole in memory before anything is written. */
 export const MAX_CUSTOMER_IMPORT_ROWS = 10_000;
 const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
-/** Customers written at once: each is a few single-document writes and one event; FerretDB serialises the rest. */
+/** Customers read (present?) or confirmed at once; the writes go in few bulk commands (CustomersService.createMany). */
 const CONCURRENCY = 32;
 
 interface Row {
@@ -73,13 +73,22 @@ export class CustomerImportService {
       rows,
       concurrency: CONCURRENCY,
       isPresent: async (row) => (await this.repository.findRevision(row.id, 1)) !== undefined,
-      write: async (row) => {
-        const { ref: _ref, customerNumber: _number, customerSince, ...customer } = row.value;
-        await this.customers.create(customer, actor, {
-          id: row.id,
-          ...(row.customerNumber ? { customerNumber: row.customerNumber } : {}),
-          ...(customerSince ? { since: new Date(customerSince).toISOString() } : {}),
-        });
+      // Every step of a create is idempotent by the customer's id, so a resumed batch creates the rest the same way.
+      writeMany: async (absent) => {
+        await this.customers.createMany(
+          absent.map((row) => {
+            const { ref: _ref, customerNumber: _number, customerSince, ...input } = row.value;
+            return {
+              input,
+              imported: {
+                id: row.id,
+                ...(row.customerNumber ? { customerNumber: row.customerNumber } : {}),
+                ...(customerSince ? { since: new Date(customerSince).toISOString() } : {}),
+              },
+            };
+          }),
+          actor,
+        );
       },
       confirm: (row) => this.store.finishCreation(row.id),
     });
