@@ -1,4 +1,5 @@
 import { Model, Schema } from 'mongoose';
+import { insertEach, isDuplicateKeyError } from '../mongo/bulk-write';
 import type { BatchDigest } from './import-rows';
 
 /** What a batch did, as the bulk routes answer it. */
@@ -45,6 +46,21 @@ export function importBatchSchema(collection = 'import_batches'): Schema<ImportB
   );
 }
 
+/** A row an import claimed (ImportBatches.claim): `_id` is the row's key, e.g. the imported customer's id. */
+export interface ImportRowClaimDoc {
+  _id: string;
+  /** The digest of the batch that claimed it first. */
+  batch: string;
+  at: Date;
+}
+
+export function importRowClaimSchema(collection: string): Schema<ImportRowClaimDoc> {
+  return new Schema<ImportRowClaimDoc>(
+    { _id: { type: String }, batch: { type: String, required: true }, at: { type: Date, required: true } },
+    { collection, versionKey: false },
+  );
+}
+
 /** How a service writes one batch of rows: one at a time (`write`) or all at once (`writeMany`). */
 export type ImportPlan<R> = ImportPlanCommon<R> &
   (
@@ -77,6 +93,11 @@ export interface ImportPlanCommon<R> {
   /** Whether the row is held already (cheap: reads by `_id`). */
   isPresent(row: R): Promise<boolean>;
   /**
+   * What names the row across batches (the id its write gives it): with it, a row no import claimed before is known
+   * absent without `isPresent` (ImportBatches.claim). Only for rows that nothing but an import writes under that id.
+   */
+  rowKey?(row: R): string;
+  /**
    * A row found present when resuming an interrupted batch: finish what the attempt may have left (a proposal
    * without its event) and return once its events are on Kafka, so that the batch's acknowledgement covers it.
    */
@@ -99,7 +120,11 @@ const isDuplicateKey = (e: unknown) =>
  * all of its rows are written and on Kafka.
  */
 export class ImportBatches {
-  constructor(private readonly model: Model<ImportBatchDoc>) {}
+  constructor(
+    private readonly model: Model<ImportBatchDoc>,
+    /** The service's claims of imported rows (see `claim`); without it every row is read to decide presence. */
+    private readonly claims?: Model<ImportRowClaimDoc>,
+  ) {}
 
   async run<R>(plan: ImportPlan<R>): Promise<ImportBatchResult> {
     const rows = plan.rows.length;
@@ -114,7 +139,12 @@ export class ImportBatches {
     if (plan.dryRun) return { rows, imported: 0, alreadyPresent: 0, batch: plan.digest, replayed: false };
     let earlier = await this.model.findById(plan.digest).lean<ImportBatchDoc>();
     if (earlier?.completedAt) return result(earlier.attempt === attempt ? rows - earlier.presentBefore : 0, true);
-    const present = await mapLimited(plan.rows, plan.concurrency, (row) => plan.isPresent(row));
+    const claimedBefore = await this.claim(plan);
+    const present = await mapLimited(
+      plan.rows.map((row, i) => ({ row, i })),
+      plan.concurrency,
+      async ({ row, i }) => claimedBefore[i] && (await plan.isPresent(row)),
+    );
     const presentNow = present.filter(Boolean).length;
     if (!earlier) {
       try {
@@ -130,8 +160,10 @@ export class ImportBatches {
     const presentBefore = earlier?.attempt === attempt ? earlier.presentBefore : presentNow;
     if ('writeMany' in plan) {
       const absent = plan.rows.filter((_, i) => !present[i]);
+      // A row another batch claimed and did not finish may be half-written too (that batch was interrupted).
+      const partial = resumed || plan.rows.some((_, i) => claimedBefore[i] && !present[i]);
       const settled = await Promise.allSettled([
-        absent.length > 0 ? plan.writeMany(absent, resumed) : undefined,
+        absent.length > 0 ? plan.writeMany(absent, partial) : undefined,
         resumed
           ? mapLimited(
               plan.rows.filter((_, i) => present[i]),
@@ -157,6 +189,27 @@ export class ImportBatches {
     }
     await this.model.updateOne({ _id: plan.digest }, { $set: { completedAt: new Date() } });
     return result(rows - presentBefore, false);
+  }
+
+  /**
+   * Claims every row of the plan by its key (one blind insert each, in few commands) and answers, per row, whether
+   * it had been claimed before. Every import claims its rows before writing any of them, so a row never claimed is
+   * held by nobody and needs no read (on FerretDB a read by `_id` costs as much as writing a row in bulk, and it
+   * does not run in parallel); a row claimed before (by an earlier batch, or by an interrupted attempt of this one)
+   * is asked `isPresent`. Without keys or a claims collection, every row is asked.
+   */
+  private async claim<R>(plan: ImportPlan<R>): Promise<boolean[]> {
+    if (!this.claims || !plan.rowKey) return plan.rows.map(() => true);
+    const rowKey = plan.rowKey.bind(plan);
+    const at = new Date();
+    const errors = await insertEach(
+      this.claims,
+      plan.rows.map((row) => ({ _id: rowKey(row), batch: plan.digest, at })),
+    );
+    return errors.map((error) => {
+      if (error !== undefined && !isDuplicateKeyError(error)) throw error;
+      return error !== undefined;
+    });
   }
 }
 

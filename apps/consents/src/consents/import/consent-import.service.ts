@@ -9,6 +9,7 @@ import {
   ImportBatchDoc,
   ImportBatches,
   ImportBatchResult,
+  ImportRowClaimDoc,
   importRejected,
   insertEach,
   isDuplicateKeyError,
@@ -23,6 +24,8 @@ import { ImportConsentDto } from '../dto/import-consent.dto';
 export const CONSENT_IMPORT_BATCHES = 'consent_import_batches';
 /** Marks an imported entry as appended (written after its event): presence is read by `_id`, never by scanning. */
 export const CONSENT_IMPORT_ENTRIES = 'consent_import_entries';
+/** The imported entries' claims (ImportBatches.claim), by entry id. */
+export const CONSENT_IMPORT_ROWS = 'consent_import_rows';
 export const MAX_CONSENT_IMPORT_ROWS = 10_000;
 const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
 const CONCURRENCY = 32;
@@ -50,8 +53,9 @@ export class ConsentImportService {
     private readonly consents: ConsentsService,
     @InjectModel(CONSENT_IMPORT_BATCHES) batches: Model<ImportBatchDoc>,
     @InjectModel(CONSENT_IMPORT_ENTRIES) private readonly entries: Model<ImportedEntryDoc>,
+    @InjectModel(CONSENT_IMPORT_ROWS) claims: Model<ImportRowClaimDoc>,
   ) {
-    this.batches = new ImportBatches(batches);
+    this.batches = new ImportBatches(batches, claims);
   }
 
   async import(
@@ -96,6 +100,8 @@ export class ConsentImportService {
       dryRun: captured.dryRun,
       rows,
       concurrency: CONCURRENCY,
+      // Imported entry ids derive from the entry; single writes draw random ones, so only imports write these.
+      rowKey: (row) => row.decision.entryId,
       isPresent: async (row) => (await this.entries.findById(row.decision.entryId).lean()) !== null,
       writeMany: async (absent, resumed) => {
         // An interrupted attempt may have appended an entry without its marker: the ledger decides (read once per
