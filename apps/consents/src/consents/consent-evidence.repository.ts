@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { insertEach, isDuplicateKeyError } from '@kielto/platform';
+import { insertNew } from '@kielto/platform';
 import { ConsentEvidenceDoc } from './schemas/consent-evidence.schema';
 
 /** The free text of an entry (see ConsentEvidenceDoc). */
@@ -28,12 +28,10 @@ export class ConsentEvidenceRepository {
 
   /** `save` for many entries, in few commands (a bulk import). */
   async saveMany(entries: readonly { entryId: string; evidence: PrivateEvidence }[]): Promise<void> {
-    const errors = await insertEach(
+    await insertNew(
       this.docs,
       entries.map(({ entryId, evidence }) => ({ _id: entryId, ...definedOnly(evidence) })),
     );
-    const failed = errors.find((error) => error !== undefined && !isDuplicateKeyError(error));
-    if (failed !== undefined) throw failed;
   }
 
   /** The evidence of each entry that has some, by entry id. */

@@ -1,13 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import {
-  insertEach,
-  isDuplicateKeyError,
-  LookupSlotDoc,
-  LookupSlotStore,
-  MongoLookupSlotStore,
-} from '@kielto/platform';
+import { insertNew, LookupSlotDoc, LookupSlotStore, MongoLookupSlotStore } from '@kielto/platform';
 import type { CustomerRecord } from './customer-record';
 import { CustomerDoc } from './schemas/customer.schema';
 import { CustomerNumberDoc, CustomerRevisionDoc } from './schemas/customer-revision.schema';
@@ -37,14 +31,6 @@ export const CUSTOMER_LOOKUPS = 'customer_lookups';
 const BACKFILL_MARKER = 'backfill:lookups-v1';
 
 const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
-
-/** insertEach's answer as inserted (true) or held already (false); any other error is thrown. */
-function insertedOrTaken(errors: readonly unknown[]): boolean[] {
-  return errors.map((error) => {
-    if (error !== undefined && !isDuplicateKeyError(error)) throw error;
-    return error === undefined;
-  });
-}
 
 /** A document as `create` would store it: mongoose drops undefined fields, a lean insertMany does not. */
 function withoutUndefined<T extends object>(value: T): Partial<T> {
@@ -83,11 +69,9 @@ export class CustomersRepository {
   /** Claims many numbers at once (bulk import); per claim, false when the number is taken. */
   async claimCustomerNumbers(claims: readonly { customerNumber: string; customerId: string }[]): Promise<boolean[]> {
     const claimedAt = new Date();
-    return insertedOrTaken(
-      await insertEach(
-        this.numbers,
-        claims.map((c) => ({ _id: c.customerNumber, customerId: c.customerId, claimedAt })),
-      ),
+    return insertNew(
+      this.numbers,
+      claims.map((c) => ({ _id: c.customerNumber, customerId: c.customerId, claimedAt })),
     );
   }
 
@@ -97,15 +81,13 @@ export class CustomersRepository {
    */
   async insertRevisions(revisions: readonly Revision[]): Promise<boolean[]> {
     const createdAt = new Date();
-    return insertedOrTaken(
-      await insertEach(
-        this.revisions,
-        revisions.map((revision) => ({
-          _id: revisionId(revision.customerId, revision.version),
-          ...withoutUndefined(revision),
-          createdAt,
-        })),
-      ),
+    return insertNew(
+      this.revisions,
+      revisions.map((revision) => ({
+        _id: revisionId(revision.customerId, revision.version),
+        ...withoutUndefined(revision),
+        createdAt,
+      })),
     );
   }
 
@@ -161,11 +143,9 @@ export class CustomersRepository {
    * the customer has a projection already (CustomerStore.projectMany then syncs it as any other).
    */
   async insertProjections(records: readonly CustomerRecord[]): Promise<boolean[]> {
-    return insertedOrTaken(
-      await insertEach(
-        this.customers,
-        records.map((record) => ({ _id: record.id, version: 1, customerNumber: record.customerNumber, record })),
-      ),
+    return insertNew(
+      this.customers,
+      records.map((record) => ({ _id: record.id, version: 1, customerNumber: record.customerNumber, record })),
     );
   }
 

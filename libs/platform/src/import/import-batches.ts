@@ -1,5 +1,5 @@
 import { Model, Schema } from 'mongoose';
-import { insertEach, isDuplicateKeyError } from '../mongo/bulk-write';
+import { insertNew } from '../mongo/bulk-write';
 import type { BatchDigest } from './import-rows';
 
 /** What a batch did, as the bulk routes answer it. */
@@ -202,14 +202,11 @@ export class ImportBatches {
     if (!this.claims || !plan.rowKey) return plan.rows.map(() => true);
     const rowKey = plan.rowKey.bind(plan);
     const at = new Date();
-    const errors = await insertEach(
+    const inserted = await insertNew(
       this.claims,
       plan.rows.map((row) => ({ _id: rowKey(row), batch: plan.digest, at })),
     );
-    return errors.map((error) => {
-      if (error !== undefined && !isDuplicateKeyError(error)) throw error;
-      return error !== undefined;
-    });
+    return inserted.map((fresh) => !fresh);
   }
 }
 

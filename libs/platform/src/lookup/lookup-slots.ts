@@ -1,5 +1,5 @@
 import { Model, Schema } from 'mongoose';
-import { insertEach, isDuplicateKeyError } from '../mongo/bulk-write';
+import { insertNew } from '../mongo/bulk-write';
 
 /*
  * Lookups answered by key on every server. FerretDB v1 pushes down only a filter that is exactly `{_id: <string>}`
@@ -109,14 +109,10 @@ export class MongoLookupSlotStore implements LookupSlotStore {
   }
 
   async insert(slots: readonly { id: string; customerId: string }[]): Promise<boolean[]> {
-    const errors = await insertEach(
+    return insertNew(
       this.model,
       slots.map((s) => ({ _id: s.id, customerId: s.customerId })),
     );
-    return errors.map((error) => {
-      if (error !== undefined && !isDuplicateKeyError(error)) throw error;
-      return error === undefined;
-    });
   }
 
   async vacate(id: string): Promise<void> {

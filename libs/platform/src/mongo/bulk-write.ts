@@ -35,26 +35,44 @@ const DUPLICATE_KEY = 11000;
  * any other failure of a command (the database went away) is given to every document of that command, which may or
  * may not have landed. Never throws: the caller decides per document.
  */
-export async function insertEach<T>(model: Model<T>, docs: readonly object[]): Promise<(unknown | undefined)[]> {
-  const outcome = new Array<unknown>(docs.length).fill(undefined);
+export async function insertEach<T>(model: Model<T>, docs: readonly object[]): Promise<(Error | undefined)[]> {
+  const outcome = new Array<Error | undefined>(docs.length).fill(undefined);
   for (let from = 0; from < docs.length; from += INSERT_CHUNK) {
     const chunk = docs.slice(from, from + INSERT_CHUNK);
     try {
       await model.insertMany(chunk, { ordered: false, lean: true });
     } catch (error) {
-      const writeErrors = (error as { writeErrors?: { index: number; code?: number; err?: { code?: number } }[] })
-        .writeErrors;
+      const writeErrors = (error as { writeErrors?: WriteErrorLike[] }).writeErrors;
       if (!writeErrors || writeErrors.length === 0) {
-        for (let i = 0; i < chunk.length; i++) outcome[from + i] = error;
+        const failure = error instanceof Error ? error : new Error(String(error));
+        for (let i = 0; i < chunk.length; i++) outcome[from + i] = failure;
         continue;
       }
       for (const w of writeErrors) {
         const code = w.code ?? w.err?.code;
-        outcome[from + w.index] = code === DUPLICATE_KEY ? Object.assign(new Error('duplicate key'), { code }) : w;
+        outcome[from + w.index] = Object.assign(new Error(w.errmsg ?? w.err?.errmsg ?? 'write error'), { code });
       }
     }
   }
   return outcome;
+}
+
+/**
+ * Inserts documents unless one of their `_id` exists (insertEach): per document, true when inserted and false when
+ * it was there already; any other failure is thrown.
+ */
+export async function insertNew<T>(model: Model<T>, docs: readonly object[]): Promise<boolean[]> {
+  const errors = await insertEach(model, docs);
+  const failure = errors.find((error) => error !== undefined && !isDuplicateKeyError(error));
+  if (failure) throw failure;
+  return errors.map((error) => error === undefined);
+}
+
+interface WriteErrorLike {
+  index: number;
+  code?: number;
+  errmsg?: string;
+  err?: { code?: number; errmsg?: string };
 }
 
 /** A duplicate-key error, as a driver error or one insertEach names. */

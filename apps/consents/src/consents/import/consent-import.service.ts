@@ -11,8 +11,7 @@ import {
   ImportBatchResult,
   ImportRowClaimDoc,
   importRejected,
-  insertEach,
-  isDuplicateKeyError,
+  insertNew,
   mapLimited,
   ProblemException,
   readImportRows,
@@ -130,13 +129,10 @@ export class ConsentImportService {
 
   /** Marks entries as appended (after their events): what `isPresent` reads. */
   private async mark(entryIds: readonly string[]): Promise<void> {
-    const failed = (
-      await insertEach(
-        this.entries,
-        entryIds.map((_id) => ({ _id })),
-      )
-    ).find((error) => error !== undefined && !isDuplicateKeyError(error));
-    if (failed !== undefined) throw failed;
+    await insertNew(
+      this.entries,
+      entryIds.map((_id) => ({ _id })),
+    );
   }
 
   /** The subject and expiry rules of the single write, and that the history is not in the future. */
