@@ -612,15 +612,15 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    */
   private async sweepLog(): Promise<void> {
     const horizon = this.tickets;
-    // Markers left in place by the pages read so far (the relay's, still being appended, or inserts under way): the
-    // next page starts after them, so that a backlog behind them is reached too.
-    let passed = 0;
+    // Each page starts after the last marker of the one before (markers are ordered by when they were made, and never
+    // change), so the sweep visits every marker that existed when it began, also behind markers it leaves in place
+    // (the relay's, those of a batch still being appended, inserts under way) and while the relay deletes others.
+    let after: { at: Date; _id: string } | undefined;
     let full: boolean;
     do {
       const found = await this.markers
-        .find({})
+        .find(after ? { $or: [{ at: { $gt: after.at } }, { at: after.at, _id: { $gt: after._id } }] } : {})
         .sort({ at: 1, _id: 1 })
-        .skip(passed)
         .limit(RELAY_BATCH)
         .lean<PendingEvent[]>();
       // Events this process appended (or is appending) are the relay's to publish, in their order.
@@ -643,7 +643,8 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       this.sweptUnpublished = batch.length;
       if (batch.length > 0) await this.publish(batch, true);
       this.sweptUnpublished = 0;
-      passed += found.length - batch.length - orphans.length;
+      const last = found.at(-1);
+      if (last) after = { at: last.at, _id: last._id };
       full = found.length === RELAY_BATCH;
     } while (full);
     // Nothing more pending: events of waiters registered before the sweep began were published (here, or by another
