@@ -12,10 +12,6 @@ export interface PrivateEvidence {
   agent?: string;
 }
 
-/** The fields given (a lean insert would store an undefined one as null). */
-const definedOnly = (evidence: PrivateEvidence) =>
-  Object.fromEntries(Object.entries(evidence).filter(([, value]) => value !== undefined));
-
 /** The only file that touches the consent_evidence collection; every access is by `_id` (the entry id). */
 @Injectable()
 export class ConsentEvidenceRepository {
@@ -30,7 +26,7 @@ export class ConsentEvidenceRepository {
   async saveMany(entries: readonly { entryId: string; evidence: PrivateEvidence }[]): Promise<void> {
     await insertNew(
       this.docs,
-      entries.map(({ entryId, evidence }) => ({ _id: entryId, ...definedOnly(evidence) })),
+      entries.map(({ entryId, evidence }) => ({ _id: entryId, ...evidence })),
     );
   }
 

@@ -32,10 +32,6 @@ const BACKFILL_MARKER = 'backfill:lookups-v1';
 
 const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
 
-/** A document as `create` would store it: mongoose drops undefined fields, a lean insertMany does not. */
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 const revisionId = (customerId: string, version: number) => `${customerId}:${version}`;
 
 /** The only place that touches the customers service's own collections. Returns plain objects. */
@@ -85,7 +81,7 @@ export class CustomersRepository {
       this.revisions,
       revisions.map((revision) => ({
         _id: revisionId(revision.customerId, revision.version),
-        ...withoutUndefined(revision),
+        ...revision,
         createdAt,
       })),
     );

@@ -38,7 +38,7 @@ const DUPLICATE_KEY = 11000;
 export async function insertEach<T>(model: Model<T>, docs: readonly object[]): Promise<(Error | undefined)[]> {
   const outcome = new Array<Error | undefined>(docs.length).fill(undefined);
   for (let from = 0; from < docs.length; from += INSERT_CHUNK) {
-    const chunk = docs.slice(from, from + INSERT_CHUNK);
+    const chunk = docs.slice(from, from + INSERT_CHUNK).map(asCreated);
     try {
       await model.insertMany(chunk, { ordered: false, lean: true });
     } catch (error) {
@@ -67,6 +67,27 @@ export async function insertNew<T>(model: Model<T>, docs: readonly object[]): Pr
   if (failure) throw failure;
   return errors.map((error) => error === undefined);
 }
+
+/**
+ * A document as `Model.create` stores it, which a lean insertMany does not do by itself: undefined fields left out
+ * (the driver would store them as null) and empty objects dropped (mongoose's `minimize`), at every depth.
+ */
+function asCreated(value: object): object {
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (field === undefined) continue;
+    if (isPlainObject(field)) {
+      const nested = asCreated(field);
+      if (Object.keys(nested).length > 0) out[key] = nested;
+    } else if (Array.isArray(field)) {
+      out[key] = field.map((item: unknown) => (isPlainObject(item) ? asCreated(item) : item));
+    } else out[key] = field;
+  }
+  return out;
+}
+
+const isPlainObject = (value: unknown): value is object =>
+  typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 
 interface WriteErrorLike {
   index: number;
