@@ -1,19 +1,29 @@
 /*
- * Loading a legacy register through the bulk path (issue 20 item 4): customers (e-mail + phone each) and three
- * ledger entries per customer, posted as `kielto import` posts them (batches of 1000, one at a time), to the customers
- * and consents services started in this process against the shared Kafka and MongoDB/FerretDB, with their own
- * database and topic prefix (removed at the end). Prints rows/s per kind; suppression's catch-up is not included.
+ * The source services at scale (issue 20): loading a legacy register through the bulk path, then the hot paths at
+ * that size. Customers (e-mail + phone each) and three ledger entries per customer are posted as `kielto import`
+ * posts them (batches of BENCH_IMPORT_BATCH, one at a time) to the customers, consents and directory-bans services
+ * started in this process against the shared Kafka and MongoDB/FerretDB, with their own database and topic prefix
+ * (removed at the end). For each level of BENCH_IMPORT_LEVELS the register is imported up to that many customers
+ * (rows/s per kind), then measured one request at a time (BENCH_IMPORT_SAMPLES each): `POST /v1/customers`,
+ * lookups by e-mail, phone and customer number, and a subject's ledger (`GET /v1/consents?customerId=`). Last,
+ * BENCH_IMPORT_CLIENTS clients write for BENCH_IMPORT_MIXED_S seconds, each in turn a customer, a consent and a ban.
+ * Suppression's catch-up is not included. With BENCH_IMPORT_JSON=<file> the figures are written there as well.
  *
  *   node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/import.ts
- *   BENCH_IMPORT_N=10000 … bench/import.ts
+ *   BENCH_IMPORT_LEVELS=10000,100000 BENCH_IMPORT_BATCH=1000 … bench/import.ts
  */
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import { writeFileSync } from 'node:fs';
+import { importedCustomerId } from '@kielto/contracts';
 import type { ServiceApp } from '@kielto/platform';
 
-const N = Number(process.env.BENCH_IMPORT_N ?? 1000);
+const LEVELS = (process.env.BENCH_IMPORT_LEVELS ?? process.env.BENCH_IMPORT_N ?? '1000').split(',').map(Number);
 const BATCH = Number(process.env.BENCH_IMPORT_BATCH ?? 1000);
+const SAMPLES = Number(process.env.BENCH_IMPORT_SAMPLES ?? 100);
+const CLIENTS = Number(process.env.BENCH_IMPORT_CLIENTS ?? 16);
+const MIXED_S = Number(process.env.BENCH_IMPORT_MIXED_S ?? 60);
 const MONGODB_URI = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
 const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const RUN = `bench-import-${Date.now().toString(36)}`;
@@ -70,39 +80,176 @@ async function post(url: string, rows: string[]): Promise<void> {
   }
 }
 
-async function timedImport(url: string, total: number, rowsOf: (i: number) => string[]): Promise<number> {
+/** Imports rows `from` ≤ i < `to` in batches of BATCH rows; answers the seconds it took. */
+async function timedImport(url: string, from: number, to: number, rowsOf: (i: number) => string[]): Promise<number> {
   const started = performance.now();
   let batch: string[] = [];
-  let done = 0;
-  for (let i = 0; i < N; i++) {
+  for (let i = from; i < to; i++) {
     batch.push(...rowsOf(i));
-    if (batch.length >= BATCH || i === N - 1) {
+    if (batch.length >= BATCH || i === to - 1) {
       await post(url, batch);
-      done += batch.length;
       batch = [];
-      process.stderr.write(`\r${url.split('/').at(-2)} ${done}/${total}`);
+      process.stderr.write(`\r${url.split('/').at(-2)} ${i + 1 - from}/${to - from}`);
     }
   }
   process.stderr.write('\n');
   return (performance.now() - started) / 1000;
 }
 
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+};
+
+async function call(url: string, init?: RequestInit): Promise<unknown> {
+  const response = await fetch(url, {
+    ...init,
+    headers: { authorization: `Bearer ${STAFF}`, 'content-type': 'application/json' },
+  });
+  const body: unknown = response.status === 204 ? undefined : await response.json();
+  if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${response.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+async function timed(url: string, init?: RequestInit): Promise<{ ms: number; body: unknown }> {
+  const started = performance.now();
+  const body = await call(url, init);
+  return { ms: performance.now() - started, body };
+}
+
+interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  level?: number;
+}
+const figures: Figure[] = [];
+function report(figure: Figure): void {
+  figures.push(figure);
+  console.log(
+    `${figure.level !== undefined ? `N=${figure.level} ` : ''}${figure.name}: ${figure.value.toFixed(1)} ${figure.unit}`,
+  );
+}
+
+let created = 0;
+const newCustomer = () => {
+  const i = 50_000_000 + created++;
+  return {
+    kind: 'person',
+    name: `New ${i}`,
+    emails: [`new${i}@example.fi`],
+    phones: [`+35850${String(i % 10_000_000).padStart(7, '0')}`],
+  };
+};
+
+/** One request at a time: creates, lookups of imported customers, and their ledgers. */
+async function hotPaths(level: number, urls: { customers: string; consents: string }): Promise<void> {
+  const latencies = (name: string, values: number[]) => {
+    report({ name: `${name} p50`, value: percentile(values, 50), unit: 'ms', level });
+    report({ name: `${name} p99`, value: percentile(values, 99), unit: 'ms', level });
+  };
+  const creates: number[] = [];
+  for (let s = 0; s < SAMPLES; s++)
+    creates.push(
+      (await timed(`${urls.customers}/v1/customers`, { method: 'POST', body: JSON.stringify(newCustomer()) })).ms,
+    );
+  latencies('POST /v1/customers', creates);
+  const picks = Array.from({ length: SAMPLES }, () => Math.floor(Math.random() * level));
+  const byEmail: number[] = [];
+  const found: { id: string; customerNumber: string }[] = [];
+  for (const i of picks) {
+    const { ms, body } = await timed(
+      `${urls.customers}/v1/customers?email=${encodeURIComponent(`import${i}@example.fi`)}`,
+    );
+    const [customer] = body as { id: string; customerNumber: string }[];
+    if (!customer) throw new Error(`import${i}@example.fi not found`);
+    byEmail.push(ms);
+    found.push(customer);
+  }
+  latencies('GET /v1/customers?email=', byEmail);
+  const byPhone: number[] = [];
+  for (const i of picks)
+    byPhone.push(
+      (await timed(`${urls.customers}/v1/customers?phone=${encodeURIComponent(`+35840${String(i).padStart(7, '0')}`)}`))
+        .ms,
+    );
+  latencies('GET /v1/customers?phone=', byPhone);
+  const byNumber: number[] = [];
+  for (const { customerNumber } of found)
+    byNumber.push((await timed(`${urls.customers}/v1/customers?customerNumber=${customerNumber}`)).ms);
+  latencies('GET /v1/customers?customerNumber=', byNumber);
+  const ledgers: number[] = [];
+  for (const { id } of found) {
+    const { ms, body } = await timed(`${urls.consents}/v1/consents?customerId=${id}`);
+    if ((body as { history: unknown[] }).history.length !== 3) throw new Error(`ledger of ${id} is not whole`);
+    ledgers.push(ms);
+  }
+  latencies('GET /v1/consents?customerId= (3 entries)', ledgers);
+}
+
+/** CLIENTS clients, each writing in turn a customer, a consent and a ban, for MIXED_S seconds. */
+async function mixedWrites(urls: { customers: string; consents: string; bans: string }, level: number): Promise<void> {
+  const until = performance.now() + MIXED_S * 1000;
+  let writes = 0;
+  let failures = 0;
+  const client = async (c: number) => {
+    for (let k = 0; performance.now() < until; k++) {
+      const i = Math.floor(Math.random() * level);
+      const write =
+        k % 3 === 0
+          ? call(`${urls.customers}/v1/customers`, { method: 'POST', body: JSON.stringify(newCustomer()) })
+          : k % 3 === 1
+            ? call(`${urls.consents}/v1/consents`, {
+                method: 'POST',
+                body: JSON.stringify({
+                  email: `mixed${c}-${k}@example.fi`,
+                  channel: 'email',
+                  purpose: 'own-marketing',
+                  decision: 'withdraw',
+                  source: 'bench',
+                }),
+              })
+            : call(`${urls.bans}/v1/directory-bans/${importedCustomerId(`B-${i}`)}`, {
+                method: 'PUT',
+                body: JSON.stringify({
+                  scope: k % 2 === 0 ? 'full' : 'partial',
+                  ...(k % 2 === 0 ? {} : { hiddenFields: ['address'] }),
+                }),
+              });
+      await write.then(
+        () => writes++,
+        () => failures++,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
+  report({ name: `mixed writes, ${CLIENTS} clients, ${MIXED_S} s`, value: writes / MIXED_S, unit: 'writes/s', level });
+  if (failures > 0) report({ name: 'mixed writes failed', value: failures, unit: 'requests', level });
+}
+
 async function main(): Promise<void> {
   const apps: ServiceApp[] = [];
   try {
-    for (const name of ['consents', 'customers']) {
+    for (const name of ['consents', 'directory-bans', 'customers']) {
       const { start } = (await import(`../apps/${name}/src/service`)) as { start(port?: number): Promise<ServiceApp> };
       apps.push(await start(0));
     }
-    const [consents, customers] = apps;
-    const c = await timedImport(`${customers.url}/v1/customers/import`, N, (i) => [customer(i)]);
-    console.log(`N=${N} customers: ${c.toFixed(1)} s, ${(N / c).toFixed(0)} customers/s`);
-    const e = await timedImport(`${consents.url}/v1/consents/import`, 3 * N, entries);
-    console.log(`N=${N} ledger entries (${3 * N}): ${e.toFixed(1)} s, ${((3 * N) / e).toFixed(0)} entries/s`);
+    const [consents, bans, customers] = apps;
+    let imported = 0;
+    for (const level of LEVELS) {
+      const c = await timedImport(`${customers.url}/v1/customers/import`, imported, level, (i) => [customer(i)]);
+      report({ name: 'import customers', value: (level - imported) / c, unit: 'customers/s', level });
+      const e = await timedImport(`${consents.url}/v1/consents/import`, imported, level, entries);
+      report({ name: 'import ledger entries', value: (3 * (level - imported)) / e, unit: 'entries/s', level });
+      imported = level;
+      await hotPaths(level, { customers: customers.url, consents: consents.url });
+    }
+    if (MIXED_S > 0) await mixedWrites({ customers: customers.url, consents: consents.url, bans: bans.url }, imported);
+    if (process.env.BENCH_IMPORT_JSON) writeFileSync(process.env.BENCH_IMPORT_JSON, JSON.stringify(figures, null, 2));
   } finally {
     for (const app of apps.reverse()) await app.app.close();
     const client = await MongoClient.connect(MONGODB_URI);
-    for (const db of ['customers', 'consents']) await client.db(`${RUN}-${db}`).dropDatabase();
+    for (const db of ['customers', 'consents', 'directory-bans']) await client.db(`${RUN}-${db}`).dropDatabase();
     await client.close();
     const admin = new Kafka({ brokers: KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();

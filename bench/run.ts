@@ -30,11 +30,11 @@ const QUICK = process.env.BENCH_QUICK === '1';
 /** The services' local snapshot copies (SUPPRESSION_SNAPSHOT_DIR): this run's own, removed at the end. */
 const SNAPSHOT_DIR = mkdtempSync(path.join(tmpdir(), 'kielto-bench-snapshots-'));
 /**
- * BENCH_ONLY=cold,replay runs only those parts (engine, http, cold, replay, registers); results.json is then not
+ * BENCH_ONLY=cold,replay runs only those parts (engine, http, cold, replay, registers, sources); results.json is then not
  * written.
  */
 const ONLY = process.env.BENCH_ONLY?.split(',');
-const part = (name: 'engine' | 'http' | 'cold' | 'replay' | 'registers') => !ONLY || ONLY.includes(name);
+const part = (name: 'engine' | 'http' | 'cold' | 'replay' | 'registers' | 'sources') => !ONLY || ONLY.includes(name);
 
 export interface BenchResult {
   name: string;
@@ -684,6 +684,95 @@ async function benchReplay(port: number, emptyReady: number | undefined): Promis
   });
 }
 
+/**
+ * The source services at scale (issue 20), by bench/import.ts in a child process: the register loaded through the
+ * bulk routes up to 10 000 and then 100 000 customers (three ledger entries each), the hot paths measured at each
+ * size, then mixed writes of 16 clients for 60 s. The load of 1 000 000 customers and 3 000 000 entries is projected
+ * from the rates of the larger level (suppression's catch-up is not included).
+ */
+function benchSources(): void {
+  const levels = QUICK ? [1000, 10_000] : [10_000, 100_000];
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'kielto-bench-sources-')), 'figures.json');
+  execFileSync(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', path.join(__dirname, 'import.ts')],
+    {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: {
+        ...process.env,
+        BENCH_IMPORT_LEVELS: levels.join(','),
+        BENCH_IMPORT_MIXED_S: QUICK ? '10' : '60',
+        BENCH_IMPORT_JSON: out,
+      },
+    },
+  );
+  const figures = JSON.parse(readFileSync(out, 'utf8')) as {
+    name: string;
+    value: number;
+    unit: string;
+    level?: number;
+  }[];
+  rmSync(path.dirname(out), { recursive: true, force: true });
+  const at = (name: string, level = levels.at(-1)) =>
+    figures.find((f) => f.name === name && (f.level === level || f.name.startsWith('mixed')))?.value ?? NaN;
+  const customers = at('import customers');
+  const entries = at('import ledger entries');
+  record({
+    name: 'import 1 000 000 customers + 3 000 000 entries (projected)',
+    value: (1_000_000 / customers + 3_000_000 / entries) / 60,
+    unit: 'min',
+    target: 15,
+    better: 'lower',
+    note: `${Math.round(customers)} customers/s, ${Math.round(entries)} entries/s at ${levels.at(-1)}; suppression catch-up not included`,
+  });
+  for (const level of levels) {
+    const note = `${level} customers`;
+    record({
+      name: `POST /v1/customers p50 @${level}`,
+      value: at('POST /v1/customers p50', level),
+      unit: 'ms',
+      target: 20,
+      better: 'lower',
+      note,
+    });
+    record({
+      name: `POST /v1/customers p99 @${level}`,
+      value: at('POST /v1/customers p99', level),
+      unit: 'ms',
+      target: 100,
+      better: 'lower',
+      note,
+    });
+    for (const lookup of ['email', 'phone', 'customerNumber'])
+      record({
+        name: `GET /v1/customers?${lookup}= p99 @${level}`,
+        value: at(`GET /v1/customers?${lookup}= p99`, level),
+        unit: 'ms',
+        target: 20,
+        better: 'lower',
+        note,
+      });
+    record({
+      name: `a subject's ledger p99 @${level}`,
+      value: at('GET /v1/consents?customerId= (3 entries) p99', level),
+      unit: 'ms',
+      target: 20,
+      better: 'lower',
+      note,
+    });
+  }
+  const mixed = figures.find((f) => f.name.startsWith('mixed writes,'));
+  record({
+    name: 'mixed writes (customers + consents + bans), 16 clients',
+    value: mixed?.value ?? NaN,
+    unit: 'writes/s',
+    target: 500,
+    better: 'higher',
+    note: mixed?.name,
+  });
+}
+
 async function main(): Promise<void> {
   console.log(
     `kielto bench — ${new Date().toISOString()} — node ${process.version}, ${cpus().length} cores${QUICK ? ' (quick)' : ''}`,
@@ -731,6 +820,11 @@ async function main(): Promise<void> {
   if (part('registers')) {
     console.log('\n[registers]');
     await benchRegisters(3807);
+  }
+
+  if (part('sources')) {
+    console.log('\n[sources]');
+    benchSources();
   }
 
   if (!ONLY) writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
+import { insertNew } from '@kielto/platform';
 import { ConsentEvidenceDoc } from './schemas/consent-evidence.schema';
 
 /** The free text of an entry (see ConsentEvidenceDoc). */
@@ -11,8 +12,6 @@ export interface PrivateEvidence {
   agent?: string;
 }
 
-const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
-
 /** The only file that touches the consent_evidence collection; every access is by `_id` (the entry id). */
 @Injectable()
 export class ConsentEvidenceRepository {
@@ -20,11 +19,15 @@ export class ConsentEvidenceRepository {
 
   /** Idempotent: an attempt repeated with the same entry id keeps the first. */
   async save(entryId: string, evidence: PrivateEvidence): Promise<void> {
-    try {
-      await this.docs.create({ _id: entryId, ...evidence });
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-    }
+    await this.saveMany([{ entryId, evidence }]);
+  }
+
+  /** `save` for many entries, in few commands (a bulk import). */
+  async saveMany(entries: readonly { entryId: string; evidence: PrivateEvidence }[]): Promise<void> {
+    await insertNew(
+      this.docs,
+      entries.map(({ entryId, evidence }) => ({ _id: entryId, ...evidence })),
+    );
   }
 
   /** The evidence of each entry that has some, by entry id. */

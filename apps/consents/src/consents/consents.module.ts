@@ -4,9 +4,14 @@ import { ConsentEvidenceRepository } from './consent-evidence.repository';
 import { ConsentsController } from './consents.controller';
 import { ConsentsEventsController } from './consents.events.controller';
 import { ConsentsService } from './consents.service';
-import { importBatchSchema, lookupSlotSchema } from '@kielto/platform';
+import { importBatchSchema, importRowClaimSchema, lookupSlotSchema } from '@kielto/platform';
 import { Schema } from 'mongoose';
-import { CONSENT_IMPORT_BATCHES, CONSENT_IMPORT_ENTRIES, ConsentImportService } from './import/consent-import.service';
+import {
+  CONSENT_IMPORT_BATCHES,
+  CONSENT_IMPORT_ENTRIES,
+  CONSENT_IMPORT_ROWS,
+  ConsentImportService,
+} from './import/consent-import.service';
 import { CUSTOMER_IDENTIFIERS, CustomerDirectoryRepository } from './customer-directory.repository';
 import { LedgerErasureService } from './ledger-erasure.service';
 import { ConsentEvidenceDoc, ConsentEvidenceSchema } from './schemas/consent-evidence.schema';
@@ -22,6 +27,7 @@ import { SmsKeywordRepository } from './sms-keyword.repository';
       { name: ConsentEvidenceDoc.name, schema: ConsentEvidenceSchema },
       { name: CUSTOMER_IDENTIFIERS, schema: lookupSlotSchema(CUSTOMER_IDENTIFIERS) },
       { name: CONSENT_IMPORT_BATCHES, schema: importBatchSchema(CONSENT_IMPORT_BATCHES) },
+      { name: CONSENT_IMPORT_ROWS, schema: importRowClaimSchema(CONSENT_IMPORT_ROWS) },
       {
         name: CONSENT_IMPORT_ENTRIES,
         schema: new Schema({ _id: String }, { collection: CONSENT_IMPORT_ENTRIES, versionKey: false }),

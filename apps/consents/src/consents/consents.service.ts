@@ -179,32 +179,50 @@ export class ConsentsService {
    * append reads and retries.
    */
   async record(decision: NewDecision, newSubject = false): Promise<LedgerEntry> {
-    this.assertExpiry(
-      decision.decision,
-      decision.expiresAt,
-      decision.recordedAt ? Date.parse(decision.recordedAt) : Date.now(),
+    const [entry] = await this.appends.run(subjectKey(decision.subject), () =>
+      this.recordMany([{ decision, newSubject }]),
     );
-    const aggregateId = subjectKey(decision.subject);
-    const entryId = decision.entryId ?? randomUUID();
-    const evidence = privateEvidenceOf(decision);
-    // Before the entry, so that an entry never lacks its evidence (R6); a failed append may leave it unreferenced.
-    await this.evidence.save(entryId, evidence);
-    const event = await this.appends.run(aggregateId, () =>
-      this.eventLog.append<ConsentRecordedV1>({
-        topic: TOPICS.consents,
-        aggregateId,
-        newAggregate: newSubject,
-        type: CONSENT_EVENT_TYPES.recorded,
-        data: (sequence) => toEntry(decision, sequence, entryId),
-      }),
-    );
-    return withEvidence(event.data, evidence);
+    return entry;
   }
 
-  /** Whether the subject's ledger holds the entry (reads the ledger: for retries of an interrupted import). */
-  async holds(subject: ConsentSubjectV1, entryId: string): Promise<boolean> {
+  /**
+   * Appends many decisions (a bulk import; `record` is this with one, taking its turn among the subject's appends in
+   * this process): each as `record` appends it, their evidence and events in few writes and one wait for Kafka. A
+   * subject's decisions are appended in the order given. Fails with the first failure once all were attempted.
+   */
+  async recordMany(items: readonly { decision: NewDecision; newSubject?: boolean }[]): Promise<LedgerEntry[]> {
+    for (const { decision } of items)
+      this.assertExpiry(
+        decision.decision,
+        decision.expiresAt,
+        decision.recordedAt ? Date.parse(decision.recordedAt) : Date.now(),
+      );
+    const entries = items.map(({ decision }) => ({
+      decision,
+      entryId: decision.entryId ?? randomUUID(),
+      evidence: privateEvidenceOf(decision),
+    }));
+    // Before the entries, so that an entry never lacks its evidence (R6); a failed append may leave it unreferenced.
+    await this.evidence.saveMany(entries);
+    const appended = await this.eventLog.appendMany<ConsentRecordedV1>(
+      entries.map(({ decision, entryId }, i) => ({
+        topic: TOPICS.consents,
+        aggregateId: subjectKey(decision.subject),
+        newAggregate: items[i].newSubject ?? false,
+        type: CONSENT_EVENT_TYPES.recorded,
+        data: (sequence: number) => toEntry(decision, sequence, entryId),
+      })),
+    );
+    return appended.map((outcome, i) => {
+      if (!outcome.ok) throw outcome.error;
+      return withEvidence(outcome.event.data, entries[i].evidence);
+    });
+  }
+
+  /** The ids of the entries the subject's ledger holds (reads the ledger: for retries of an interrupted import). */
+  async entryIds(subject: ConsentSubjectV1): Promise<Set<string>> {
     const events = await this.eventLog.history(TOPICS.consents, subjectKey(subject));
-    return events.some((e) => isEventOfType(e, CONSENT_EVENT_TYPES.recorded) && e.data.entryId === entryId);
+    return new Set(events.flatMap((e) => (isEventOfType(e, CONSENT_EVENT_TYPES.recorded) ? [e.data.entryId] : [])));
   }
 
   /** Returns once the subject's entries are on Kafka (for an import's retry that found them stored). */

@@ -88,6 +88,11 @@ export class CustomerLookups {
     await Promise.all([...new Set(keys)].map((key) => this.slots.ensure(key, customerId)));
   }
 
+  /** `ensure` for many customers at once (a bulk import's creates). */
+  async ensureMany(customers: readonly { customerId: string; keys: readonly string[] }[]): Promise<void> {
+    await this.slots.ensureMany(customers.flatMap(({ customerId, keys }) => keys.map((key) => ({ key, customerId }))));
+  }
+
   async release(customerId: string, keys: readonly string[]): Promise<void> {
     await Promise.all([...new Set(keys)].map((key) => this.slots.release(key, customerId)));
   }

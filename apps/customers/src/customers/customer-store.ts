@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { CloudEventV1, TOPICS } from '@kielto/contracts';
-import { ConcurrentModificationError, EventLog, NotYetPublishedError } from '@kielto/platform';
+import { CloudEventV1, CUSTOMER_EVENT_TYPES, TOPICS } from '@kielto/contracts';
+import { ConcurrentModificationError, EventLog, mapLimited, NotYetPublishedError } from '@kielto/platform';
 import { CommittedCustomer, CustomerRecord } from './customer-record';
 import { CustomerLookups } from './customer-lookups';
 import { CustomersRepository } from './customers.repository';
@@ -18,6 +18,10 @@ export interface Change {
 }
 
 const READ_ATTEMPTS = 5;
+/** Customers read, synced or completed at once by the batch paths. */
+const CONCURRENCY = 32;
+
+export type CommitOutcome = { ok: true; version: number } | { ok: false; error: unknown };
 
 /** An event without its revision: data was removed by hand. Retrying cannot help, so it is not retried. */
 export class MissingRevisionError extends Error {}
@@ -30,6 +34,11 @@ const SYNC_ATTEMPTS = 10;
 @Injectable()
 export class CustomerStore implements OnModuleInit {
   private readonly logger = new Logger(CustomerStore.name);
+  /**
+   * New customers whose read model commitMany inserted with their first revision and whose creation it is appending:
+   * the projection of that event is done already (see commitMany).
+   */
+  private readonly projectedAhead = new Set<string>();
 
   constructor(
     private readonly eventLog: EventLog,
@@ -41,14 +50,31 @@ export class CustomerStore implements OnModuleInit {
     // Runs after every append and for every event the outbox relay publishes (also after a restart), so a
     // crash between the append and the projection heals on the next relay sweep.
     // Transient errors propagate (the relay retries); a broken invariant is logged rather than blocking the relay.
-    this.eventLog.registerProjector(TOPICS.customers, async (event) => {
-      try {
-        await this.sync(event.subject);
-      } catch (error) {
-        if (!(error instanceof MissingRevisionError)) throw error;
-        this.logger.error({ customerId: event.subject, err: error }, 'customer read model cannot be rebuilt');
-      }
-    });
+    this.eventLog.registerProjector(
+      TOPICS.customers,
+      (event) => this.project(event.subject),
+      (events) => this.projectMany(events),
+    );
+  }
+
+  private async project(customerId: string): Promise<void> {
+    try {
+      await this.sync(customerId);
+    } catch (error) {
+      if (!(error instanceof MissingRevisionError)) throw error;
+      this.logger.error({ customerId, err: error }, 'customer read model cannot be rebuilt');
+    }
+  }
+
+  /**
+   * The projection of freshly appended events (EventLog.appendMany): a creation whose read model commitMany
+   * inserted with its proposal needs nothing more; everything else is synced.
+   */
+  private async projectMany(events: readonly CloudEventV1[]): Promise<void> {
+    const rest = events.filter(
+      (e) => !(e.sequence === 1 && e.type === CUSTOMER_EVENT_TYPES.created && this.projectedAhead.has(e.subject)),
+    );
+    await mapLimited([...new Set(rest.map((e) => e.subject))], CONCURRENCY, (id) => this.project(id));
   }
 
   /** The customer's committed events, oldest first. */
@@ -81,46 +107,96 @@ export class CustomerStore implements OnModuleInit {
    * that version first (the caller re-reads and decides again).
    */
   async commit(change: Change): Promise<number> {
-    const version = change.baseVersion + 1;
-    const proposed = await this.repository.insertRevision({
-      customerId: change.customerId,
-      version,
-      type: change.type,
-      payload: change.payload as Record<string, unknown>,
-      record: change.record,
-      erasedAt: change.erasedAt,
-    });
-    if (!proposed) {
-      // Someone else proposed this version. If that writer died before appending, finish its work so the
-      // customer is not blocked for ever; either way this change lost the race.
-      await this.complete(change.customerId, version);
-      throw new ConcurrentModificationError();
-    }
-    try {
-      await this.eventLog.append({
-        topic: TOPICS.customers,
-        aggregateId: change.customerId,
+    const [outcome] = await this.commitMany([change]);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.version;
+  }
+
+  /**
+   * Commits changes of different customers at once (a bulk import's creates): their revisions in few commands,
+   * their events by one batch append with one wait for Kafka. Per change, the outcome `commit` would have had.
+   */
+  async commitMany(changes: readonly Change[]): Promise<CommitOutcome[]> {
+    const versionOf = (change: Change) => change.baseVersion + 1;
+    const proposed = await this.repository.insertRevisions(
+      changes.map((change) => ({
+        customerId: change.customerId,
+        version: versionOf(change),
         type: change.type,
-        data: change.payload,
-        expectedSequence: version,
-        // A create's id is a fresh UUID: no events to read first (the unique position still decides).
-        newAggregate: change.baseVersion === 0,
+        payload: change.payload as Record<string, unknown>,
+        record: change.record,
+        erasedAt: change.erasedAt,
+      })),
+    );
+    const outcomes = new Array<CommitOutcome>(changes.length);
+    const settle = async (i: number, attempt: () => Promise<number>) => {
+      try {
+        outcomes[i] = { ok: true, version: await attempt() };
+      } catch (error) {
+        outcomes[i] = { ok: false, error };
+      }
+    };
+    const lost = changes.flatMap((_, i) => (proposed[i] ? [] : [i]));
+    await mapLimited(lost, CONCURRENCY, (i) =>
+      settle(i, async () => {
+        // Someone else proposed this version. If that writer died before appending, finish its work so the
+        // customer is not blocked for ever; either way this change lost the race.
+        await this.complete(changes[i].customerId, versionOf(changes[i]));
+        throw new ConcurrentModificationError();
+      }),
+    );
+    const mine = changes.flatMap((_, i) => (proposed[i] ? [i] : []));
+    // A new customer's read model is its first revision, which is what `sync` would write once it is committed;
+    // inserted now (never over an existing one), before the commit, it costs no read after it, and an erasure, which
+    // can only follow the commit, always finds it to delete. Until the commit it is a proposal's, as the revision
+    // is; the read model is read by the start-up backfills only, which are harmless for a proposal.
+    const created = mine.filter((i) => changes[i].baseVersion === 0 && changes[i].record);
+    const projected = await this.repository.insertProjections(created.map((i) => changes[i].record!));
+    const ahead = created.filter((_, n) => projected[n]).map((i) => changes[i].customerId);
+    for (const id of ahead) this.projectedAhead.add(id);
+    const appended = await this.eventLog
+      .appendMany(
+        mine.map((i) => ({
+          topic: TOPICS.customers,
+          aggregateId: changes[i].customerId,
+          type: changes[i].type,
+          data: changes[i].payload,
+          expectedSequence: versionOf(changes[i]),
+          // A create's id is a fresh UUID: no events to read first (the unique position still decides).
+          newAggregate: changes[i].baseVersion === 0,
+        })),
+      )
+      .finally(() => {
+        for (const id of ahead) this.projectedAhead.delete(id);
       });
-    } catch (error) {
-      // The event of `version` can only have come from our revision (the only one of that version), appended by
-      // a helper; and an append can fail after the insert (e.g. in the projection). The log decides.
-      if ((await this.committedVersion(change.customerId)) < version) throw error;
-      await this.sync(change.customerId).catch((e: unknown) =>
-        this.logger.warn({ err: e, customerId: change.customerId }, 'read model not updated; the relay sweep will'),
-      );
-      // Committed but not yet on Kafka (the relay publishes it later): do not report success before consumers,
-      // suppression above all, can see the change.
-      if (error instanceof NotYetPublishedError) throw error;
-      // Committed although the append failed (its insert's answer was lost): the event may still be only in the
-      // log, and suppression's asOf would pass this acknowledgement without it (issue 20). Publish it first.
-      await this.eventLog.ensurePublished(TOPICS.customers, change.customerId);
-    }
-    return version;
+    await mapLimited(
+      mine.map((i, n) => ({ i, outcome: appended[n] })),
+      CONCURRENCY,
+      ({ i, outcome }) =>
+        settle(i, async () => {
+          if (!outcome.ok) await this.committedDespite(changes[i].customerId, versionOf(changes[i]), outcome.error);
+          return versionOf(changes[i]);
+        }),
+    );
+    return outcomes;
+  }
+
+  /**
+   * An append of `version` failed: throws unless the version is committed all the same, and then returns once its
+   * event is on Kafka. The event of `version` can only have come from our revision (the only one of that version),
+   * appended by a helper; and an append can fail after the insert (e.g. in the projection). The log decides.
+   */
+  private async committedDespite(customerId: string, version: number, error: unknown): Promise<void> {
+    if ((await this.committedVersion(customerId)) < version) throw error;
+    await this.sync(customerId).catch((e: unknown) =>
+      this.logger.warn({ err: e, customerId }, 'read model not updated; the relay sweep will'),
+    );
+    // Committed but not yet on Kafka (the relay publishes it later): do not report success before consumers,
+    // suppression above all, can see the change.
+    if (error instanceof NotYetPublishedError) throw error;
+    // Committed although the append failed (its insert's answer was lost): the event may still be only in the
+    // log, and suppression's asOf would pass this acknowledgement without it (issue 20). Publish it first.
+    await this.eventLog.ensurePublished(TOPICS.customers, customerId);
   }
 
   /**

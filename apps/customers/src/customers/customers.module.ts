@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { importBatchSchema, lookupSlotSchema } from '@kielto/platform';
+import { importBatchSchema, importRowClaimSchema, lookupSlotSchema } from '@kielto/platform';
 import { CustomerLookupBackfill, CustomerLookups } from './customer-lookups';
 import { CustomerReadAliases } from './customer-read-aliases';
 import { CustomerStore } from './customer-store';
@@ -10,7 +10,7 @@ import { CustomersService } from './customers.service';
 import { DataSubjectExportService } from './export/data-subject-export.service';
 import { PeerServices } from './export/peer-services';
 import { IdentityCodeProtector } from './identity-code-protector';
-import { CUSTOMER_IMPORT_BATCHES, CustomerImportService } from './import/customer-import.service';
+import { CUSTOMER_IMPORT_BATCHES, CUSTOMER_IMPORT_ROWS, CustomerImportService } from './import/customer-import.service';
 import { DeskModule } from '../requests/desk.module';
 import { CustomerDoc, CustomerDocSchema } from './schemas/customer.schema';
 import {
@@ -30,6 +30,7 @@ import { RetentionDueDoc, RetentionDueDocSchema } from './schemas/retention-due.
       { name: CustomerNumberDoc.name, schema: CustomerNumberDocSchema },
       { name: CUSTOMER_LOOKUPS, schema: lookupSlotSchema(CUSTOMER_LOOKUPS) },
       { name: CUSTOMER_IMPORT_BATCHES, schema: importBatchSchema(CUSTOMER_IMPORT_BATCHES) },
+      { name: CUSTOMER_IMPORT_ROWS, schema: importRowClaimSchema(CUSTOMER_IMPORT_ROWS) },
       { name: RetentionDueDoc.name, schema: RetentionDueDocSchema },
     ]),
   ],

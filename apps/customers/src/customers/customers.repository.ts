@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { LookupSlotDoc, LookupSlotStore, MongoLookupSlotStore } from '@kielto/platform';
+import { insertNew, LookupSlotDoc, LookupSlotStore, MongoLookupSlotStore } from '@kielto/platform';
 import type { CustomerRecord } from './customer-record';
 import { CustomerDoc } from './schemas/customer.schema';
 import { CustomerNumberDoc, CustomerRevisionDoc } from './schemas/customer-revision.schema';
@@ -31,6 +31,7 @@ export const CUSTOMER_LOOKUPS = 'customer_lookups';
 const BACKFILL_MARKER = 'backfill:lookups-v1';
 
 const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
+
 const revisionId = (customerId: string, version: number) => `${customerId}:${version}`;
 
 /** The only place that touches the customers service's own collections. Returns plain objects. */
@@ -57,28 +58,33 @@ export class CustomersRepository {
 
   /** False when the number is taken. */
   async claimCustomerNumber(customerNumber: string, customerId: string): Promise<boolean> {
-    try {
-      await this.numbers.create({ _id: customerNumber, customerId, claimedAt: new Date() });
-      return true;
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    }
+    const [claimed] = await this.claimCustomerNumbers([{ customerNumber, customerId }]);
+    return claimed;
   }
 
-  /** False when a revision of that version exists already (proposed by another writer, maybe committed). */
-  async insertRevision(revision: Revision): Promise<boolean> {
-    try {
-      await this.revisions.create({
+  /** Claims many numbers at once (bulk import); per claim, false when the number is taken. */
+  async claimCustomerNumbers(claims: readonly { customerNumber: string; customerId: string }[]): Promise<boolean[]> {
+    const claimedAt = new Date();
+    return insertNew(
+      this.numbers,
+      claims.map((c) => ({ _id: c.customerNumber, customerId: c.customerId, claimedAt })),
+    );
+  }
+
+  /**
+   * Per revision, false when a revision of that version exists already (proposed by another writer, maybe
+   * committed). Many at once in few commands (a bulk import's creates); a single write inserts one.
+   */
+  async insertRevisions(revisions: readonly Revision[]): Promise<boolean[]> {
+    const createdAt = new Date();
+    return insertNew(
+      this.revisions,
+      revisions.map((revision) => ({
         _id: revisionId(revision.customerId, revision.version),
         ...revision,
-        createdAt: new Date(),
-      });
-      return true;
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    }
+        createdAt,
+      })),
+    );
   }
 
   async findRevision(customerId: string, version: number): Promise<Revision | undefined> {
@@ -126,6 +132,17 @@ export class CustomersRepository {
       // Another writer inserted it first: CustomerStore.sync reads the version again and decides.
       if (!isDuplicateKey(error)) throw error;
     }
+  }
+
+  /**
+   * The read model of new customers at version 1, inserted only (never over a newer one): per record, false when
+   * the customer has a projection already (CustomerStore.projectMany then syncs it as any other).
+   */
+  async insertProjections(records: readonly CustomerRecord[]): Promise<boolean[]> {
+    return insertNew(
+      this.customers,
+      records.map((record) => ({ _id: record.id, version: 1, customerNumber: record.customerNumber, record })),
+    );
   }
 
   async projectionVersion(customerId: string): Promise<number | undefined> {

@@ -40,6 +40,7 @@ import {
   FieldError,
   fieldProblem,
   IdentifierHasher,
+  mapLimited,
   ProblemException,
 } from '@kielto/platform';
 import { generateCustomerNumber, normaliseCustomerNumber } from './customer-number';
@@ -58,6 +59,8 @@ import { advanceHoldings, identifiersOf } from './identifier-holdings';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NUMBER_ATTEMPTS = 20;
+/** Customers whose taken number is decided at once (a bulk import's). */
+const NUMBER_CONCURRENCY = 32;
 const RECTIFIABLE_FIELDS = [
   'name',
   'personalIdentityCode',
@@ -125,46 +128,68 @@ export class CustomersService {
    * began (its identifiers are held since then, so the history recorded against them binds it, §3 v1.1).
    */
   async create(input: CreateCustomerDto, actor: Actor, imported?: ImportedIdentity): Promise<CustomerView> {
-    this.assertKindRules(input.kind, input);
-    const id = imported?.id ?? randomUUID();
-    const customerNumber = imported?.customerNumber
-      ? await this.claimGivenCustomerNumber(imported.customerNumber, id)
-      : await this.claimCustomerNumber(id, imported !== undefined);
-    const now = imported?.since ?? new Date().toISOString();
-    const draft: CustomerRecord = {
-      id,
-      customerNumber,
-      kind: input.kind,
-      name: input.name.trim(),
-      ...(input.personalIdentityCode ? this.identityCodes.seal(input.personalIdentityCode, id) : {}),
-      ...(input.businessId ? { businessId: input.businessId } : {}),
-      language: input.language ?? 'fi',
-      emails: normaliseAll(input.emails, normaliseEmail),
-      phones: normaliseAll(input.phones, normalisePhone),
-      ...(input.address ? { address: toAddress(input.address) } : {}),
-      contactPersons: assignContactPersonIds([], (input.contactPersons ?? []).map(toContactPerson), randomUUID),
-      // A prospect created without a contract never had a relationship to end: no relationshipEndedAt (R2).
-      activeContract: input.activeContract ?? false,
-      products: [...(input.products ?? [])],
-      ...(input.populationRegisterBans?.length ? { populationRegisterBans: [...input.populationRegisterBans] } : {}),
-      holdings: [],
-      formerContactPoints: [],
-      restrictionHistory: [],
-      rectifications: [],
-      createdAt: now,
-      createdBy: actor.keyId,
-      updatedAt: now,
-    };
-    const record = { ...draft, ...advanceHoldings(draft, this.identifiersOf(draft), now) };
-    await this.lookups.ensure(id, this.lookups.keysOf(record));
-    const version = await this.store.commit({
-      customerId: id,
-      baseVersion: 0,
-      type: CUSTOMER_EVENT_TYPES.created,
-      payload: toEventState(record, this.hasher),
-      record,
+    const [view] = await this.createMany([{ input, imported }], actor);
+    return view;
+  }
+
+  /**
+   * Creates many customers at once (a bulk import; `create` is this with one): each exactly as `create` makes it,
+   * with the writes of all of them in few commands and one wait for Kafka. Fails with the first failure once all
+   * were attempted; every step is idempotent by the customer's id, so the same call again finishes the rest.
+   */
+  async createMany(
+    items: readonly { input: CreateCustomerDto; imported?: ImportedIdentity }[],
+    actor: Actor,
+  ): Promise<CustomerView[]> {
+    for (const { input } of items) this.assertKindRules(input.kind, input);
+    const ids = items.map(({ imported }) => imported?.id ?? randomUUID());
+    const numbers = await this.claimCustomerNumbers(items.map(({ imported }, i) => ({ id: ids[i], imported })));
+    const records = items.map(({ input, imported }, i): CustomerRecord => {
+      const id = ids[i];
+      const now = imported?.since ?? new Date().toISOString();
+      const draft: CustomerRecord = {
+        id,
+        customerNumber: numbers[i],
+        kind: input.kind,
+        name: input.name.trim(),
+        ...(input.personalIdentityCode ? this.identityCodes.seal(input.personalIdentityCode, id) : {}),
+        ...(input.businessId ? { businessId: input.businessId } : {}),
+        language: input.language ?? 'fi',
+        emails: normaliseAll(input.emails, normaliseEmail),
+        phones: normaliseAll(input.phones, normalisePhone),
+        ...(input.address ? { address: toAddress(input.address) } : {}),
+        contactPersons: assignContactPersonIds([], (input.contactPersons ?? []).map(toContactPerson), randomUUID),
+        // A prospect created without a contract never had a relationship to end: no relationshipEndedAt (R2).
+        activeContract: input.activeContract ?? false,
+        products: [...(input.products ?? [])],
+        ...(input.populationRegisterBans?.length ? { populationRegisterBans: [...input.populationRegisterBans] } : {}),
+        holdings: [],
+        formerContactPoints: [],
+        restrictionHistory: [],
+        rectifications: [],
+        createdAt: now,
+        createdBy: actor.keyId,
+        updatedAt: now,
+      };
+      return { ...draft, ...advanceHoldings(draft, this.identifiersOf(draft), now) };
     });
-    return toView(record, version);
+    await this.lookups.ensureMany(
+      records.map((record) => ({ customerId: record.id, keys: this.lookups.keysOf(record) })),
+    );
+    const outcomes = await this.store.commitMany(
+      records.map((record) => ({
+        customerId: record.id,
+        baseVersion: 0,
+        type: CUSTOMER_EVENT_TYPES.created,
+        payload: toEventState(record, this.hasher),
+        record,
+      })),
+    );
+    return records.map((record, i) => {
+      const outcome = outcomes[i];
+      if (!outcome.ok) throw outcome.error;
+      return toView(record, outcome.version);
+    });
   }
 
   async get(id: string): Promise<CustomerView> {
@@ -498,6 +523,29 @@ export class CustomersService {
       if (match(current.record)) found.push(toView(current.record, current.version));
     }
     return found;
+  }
+
+  /**
+   * The numbers of new customers: an imported one's own (a legacy register's), else a drawn one. The first claim
+   * of every customer goes in one write; a number found taken is decided one by one as below.
+   */
+  private async claimCustomerNumbers(
+    customers: readonly { id: string; imported?: ImportedIdentity }[],
+  ): Promise<string[]> {
+    const first = customers.map(
+      ({ id, imported }) =>
+        imported?.customerNumber ?? generateCustomerNumber(imported ? seededDraw(id, 0) : undefined),
+    );
+    const claimed = await this.repository.claimCustomerNumbers(
+      customers.map(({ id }, i) => ({ customerNumber: first[i], customerId: id })),
+    );
+    const indexed = customers.map((customer, i) => ({ ...customer, i }));
+    return mapLimited(indexed, NUMBER_CONCURRENCY, async ({ id, imported, i }) => {
+      if (claimed[i]) return first[i];
+      return imported?.customerNumber
+        ? this.claimGivenCustomerNumber(imported.customerNumber, id)
+        : this.claimCustomerNumber(id, imported !== undefined);
+    });
   }
 
   /**

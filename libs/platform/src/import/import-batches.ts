@@ -1,4 +1,5 @@
 import { Model, Schema } from 'mongoose';
+import { insertNew } from '../mongo/bulk-write';
 import type { BatchDigest } from './import-rows';
 
 /** What a batch did, as the bulk routes answer it. */
@@ -45,8 +46,43 @@ export function importBatchSchema(collection = 'import_batches'): Schema<ImportB
   );
 }
 
-/** How a service writes one batch of rows; every callback must be idempotent. */
-export interface ImportPlan<R> {
+/** A row an import claimed (ImportBatches.claim): `_id` is the row's key, e.g. the imported customer's id. */
+export interface ImportRowClaimDoc {
+  _id: string;
+  /** The digest of the batch that claimed it first. */
+  batch: string;
+  at: Date;
+}
+
+export function importRowClaimSchema(collection: string): Schema<ImportRowClaimDoc> {
+  return new Schema<ImportRowClaimDoc>(
+    { _id: { type: String }, batch: { type: String, required: true }, at: { type: Date, required: true } },
+    { collection, versionKey: false },
+  );
+}
+
+/** How a service writes one batch of rows: one at a time (`write`) or all at once (`writeMany`). */
+export type ImportPlan<R> = ImportPlanCommon<R> &
+  (
+    | {
+        /**
+         * Writes a row that was not present, as the single write would (same events, same outbox). `resumed`: an
+         * earlier attempt of this batch may have written it in part (e.g. its event without the marker that
+         * `isPresent` reads). Rows of one lane are written one after the other.
+         */
+        write(row: R, resumed: boolean): Promise<void>;
+      }
+    | {
+        /**
+         * Writes every row that was not present at once, as `write` would one by one (the bulk path: the writes in
+         * few commands and one wait for Kafka). Rows come in batch order; the service keeps each lane's order.
+         */
+        writeMany(rows: R[], resumed: boolean): Promise<void>;
+      }
+  );
+
+/** What every plan gives; every callback must be idempotent. */
+export interface ImportPlanCommon<R> {
   digest: BatchDigest;
   /**
    * The client's Idempotency-Key for this batch. Sent again with the same rows (a retry) the answer counts what the
@@ -57,10 +93,10 @@ export interface ImportPlan<R> {
   /** Whether the row is held already (cheap: reads by `_id`). */
   isPresent(row: R): Promise<boolean>;
   /**
-   * Writes a row that was not present, as the single write would (same events, same outbox). `resumed`: an earlier
-   * attempt of this batch may have written it in part (e.g. its event without the marker that `isPresent` reads).
+   * What names the row across batches (the id its write gives it): with it, a row no import claimed before is known
+   * absent without `isPresent` (ImportBatches.claim). Only for rows that nothing but an import writes under that id.
    */
-  write(row: R, resumed: boolean): Promise<void>;
+  rowKey?(row: R): string;
   /**
    * A row found present when resuming an interrupted batch: finish what the attempt may have left (a proposal
    * without its event) and return once its events are on Kafka, so that the batch's acknowledgement covers it.
@@ -84,7 +120,11 @@ const isDuplicateKey = (e: unknown) =>
  * all of its rows are written and on Kafka.
  */
 export class ImportBatches {
-  constructor(private readonly model: Model<ImportBatchDoc>) {}
+  constructor(
+    private readonly model: Model<ImportBatchDoc>,
+    /** The service's claims of imported rows (see `claim`); without it every row is read to decide presence. */
+    private readonly claims?: Model<ImportRowClaimDoc>,
+  ) {}
 
   async run<R>(plan: ImportPlan<R>): Promise<ImportBatchResult> {
     const rows = plan.rows.length;
@@ -99,7 +139,12 @@ export class ImportBatches {
     if (plan.dryRun) return { rows, imported: 0, alreadyPresent: 0, batch: plan.digest, replayed: false };
     let earlier = await this.model.findById(plan.digest).lean<ImportBatchDoc>();
     if (earlier?.completedAt) return result(earlier.attempt === attempt ? rows - earlier.presentBefore : 0, true);
-    const present = await mapLimited(plan.rows, plan.concurrency, (row) => plan.isPresent(row));
+    const claimedBefore = await this.claim(plan);
+    const present = await mapLimited(
+      plan.rows.map((row, i) => ({ row, i })),
+      plan.concurrency,
+      async ({ row, i }) => claimedBefore[i] && (await plan.isPresent(row)),
+    );
     const presentNow = present.filter(Boolean).length;
     if (!earlier) {
       try {
@@ -113,20 +158,55 @@ export class ImportBatches {
     // Begun before: an interrupted attempt may have left rows half-written, which `write` and `confirm` complete.
     const resumed = earlier !== null;
     const presentBefore = earlier?.attempt === attempt ? earlier.presentBefore : presentNow;
-    const lanes = new Map<string, number[]>();
-    plan.rows.forEach((row, i) => {
-      const lane = plan.lane?.(row) ?? String(i);
-      lanes.set(lane, [...(lanes.get(lane) ?? []), i]);
-    });
-    await mapLimited([...lanes.values()], plan.concurrency, async (indexes) => {
-      for (const i of indexes) {
-        const row = plan.rows[i];
-        if (!present[i]) await plan.write(row, resumed);
-        else if (resumed) await plan.confirm(row);
-      }
-    });
+    if ('writeMany' in plan) {
+      const absent = plan.rows.filter((_, i) => !present[i]);
+      // A row another batch claimed and did not finish may be half-written too (that batch was interrupted).
+      const partial = resumed || plan.rows.some((_, i) => claimedBefore[i] && !present[i]);
+      const settled = await Promise.allSettled([
+        absent.length > 0 ? plan.writeMany(absent, partial) : undefined,
+        resumed
+          ? mapLimited(
+              plan.rows.filter((_, i) => present[i]),
+              plan.concurrency,
+              (row) => plan.confirm(row),
+            )
+          : [],
+      ]);
+      for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+    } else {
+      const lanes = new Map<string, number[]>();
+      plan.rows.forEach((row, i) => {
+        const lane = plan.lane?.(row) ?? String(i);
+        lanes.set(lane, [...(lanes.get(lane) ?? []), i]);
+      });
+      await mapLimited([...lanes.values()], plan.concurrency, async (indexes) => {
+        for (const i of indexes) {
+          const row = plan.rows[i];
+          if (!present[i]) await plan.write(row, resumed);
+          else if (resumed) await plan.confirm(row);
+        }
+      });
+    }
     await this.model.updateOne({ _id: plan.digest }, { $set: { completedAt: new Date() } });
     return result(rows - presentBefore, false);
+  }
+
+  /**
+   * Claims every row of the plan by its key (one blind insert each, in few commands) and answers, per row, whether
+   * it had been claimed before. Every import claims its rows before writing any of them, so a row never claimed is
+   * held by nobody and needs no read (on FerretDB a read by `_id` costs as much as writing a row in bulk, and it
+   * does not run in parallel); a row claimed before (by an earlier batch, or by an interrupted attempt of this one)
+   * is asked `isPresent`. Without keys or a claims collection, every row is asked.
+   */
+  private async claim<R>(plan: ImportPlan<R>): Promise<boolean[]> {
+    if (!this.claims || !plan.rowKey) return plan.rows.map(() => true);
+    const rowKey = plan.rowKey.bind(plan);
+    const at = new Date();
+    const inserted = await insertNew(
+      this.claims,
+      plan.rows.map((row) => ({ _id: rowKey(row), batch: plan.digest, at })),
+    );
+    return inserted.map((fresh) => !fresh);
   }
 }
 

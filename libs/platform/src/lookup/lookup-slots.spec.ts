@@ -8,10 +8,14 @@ class MemorySlots implements LookupSlotStore {
     this.reads++;
     return Promise.resolve(this.docs.get(id));
   }
-  insert(id: string, customerId: string): Promise<boolean> {
-    if (this.docs.has(id)) return Promise.resolve(false);
-    this.docs.set(id, customerId);
-    return Promise.resolve(true);
+  insert(slots: readonly { id: string; customerId: string }[]): Promise<boolean[]> {
+    return Promise.resolve(
+      slots.map(({ id, customerId }) => {
+        if (this.docs.has(id)) return false;
+        this.docs.set(id, customerId);
+        return true;
+      }),
+    );
   }
   vacate(id: string): Promise<void> {
     if (this.docs.has(id)) this.docs.set(id, null);
@@ -66,5 +70,21 @@ describe(LookupSlots.name, () => {
     await slots.release('phone:h', 'a');
     expect(await slots.holders('email:h')).toEqual(['a']);
     expect(await slots.holders('email:h2')).toEqual([]);
+  });
+
+  it('ensureMany gives a new key slot 0 without reading, and a taken key the next free slot, each pair once', async () => {
+    const store = new MemorySlots();
+    const slots = new LookupSlots(store);
+    await slots.ensure('email:h', 'a');
+    store.reads = 0;
+    await slots.ensureMany([
+      { key: 'email:new', customerId: 'b' },
+      { key: 'email:h', customerId: 'b' },
+      { key: 'email:h', customerId: 'a' },
+      { key: 'email:new', customerId: 'b' },
+    ]);
+    expect(await slots.holders('email:new')).toEqual(['b']);
+    expect(await slots.holders('email:h')).toEqual(['a', 'b']);
+    expect([...store.docs.keys()].sort()).toEqual([slotId('email:h', 0), slotId('email:h', 1), slotId('email:new', 0)]);
   });
 });

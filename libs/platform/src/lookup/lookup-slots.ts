@@ -1,4 +1,5 @@
 import { Model, Schema } from 'mongoose';
+import { insertNew } from '../mongo/bulk-write';
 
 /*
  * Lookups answered by key on every server. FerretDB v1 pushes down only a filter that is exactly `{_id: <string>}`
@@ -13,8 +14,8 @@ import { Model, Schema } from 'mongoose';
 export interface LookupSlotStore {
   /** The customer id of a slot; null when it was vacated; undefined when there is no such slot. */
   read(slotId: string): Promise<string | null | undefined>;
-  /** Inserts a slot; false when a slot of that id exists already. */
-  insert(slotId: string, customerId: string): Promise<boolean>;
+  /** Inserts slots (in few commands); per slot, false when a slot of that id exists already. */
+  insert(slots: readonly { id: string; customerId: string }[]): Promise<boolean[]>;
   /** Vacates a slot (it stays, so later slots remain reachable). */
   vacate(slotId: string): Promise<void>;
 }
@@ -47,10 +48,23 @@ export class LookupSlots {
       const slots = await this.slots(key);
       if (slots.some((s) => s.customerId === customerId)) return;
       if (slots.length >= MAX_SLOTS) throw new Error(`lookup key has ${MAX_SLOTS} slots`);
-      if (await this.store.insert(slotId(key, slots.length), customerId)) return;
+      const [inserted] = await this.store.insert([{ id: slotId(key, slots.length), customerId }]);
+      if (inserted) return;
       // Another writer took that index: read again (it may even have been a slot for this customer).
     }
     throw new Error('lookup slot not claimed');
+  }
+
+  /**
+   * `ensure` for many pairs at once (a bulk import): a key without slots gets its slot 0 by one blind insert for
+   * all of them (no reads); where slot 0 is taken already, `ensure` reads the slots and takes the next free one.
+   */
+  async ensureMany(pairs: readonly { key: string; customerId: string }[], concurrency = 32): Promise<void> {
+    const unique = [...new Map(pairs.map((p) => [`${p.key}\n${p.customerId}`, p])).values()];
+    const inserted = await this.store.insert(unique.map((p) => ({ id: slotId(p.key, 0), customerId: p.customerId })));
+    const taken = unique.filter((_, i) => !inserted[i]);
+    for (let i = 0; i < taken.length; i += concurrency)
+      await Promise.all(taken.slice(i, i + concurrency).map((p) => this.ensure(p.key, p.customerId)));
   }
 
   /** Vacates every slot of the key that names the customer. */
@@ -81,9 +95,6 @@ export interface LookupSlotDoc {
   customerId?: string;
 }
 
-const isDuplicateKey = (e: unknown) =>
-  (e as { code?: number }).code === 11000 || /E11000|duplicate key/i.test(String((e as Error)?.message));
-
 /**
  * The slot store on a MongoDB-protocol collection. Every operation is a filter of exactly `{_id}`, the one filter
  * FerretDB v1 answers from its index.
@@ -97,14 +108,11 @@ export class MongoLookupSlotStore implements LookupSlotStore {
     return doc.customerId ?? null;
   }
 
-  async insert(id: string, customerId: string): Promise<boolean> {
-    try {
-      await this.model.create({ _id: id, customerId });
-      return true;
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    }
+  async insert(slots: readonly { id: string; customerId: string }[]): Promise<boolean[]> {
+    return insertNew(
+      this.model,
+      slots.map((s) => ({ _id: s.id, customerId: s.customerId })),
+    );
   }
 
   async vacate(id: string): Promise<void> {

@@ -23,3 +23,80 @@ export async function bulkWriteInChunks<T>(
     await model.bulkWrite(ops.slice(i, i + FERRETDB_SAFE_BULK_WRITE), options);
   }
 }
+
+/** Documents per `insert` command of insertEach: one command is one round trip and, on FerretDB, one transaction. */
+export const INSERT_CHUNK = 500;
+
+const DUPLICATE_KEY = 11000;
+
+/**
+ * Inserts documents in unordered commands of INSERT_CHUNK and answers, per document, undefined when it was inserted
+ * or the error that kept it out: a duplicate key (`code` 11000, see isDuplicateKeyError) names that document alone;
+ * any other failure of a command (the database went away) is given to every document of that command, which may or
+ * may not have landed. Never throws: the caller decides per document.
+ */
+export async function insertEach<T>(model: Model<T>, docs: readonly object[]): Promise<(Error | undefined)[]> {
+  const outcome = new Array<Error | undefined>(docs.length).fill(undefined);
+  for (let from = 0; from < docs.length; from += INSERT_CHUNK) {
+    const chunk = docs.slice(from, from + INSERT_CHUNK).map(asCreated);
+    try {
+      await model.insertMany(chunk, { ordered: false, lean: true });
+    } catch (error) {
+      const writeErrors = (error as { writeErrors?: WriteErrorLike[] }).writeErrors;
+      if (!writeErrors || writeErrors.length === 0) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        for (let i = 0; i < chunk.length; i++) outcome[from + i] = failure;
+        continue;
+      }
+      for (const w of writeErrors) {
+        const code = w.code ?? w.err?.code;
+        outcome[from + w.index] = Object.assign(new Error(w.errmsg ?? w.err?.errmsg ?? 'write error'), { code });
+      }
+    }
+  }
+  return outcome;
+}
+
+/**
+ * Inserts documents unless one of their `_id` exists (insertEach): per document, true when inserted and false when
+ * it was there already; any other failure is thrown.
+ */
+export async function insertNew<T>(model: Model<T>, docs: readonly object[]): Promise<boolean[]> {
+  const errors = await insertEach(model, docs);
+  const failure = errors.find((error) => error !== undefined && !isDuplicateKeyError(error));
+  if (failure) throw failure;
+  return errors.map((error) => error === undefined);
+}
+
+/**
+ * A document as `Model.create` stores it, which a lean insertMany does not do by itself: undefined fields left out
+ * (the driver would store them as null) and empty objects dropped (mongoose's `minimize`), at every depth.
+ */
+function asCreated(value: object): object {
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (field === undefined) continue;
+    if (isPlainObject(field)) {
+      const nested = asCreated(field);
+      if (Object.keys(nested).length > 0) out[key] = nested;
+    } else if (Array.isArray(field)) {
+      out[key] = field.map((item: unknown) => (isPlainObject(item) ? asCreated(item) : item));
+    } else out[key] = field;
+  }
+  return out;
+}
+
+const isPlainObject = (value: unknown): value is object =>
+  typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+
+interface WriteErrorLike {
+  index: number;
+  code?: number;
+  errmsg?: string;
+  err?: { code?: number; errmsg?: string };
+}
+
+/** A duplicate-key error, as a driver error or one insertEach names. */
+export const isDuplicateKeyError = (e: unknown): boolean =>
+  (e as { code?: number } | undefined)?.code === DUPLICATE_KEY ||
+  /E11000|duplicate key/i.test(String((e as Error | undefined)?.message));

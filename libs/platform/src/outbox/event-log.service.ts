@@ -8,7 +8,8 @@ import { ServiceConfig } from '../config/service-config';
 import { ProblemException } from '../http/problem';
 import { consumerHandlerContext } from '../kafka/consumer-context';
 import { KafkaService } from '../kafka/kafka.service';
-import { bulkWriteInChunks, FERRETDB_SAFE_BULK_WRITE } from '../mongo/bulk-write';
+import { mapLimited } from '../import/import-batches';
+import { bulkWriteInChunks, FERRETDB_SAFE_BULK_WRITE, insertEach, isDuplicateKeyError } from '../mongo/bulk-write';
 import { aggregateKey, EventHead, eventPosition, OutboxEvent, PendingEvent } from './outbox-event.schema';
 
 export class ConcurrentModificationError extends Error {
@@ -34,6 +35,11 @@ export interface AppendRequest<T> {
 }
 
 type Projector = (event: CloudEventV1) => Promise<void>;
+/** A projector of many events of a topic at once (batch appends); it must do what the projector does for each. */
+type BatchProjector = (events: CloudEventV1[]) => Promise<void>;
+
+/** What became of one request of EventLog.appendMany. */
+export type AppendOutcome<T> = { ok: true; event: CloudEventV1<T> } | { ok: false; error: unknown };
 
 const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
 const RELAY_BATCH = 500;
@@ -48,6 +54,12 @@ const SWEEP_EVERY_TICKS = 10;
 const MAX_UNPUBLISHED_HELD = 50_000;
 /** How long an append waits for its event to reach Kafka before the request fails with a 503. */
 const PUBLISH_WAIT_MS = 10_000;
+/** And this much longer per event of a batch append (the relay sends a batch in rounds of RELAY_BATCH). */
+const PUBLISH_WAIT_PER_EVENT_MS = 1;
+/** Reads (and per-event projections) of a batch append in flight at once. */
+const READ_CONCURRENCY = 32;
+/** Sequences an append tries before giving up with ConcurrentModificationError (each lost to another writer). */
+const MAX_APPEND_ATTEMPTS = 200;
 /** Events read in parallel when reading an aggregate forward from its head (one round when the head is current). */
 const READ_AHEAD = 4;
 /** The head is written at every this many sequences: it lags by fewer than READ_AHEAD, so reads stay one round. */
@@ -101,6 +113,7 @@ export class NotYetPublishedError extends ProblemException {
 export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(EventLog.name);
   private readonly projectors = new Map<string, Projector>();
+  private readonly batchProjectors = new Map<string, BatchProjector>();
   /** Publishes this process's appends from memory. */
   private readonly relayer = new Coalesced(
     () => this.relay(),
@@ -123,6 +136,11 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    * relay runs the projector before publishing them, as the sweep does for what it finds.
    */
   private readonly unprojected = new Set<string>();
+  /**
+   * Events of a batch append under way (their markers are stored, the events may be): the append projects them and
+   * hands them to the relay itself, so the sweep leaves them alone instead of publishing them a second time.
+   */
+  private readonly appending = new Set<string>();
   /** Pending events found by the last sweep that are not on Kafka yet (the sweep publishes what it finds). */
   private sweptUnpublished = 0;
   private stopped = false;
@@ -167,80 +185,222 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    * projection heals itself.
    * Projectors must therefore be idempotent (apply an event only if newer than what they hold).
    */
-  registerProjector(topic: string, projector: Projector): void {
+  registerProjector(topic: string, projector: Projector, projectMany?: BatchProjector): void {
     this.projectors.set(topic, projector);
+    if (projectMany) this.batchProjectors.set(topic, projectMany);
   }
 
   async append<T extends object>(request: AppendRequest<T>): Promise<CloudEventV1<T>> {
-    const key = aggregateKey(request.topic, request.aggregateId);
-    let useHint = true;
-    for (let attempt = 0; attempt < 200; attempt++) {
-      const hint = useHint ? (this.lastSequence.get(key) ?? (request.newAggregate ? 0 : undefined)) : undefined;
-      const last = hint ?? (await this.newestSequence(request.topic, request.aggregateId));
-      const sequence = last + 1;
-      if (request.expectedSequence !== undefined && sequence !== request.expectedSequence) {
-        if (hint !== undefined) {
-          useHint = false; // the hint may be behind the log: read it before deciding
-          attempt--;
-          continue;
+    const [outcome] = await this.appendMany([request]);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.event;
+  }
+
+  /**
+   * Appends many events at once: what `append` does for one (it is this with one request), with the writes of the
+   * whole batch in a few commands and ONE wait for Kafka, for the bulk imports (issue 20). Requests of one aggregate
+   * get consecutive sequences in their order: each round inserts the next request of every aggregate, so a request
+   * that loses its sequence to another writer (duplicate key) is retried before the later ones of its aggregate.
+   * Once a request fails, the later ones of its aggregate fail with the same error and are not appended (they would
+   * land before it on a retry). Answers per request, in request order; never throws for one request's failure.
+   */
+  async appendMany<T extends object>(requests: readonly AppendRequest<T>[]): Promise<AppendOutcome<T>[]> {
+    const outcomes = new Array<AppendOutcome<T>>(requests.length);
+    const attempted: string[] = [];
+    let appended: { doc: OutboxEvent; index: number }[] = [];
+    try {
+      appended = await this.insertInRounds(requests, outcomes, attempted);
+      for (const { doc, index } of appended)
+        outcomes[index] = { ok: true, event: this.toCloudEvent(doc) as CloudEventV1<T> };
+      if (appended.length > 0) await this.projectAndHold(appended.map(({ doc }) => doc));
+    } finally {
+      for (const id of attempted) this.appending.delete(id);
+    }
+    if (appended.length === 0) return outcomes;
+    if (consumerHandlerContext.getStore()) {
+      // Appended by a consumer: its offsets are committed after the handler and the relay publishes the event
+      // even after a crash, so there is no caller to hold until Kafka has it (and a long wait would stall the batch).
+      this.kick();
+      return outcomes;
+    }
+    // One wait for the whole batch, longer for a larger one (the relay sends RELAY_BATCH events per round).
+    const waitMs = PUBLISH_WAIT_MS + appended.length * PUBLISH_WAIT_PER_EVENT_MS;
+    const waiting = appended.map(({ doc }) => this.settledOrTimeout(doc.eventId, () => undefined, waitMs));
+    this.kick();
+    const waits = await Promise.allSettled(waiting);
+    waits.forEach((wait, i) => {
+      if (wait.status === 'rejected') outcomes[appended[i].index] = { ok: false, error: wait.reason };
+    });
+    return outcomes;
+  }
+
+  /**
+   * The inserts of appendMany, in rounds (see there): answers the requests appended, with their event, and records
+   * a failure in `outcomes` for each of the others. The ids of all events tried are pushed onto `attempted` (and
+   * held in `appending` until the caller is done with them).
+   */
+  private async insertInRounds<T extends object>(
+    requests: readonly AppendRequest<T>[],
+    outcomes: AppendOutcome<T>[],
+    attempted: string[],
+  ): Promise<{ doc: OutboxEvent; index: number }[]> {
+    const lanes = new Map<string, { queue: number[]; useHint: boolean; attempts: number }>();
+    requests.forEach((request, index) => {
+      const key = aggregateKey(request.topic, request.aggregateId);
+      const lane = lanes.get(key) ?? { queue: [], useHint: true, attempts: 0 };
+      lane.queue.push(index);
+      lanes.set(key, lane);
+    });
+    const fail = (key: string, error: unknown) => {
+      for (const index of lanes.get(key)?.queue ?? []) outcomes[index] = { ok: false, error };
+      lanes.delete(key);
+    };
+    const appended: { doc: OutboxEvent; index: number }[] = [];
+    while (lanes.size > 0) {
+      const round = [...lanes].map(([key, lane]) => ({ key, lane, index: lane.queue[0] }));
+      const lasts = await mapLimited(round, READ_CONCURRENCY, async ({ key, lane, index }) => {
+        const request = requests[index];
+        const hint = lane.useHint ? (this.lastSequence.get(key) ?? (request.newAggregate ? 0 : undefined)) : undefined;
+        if (hint !== undefined) return { last: hint, hinted: true };
+        try {
+          return { last: await this.newestSequence(request.topic, request.aggregateId), hinted: false };
+        } catch (error) {
+          return { error };
         }
-        throw new ConcurrentModificationError();
+      });
+      const attempt: { key: string; lane: (typeof round)[number]['lane']; index: number; doc: OutboxEvent }[] = [];
+      round.forEach(({ key, lane, index }, i) => {
+        const found = lasts[i];
+        if ('error' in found) return fail(key, found.error);
+        const request = requests[index];
+        const sequence = found.last + 1;
+        if (request.expectedSequence !== undefined && sequence !== request.expectedSequence) {
+          if (found.hinted)
+            lane.useHint = false; // the hint may be behind the log: read it before deciding
+          else fail(key, new ConcurrentModificationError());
+          return;
+        }
+        const data = typeof request.data === 'function' ? (request.data as (s: number) => T)(sequence) : request.data;
+        const doc: OutboxEvent = {
+          _id: eventPosition(request.topic, request.aggregateId, sequence),
+          eventId: randomUUID(),
+          topic: request.topic,
+          aggregateId: request.aggregateId,
+          sequence,
+          type: request.type,
+          time: request.time ?? new Date(),
+          data: data as Record<string, unknown>,
+        };
+        attempt.push({ key, lane, index, doc });
+      });
+      // The markers first: an event in the log is then always findable by the sweep, whatever happens next.
+      for (const { doc } of attempt) {
+        this.appending.add(doc.eventId);
+        attempted.push(doc.eventId);
       }
-      const data = typeof request.data === 'function' ? (request.data as (s: number) => T)(sequence) : request.data;
-      const doc: OutboxEvent = {
-        _id: eventPosition(request.topic, request.aggregateId, sequence),
-        eventId: randomUUID(),
-        topic: request.topic,
-        aggregateId: request.aggregateId,
-        sequence,
-        type: request.type,
-        time: request.time ?? new Date(),
-        data: data as Record<string, unknown>,
-      };
-      try {
-        // The marker first: an event in the log is then always findable by the sweep, whatever happens next.
-        await this.markers.create({ _id: doc.eventId, position: doc._id, at: new Date() });
-        await this.events.create(doc);
-      } catch (error) {
-        if (!isDuplicateKey(error)) {
+      const at = new Date();
+      const markerErrors = await insertEach(
+        this.markers,
+        attempt.map(({ doc }) => ({ _id: doc.eventId, position: doc._id, at })),
+      );
+      const marked = attempt.filter(({ key }, i) => markerErrors[i] === undefined || void fail(key, markerErrors[i]));
+      const eventErrors = await insertEach(
+        this.events,
+        marked.map(({ doc }) => doc),
+      );
+      const lost: string[] = [];
+      let retry = false;
+      marked.forEach(({ key, lane, index, doc }, i) => {
+        const error = eventErrors[i];
+        if (error === undefined) {
+          this.rememberSequence(key, doc.sequence);
+          appended.push({ doc, index });
+          lane.queue.shift();
+          if (lane.queue.length === 0) lanes.delete(key);
+          return;
+        }
+        if (!isDuplicateKeyError(error)) {
           // The insert may have landed although its answer was lost (the database restarted): sweep for it.
+          this.appending.delete(doc.eventId);
           this.sweep();
-          throw error;
+          return fail(key, error);
         }
         // Someone else (here or in another instance) took this sequence; the marker names nothing.
-        await this.markers.deleteOne({ _id: doc.eventId }).catch(() => undefined); // else the sweep drops it
+        lost.push(doc.eventId);
         this.lastSequence.delete(key);
-        useHint = false;
-        if (request.expectedSequence !== undefined) throw new ConcurrentModificationError();
-        // Read again and take the next one.
-        await sleep(Math.random() * Math.min(50, 2 + attempt * 2));
-        continue;
-      }
-      this.rememberSequence(key, sequence);
-      const event = this.toCloudEvent(doc) as CloudEventV1<T>;
-      // From here on the event is committed: whatever fails, it must reach Kafka, and the request may answer 2xx
-      // only once it has. A projection that fails (the database went away after the insert) is therefore not the
-      // request's failure but the relay's to repeat before it publishes; the request waits for that as for any
-      // publication. (Throwing here left the event to the sweep, up to 10 s later, while the caller, finding it
-      // committed, acknowledged it: issue 20.)
-      const [projected] = await Promise.all([
-        this.project(request.topic, event as CloudEventV1),
-        sequence % HEAD_EVERY === 0 ? this.advanceHead(key, { sequence }) : undefined,
-      ]);
+        lane.useHint = false;
+        if (requests[index].expectedSequence !== undefined || ++lane.attempts >= MAX_APPEND_ATTEMPTS)
+          return fail(key, new ConcurrentModificationError());
+        retry = true;
+      });
+      // Else the sweep drops them as orphans.
+      await bulkWriteInChunks(
+        this.markers,
+        lost.map((id) => ({ deleteOne: { filter: { _id: id } } })),
+        { ordered: false },
+      ).catch(() => undefined);
+      // Read again and take the next one.
+      if (retry) await sleep(Math.random() * Math.min(50, 2 + Math.max(...round.map((r) => r.lane.attempts)) * 2));
+    }
+    return appended;
+  }
+
+  /**
+   * Freshly appended events: projected, their heads advanced, and handed to the relay.
+   */
+  private async projectAndHold(appended: OutboxEvent[]): Promise<void> {
+    // From here on the events are committed: whatever fails, they must reach Kafka, and the request may answer 2xx
+    // only once they have. A projection that fails (the database went away after the insert) is therefore not the
+    // request's failure but the relay's to repeat before it publishes; the request waits for that as for any
+    // publication. (Throwing here left the event to the sweep, up to 10 s later, while the caller, finding it
+    // committed, acknowledged it: issue 20.)
+    const [unprojected] = await Promise.all([
+      this.projectAll(appended),
+      mapLimited(
+        appended.filter((doc) => doc.sequence % HEAD_EVERY === 0),
+        READ_CONCURRENCY,
+        (doc) => this.advanceHead(aggregateKey(doc.topic, doc.aggregateId), { sequence: doc.sequence }),
+      ),
+    ]);
+    for (const doc of appended) {
       if (this.unpublished.size < MAX_UNPUBLISHED_HELD) {
         this.unpublished.set(doc.eventId, doc);
-        if (!projected) this.unprojected.add(doc.eventId);
+        if (unprojected.has(doc.eventId)) this.unprojected.add(doc.eventId);
       } else this.sweep();
-      if (consumerHandlerContext.getStore()) {
-        // Appended by a consumer: its offsets are committed after the handler and the relay publishes the event
-        // even after a crash, so there is no caller to hold until Kafka has it (and a long wait would stall the batch).
-        this.kick();
-        return event;
-      }
-      await this.published(doc.eventId);
-      return event;
     }
-    throw new ConcurrentModificationError();
+  }
+
+  /**
+   * Runs the projectors of freshly appended events: a topic's batch projector once for all of its events, else its
+   * projector per event (an aggregate's in sequence order, aggregates side by side). Answers the ids of the events
+   * whose projection failed (logged), which the relay projects again before publishing them.
+   */
+  private async projectAll(docs: readonly OutboxEvent[]): Promise<Set<string>> {
+    const failed = new Set<string>();
+    const byTopic = new Map<string, OutboxEvent[]>();
+    for (const doc of docs) byTopic.set(doc.topic, [...(byTopic.get(doc.topic) ?? []), doc]);
+    for (const [topic, ofTopic] of byTopic) {
+      const many = this.batchProjectors.get(topic);
+      if (many) {
+        try {
+          await many(ofTopic.map((doc) => this.toCloudEvent(doc)));
+        } catch (error) {
+          this.logger.warn(
+            { err: error, topic, events: ofTopic.length },
+            'projection after append failed; the relay projects the events again before publishing them',
+          );
+          for (const doc of ofTopic) failed.add(doc.eventId);
+        }
+        continue;
+      }
+      const byAggregate = new Map<string, OutboxEvent[]>();
+      for (const doc of ofTopic) byAggregate.set(doc.aggregateId, [...(byAggregate.get(doc.aggregateId) ?? []), doc]);
+      await mapLimited([...byAggregate.values()], READ_CONCURRENCY, async (ofAggregate) => {
+        for (const doc of ofAggregate)
+          if (!(await this.project(topic, this.toCloudEvent(doc)))) failed.add(doc.eventId);
+      });
+    }
+    return failed;
   }
 
   /** Runs the topic's projector; false (logged) when it failed and must run again before the event is published. */
@@ -285,16 +445,11 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     remember(this.lastSequence, key, sequence);
   }
 
-  /** Kicks the relay and waits until the event is on Kafka (or fails with NotYetPublishedError). */
-  private published(id: string): Promise<void> {
-    return this.settledOrTimeout(id, () => this.kick());
-  }
-
   /**
    * Registers a waiter under `id` with the next ticket, runs `start`, and resolves when the waiter is settled, or
    * fails with NotYetPublishedError after PUBLISH_WAIT_MS. A projection that already ran stays done either way.
    */
-  private settledOrTimeout(id: string, start: () => void): Promise<void> {
+  private settledOrTimeout(id: string, start: () => void, waitMs = PUBLISH_WAIT_MS): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const waiters = this.awaitingPublication.get(id) ?? new Set<Waiter>();
       this.awaitingPublication.set(id, waiters);
@@ -305,7 +460,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       const timer = setTimeout(() => {
         forget();
         reject(new NotYetPublishedError());
-      }, PUBLISH_WAIT_MS);
+      }, waitMs);
       const waiter: Waiter = {
         ticket: ++this.tickets,
         settle: () => {
@@ -456,12 +611,20 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    * is settled once that sweep finds nothing more pending (another instance's relay may have published its event).
    */
   private async sweepLog(): Promise<void> {
+    const horizon = this.tickets;
+    // Each page starts after the last marker of the one before (markers are ordered by when they were made, and never
+    // change), so the sweep visits every marker that existed when it began, also behind markers it leaves in place
+    // (the relay's, those of a batch still being appended, inserts under way) and while the relay deletes others.
+    let after: { at: Date; _id: string } | undefined;
     let full: boolean;
     do {
-      const horizon = this.tickets;
-      const found = await this.markers.find({}).sort({ at: 1 }).limit(RELAY_BATCH).lean<PendingEvent[]>();
-      // Events this process appended are the relay's to publish, in their order.
-      const candidates = found.filter((marker) => !this.unpublished.has(marker._id));
+      const found = await this.markers
+        .find(after ? { $or: [{ at: { $gt: after.at } }, { at: after.at, _id: { $gt: after._id } }] } : {})
+        .sort({ at: 1, _id: 1 })
+        .limit(RELAY_BATCH)
+        .lean<PendingEvent[]>();
+      // Events this process appended (or is appending) are the relay's to publish, in their order.
+      const candidates = found.filter((marker) => !this.unpublished.has(marker._id) && !this.appending.has(marker._id));
       const docs = await Promise.all(candidates.map((marker) => this.readEvent(marker.position)));
       const batch: OutboxEvent[] = [];
       const orphans: string[] = [];
@@ -480,16 +643,16 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       this.sweptUnpublished = batch.length;
       if (batch.length > 0) await this.publish(batch, true);
       this.sweptUnpublished = 0;
-      full = found.length === RELAY_BATCH && batch.length + orphans.length > 0;
-      if (!full) {
-        // Nothing more pending: events of earlier waiters were published (here, or by another instance's relay),
-        // except those the relay still holds, which it settles when it has sent them.
-        for (const [id, waiters] of this.awaitingPublication) {
-          if (this.unpublished.has(id)) continue;
-          for (const waiter of [...waiters]) if (waiter.ticket <= horizon) waiter.settle();
-        }
-      }
+      const last = found.at(-1);
+      if (last) after = { at: last.at, _id: last._id };
+      full = found.length === RELAY_BATCH;
     } while (full);
+    // Nothing more pending: events of waiters registered before the sweep began were published (here, or by another
+    // instance's relay), except those the relay still holds, which it settles when it has sent them.
+    for (const [id, waiters] of this.awaitingPublication) {
+      if (this.unpublished.has(id)) continue;
+      for (const waiter of [...waiters]) if (waiter.ticket <= horizon) waiter.settle();
+    }
   }
 
   /**

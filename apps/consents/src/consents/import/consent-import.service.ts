@@ -9,7 +9,10 @@ import {
   ImportBatchDoc,
   ImportBatches,
   ImportBatchResult,
+  ImportRowClaimDoc,
   importRejected,
+  insertNew,
+  mapLimited,
   ProblemException,
   readImportRows,
   RepeatedRows,
@@ -20,6 +23,8 @@ import { ImportConsentDto } from '../dto/import-consent.dto';
 export const CONSENT_IMPORT_BATCHES = 'consent_import_batches';
 /** Marks an imported entry as appended (written after its event): presence is read by `_id`, never by scanning. */
 export const CONSENT_IMPORT_ENTRIES = 'consent_import_entries';
+/** The imported entries' claims (ImportBatches.claim), by entry id. */
+export const CONSENT_IMPORT_ROWS = 'consent_import_rows';
 export const MAX_CONSENT_IMPORT_ROWS = 10_000;
 const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
 const CONCURRENCY = 32;
@@ -34,8 +39,6 @@ interface Row {
   lane: string;
 }
 
-const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
-
 /**
  * Consent and prohibition history from a legacy register: each row is appended to its subject's ledger exactly as
  * `POST /v1/consents` appends it (same validation, evidence and event), with its original `recordedAt` and an id
@@ -49,8 +52,9 @@ export class ConsentImportService {
     private readonly consents: ConsentsService,
     @InjectModel(CONSENT_IMPORT_BATCHES) batches: Model<ImportBatchDoc>,
     @InjectModel(CONSENT_IMPORT_ENTRIES) private readonly entries: Model<ImportedEntryDoc>,
+    @InjectModel(CONSENT_IMPORT_ROWS) claims: Model<ImportRowClaimDoc>,
   ) {
-    this.batches = new ImportBatches(batches);
+    this.batches = new ImportBatches(batches, claims);
   }
 
   async import(
@@ -95,25 +99,40 @@ export class ConsentImportService {
       dryRun: captured.dryRun,
       rows,
       concurrency: CONCURRENCY,
-      lane: (row) => row.lane,
+      // Imported entry ids derive from the entry; single writes draw random ones, so only imports write these.
+      rowKey: (row) => row.decision.entryId,
       isPresent: async (row) => (await this.entries.findById(row.decision.entryId).lean()) !== null,
-      write: async (row, resumed) => {
-        // An interrupted attempt may have appended the entry without its marker: the ledger decides.
-        const held = resumed && (await this.consents.holds(row.decision.subject, row.decision.entryId));
-        if (held) await this.consents.ensurePublished(row.decision.subject);
-        else await this.consents.record(row.decision, !resumed && firstOfLane.has(row));
-        await this.mark(row.decision.entryId);
+      writeMany: async (absent, resumed) => {
+        // An interrupted attempt may have appended an entry without its marker: the ledger decides (read once per
+        // subject, only when resuming). Rows keep the batch's order, oldest first within a subject.
+        const ledgers = new Map<string, Promise<Set<string>>>();
+        const held = resumed
+          ? await mapLimited(absent, CONCURRENCY, async (row) => {
+              if (!ledgers.has(row.lane)) ledgers.set(row.lane, this.consents.entryIds(row.decision.subject));
+              return (await ledgers.get(row.lane)!).has(row.decision.entryId);
+            })
+          : absent.map(() => false);
+        const toRecord = absent.filter((_, i) => !held[i]);
+        await Promise.all([
+          this.consents.recordMany(
+            toRecord.map((row) => ({ decision: row.decision, newSubject: !resumed && firstOfLane.has(row) })),
+          ),
+          mapLimited([...new Set(absent.filter((_, i) => held[i]).map((row) => row.lane))], CONCURRENCY, (lane) =>
+            this.consents.ensurePublished(absent.find((row) => row.lane === lane)!.decision.subject),
+          ),
+        ]);
+        await this.mark(absent.map((row) => row.decision.entryId));
       },
       confirm: (row) => this.consents.ensurePublished(row.decision.subject),
     });
   }
 
-  private async mark(entryId: string): Promise<void> {
-    try {
-      await this.entries.create({ _id: entryId });
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-    }
+  /** Marks entries as appended (after their events): what `isPresent` reads. */
+  private async mark(entryIds: readonly string[]): Promise<void> {
+    await insertNew(
+      this.entries,
+      entryIds.map((_id) => ({ _id })),
+    );
   }
 
   /** The subject and expiry rules of the single write, and that the history is not in the future. */

@@ -9,6 +9,7 @@ import {
   ImportBatchDoc,
   ImportBatches,
   ImportBatchResult,
+  ImportRowClaimDoc,
   importRejected,
   readImportRows,
   RepeatedRows,
@@ -20,10 +21,12 @@ import { CustomersService, kindRuleErrors } from '../customers.service';
 import { ImportCustomerDto } from '../dto/import-customer.dto';
 
 export const CUSTOMER_IMPORT_BATCHES = 'customer_import_batches';
+/** The imported customers' claims (ImportBatches.claim), by customer id. */
+export const CUSTOMER_IMPORT_ROWS = 'customer_import_rows';
 /** Rows per request: a batch is validated whole in memory before anything is written. */
 export const MAX_CUSTOMER_IMPORT_ROWS = 10_000;
 const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
-/** Customers written at once: each is a few single-document writes and one event; FerretDB serialises the rest. */
+/** Customers read (present?) or confirmed at once; the writes go in few bulk commands (CustomersService.createMany). */
 const CONCURRENCY = 32;
 
 interface Row {
@@ -47,8 +50,9 @@ export class CustomerImportService {
     private readonly repository: CustomersRepository,
     private readonly store: CustomerStore,
     @InjectModel(CUSTOMER_IMPORT_BATCHES) model: Model<ImportBatchDoc>,
+    @InjectModel(CUSTOMER_IMPORT_ROWS) claims: Model<ImportRowClaimDoc>,
   ) {
-    this.batches = new ImportBatches(model);
+    this.batches = new ImportBatches(model, claims);
   }
 
   async import(body: Readable, actor: Actor, attempt?: string, dryRun = false): Promise<ImportBatchResult> {
@@ -72,14 +76,25 @@ export class CustomerImportService {
       dryRun,
       rows,
       concurrency: CONCURRENCY,
+      // Imported ids derive from the legacy key; single writes draw random ones, so only imports write these.
+      rowKey: (row) => row.id,
       isPresent: async (row) => (await this.repository.findRevision(row.id, 1)) !== undefined,
-      write: async (row) => {
-        const { ref: _ref, customerNumber: _number, customerSince, ...customer } = row.value;
-        await this.customers.create(customer, actor, {
-          id: row.id,
-          ...(row.customerNumber ? { customerNumber: row.customerNumber } : {}),
-          ...(customerSince ? { since: new Date(customerSince).toISOString() } : {}),
-        });
+      // Every step of a create is idempotent by the customer's id, so a resumed batch creates the rest the same way.
+      writeMany: async (absent) => {
+        await this.customers.createMany(
+          absent.map((row) => {
+            const { ref: _ref, customerNumber: _number, customerSince, ...input } = row.value;
+            return {
+              input,
+              imported: {
+                id: row.id,
+                ...(row.customerNumber ? { customerNumber: row.customerNumber } : {}),
+                ...(customerSince ? { since: new Date(customerSince).toISOString() } : {}),
+              },
+            };
+          }),
+          actor,
+        );
       },
       confirm: (row) => this.store.finishCreation(row.id),
     });
