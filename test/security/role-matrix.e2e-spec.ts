@@ -84,6 +84,8 @@ const MATRIX: Record<ServiceName, Record<string, Access>> = {
     'POST /v1/suppression/entries': ['staff'],
     'POST /v1/suppression/entries/import': ['staff'],
     'DELETE /v1/suppression/entries/:id': ['staff'],
+    'GET /v1/suppression/registers': ['staff'],
+    'PUT /v1/suppression/registers/:register': ['staff'],
     'GET /v1/suppression/state/digest': [],
   },
 };

@@ -1,5 +1,14 @@
 import { Controller, Get, Headers, Param, Put, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { RegisterName, REGISTERS } from '@kielto/contracts';
 import {
@@ -13,6 +22,7 @@ import {
 } from '@kielto/platform';
 import { SuppressionState } from '../engine';
 import { RegisterFreshness } from '../freshness/register-freshness';
+import { RegisterSnapshotResultDto, RegisterStatusDto } from './dto/register-responses.dto';
 import { RegisterSnapshotResult, RegistersService } from './registers.service';
 
 export const REGISTERS_PATH = '/v1/suppression/registers/';
@@ -38,6 +48,8 @@ export class RegistersController {
    */
   @Put(':register')
   @Roles('staff')
+  @ApiOperation({ summary: 'Import a full snapshot of an ASML register (asml-phone, asml-post)' })
+  @ApiOkResponse({ type: RegisterSnapshotResultDto })
   @ApiParam({ name: 'register', enum: REGISTERS })
   @ApiHeader({ name: 'X-Register-Date', required: true, description: 'The date of the snapshot, YYYY-MM-DD' })
   @ApiConsumes(NDJSON, CSV)
@@ -74,7 +86,9 @@ export class RegistersController {
   /** Each register's newest snapshot date, age, rows and whether it is overdue (`KIELTO_REGISTER_MAX_AGE_DAYS`). */
   @Get()
   @Roles('staff')
-  list() {
+  @ApiOperation({ summary: "Each register's newest snapshot, its age and rows, and whether it is overdue" })
+  @ApiOkResponse({ type: RegisterStatusDto, isArray: true })
+  list(): RegisterStatusDto[] {
     return this.freshness.status().map((s) => ({ ...s, rows: this.state.register(s.register).size }));
   }
 }
