@@ -12,6 +12,7 @@ import { SelfServiceModule } from './self-service/self-service.module';
       // Production refuses development defaults and short secrets for these too.
       secrets: (env) => ({
         KIELTO_SMS_WEBHOOK_SECRET: env.KIELTO_SMS_WEBHOOK_SECRET,
+        KIELTO_SERVICE_KEY: env.KIELTO_SERVICE_KEY,
         ...Object.fromEntries(
           parseUnsubscribeKeys(env.KIELTO_UNSUBSCRIBE_KEYS).map(({ kid, secret }) => [
             `KIELTO_UNSUBSCRIBE_KEYS (${kid})`,

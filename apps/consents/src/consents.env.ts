@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
-import { BaseEnv, DEVELOPMENT_SECRET } from '@kielto/platform';
+import { BaseEnv, DEVELOPMENT_SECRET, DEVELOPMENT_SERVICE_KEY } from '@kielto/platform';
 
 /** `kid:secret[,kid:secret…]`: the first key signs new unsubscribe tokens, every key verifies (rotation). */
 export const UNSUBSCRIBE_KEYS_PATTERN = /^[A-Za-z0-9_-]{1,32}:[^,\s]{16,}(,[A-Za-z0-9_-]{1,32}:[^,\s]{16,})*$/;
@@ -38,6 +38,17 @@ export class ConsentsEnv extends BaseEnv {
   @IsString()
   @MinLength(16)
   KIELTO_SMS_WEBHOOK_SECRET = DEVELOPMENT_SECRET;
+
+  /**
+   * The customers service, whose request desk a decision names with `X-Kielto-Dsr` (checked before the write, the
+   * trail written after it), and an admin API key of it (the same KIELTO_SERVICE_KEY as customers').
+   */
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  CUSTOMERS_URL = 'http://127.0.0.1:3001';
+
+  @IsString()
+  @MinLength(8)
+  KIELTO_SERVICE_KEY = DEVELOPMENT_SERVICE_KEY;
 }
 
 /** The unsubscribe keys in order (the first one signs). */

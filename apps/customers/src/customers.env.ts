@@ -12,7 +12,7 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
-import { ApiKeyRegistry, BaseEnv, DEVELOPMENT_API_KEYS, DEVELOPMENT_SECRET, FieldCipher } from '@kielto/platform';
+import { ApiKeyRegistry, BaseEnv, DEVELOPMENT_SECRET, DEVELOPMENT_SERVICE_KEY, FieldCipher } from '@kielto/platform';
 
 @ValidatorConstraint({ name: 'isFieldCipherKeys' })
 class IsFieldCipherKeys implements ValidatorConstraintInterface {
@@ -53,9 +53,6 @@ class IsAdminKeyOfApiKeys implements ValidatorConstraintInterface {
  * production guardrails refuse to start with it.
  */
 export const DEVELOPMENT_PII_KEYS = 'dev-example:a2llbHRvLWRldmVsb3BtZW50LWtleS0zMi1ieXRlcyE=';
-const DEVELOPMENT_ADMIN_KEY = DEVELOPMENT_API_KEYS.split(',')
-  .find((k) => k.startsWith('admin:'))!
-  .slice('admin:'.length);
 
 const url = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 
@@ -73,7 +70,7 @@ export class CustomersEnv extends BaseEnv {
   @IsString()
   @MinLength(8)
   @Validate(IsAdminKeyOfApiKeys)
-  KIELTO_SERVICE_KEY = DEVELOPMENT_ADMIN_KEY;
+  KIELTO_SERVICE_KEY = DEVELOPMENT_SERVICE_KEY;
 
   @IsUrl(url) CONSENTS_URL = 'http://127.0.0.1:3002';
   @IsUrl(url) DIRECTORY_BANS_URL = 'http://127.0.0.1:3003';

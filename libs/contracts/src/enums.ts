@@ -119,6 +119,15 @@ export type DirectoryOutlet = (typeof DIRECTORY_OUTLETS)[number];
 export const REQUEST_TYPES = ['access', 'rectification', 'erasure', 'restriction', 'objection', 'portability'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 
+/**
+ * What another service's write adds to a request's trail (`X-Kielto-Dsr` on POST /v1/consents): a prohibition is an
+ * objection (Art 21), a withdrawal of consent (Art 7(3)) a withdrawal. Customers' own writes name theirs in code.
+ */
+/** The header a write names its data-subject request with (its id on customers' request desk). */
+export const DSR_HEADER_NAME = 'X-Kielto-Dsr';
+export const PEER_TRAIL_ACTIONS = ['objection', 'withdrawal'] as const;
+export type PeerTrailAction = (typeof PEER_TRAIL_ACTIONS)[number];
+
 /** How a data-subject request reached the organisation. */
 export const REQUEST_CHANNELS = ['letter', 'email', 'phone', 'web', 'in-person'] as const;
 export type RequestChannel = (typeof REQUEST_CHANNELS)[number];

@@ -1,9 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { DSR_HEADER_NAME } from '@kielto/contracts';
 import type { FastifyRequest } from 'fastify';
 import {
   Actor,
   bareIdentifierOf,
+  fieldProblem,
   CurrentActor,
   IdentifierQueryDto,
   IDEMPOTENCY_KEY,
@@ -22,6 +24,7 @@ import { ImportConsentDto } from './dto/import-consent.dto';
 import { RecordConsentDto } from './dto/record-consent.dto';
 import { ConsentImportService, MAX_CONSENT_IMPORT_ROWS } from './import/consent-import.service';
 import { IdentifierErasure, LedgerErasureService } from './ledger-erasure.service';
+import { DeskSubject, DeskWrite, RequestDeskClient } from './request-desk.client';
 
 class IdentifierErasureDto implements IdentifierErasure {
   @ApiProperty({
@@ -42,6 +45,7 @@ export class ConsentsController {
     private readonly env: ConsentsEnv,
     private readonly imports: ConsentImportService,
     private readonly erasure: LedgerErasureService,
+    private readonly desk: RequestDeskClient,
   ) {}
 
   /**
@@ -52,19 +56,34 @@ export class ConsentsController {
   @Post()
   @HttpCode(201)
   @Roles('staff')
-  record(
+  @ApiHeader({
+    name: DSR_HEADER_NAME,
+    required: false,
+    description:
+      'Id of the data-subject request (POST /v1/requests on customers) a prohibition (objection) or a withdrawal is ' +
+      'recorded for: it must be open and about this subject (else 400/409/422 naming the header, nothing written), ' +
+      'and its trail gets the decision',
+  })
+  async record(
     @Body() body: RecordConsentDto,
     @CurrentActor() actor: Actor,
     @Req() request: FastifyRequest,
   ): Promise<LedgerEntry> {
     const subject = this.consents.subjectOf(body);
-    return this.consents.record(
-      decisionOf(subject, body, {
-        keyId: actor.keyId,
-        requestId: String(request.id),
-        defaultNoticeVersion: this.env.KIELTO_NOTICE_VERSION,
-      }),
-    );
+    const entry = decisionOf(subject, body, {
+      keyId: actor.keyId,
+      requestId: String(request.id),
+      defaultNoticeVersion: this.env.KIELTO_NOTICE_VERSION,
+    });
+    const dsr = request.headers[DSR_HEADER_NAME.toLowerCase()];
+    if (dsr === undefined) return this.consents.record(entry);
+    const link = deskWriteOf(body, actor, String(request.id));
+    if (typeof dsr !== 'string' || !link)
+      throw fieldProblem(DSR_HEADER_NAME, `${DSR_HEADER_NAME} names a request for a prohibition or a withdrawal only`);
+    await this.desk.check(dsr, link);
+    const recorded = await this.consents.record(entry);
+    await this.desk.addToTrail(dsr, link);
+    return recorded;
   }
 
   /** Consent and prohibition history from a legacy register, with original times (`kielto import consents FILE`). */
@@ -111,4 +130,17 @@ export class ConsentsController {
     const { kind } = bareIdentifierOf(query);
     return this.erasure.eraseIdentifier(this.consents.subjectOf({ [kind]: query[kind] }));
   }
+}
+
+/** What the desk's trail says of a decision: a prohibition is an objection, a withdrawal a withdrawal; else none. */
+function deskWriteOf(body: RecordConsentDto, actor: Actor, requestId: string): DeskWrite | undefined {
+  const action = body.decision === 'prohibit' ? 'objection' : body.decision === 'withdraw' ? 'withdrawal' : undefined;
+  if (action === undefined) return undefined;
+  const subject: DeskSubject =
+    body.customerId !== undefined
+      ? { customerId: body.customerId }
+      : body.email !== undefined
+        ? { email: body.email }
+        : { phone: body.phone! };
+  return { action, subject, actor: actor.keyId, requestId };
 }

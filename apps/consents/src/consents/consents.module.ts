@@ -14,6 +14,7 @@ import {
 } from './import/consent-import.service';
 import { CUSTOMER_IDENTIFIERS, CustomerDirectoryRepository } from './customer-directory.repository';
 import { LedgerErasureService } from './ledger-erasure.service';
+import { RequestDeskClient } from './request-desk.client';
 import { ConsentEvidenceDoc, ConsentEvidenceSchema } from './schemas/consent-evidence.schema';
 import { CustomerContactsDoc, CustomerContactsSchema } from './schemas/customer-contacts.schema';
 import { SmsKeywordDoc, SmsKeywordSchema } from './schemas/sms-keyword.schema';
@@ -41,6 +42,7 @@ import { SmsKeywordRepository } from './sms-keyword.repository';
     ConsentEvidenceRepository,
     CustomerDirectoryRepository,
     LedgerErasureService,
+    RequestDeskClient,
     SmsKeywordRepository,
   ],
   exports: [ConsentsService, SmsKeywordRepository],

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { DeskRepository } from './desk.repository';
-import { DsrLinkInterceptor } from './dsr-link';
+import { DeskLinks, DsrLinkInterceptor } from './dsr-link';
 import { DeskRequestDoc, DeskRequestDocSchema, TrailDoc, TrailDocSchema } from './schemas/desk.schema';
 
 /** The desk's storage and the link of writes to it: used by the customers routes and by the desk itself. */
@@ -12,7 +12,7 @@ import { DeskRequestDoc, DeskRequestDocSchema, TrailDoc, TrailDocSchema } from '
       { name: TrailDoc.name, schema: TrailDocSchema },
     ]),
   ],
-  providers: [DeskRepository, DsrLinkInterceptor],
-  exports: [DeskRepository, DsrLinkInterceptor],
+  providers: [DeskRepository, DeskLinks, DsrLinkInterceptor],
+  exports: [DeskRepository, DeskLinks, DsrLinkInterceptor],
 })
 export class DeskModule {}

@@ -21,11 +21,12 @@ import {
   IdentifierQueryDto,
   ProblemException,
 } from '@kielto/platform';
-import { RequestSubject } from './desk-request';
+import { DSR_HEADER_NAME } from '@kielto/contracts';
+import { RequestSubject, TrailEntry } from './desk-request';
 import { DeskRepository } from './desk.repository';
 
-export const DSR_HEADER = 'x-kielto-dsr';
-const DSR_FIELD = 'X-Kielto-Dsr';
+export const DSR_HEADER = DSR_HEADER_NAME.toLowerCase();
+const DSR_FIELD = DSR_HEADER_NAME;
 const DSR_ACTION = 'kielto:dsr-action';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -49,57 +50,33 @@ export const LinksDsr = (action: string) =>
   );
 
 /** Whom the write is about: a customer, or a bare identifier (with its keyed subject key, for the trail). */
-type WriteTarget = { customerId: string } | { identifier: BareIdentifier; subject: string };
+export type WriteTarget = { customerId: string } | { identifier: BareIdentifier; subject: string };
 
+/**
+ * The one rule of what a write may be linked to, and the trail it leaves: used by the customer routes (through
+ * DsrLinkInterceptor) and by the other services' writes (POST /v1/requests/:id/trail, an objection in consents).
+ */
 @Injectable()
-export class DsrLinkInterceptor implements NestInterceptor {
-  private readonly logger = new Logger(DsrLinkInterceptor.name);
+export class DeskLinks {
+  private readonly logger = new Logger(DeskLinks.name);
 
   constructor(
-    private readonly reflector: Reflector,
     private readonly desk: DeskRepository,
     private readonly hasher: IdentifierHasher,
   ) {}
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    const request = context
-      .switchToHttp()
-      .getRequest<AuthenticatedRequest & { id: string; params: { id?: string }; query: IdentifierQueryDto }>();
-    const header = request.headers[DSR_HEADER];
-    if (header === undefined) return next.handle();
-    const target = this.targetOf(request);
-    const requestId = await this.linkable(header, target);
-    const action = this.reflector.get<string>(DSR_ACTION, context.getHandler());
-    return next.handle().pipe(
-      concatMap(async (result: unknown) => {
-        const entry = {
-          at: new Date().toISOString(),
-          action,
-          ...('customerId' in target ? { customerId: target.customerId } : { subject: target.subject }),
-          actor: request.actor?.keyId ?? 'unknown',
-          requestId: String(request.id),
-        };
-        // The write is done and audited (with the same request id); a lost trail entry is logged, not a failed write.
-        await this.desk
-          .appendTrail(requestId, entry)
-          .catch((error: unknown) => this.logger.error({ err: error, requestId, action }, 'desk trail not written'));
-        return result;
-      }),
-    );
-  }
-
-  private targetOf(request: { params: { id?: string }; query: IdentifierQueryDto }): WriteTarget {
-    if (request.params.id !== undefined) return { customerId: String(request.params.id).toLowerCase() };
-    // Validated here too: the handler's pipes run after this interceptor, and nothing may be linked on bad input.
-    const identifier = bareIdentifierOf(request.query);
+  /** A customer id, or a bare identifier (validated and normalised here: nothing may be linked on bad input). */
+  targetOf(subject: { customerId?: string } & IdentifierQueryDto): WriteTarget {
+    if (subject.customerId !== undefined) return { customerId: String(subject.customerId).toLowerCase() };
+    const identifier = bareIdentifierOf(subject);
     return { identifier, subject: `${identifier.kind}:${this.hasher.hash(identifier.value)}` };
   }
 
-  /** The desk entry the header names, if the write may be linked to it. */
-  private async linkable(header: string | string[], target: WriteTarget): Promise<string> {
-    if (typeof header !== 'string' || !UUID.test(header))
+  /** The desk entry `dsr` names, if the write may be linked to it: else the problem naming X-Kielto-Dsr. */
+  async linkable(dsr: unknown, target: WriteTarget): Promise<string> {
+    if (typeof dsr !== 'string' || !UUID.test(dsr))
       throw fieldProblem(DSR_FIELD, `${DSR_FIELD} must be the id (UUID) of a request on the desk`);
-    const id = header.toLowerCase();
+    const id = dsr.toLowerCase();
     const entry = await this.desk.load(id);
     if (!entry)
       throw fieldProblem(DSR_FIELD, `no request on the desk has this ${DSR_FIELD}`, HttpStatus.UNPROCESSABLE_ENTITY);
@@ -110,6 +87,63 @@ export class DsrLinkInterceptor implements NestInterceptor {
     const other = otherSubject(entry.subject, target);
     if (other) throw fieldProblem(DSR_FIELD, `the request is about ${other}`, HttpStatus.UNPROCESSABLE_ENTITY);
     return id;
+  }
+
+  /** Adds the write (done and audited under `requestId`) to the trail of the desk entry `id`. */
+  async addToTrail(
+    id: string,
+    write: { action: string; target: WriteTarget; actor: string; requestId: string },
+  ): Promise<TrailEntry> {
+    const { target } = write;
+    const entry: TrailEntry = {
+      at: new Date().toISOString(),
+      action: write.action,
+      ...('customerId' in target ? { customerId: target.customerId } : { subject: target.subject }),
+      actor: write.actor,
+      requestId: write.requestId,
+    };
+    await this.desk.appendTrail(id, entry);
+    return entry;
+  }
+
+  /** addToTrail after a write that is done: a lost trail entry is logged, never a failed write. */
+  async addToTrailAfterWrite(id: string, write: Parameters<DeskLinks['addToTrail']>[1]): Promise<void> {
+    await this.addToTrail(id, write).catch((error: unknown) =>
+      this.logger.error({ err: error, requestId: id, action: write.action }, 'desk trail not written'),
+    );
+  }
+}
+
+@Injectable()
+export class DsrLinkInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly links: DeskLinks,
+  ) {}
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const request = context
+      .switchToHttp()
+      .getRequest<AuthenticatedRequest & { id: string; params: { id?: string }; query: IdentifierQueryDto }>();
+    const header = request.headers[DSR_HEADER];
+    if (header === undefined) return next.handle();
+    // Validated here too: the handler's pipes run after this interceptor, and nothing may be linked on bad input.
+    const target = this.links.targetOf(
+      request.params.id !== undefined ? { customerId: String(request.params.id) } : request.query,
+    );
+    const id = await this.links.linkable(header, target);
+    const action = this.reflector.get<string>(DSR_ACTION, context.getHandler());
+    return next.handle().pipe(
+      concatMap(async (result: unknown) => {
+        await this.links.addToTrailAfterWrite(id, {
+          action,
+          target,
+          actor: request.actor?.keyId ?? 'unknown',
+          requestId: String(request.id),
+        });
+        return result;
+      }),
+    );
   }
 }
 

@@ -5,16 +5,18 @@ import {
   ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
+  ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
-import { Actor, CurrentActor, Roles } from '@kielto/platform';
+import { Actor, CurrentActor, isDryRun, Roles } from '@kielto/platform';
 import { REQUEST_CHANNELS, REQUEST_TYPES } from '@kielto/contracts';
 import { REQUEST_OUTCOMES, REQUEST_STATUSES } from './desk-rules';
 import { TrailEntry } from './desk-request';
 import { CreateRequestDto } from './dto/create-request.dto';
+import { LinkTrailDto } from './dto/link-trail.dto';
 import { RequestQueryDto } from './dto/request-query.dto';
 import { UpdateRequestDto } from './dto/update-request.dto';
-import { RequestsService, RequestView } from './requests.service';
+import { PeerLink, RequestsService, RequestView } from './requests.service';
 
 class RequestSubjectDto {
   @ApiPropertyOptional({ format: 'uuid' }) customerId?: string;
@@ -55,7 +57,11 @@ class RequestResponseDto {
 
 class TrailEntryDto {
   @ApiProperty({ format: 'date-time' }) at!: string;
-  @ApiProperty({ example: 'erasure', description: 'rectification, erasure, restriction or restriction-lifted' })
+  @ApiProperty({
+    example: 'erasure',
+    description:
+      'rectification, erasure, restriction or restriction-lifted (customers); objection or withdrawal (consents)',
+  })
   action!: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'The customer written (customer routes)' }) customerId?: string;
   @ApiPropertyOptional({
@@ -66,6 +72,12 @@ class TrailEntryDto {
   @ApiProperty() actor!: string;
   @ApiProperty({ description: 'Request id of the write: its audit record carries the same requestId' })
   requestId!: string;
+}
+
+class PeerLinkDto {
+  @ApiProperty({ format: 'uuid', description: 'The desk entry' }) id!: string;
+  @ApiPropertyOptional({ type: TrailEntryDto, description: 'The entry added (absent on a dry run)' })
+  entry?: TrailEntryDto;
 }
 
 class RequestWithTrailDto extends RequestResponseDto {
@@ -112,5 +124,24 @@ export class RequestsController {
   @ApiOkResponse({ type: RequestResponseDto })
   change(@Param('id') id: string, @Body() body: UpdateRequestDto, @CurrentActor() actor: Actor): Promise<RequestView> {
     return this.requests.change(id, body, actor);
+  }
+
+  /**
+   * For the other services' writes done for a request (consents: `X-Kielto-Dsr` on an objection or a withdrawal),
+   * with the service key: `dryRun=true` before the write answers whether it may be linked (the same problems as
+   * `X-Kielto-Dsr` on customers' own routes), the call after the write adds it to the trail.
+   */
+  @Post(':id/trail')
+  @HttpCode(200)
+  @Roles()
+  @ApiOperation({
+    summary:
+      "Link another service's write to the request (service key): check with dryRun=true before it, add it to the " +
+      'trail after it',
+  })
+  @ApiQuery({ name: 'dryRun', required: false, enum: ['true', 'false'] })
+  @ApiOkResponse({ type: PeerLinkDto })
+  link(@Param('id') id: string, @Body() body: LinkTrailDto, @Query('dryRun') dryRun?: string): Promise<PeerLink> {
+    return this.requests.linkPeerWrite(id, body, isDryRun(dryRun));
   }
 }

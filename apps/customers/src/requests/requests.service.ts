@@ -6,10 +6,17 @@ import { CustomersService } from '../customers/customers.service';
 import { DeskRequest, RequestSubject, TrailEntry } from './desk-request';
 import { extendedDueAt, firstDueAt, matchesStatus, OUTCOMES_WITH_ACTIONS, RequestStatus, statusOf } from './desk-rules';
 import { DeskRepository } from './desk.repository';
+import { DeskLinks } from './dsr-link';
+import { LinkTrailDto } from './dto/link-trail.dto';
 import { CreateRequestDto } from './dto/create-request.dto';
 import { ACTION_FIELDS, UpdateRequestDto } from './dto/update-request.dto';
 
 export type RequestView = DeskRequest & { status: RequestStatus };
+/** A write of another service linked to a desk entry: the trail entry, unless it was only checked. */
+export interface PeerLink {
+  id: string;
+  entry?: TrailEntry;
+}
 
 /** Clocks differ: a receipt this far ahead of ours is still taken as now, not as the future. */
 const CLOCK_SKEW_MS = 5 * 60_000;
@@ -34,6 +41,7 @@ export class RequestsService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly desk: DeskRepository,
+    private readonly links: DeskLinks,
     private readonly customers: CustomersService,
     private readonly config: ServiceConfig,
   ) {}
@@ -109,6 +117,16 @@ export class RequestsService implements OnModuleInit, OnModuleDestroy {
       );
     this.overdue = undefined;
     return view(next);
+  }
+
+  /** Another service's write for the request `id`: checked (dry run, before it) or added to the trail (after it). */
+  async linkPeerWrite(id: string, write: LinkTrailDto, dryRun: boolean): Promise<PeerLink> {
+    subjectFieldOf(write);
+    const target = this.links.targetOf(write);
+    const linked = await this.links.linkable(id, target);
+    if (dryRun) return { id: linked };
+    const { action, actor, requestId } = write;
+    return { id: linked, entry: await this.links.addToTrail(linked, { action, target, actor, requestId }) };
   }
 
   async get(id: string): Promise<RequestView & { trail: TrailEntry[] }> {

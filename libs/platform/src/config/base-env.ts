@@ -22,6 +22,10 @@ import { parseRoleMap } from '../auth/oidc-tokens';
 export const DEVELOPMENT_API_KEYS =
   'admin:dev-admin-key,staff:dev-staff-key,marketing:dev-marketing-key,partner:dev-partner-key,dpo:dev-dpo-key';
 export const DEVELOPMENT_SECRET = 'kielto-development-secret-do-not-use-in-production';
+/** The admin key of DEVELOPMENT_API_KEYS: the services' KIELTO_SERVICE_KEY when nothing is configured. */
+export const DEVELOPMENT_SERVICE_KEY = DEVELOPMENT_API_KEYS.split(',')
+  .find((k) => k.startsWith('admin:'))!
+  .slice('admin:'.length);
 
 /** The registry's own parse decides, so that a list the services accept is exactly a list that validates. */
 @ValidatorConstraint({ name: 'isApiKeyList' })
