@@ -23,7 +23,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 65 invalid input file (nothing sent), 69 a 
 Progress bars and messages go to stderr; data and summaries to stdout.`;
 
 const REGISTER_HELP = `
-Loading a legacy register (staff key): kielto import customers|consents|bans FILE
+Loading a legacy register (staff key): kielto import customers|consents|bans|population-register-bans FILE
   The whole file is validated by the services first (nothing is imported if any line is bad, exit 65); then the
   rows go in batches, each all-or-nothing; re-running the file skips what is held. Summary: imported / already
   present / failed. CSV columns (lists ;-separated) or NDJSON (one row as the route takes it, see /docs):
@@ -32,6 +32,8 @@ Loading a legacy register (staff key): kielto import customers|consents|bans FIL
   consents   customerRef|customerId|email|phone, channel, purpose, decision, source, recordedAt, expiresAt,
              noticeVersion, capturedBy, reference
   bans       customerRef|customerId, scope, hiddenFields, outlets, reason
+  population-register-bans
+             customerNumber, populationRegisterBans (direct-marketing;safety, empty: none) — a DVV refresh file
 
 Examples:
   KIELTO_API_KEY=… kielto import robinson.csv --reason robinson --channel phone
@@ -60,10 +62,13 @@ function buildProgram(run: (action: (config: CliConfig) => Promise<number>) => P
     )
     .argument(
       '<file>',
-      'customers|consents|bans, then the register file (see below); or a suppression list: CSV with a header (email and/or ' +
+      'customers|consents|bans|population-register-bans, then the register file (see below); or a suppression list: CSV with a header (email and/or ' +
         'phone columns; optional channel, reason) or NDJSON ({email|phone, channel?, reason?} a line)',
     )
-    .argument('[register-file]', 'the register file when the first argument is customers, consents or bans')
+    .argument(
+      '[register-file]',
+      'the register file when the first argument is customers, consents, bans or population-register-bans',
+    )
     .addOption(new Option('--reason <reason>', 'reason for lines without one').choices([...SUPPRESSION_ENTRY_REASONS]))
     .addOption(new Option('--channel <channel>', 'channel for lines without one').choices([...LEDGER_CHANNELS]))
     .addOption(new Option('--format <format>', 'input format (default: by file extension)').choices(['csv', 'ndjson']))
@@ -80,7 +85,10 @@ function buildProgram(run: (action: (config: CliConfig) => Promise<number>) => P
           if (!registerFile) throw new UsageError(`kielto import ${file} needs a file`);
           return importRegisterCommand(client(config), file as RegisterKind, registerFile, options);
         }
-        if (registerFile) throw new UsageError(`the first argument must be customers, consents or bans, or a file`);
+        if (registerFile)
+          throw new UsageError(
+            `the first argument must be customers, consents, bans or population-register-bans, or a file`,
+          );
         return importCommand(client(config), file, { ...options, batchSize: options.batchSize ?? '10000' });
       }),
     );

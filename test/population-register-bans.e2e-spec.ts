@@ -3,13 +3,14 @@ import { Consumer, Kafka, logLevel } from 'kafkajs';
 import request from 'supertest';
 import { IdentifierHasher } from '@kielto/platform';
 import { normaliseEmail, TOPICS } from '@kielto/contracts';
+import { generateCustomerNumber } from '../apps/customers/src/customers/customer-number';
 import { bearer, eventually, KEYS, PARTNER_HASH_KEY, startStack, Stack } from './support/stack';
 
 /**
  * DVV (population register) bans on customers (issue 17, part 3; docs/CONTRACT.md §3.9), through the public API and
  * the topics: `direct-marketing` stops post for every purpose (reason population-register-ban, partners see opt-out);
  * `safety` also keeps the customer out of the directory, the address out of every event and every answer but the
- * subject's own export.
+ * subject's own export. DVV refresh files bring the bans in by customer number (NDJSON import).
  */
 describe('DVV population-register bans', () => {
   let stack: Stack;
@@ -167,5 +168,111 @@ describe('DVV population-register bans', () => {
       expect(e.value).not.toContain(safeStreet);
       expect(JSON.parse(e.value).data.populationRegisterBans).toEqual(['safety']);
     }
+  });
+
+  it('imports bans from a DVV refresh file by customer number, through the PATCH path: suppression and the directory follow', async () => {
+    const dm = await create({ name: 'Tuonti Taina', address: { ...address, street: `Tuontitie ${run}` } });
+    const safeStreet = `Piilokuja ${parseInt(run, 16) % 900} B 2`;
+    const safe = await create({ name: 'Tuonti Tapani', address: { ...address, street: safeStreet } });
+    const listed = await create({ name: 'Näkyvä Nelli', address: { ...address, street: `Avoin tie ${run}` } });
+    for (const c of [dm, safe, listed]) expect(c.status).toBe(201);
+    const exportText = async () => {
+      const res = await request(stack.urls['directory-bans'])
+        .get('/v1/directory/export')
+        .query({ outlet: 'online' })
+        .set(bearer('staff'));
+      return res.status === 200 ? res.text : '';
+    };
+    // Before the import the customer to be safety-banned is listed like any other.
+    await eventually(
+      async () => (await exportText()).includes(safe.body.id),
+      20_000,
+      'the customer listed before the import',
+    );
+    const importBans = (lines: string[], query: Record<string, string> = {}, key?: string) => {
+      const call = customers()
+        .post('/v1/customers/population-register-bans/import')
+        .query(query)
+        .set(bearer('staff'))
+        .set('content-type', 'application/x-ndjson');
+      return (key ? call.set('idempotency-key', key) : call).send(lines.join('\n') + '\n');
+    };
+    const row = (customerNumber: string, populationRegisterBans: unknown) =>
+      JSON.stringify({ customerNumber, populationRegisterBans });
+    const bansOf = async (id: string) =>
+      (await customers().get(`/v1/customers/${id}`).set(bearer('staff')).expect(200)).body.populationRegisterBans;
+
+    // Bad rows are listed with their lines and nothing is imported: an unknown ban value, an unknown customer
+    // number, a malformed number, a line that is no JSON.
+    const file = [
+      row(dm.body.customerNumber, ['direct-marketing']),
+      row(safe.body.customerNumber, ['everything']),
+      row(generateCustomerNumber(), ['safety']),
+      row('K123', ['safety']),
+      '{not json',
+    ];
+    const refused = await importBans(file);
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ line: 2, field: 'populationRegisterBans' }),
+        expect.objectContaining({ line: 4, field: 'customerNumber' }),
+        expect.objectContaining({ line: 5 }),
+      ]),
+    );
+    // The unknown customer number is a row error as well, once the rows themselves are valid.
+    const unknown = await importBans([file[0], file[2]]);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.errors).toEqual([
+      { line: 2, field: 'customerNumber', message: 'no customer has this customerNumber' },
+    ]);
+    const good = [
+      row(dm.body.customerNumber, ['direct-marketing']),
+      row(safe.body.customerNumber.toLowerCase(), ['safety']),
+    ];
+    const byMarketing = await customers()
+      .post('/v1/customers/population-register-bans/import')
+      .set(bearer('marketing'))
+      .set('content-type', 'application/x-ndjson')
+      .send(good.join('\n'));
+    expect(byMarketing.status).toBe(403);
+    const dry = await importBans(good, { dryRun: 'true' });
+    expect(dry.status).toBe(201);
+    expect(dry.body).toEqual(expect.objectContaining({ rows: 2, imported: 0 }));
+    expect(await bansOf(dm.body.id)).toBeUndefined();
+    expect(await bansOf(safe.body.id)).toBeUndefined();
+
+    const imported = await importBans(good, {}, `dvv-${run}:1`);
+    expect(imported.status).toBe(201);
+    expect(imported.body).toEqual(
+      expect.objectContaining({ rows: 2, imported: 2, alreadyPresent: 0, replayed: false }),
+    );
+    expect(await bansOf(dm.body.id)).toEqual(['direct-marketing']);
+    expect(await bansOf(safe.body.id)).toEqual(['safety']);
+    // The same file again changes nothing.
+    const again = await importBans(good, {}, `dvv-${run}:1`);
+    expect(again.body).toEqual(expect.objectContaining({ rows: 2, imported: 2, replayed: true }));
+    // The import is a rectification like PATCH: recorded on the customer with the fields, never the values.
+    const dmNow = await customers().get(`/v1/customers/${dm.body.id}`).set(bearer('staff')).expect(200);
+    expect(dmNow.body.version).toBe(dm.body.version + 1);
+
+    for (const customer of [dm, safe]) {
+      const answer = await eventuallySuppressed({
+        channel: 'post',
+        purpose: 'own-marketing',
+        customerId: customer.body.id,
+      });
+      expect(answer.body.reasons).toEqual([expect.objectContaining({ code: 'population-register-ban', rule: 'R4' })]);
+    }
+    // The safety-banned customer leaves the directory listing; the other customers stay.
+    const after = await eventually(
+      async () => {
+        const text = await exportText();
+        return text.includes(listed.body.id) && !text.includes(safe.body.id) && text;
+      },
+      20_000,
+      'the safety-banned customer to leave the directory export',
+    );
+    expect(after).not.toContain(safeStreet);
   });
 });

@@ -5,7 +5,7 @@ import { csvRecords, formatOf, headerIndex, InputFormat, LineError, ndjsonLines 
 import { Progress } from '../progress';
 import { EXIT, printLineErrors } from '../report';
 
-export const REGISTER_KINDS = ['customers', 'consents', 'bans'] as const;
+export const REGISTER_KINDS = ['customers', 'consents', 'bans', 'population-register-bans'] as const;
 export type RegisterKind = (typeof REGISTER_KINDS)[number];
 
 export interface RegisterImportOptions {
@@ -20,6 +20,11 @@ const ROUTES: Record<RegisterKind, { service: ServiceName; path: string; unit: s
   customers: { service: 'customers', path: '/v1/customers/import', unit: 'customers' },
   consents: { service: 'consents', path: '/v1/consents/import', unit: 'entries' },
   bans: { service: 'directory-bans', path: '/v1/directory-bans/import', unit: 'bans' },
+  'population-register-bans': {
+    service: 'customers',
+    path: '/v1/customers/population-register-bans/import',
+    unit: 'customers',
+  },
 };
 /** The services take at most 10 000 rows per request. */
 const MAX_BATCH = 10_000;
@@ -89,6 +94,11 @@ const FROM_CSV: Record<RegisterKind, (cell: Cell) => Record<string, unknown>> = 
     outlets: list(cell('outlets')),
     reason: cell('reason'),
   }),
+  // A DVV refresh line: an empty cell is "no bans" (the list replaces the customer's).
+  'population-register-bans': (cell) => ({
+    customerNumber: cell('customerNumber'),
+    populationRegisterBans: list(cell('populationRegisterBans')) ?? [],
+  }),
 };
 
 type Scanned = { line: number; row: string } | { error: LineError };
@@ -129,7 +139,7 @@ interface BatchAnswer {
 }
 
 /**
- * `kielto import customers|consents|bans FILE`: the whole file is validated first, batch by batch, by the service
+ * `kielto import customers|consents|bans|population-register-bans FILE`: the whole file is validated first, batch by batch, by the service
  * itself (`dryRun`: its rules, nothing written); any bad line and nothing is imported. Then the batches are sent for
  * real, each with an Idempotency-Key of this run: a batch retried after a 503 or a lost answer is completed, not
  * doubled, and counted once. Running the file again after an interruption skips what is held (deterministic ids).

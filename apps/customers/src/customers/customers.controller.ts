@@ -37,6 +37,11 @@ import { UpdateCustomerDto } from './dto/update-customer.dto';
 import { DataSubjectExport, DataSubjectExportService } from './export/data-subject-export.service';
 import { ImportCustomerDto } from './dto/import-customer.dto';
 import { CustomerImportService, MAX_CUSTOMER_IMPORT_ROWS } from './import/customer-import.service';
+import { ImportPopulationRegisterBansDto } from './dto/import-population-register-bans.dto';
+import {
+  MAX_POPULATION_REGISTER_BAN_IMPORT_ROWS,
+  PopulationRegisterBanImportService,
+} from './import/population-register-ban-import.service';
 import { LinksDsr } from '../requests/dsr-link';
 
 @ApiTags('customers')
@@ -48,6 +53,7 @@ export class CustomersController {
     private readonly customers: CustomersService,
     private readonly exports: DataSubjectExportService,
     private readonly imports: CustomerImportService,
+    private readonly banImports: PopulationRegisterBanImportService,
   ) {}
 
   @Post()
@@ -67,6 +73,25 @@ export class CustomersController {
     @CurrentActor() actor: Actor,
   ): Promise<ImportBatchResult> {
     return this.imports.import(requireNdjson(body), actor, idempotencyKey(key), isDryRun(dryRun));
+  }
+
+  /**
+   * DVV refresh files (README, operators: `kielto import population-register-bans FILE`): each row replaces a
+   * customer's bans as PATCH does, so suppression and the directory follow from the same events.
+   */
+  @ImportRoute(
+    'Import population-register (DVV) bans by customer number (NDJSON)',
+    ImportPopulationRegisterBansDto,
+    MAX_POPULATION_REGISTER_BAN_IMPORT_ROWS,
+    'population-register-bans/import',
+  )
+  importBans(
+    @Body() body: unknown,
+    @Headers(IDEMPOTENCY_KEY) key: unknown,
+    @Query('dryRun') dryRun: unknown,
+    @CurrentActor() actor: Actor,
+  ): Promise<ImportBatchResult> {
+    return this.banImports.import(requireNdjson(body), actor, idempotencyKey(key), isDryRun(dryRun));
   }
 
   @Get()

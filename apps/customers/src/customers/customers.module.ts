@@ -11,6 +11,10 @@ import { DataSubjectExportService } from './export/data-subject-export.service';
 import { PeerServices } from './export/peer-services';
 import { IdentityCodeProtector } from './identity-code-protector';
 import { CUSTOMER_IMPORT_BATCHES, CUSTOMER_IMPORT_ROWS, CustomerImportService } from './import/customer-import.service';
+import {
+  POPULATION_REGISTER_BAN_IMPORT_BATCHES,
+  PopulationRegisterBanImportService,
+} from './import/population-register-ban-import.service';
 import { DeskModule } from '../requests/desk.module';
 import { CustomerDoc, CustomerDocSchema } from './schemas/customer.schema';
 import {
@@ -31,6 +35,10 @@ import { RetentionDueDoc, RetentionDueDocSchema } from './schemas/retention-due.
       { name: CUSTOMER_LOOKUPS, schema: lookupSlotSchema(CUSTOMER_LOOKUPS) },
       { name: CUSTOMER_IMPORT_BATCHES, schema: importBatchSchema(CUSTOMER_IMPORT_BATCHES) },
       { name: CUSTOMER_IMPORT_ROWS, schema: importRowClaimSchema(CUSTOMER_IMPORT_ROWS) },
+      {
+        name: POPULATION_REGISTER_BAN_IMPORT_BATCHES,
+        schema: importBatchSchema(POPULATION_REGISTER_BAN_IMPORT_BATCHES),
+      },
       { name: RetentionDueDoc.name, schema: RetentionDueDocSchema },
     ]),
   ],
@@ -46,6 +54,7 @@ import { RetentionDueDoc, RetentionDueDocSchema } from './schemas/retention-due.
     DataSubjectExportService,
     CustomerReadAliases,
     CustomerImportService,
+    PopulationRegisterBanImportService,
   ],
   exports: [CustomersService, CustomerStore, CustomersRepository, PeerServices, DataSubjectExportService],
 })

@@ -24,14 +24,14 @@ export class ImportBatchResultDto implements ImportBatchResult {
 }
 
 /**
- * `POST <path>/import`: an NDJSON bulk route, documented alike everywhere. Each line is one `row` as the single
+ * `POST <controller>/import` (or `path`): an NDJSON bulk route, documented alike everywhere. Each line is one `row` as the single
  * write takes it; the batch is validated whole first (400 naming line and field, nothing written), then written
  * all-or-nothing: idempotent by its digest, so a batch that failed part-way (503, lost answer) is completed by
  * sending it again, and a completed one sent again writes nothing.
  */
-export function ImportRoute(summary: string, row: Type<unknown>, maxRows: number): MethodDecorator {
+export function ImportRoute(summary: string, row: Type<unknown>, maxRows: number, path = 'import'): MethodDecorator {
   return applyDecorators(
-    Post('import'),
+    Post(path),
     HttpCode(201),
     ApiOperation({
       summary,
