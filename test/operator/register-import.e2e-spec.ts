@@ -8,7 +8,8 @@ import { bearer, eventually, KEYS, startStack, Stack } from '../support/stack';
 import { dropTestData, runCli } from './operator-support';
 
 /**
- * Loading a legacy register (issue 20 item 4) through `kielto import customers|consents|bans` against the real
+ * Loading a legacy register (issue 20 item 4) through `kielto import customers|consents|bans` (and DVV refresh files,
+ * `kielto import population-register-bans`, issue 17 part 3) against the real
  * stack: the files are validated whole first, the rows go in idempotent batches, and the events are those of single
  * writes — suppression answers from them, and a suppression instance rebuilt from the topics holds the same state.
  */
@@ -220,6 +221,39 @@ describe('kielto import customers|consents|bans: loading a legacy register', () 
         'the rebuilt instance to reach the live digest',
       );
       expect(rebuilt.counts).toEqual(live.counts);
+    },
+    SLOW,
+  );
+
+  it(
+    'kielto import population-register-bans: a DVV refresh file by customer number',
+    async () => {
+      const pirjo = await request(stack.urls.customers)
+        .post('/v1/customers')
+        .set(bearer('staff'))
+        .send({
+          kind: 'person',
+          name: 'Postikielto Pirjo',
+          activeContract: true,
+          address: { street: 'Kujatie 1', postalCode: '00100', city: 'Helsinki', country: 'FI' },
+        })
+        .expect(201);
+      const file = path.join(dir, 'dvv.csv');
+      await writeFile(file, `customerNumber,populationRegisterBans\n${pirjo.body.customerNumber},direct-marketing\n`);
+      const bad = path.join(dir, 'dvv-bad.csv');
+      await writeFile(bad, `customerNumber,populationRegisterBans\n${pirjo.body.customerNumber},everything\n`);
+      const refused = await runCli(stack, ['import', 'population-register-bans', bad], staff);
+      expect(refused.code).toBe(65);
+      expect(refused.stderr).toMatch(/line 2: populationRegisterBans/);
+
+      const run = await runCli(stack, ['import', 'population-register-bans', file, '--json'], staff);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ rows: 1, imported: 1, failed: 0 });
+      const answer = await eventually(async () => {
+        const r = await check({ channel: 'post', purpose: 'own-marketing', customerId: pirjo.body.id });
+        return r.status === 200 && r.body.decision === 'suppress' && r;
+      });
+      expect(answer.body.reasons.map((r: { code: string }) => r.code)).toEqual(['population-register-ban']);
     },
     SLOW,
   );
