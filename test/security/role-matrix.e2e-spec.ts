@@ -32,6 +32,7 @@ const MATRIX: Record<ServiceName, Record<string, Access>> = {
     ...COMMON,
     'POST /v1/customers': ['staff'],
     'POST /v1/customers/import': ['staff'],
+    'POST /v1/customers/population-register-bans/import': ['staff'],
     'GET /v1/customers': ['staff', 'dpo'],
     'POST /v1/customers/search': ['dpo'],
     'GET /v1/customers/:id': ['staff', 'dpo'],
@@ -48,6 +49,8 @@ const MATRIX: Record<ServiceName, Record<string, Access>> = {
     'GET /v1/requests': ['staff', 'dpo'],
     'GET /v1/requests/:id': ['staff', 'dpo'],
     'PATCH /v1/requests/:id': ['staff', 'dpo'],
+    // The consents service's link of an objection or withdrawal (X-Kielto-Dsr), with the service key.
+    'POST /v1/requests/:id/trail': [],
     'GET /v1/subjects/export': ['dpo'],
     'DELETE /v1/subjects': ['dpo'],
   },
