@@ -7,6 +7,6 @@ export function start(port?: number): Promise<ServiceApp> {
     description:
       'The customer register and the data subject’s rights: access, rectification, restriction, erasure and the export.',
     port,
-    ndjsonRoutes: ['/v1/customers/import'],
+    ndjsonRoutes: ['/v1/customers/import', '/v1/customers/population-register-bans/import'],
   });
 }
