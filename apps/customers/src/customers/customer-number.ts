@@ -30,6 +30,9 @@ export function generateCustomerNumber(random: (min: number, max: number) => num
   return `K${body}${luhnCheckDigit(body)}`;
 }
 
+/** What a number that `normaliseCustomerNumber` refuses is told, wherever one is typed in. */
+export const INVALID_CUSTOMER_NUMBER = 'customerNumber must be K and 8 digits with a valid check digit';
+
 /** Canonical form of a typed-in number: spaces and hyphens dropped, letter upper-cased; null when invalid. */
 export function normaliseCustomerNumber(raw: string): string | null {
   if (typeof raw !== 'string') return null;

@@ -43,7 +43,7 @@ import {
   mapLimited,
   ProblemException,
 } from '@kielto/platform';
-import { generateCustomerNumber, normaliseCustomerNumber } from './customer-number';
+import { generateCustomerNumber, INVALID_CUSTOMER_NUMBER, normaliseCustomerNumber } from './customer-number';
 import { assignContactPersonIds, NewContactPerson } from './contact-person-ids';
 import { contactPointsOf, CustomerView, toEventState, toView, upgradeRecord } from './customer-mapping';
 import { Address, CommittedCustomer, CustomerRecord, FormerIdentifier, holdInForce } from './customer-record';
@@ -204,8 +204,7 @@ export class CustomersService {
       throw fieldProblem(given[1] ?? 'email', 'give exactly one of email, phone or customerNumber');
     if (query.customerNumber !== undefined) {
       const customerNumber = normaliseCustomerNumber(query.customerNumber);
-      if (!customerNumber)
-        throw fieldProblem('customerNumber', 'customerNumber must be K and 8 digits with a valid check digit');
+      if (!customerNumber) throw fieldProblem('customerNumber', INVALID_CUSTOMER_NUMBER);
       return this.confirmed(
         await this.lookups.numberCandidates(customerNumber),
         (r) => r.customerNumber === customerNumber,

@@ -14,7 +14,7 @@ import {
   readImportRows,
   RepeatedRows,
 } from '@kielto/platform';
-import { normaliseCustomerNumber } from '../customer-number';
+import { INVALID_CUSTOMER_NUMBER, normaliseCustomerNumber } from '../customer-number';
 import { CustomerStore } from '../customer-store';
 import { CustomersRepository } from '../customers.repository';
 import { CustomersService, kindRuleErrors } from '../customers.service';
@@ -126,7 +126,7 @@ export class CustomerImportService {
 function rowErrors(value: ImportCustomerDto, now: number): FieldError[] {
   const errors = kindRuleErrors(value.kind, value);
   if (value.customerNumber !== undefined && normaliseCustomerNumber(value.customerNumber) === null)
-    errors.push({ field: 'customerNumber', message: 'customerNumber must be K and 8 digits with a valid check digit' });
+    errors.push({ field: 'customerNumber', message: INVALID_CUSTOMER_NUMBER });
   if (value.customerSince !== undefined && Date.parse(value.customerSince) > now)
     errors.push({ field: 'customerSince', message: 'customerSince must not be in the future' });
   return errors;

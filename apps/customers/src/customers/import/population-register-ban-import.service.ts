@@ -14,7 +14,7 @@ import {
   readImportRows,
   RepeatedRows,
 } from '@kielto/platform';
-import { normaliseCustomerNumber } from '../customer-number';
+import { INVALID_CUSTOMER_NUMBER, normaliseCustomerNumber } from '../customer-number';
 import { CustomersService } from '../customers.service';
 import { ImportPopulationRegisterBansDto } from '../dto/import-population-register-bans.dto';
 
@@ -96,7 +96,7 @@ export class PopulationRegisterBanImportService {
 function rowErrors(value: ImportPopulationRegisterBansDto): FieldError[] {
   const errors: FieldError[] = [];
   if (normaliseCustomerNumber(value.customerNumber) === null)
-    errors.push({ field: 'customerNumber', message: 'customerNumber must be K and 8 digits with a valid check digit' });
+    errors.push({ field: 'customerNumber', message: INVALID_CUSTOMER_NUMBER });
   if (value.populationRegisterBans === undefined)
     errors.push({ field: 'populationRegisterBans', message: 'populationRegisterBans is required ([] lifts the bans)' });
   return errors;
