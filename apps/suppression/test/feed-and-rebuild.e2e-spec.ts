@@ -164,7 +164,6 @@ describe('suppression: partner feed and rebuild from the topics', () => {
       .set('content-type', 'application/x-ndjson')
       .send([JSON.stringify({ phone: robinsonPhone, channel: 'all', reason: 'robinson' })].join('\n'))
       .expect(201);
-    await staff(live).delete(`/v1/suppression/entries/${removedEntryId}`).set(bearer('staff')).expect(204);
 
     // The last writes have reached the live instance.
     await eventuallyAnswer(live, { channel: 'email', purpose: 'own-marketing', email: erased.emails[0] }, (b) =>
@@ -285,14 +284,18 @@ describe('suppression: partner feed and rebuild from the topics', () => {
     });
 
     it('writes a tombstone when nothing is suppressed any more', async () => {
+      // The manual entry's value first. The entry is removed only after it is on the feed: an entry added and removed
+      // within one coalescing window (while the instance catches up) nets to nothing and is rightly never published.
+      await eventually(
+        () => Promise.resolve(latest.get(emailHash(removed))?.includes('"manual"') === true),
+        20_000,
+        'the manual entry in the feed',
+      );
+      await staff(live).delete(`/v1/suppression/entries/${removedEntryId}`).set(bearer('staff')).expect(204);
       await eventually(
         () => Promise.resolve(latest.has(emailHash(removed)) && latest.get(emailHash(removed)) === null),
         20_000,
         'a tombstone',
-      );
-      // It had been published with the manual entry first.
-      expect(all.some((m) => m.key === emailHash(removed) && m.value !== null && m.value.includes('"manual"'))).toBe(
-        true,
       );
     });
 

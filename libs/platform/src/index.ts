@@ -42,3 +42,4 @@ export * from './security/access-policy';
 export * from './security/client-address';
 export * from './security/route-rules';
 export * from './security/sliding-window-limiter';
+export * from './collect-garbage';

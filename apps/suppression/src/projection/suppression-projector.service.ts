@@ -1,27 +1,10 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { KieltoEvent } from '@kielto/contracts';
-import { ConsumerProgress } from '@kielto/platform';
+import { collectGarbageOnce, ConsumerProgress } from '@kielto/platform';
 import { PartnerFeedService, PendingFeed } from '../feed/partner-feed.service';
 import { SuppressionEnv } from '../suppression.env';
 import { AffectedIdentifiers, applyEvent, encodeState, IdentifierKind, SuppressionState } from '../engine';
 import { SnapshotRepository } from '../state/snapshot.repository';
-
-/**
- * Loading builds several times its result in short-lived objects (parsed chunks, copies). One full
- * collection right after the load, before the service answers anything, hands that memory back instead of
- * keeping the heap at its loading peak for the life of the process. `gc` is exposed to a throwaway context
- * only, not to the application's globals.
- */
-function collectGarbageOnce(): void {
-  try {
-    setFlagsFromString('--expose-gc');
-    (runInNewContext('gc') as () => void)();
-  } catch {
-    // Not essential: V8 collects on its own schedule.
-  }
-}
 
 /** How often pending feed values and due snapshots are looked at. */
 const TIMER_MS = 1_000;

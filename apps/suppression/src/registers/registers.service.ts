@@ -16,6 +16,7 @@ import {
 } from '@kielto/contracts';
 import {
   Actor,
+  collectGarbageOnce,
   ConcurrentModificationError,
   EventLog,
   FieldError,
@@ -30,6 +31,8 @@ import { RegisterRowReader, RowError, RowFormat } from './register-rows';
 /** A snapshot of a national register: tens of millions of rows fit; a runaway upload does not. */
 export const MAX_REGISTER_BYTES = 2 * 1024 * 1024 * 1024;
 const MAX_ROW_ERRORS = 100;
+/** Changed rows beyond which an import ends with one full garbage collection. */
+const LARGE_SNAPSHOT_ROWS = 100_000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** What a snapshot did to the register: the answer, and the import's audit record. */
@@ -139,7 +142,10 @@ export class RegistersService {
     }
     this.busy.add(register);
     try {
-      return await this.diffAndWrite(upload);
+      const result = await this.diffAndWrite(upload);
+      // A large snapshot leaves hundreds of MB of parsed lines and encoded events behind: give them back now.
+      if (result.added + result.removed > LARGE_SNAPSHOT_ROWS) collectGarbageOnce();
+      return result;
     } finally {
       this.busy.delete(register);
     }
