@@ -46,8 +46,13 @@ export function isEventOfTypes<T extends Readonly<Record<string, EventType>>>(
   event: KieltoEvent,
   types: T,
 ): event is EventOfTypes<T> {
-  return (Object.values(types) as string[]).includes(event.type);
+  let family = FAMILIES.get(types);
+  if (family === undefined) FAMILIES.set(types, (family = new Set(Object.values(types))));
+  return family.has(event.type);
 }
+
+/** Each family's types as a set, built once per family object (consumers ask per event). */
+const FAMILIES = new WeakMap<object, ReadonlySet<string>>();
 
 /** The payload class of a type read off the wire (undefined: not a type consumers accept). */
 export function payloadClassOf(type: string): (new () => object) | undefined {
