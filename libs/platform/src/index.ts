@@ -43,3 +43,4 @@ export * from './security/client-address';
 export * from './security/route-rules';
 export * from './security/sliding-window-limiter';
 export * from './collect-garbage';
+export * from './mongo/by-id';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { insertNew } from '@kielto/platform';
+import { byId, insertNew } from '@kielto/platform';
 import { ConsentEvidenceDoc } from './schemas/consent-evidence.schema';
 
 /** The free text of an entry (see ConsentEvidenceDoc). */
@@ -32,7 +32,7 @@ export class ConsentEvidenceRepository {
 
   /** The evidence of each entry that has some, by entry id. */
   async find(entryIds: readonly string[]): Promise<Map<string, PrivateEvidence>> {
-    const docs = await Promise.all(entryIds.map((id) => this.docs.findById(id).lean<ConsentEvidenceDoc>()));
+    const docs = await Promise.all(entryIds.map((id) => byId<ConsentEvidenceDoc>(this.docs, id)));
     return new Map(
       docs.filter((doc) => doc !== null).map(({ _id, ...evidence }) => [_id, evidence as PrivateEvidence] as const),
     );

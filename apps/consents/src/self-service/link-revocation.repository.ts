@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { LinkRevocationDoc } from './schemas/link-revocation.schema';
+import { byId } from '@kielto/platform';
 
 export interface LinkRevocation {
   subjectKey: string;
@@ -28,7 +29,7 @@ export class LinkRevocationRepository {
 
   /** The latest marker among these subject keys (one `_id` lookup each), or undefined when none has one. */
   async latestOf(subjectKeys: readonly string[]): Promise<Date | undefined> {
-    const found = await Promise.all(subjectKeys.map((key) => this.docs.findById(key, { revokedBefore: 1 }).lean()));
+    const found = await Promise.all(subjectKeys.map((key) => byId(this.docs, key, { revokedBefore: 1 })));
     let latest: Date | undefined;
     for (const doc of found) if (doc && (!latest || doc.revokedBefore > latest)) latest = doc.revokedBefore;
     return latest;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { insertNew, LookupSlotDoc, LookupSlotStore, MongoLookupSlotStore } from '@kielto/platform';
+import { byId, insertNew, LookupSlotDoc, LookupSlotStore, MongoLookupSlotStore } from '@kielto/platform';
 import type { CustomerRecord } from './customer-record';
 import { CustomerDoc } from './schemas/customer.schema';
 import { CustomerNumberDoc, CustomerRevisionDoc } from './schemas/customer-revision.schema';
@@ -52,7 +52,7 @@ export class CustomersRepository {
 
   /** The customer that claimed a number (a hint: the claim precedes the first event, which may never come). */
   async numberClaimant(customerNumber: string): Promise<string | undefined> {
-    const doc = await this.numbers.findById(customerNumber).lean();
+    const doc = await byId(this.numbers, customerNumber);
     return doc?.customerId;
   }
 
@@ -88,7 +88,7 @@ export class CustomersRepository {
   }
 
   async findRevision(customerId: string, version: number): Promise<Revision | undefined> {
-    const doc = await this.revisions.findById(revisionId(customerId, version)).lean();
+    const doc = await byId(this.revisions, revisionId(customerId, version));
     if (!doc) return undefined;
     return {
       customerId: doc.customerId,
@@ -108,7 +108,7 @@ export class CustomersRepository {
   async stubRevisionsBelow(customerId: string, version: number): Promise<void> {
     let lowest = version;
     while (lowest > 1) {
-      const doc = await this.revisions.findById(revisionId(customerId, lowest - 1), { payload: 1, record: 1 }).lean();
+      const doc = await byId(this.revisions, revisionId(customerId, lowest - 1), { payload: 1, record: 1 });
       if (!doc || (doc.payload == null && doc.record == null)) break;
       lowest--;
     }
@@ -146,7 +146,7 @@ export class CustomersRepository {
   }
 
   async projectionVersion(customerId: string): Promise<number | undefined> {
-    const doc = await this.customers.findById(customerId, { version: 1 }).lean();
+    const doc = await byId(this.customers, customerId, { version: 1 });
     return doc?.version;
   }
 
@@ -170,7 +170,7 @@ export class CustomersRepository {
   }
 
   async backfillDone(): Promise<boolean> {
-    return (await this.lookups.findById(BACKFILL_MARKER).lean()) !== null;
+    return (await byId(this.lookups, BACKFILL_MARKER)) !== null;
   }
 
   async markBackfillDone(): Promise<void> {
@@ -196,7 +196,7 @@ export class CustomersRepository {
   }
 
   async retentionBackfillDone(): Promise<boolean> {
-    return (await this.retention.findById(RETENTION_BACKFILL_MARKER).lean()) !== null;
+    return (await byId(this.retention, RETENTION_BACKFILL_MARKER)) !== null;
   }
 
   async markRetentionBackfillDone(): Promise<void> {

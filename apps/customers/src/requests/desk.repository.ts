@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { DeskRequest, MAX_REQUEST_VERSIONS, TrailEntry } from './desk-request';
 import { DeskRequestDoc, TrailDoc } from './schemas/desk.schema';
+import { byId } from '@kielto/platform';
 
 const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
 /** A bound on one request's trail, so a runaway client cannot make its reads unbounded. */
@@ -35,9 +36,7 @@ export class DeskRepository {
   /** The newest version, read by `_id`. */
   async load(id: string): Promise<DeskRequest | undefined> {
     const versions = await Promise.all(
-      Array.from({ length: MAX_REQUEST_VERSIONS }, (_, i) =>
-        this.requests.findById(`${id}:${i + 1}`).lean<DeskRequestDoc>(),
-      ),
+      Array.from({ length: MAX_REQUEST_VERSIONS }, (_, i) => byId<DeskRequestDoc>(this.requests, `${id}:${i + 1}`)),
     );
     return versions.filter((doc) => doc !== null).at(-1)?.state;
   }
@@ -79,7 +78,7 @@ export class DeskRepository {
   async trail(id: string): Promise<TrailEntry[]> {
     const entries: TrailEntry[] = [];
     while (entries.length < MAX_TRAIL) {
-      const doc = await this.trails.findById(`${id}#${entries.length}`).lean<TrailDoc>();
+      const doc = await byId<TrailDoc>(this.trails, `${id}#${entries.length}`);
       if (!doc) break;
       entries.push(doc.entry);
     }

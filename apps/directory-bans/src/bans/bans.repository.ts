@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { DirectoryBanScope, DirectoryField, DirectoryOutlet } from '@kielto/contracts';
-import { KeyedQueue } from '@kielto/platform';
+import { byId, KeyedQueue } from '@kielto/platform';
 import { BanState } from './ban-history';
 import { DirectoryBan } from './directory-ban.types';
 import { DirectoryBanDoc } from './schemas/directory-ban.schema';
@@ -46,7 +46,7 @@ export class BansRepository {
   }
 
   private async applyNow(state: BanState, attempt = 0): Promise<void> {
-    const held = await this.bans.findById(state.customerId, { sequence: 1 }).lean<Pick<DirectoryBanDoc, 'sequence'>>();
+    const held = await byId<Pick<DirectoryBanDoc, 'sequence'>>(this.bans, state.customerId, { sequence: 1 });
     if (held && held.sequence >= state.sequence) return;
     const fields: Partial<Record<BanField, unknown>> = state.active
       ? {
@@ -76,7 +76,7 @@ export class BansRepository {
 
   /** The customer's ban in force, read by `_id`; undefined when none. */
   async inForce(customerId: string): Promise<DirectoryBan | undefined> {
-    const doc = await this.bans.findById(customerId).lean<DirectoryBanDoc>();
+    const doc = await byId<DirectoryBanDoc>(this.bans, customerId);
     return doc?.active ? toBan(doc) : undefined;
   }
 

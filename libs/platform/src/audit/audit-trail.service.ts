@@ -6,6 +6,7 @@ import { Actor } from '../auth/api-keys';
 import { ServiceConfig } from '../config/service-config';
 import { MAX_SUBJECTS_PER_READ } from './personal-data-read';
 import { AuditRecord, SubjectRead, SubjectReadHead, SubjectReadPage, subjectPageId } from './audit-record.schema';
+import { byId } from '../mongo/by-id';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const ID_PARAM = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -215,7 +216,7 @@ export class AuditTrail implements BeforeApplicationShutdown {
 
   /** The newest page of a subject (0: none), reading forward from `from` or the head hint until one is missing. */
   private async newestPage(subject: string, from?: number): Promise<number> {
-    let newest = from ?? (await this.heads.findById(subject).lean())?.page ?? 0;
+    let newest = from ?? (await byId(this.heads, subject))?.page ?? 0;
     for (;;) {
       const candidates = Array.from({ length: READ_AHEAD }, (_, i) => newest + 1 + i);
       const found = await Promise.all(
@@ -234,7 +235,7 @@ export class AuditTrail implements BeforeApplicationShutdown {
     const reads: SubjectRead[] = [];
     for (let top = newest; top >= 1 && reads.length < limit; top -= READ_BACK) {
       const numbers = Array.from({ length: Math.min(READ_BACK, top) }, (_, i) => top - i);
-      const pages = await Promise.all(numbers.map((n) => this.pages.findById(subjectPageId(subject, n)).lean()));
+      const pages = await Promise.all(numbers.map((n) => byId(this.pages, subjectPageId(subject, n))));
       for (const page of pages) if (page) reads.push(...page.reads);
       // Pages are in time order: once a page is older than `since`, the rest are too.
       if (since !== undefined && pages.some((p) => p?.reads.every((r) => new Date(r.at) < since))) break;

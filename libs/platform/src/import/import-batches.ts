@@ -1,6 +1,7 @@
 import { Model, Schema } from 'mongoose';
 import { insertNew } from '../mongo/bulk-write';
 import type { BatchDigest } from './import-rows';
+import { byId } from '../mongo/by-id';
 
 /** What a batch did, as the bulk routes answer it. */
 export interface ImportBatchResult {
@@ -137,7 +138,7 @@ export class ImportBatches {
       replayed,
     });
     if (plan.dryRun) return { rows, imported: 0, alreadyPresent: 0, batch: plan.digest, replayed: false };
-    let earlier = await this.model.findById(plan.digest).lean<ImportBatchDoc>();
+    let earlier = await byId<ImportBatchDoc>(this.model, plan.digest);
     if (earlier?.completedAt) return result(earlier.attempt === attempt ? rows - earlier.presentBefore : 0, true);
     const claimedBefore = await this.claim(plan);
     const present = await mapLimited(
@@ -152,7 +153,7 @@ export class ImportBatches {
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
         // The same batch arrived twice at once (a client retry racing its first attempt): both finish it.
-        earlier = await this.model.findById(plan.digest).lean<ImportBatchDoc>();
+        earlier = await byId<ImportBatchDoc>(this.model, plan.digest);
       }
     }
     // Begun before: an interrupted attempt may have left rows half-written, which `write` and `confirm` complete.

@@ -1,5 +1,6 @@
 import { Model, Schema } from 'mongoose';
 import { insertNew } from '../mongo/bulk-write';
+import { byId } from '../mongo/by-id';
 
 /*
  * Lookups answered by key on every server. FerretDB v1 pushes down only a filter that is exactly `{_id: <string>}`
@@ -103,7 +104,7 @@ export class MongoLookupSlotStore implements LookupSlotStore {
   constructor(private readonly model: Model<LookupSlotDoc>) {}
 
   async read(id: string): Promise<string | null | undefined> {
-    const doc = await this.model.findById(id).lean<LookupSlotDoc>();
+    const doc = await byId<LookupSlotDoc>(this.model, id);
     if (!doc) return undefined;
     return doc.customerId ?? null;
   }

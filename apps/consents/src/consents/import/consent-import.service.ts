@@ -5,17 +5,18 @@ import { Model } from 'mongoose';
 import { importedCustomerId, importedEntryId, subjectKey } from '@kielto/contracts';
 import {
   Actor,
+  byId,
   FieldError,
   ImportBatchDoc,
   ImportBatches,
   ImportBatchResult,
-  ImportRowClaimDoc,
   importRejected,
+  ImportRowClaimDoc,
   insertNew,
   mapLimited,
-  ProblemException,
   readImportRows,
   RepeatedRows,
+  ProblemException,
 } from '@kielto/platform';
 import { ConsentsService, decisionOf, expiryErrors, NewDecision } from '../consents.service';
 import { ImportConsentDto } from '../dto/import-consent.dto';
@@ -101,7 +102,7 @@ export class ConsentImportService {
       concurrency: CONCURRENCY,
       // Imported entry ids derive from the entry; single writes draw random ones, so only imports write these.
       rowKey: (row) => row.decision.entryId,
-      isPresent: async (row) => (await this.entries.findById(row.decision.entryId).lean()) !== null,
+      isPresent: async (row) => (await byId(this.entries, row.decision.entryId)) !== null,
       writeMany: async (absent, resumed) => {
         // An interrupted attempt may have appended an entry without its marker: the ledger decides (read once per
         // subject, only when resuming). Rows keep the batch's order, oldest first within a subject.
