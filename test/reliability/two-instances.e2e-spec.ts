@@ -229,4 +229,48 @@ describe('reliability: two instances of each source service', () => {
       );
     }
   }, 300_000);
+
+  it('a read through one instance sees what the other appended after it (its in-memory hints are stale)', async () => {
+    const [first, other] = both('consents');
+    const email = `vihje-${randomUUID()}@example.fi`;
+    const record = (url: string, decision: 'grant' | 'withdraw') =>
+      request(url)
+        .post('/v1/consents')
+        .set(bearer('staff'))
+        .send({ email, channel: 'email', purpose: 'own-marketing', decision, source: 'two-instances' });
+    const ledger = async (url: string) => {
+      const res = await request(url).get('/v1/consents').query({ email }).set(bearer('staff'));
+      expect(res.status).toBe(200);
+      return (res.body as { history: { entryId: string; decision: string }[] }).history;
+    };
+    // The first instance has seen the ledger empty, then with its own entry.
+    expect(await ledger(first)).toHaveLength(0);
+    expect((await record(first, 'grant')).status).toBe(201);
+    expect(await ledger(first)).toHaveLength(1);
+    // The other appends three more; the first instance's reads must see all of them, the newest last.
+    for (const decision of ['withdraw', 'grant', 'withdraw'] as const)
+      expect((await record(other, decision)).status).toBe(201);
+    const seen = await ledger(first);
+    expect(seen.map((e) => e.decision)).toEqual(['grant', 'withdraw', 'grant', 'withdraw']);
+    // And its next append takes the next sequence (not the one its hint names), seen by both.
+    expect((await record(first, 'grant')).status).toBe(201);
+    expect(await ledger(other)).toHaveLength(5);
+    expect(await ledger(first)).toHaveLength(5);
+
+    // A customer: read through the first, changed twice through the other, read through the first again.
+    const [customersFirst, customersOther] = both('customers');
+    const created = await request(customersFirst)
+      .post('/v1/customers')
+      .set(bearer('staff'))
+      .send({ kind: 'person', name: 'Vihje Alku', emails: [email] });
+    expect(created.status).toBe(201);
+    const id = (created.body as { id: string }).id;
+    for (const name of ['Vihje Yksi', 'Vihje Kaksi']) {
+      const res = await request(customersOther).patch(`/v1/customers/${id}`).set(bearer('staff')).send({ name });
+      expect(res.status).toBe(200);
+    }
+    const read = await request(customersFirst).get(`/v1/customers/${id}`).set(bearer('staff'));
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ name: 'Vihje Kaksi', version: 3 });
+  }, 60_000);
 });

@@ -11,6 +11,7 @@ import { KafkaService } from '../kafka/kafka.service';
 import { mapLimited } from '../import/import-batches';
 import { bulkWriteInChunks, FERRETDB_SAFE_BULK_WRITE, insertEach, isDuplicateKeyError } from '../mongo/bulk-write';
 import { aggregateKey, EventHead, eventPosition, OutboxEvent, PendingEvent } from './outbox-event.schema';
+import { byId } from '../mongo/by-id';
 
 export class ConcurrentModificationError extends Error {
   constructor() {
@@ -155,9 +156,12 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   /**
    * The last sequence this process saw per aggregate: a hint that spares the append its read of the log. A stale
    * hint (another instance appended since) only costs a duplicate-key retry with a real read; the unique `_id`
-   * decides. Hints never run ahead: the newest event of an aggregate is never deleted.
+   * decides. Hints never run ahead: the newest event of an aggregate is never deleted. An aggregate seen empty has
+   * the hint 0.
    */
   private readonly lastSequence = new Map<string, number>();
+  /** The floor this process last saw per aggregate above 1 (an erasure's): where a hinted read starts. */
+  private readonly floors = new Map<string, number>();
   /** Per aggregate, a sequence up to which every event is known to be on Kafka (this process published it). */
   private readonly publishedUpTo = new Map<string, number>();
 
@@ -483,11 +487,25 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     return (await this.read(topic, aggregateId)).map((d) => this.toCloudEvent(d));
   }
 
-  /** The aggregate's newest sequence (0 when it has none): its head, then forward by `_id` (two rounds). */
+  /**
+   * The aggregate's newest sequence (0 when it has none): its head and the events h and h+1 at once, where h is this
+   * process's hint (see `lastSequence`; 0 without one) — when the hint is current, one round of two or three reads
+   * (issue 20: every command costs the process about as much CPU as a request's own work) — then on by `_id` from
+   * whatever that round found.
+   */
   async newestSequence(topic: string, aggregateId: string): Promise<number> {
-    const { known } = await this.head(topic, aggregateId);
-    const newest = known + (await this.readForward(topic, aggregateId, known)).length;
-    if (newest > 0) this.rememberSequence(aggregateKey(topic, aggregateId), newest);
+    const key = aggregateKey(topic, aggregateId);
+    const hint = this.lastSequence.get(key) ?? 0;
+    const [{ known }, at, next] = await Promise.all([
+      this.head(topic, aggregateId),
+      hint > 0 ? this.readEvent(eventPosition(topic, aggregateId, hint)) : Promise.resolve(null),
+      this.readEvent(eventPosition(topic, aggregateId, hint + 1)),
+    ]);
+    // Sequences are contiguous: h present (or 0) and h+1 absent make h the newest, unless the head knows of more (an
+    // erasure's floor above them).
+    const from = next ? Math.max(hint + 1, known) : (hint === 0 || at) && known <= hint ? undefined : known;
+    const newest = from === undefined ? hint : from + (await this.readForward(topic, aggregateId, from)).length;
+    this.rememberSequence(key, newest);
     return newest;
   }
 
@@ -736,16 +754,16 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   // ---- storage by _id ----
 
   private async readEvent(position: string): Promise<OutboxEvent | null> {
-    return this.events.findById(position).lean<OutboxEvent>();
+    return byId<OutboxEvent>(this.events, position);
   }
 
   private async isPending(eventId: string): Promise<boolean> {
-    return (await this.markers.findById(eventId, { _id: 1 }).lean()) !== null;
+    return (await byId(this.markers, eventId, { _id: 1 })) !== null;
   }
 
   /** The aggregate's floor and a sequence it is known to have reached (0: none known). */
   private async head(topic: string, aggregateId: string): Promise<{ floor: number; known: number }> {
-    const head = await this.heads.findById(aggregateKey(topic, aggregateId)).lean<EventHead>();
+    const head = await byId<EventHead>(this.heads, aggregateKey(topic, aggregateId));
     const floor = head?.floor ?? 1;
     return { floor, known: Math.max(head?.sequence ?? 0, floor - 1) };
   }
@@ -765,18 +783,31 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     }
   }
 
-  /** Every event of the aggregate, in order: the head, then all of them at once by `_id`. */
+  /**
+   * Every event of the aggregate, in order: its head and the events from the floor this process last saw up to h+1
+   * at once, where h is this process's hint (0 without one) — one round when the hint is current — then whatever the
+   * head or h+1 show to be beyond.
+   */
   private async read(topic: string, aggregateId: string): Promise<OutboxEvent[]> {
-    const { floor, known } = await this.head(topic, aggregateId);
-    const [upToKnown, after] = await Promise.all([
-      Promise.all(
-        range(floor, known + 1).map((sequence) => this.readEvent(eventPosition(topic, aggregateId, sequence))),
-      ),
-      this.readForward(topic, aggregateId, known),
+    const key = aggregateKey(topic, aggregateId);
+    const hint = this.lastSequence.get(key) ?? 0;
+    const events = (from: number, to: number) =>
+      Promise.all(range(from, to + 1).map((sequence) => this.readEvent(eventPosition(topic, aggregateId, sequence))));
+    const [{ floor, known }, early] = await Promise.all([
+      this.head(topic, aggregateId),
+      events(this.floors.get(key) ?? 1, hint + 1),
     ]);
-    // A missing one below the head was erased after the head was read.
-    const docs = [...upToKnown.filter((doc): doc is OutboxEvent => doc !== null), ...after];
-    if (docs.length > 0) this.rememberSequence(aggregateKey(topic, aggregateId), docs[docs.length - 1].sequence);
+    const upTo = Math.max(known, hint + 1);
+    const [middle, after] =
+      early[early.length - 1] !== null || known > hint
+        ? await Promise.all([events(hint + 2, upTo), this.readForward(topic, aggregateId, upTo)])
+        : [[], []];
+    // A missing one at or above the floor was erased after the head was read; one below the floor is being erased.
+    const docs = [...early, ...middle, ...after].filter(
+      (doc): doc is OutboxEvent => doc !== null && doc.sequence >= floor,
+    );
+    if (floor > 1) remember(this.floors, key, floor);
+    this.rememberSequence(key, Math.max(docs[docs.length - 1]?.sequence ?? 0, floor - 1));
     return docs;
   }
 
@@ -807,7 +838,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    * what they append to `outbox` after the move is not seen. Runs once per database (a marker head records it).
    */
   private async migrateLegacyOutbox(): Promise<void> {
-    if (await this.heads.findById(LEGACY_MOVED, { _id: 1 }).lean()) return;
+    if (await byId(this.heads, LEGACY_MOVED, { _id: 1 })) return;
     const legacy = this.events.db.collection<LegacyOutboxEvent>(LEGACY_OUTBOX);
     const bounds = new Map<string, { min: number; max: number }>();
     let moved = 0;
@@ -936,7 +967,8 @@ class Coalesced {
 /** Raises a per-aggregate hint (bounded: hints are dropped wholesale when there are too many). */
 function remember(hints: Map<string, number>, key: string, sequence: number): void {
   if (hints.size > MAX_HINTS) hints.clear();
-  if ((hints.get(key) ?? 0) < sequence) hints.set(key, sequence);
+  const held = hints.get(key);
+  if (held === undefined || held < sequence) hints.set(key, sequence);
 }
 
 const range = (from: number, to: number): number[] =>
