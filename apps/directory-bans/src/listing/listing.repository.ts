@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, Model } from 'mongoose';
-import { bulkWriteInChunks } from '@kielto/platform';
+import { bulkWriteInChunks, byId, insertNew } from '@kielto/platform';
 import { Listing, ListingChange } from './listing.types';
 import { ListingDoc } from './schemas/listing.schema';
 
@@ -22,26 +22,36 @@ export class ListingRepository {
    */
   async apply(changes: readonly ListingChange[]): Promise<void> {
     if (changes.length === 0) return;
+    // A customer's first event usually finds no listing: those are inserted without a read (an import's batch of
+    // creates is one command instead of a read per customer, issue 20). Where one exists (a replay from the start),
+    // the insert fails as a duplicate and the change takes the read path below.
+    const firsts = new Map<string, ListingChange>();
+    for (const change of changes)
+      if (change.sequence === 1 && !firsts.has(change.customerId)) firsts.set(change.customerId, change);
+    const inserted = new Set<string>();
+    if (firsts.size > 0) {
+      const created = [...firsts.values()];
+      const fresh = await insertNew(
+        this.listings,
+        created.map((change) => ({ _id: change.customerId, ...fieldsOf(change).set })),
+      );
+      created.forEach((change, i) => fresh[i] && inserted.add(change.customerId));
+    }
+    const rest = changes.filter(
+      (change) => !(inserted.has(change.customerId) && firsts.get(change.customerId) === change),
+    );
     const held = await Promise.all(
-      changes.map((c) => this.listings.findById(c.customerId, { sequence: 1 }).lean<Pick<ListingDoc, 'sequence'>>()),
+      rest.map((c) =>
+        inserted.has(c.customerId)
+          ? { sequence: 1 }
+          : byId<Pick<ListingDoc, 'sequence'>>(this.listings, c.customerId, { sequence: 1 }),
+      ),
     );
     const ops: AnyBulkWriteOperation<ListingDoc>[] = [];
-    changes.forEach((change, i) => {
+    rest.forEach((change, i) => {
       const sequence = held[i]?.sequence;
       if (sequence !== undefined && sequence > change.sequence) return;
-      const set: Record<string, unknown> = { sequence: change.sequence };
-      const unset: Record<string, 1> = {};
-      if (change.erased) {
-        Object.assign(set, { publishable: false, erased: true });
-        for (const field of PERSONAL_FIELDS) unset[field] = 1;
-      } else {
-        Object.assign(set, { publishable: change.publishable });
-        unset.erased = 1;
-        for (const field of PERSONAL_FIELDS) {
-          if (change.listing[field] !== undefined) set[field] = change.listing[field];
-          else unset[field] = 1;
-        }
-      }
+      const { set, unset } = fieldsOf(change);
       ops.push({
         updateOne: { filter: { _id: change.customerId }, update: { $set: set, $unset: unset }, upsert: true },
       });
@@ -72,4 +82,22 @@ export class ListingRepository {
       await cursor.close();
     }
   }
+}
+
+/** What a change makes of the listing: the fields it sets and the ones it removes. */
+function fieldsOf(change: ListingChange): { set: Record<string, unknown>; unset: Record<string, 1> } {
+  const set: Record<string, unknown> = { sequence: change.sequence };
+  const unset: Record<string, 1> = {};
+  if (change.erased) {
+    Object.assign(set, { publishable: false, erased: true });
+    for (const field of PERSONAL_FIELDS) unset[field] = 1;
+  } else {
+    Object.assign(set, { publishable: change.publishable });
+    unset.erased = 1;
+    for (const field of PERSONAL_FIELDS) {
+      if (change.listing[field] !== undefined) set[field] = change.listing[field];
+      else unset[field] = 1;
+    }
+  }
+  return { set, unset };
 }
