@@ -22,11 +22,18 @@ export class ConsentsEventsController {
 
   @EventPattern(TOPICS.customers)
   async customers(@Payload() batch: EventBatch): Promise<void> {
+    // States are applied together up to the next erasure, which must see the ones before it applied.
+    let states: Parameters<CustomerDirectoryRepository['apply']>[0][number][] = [];
+    const flush = async () => {
+      await this.directory.apply(states);
+      states = [];
+    };
     for (const event of batch.events) {
       // Only customer events are on this topic (parseEvent checked each type; another family is a bug upstream).
       if (!isEventOfTypes(event, CUSTOMER_EVENT_TYPES)) continue;
       switch (event.type) {
         case CUSTOMER_EVENT_TYPES.erased:
+          await flush();
           await this.erasure.eraseCustomer(event);
           break;
         case CUSTOMER_EVENT_TYPES.created:
@@ -42,7 +49,7 @@ export class ConsentsEventsController {
             from: cp.from ? Date.parse(cp.from) : since,
             ...(until !== undefined ? { until: Date.parse(until) } : {}),
           });
-          await this.directory.apply({
+          states.push({
             customerId: state.customerId,
             sequence: event.sequence,
             subjects: [...new Set(state.contactPoints.map((cp) => subjectKey({ type: cp.kind, key: cp.hash })))],
@@ -58,5 +65,6 @@ export class ConsentsEventsController {
         }
       }
     }
+    await flush();
   }
 }
