@@ -295,6 +295,8 @@ describe('console: staff and DPO pages in headless Chromium', () => {
     const row = page.locator(`tr[data-request="${created.body.id as string}"]`);
     expect(await row.textContent()).toMatch(/myöhässä \d+ päivää/);
     await check('requests-overdue');
+    await page.goto(`${url}/retention`);
+    expect(await page.locator('h1').textContent()).toBe('Säilytysajan ylittäneet asiakkaat');
     await page.goto(`${url}/search`);
     await page.getByLabel('Henkilötunnus').fill('131052-308T');
     await Promise.all([
@@ -323,6 +325,8 @@ describe('console: staff and DPO pages in headless Chromium', () => {
     expect(timeline).toContain('viite dpo-2102');
     expect(timeline).toContain('Rekisteröidyn pyyntö: poisto');
     expect(timeline).toContain('asked by letter');
+    // Who read the record is in the timeline too (the DPO's own search by e-mail among them).
+    expect(timeline).toMatch(/Tietoja luettu: customers GET \/v1\/customers/);
     // The DPO reads and opens requests; changing the record is staff's.
     expect(await page.locator('#consent-channel').count()).toBe(0);
     expect(await page.locator('#ban-scope').count()).toBe(0);

@@ -43,7 +43,7 @@ const MATRIX: Record<ServiceName, Record<string, Access>> = {
     'GET /v1/customers/:id/export': ['dpo'],
     'PUT /v1/customers/:id/legal-hold': ['staff'],
     'DELETE /v1/customers/:id/legal-hold': ['staff'],
-    'GET /v1/retention/due': [],
+    'GET /v1/retention/due': ['dpo'],
     'POST /v1/retention/run': [],
     'POST /v1/requests': ['staff', 'dpo'],
     'GET /v1/requests': ['staff', 'dpo'],

@@ -112,6 +112,7 @@ export const en = {
     rectified: 'Details corrected: {fields}',
     entry: 'Suppression list entry: {reason} ({channel})',
     request: 'Data-subject request: {type}, due {due}',
+    read: 'Data read: {service} {action}',
   },
   channels: { email: 'E-mail', sms: 'Text message', phone: 'Phone', post: 'Letter', all: 'All channels' },
   purposes: {

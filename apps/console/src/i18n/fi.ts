@@ -117,6 +117,7 @@ export const fi: Catalogue = {
     rectified: 'Tietoja oikaistu: {fields}',
     entry: 'Estolistan merkintä: {reason} ({channel})',
     request: 'Rekisteröidyn pyyntö: {type}, määräaika {due}',
+    read: 'Tietoja luettu: {service} {action}',
   },
   channels: { email: 'Sähköposti', sms: 'Tekstiviesti', phone: 'Puhelin', post: 'Kirje', all: 'Kaikki kanavat' },
   purposes: {

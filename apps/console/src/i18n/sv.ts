@@ -118,6 +118,7 @@ export const sv: Catalogue = {
     rectified: 'Uppgifter rättade: {fields}',
     entry: 'Post i spärrlistan: {reason} ({channel})',
     request: 'Registrerads begäran: {type}, senast {due}',
+    read: 'Uppgifter lästa: {service} {action}',
   },
   channels: { email: 'E-post', sms: 'Sms', phone: 'Telefon', post: 'Brev', all: 'Alla kanaler' },
   purposes: {

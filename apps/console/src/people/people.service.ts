@@ -3,6 +3,7 @@ import { CHANNELS, PURPOSES } from '@kielto/contracts';
 import { MessageKey, Translate, wordFor } from '../i18n/messages';
 import { KieltoClient, ServiceAnswer } from '../kielto/kielto-client';
 import { ConsoleUser } from '../session/session-store';
+import { offersFor } from '../session/offers';
 import { AuditRow, DeskRequest } from '../views/dpo.views';
 import { Cell, PersonModel, TimelineItem } from '../views/person.view';
 
@@ -53,7 +54,7 @@ export class PeopleService {
     const id = customer.id;
     const cred = user.credential;
     const cells = CHANNELS.flatMap((channel) => PURPOSES.map((purpose) => ({ channel, purpose })));
-    const [checks, ledger, bans, entries, requests] = await Promise.all([
+    const [checks, ledger, bans, entries, requests, reads] = await Promise.all([
       Promise.all(
         cells.map(({ channel, purpose }) =>
           this.kielto.call<{ decision: 'allow' | 'suppress'; reasons: { code: string }[] }>(
@@ -73,6 +74,8 @@ export class PeopleService {
         query: { customerId: id },
       }),
       this.kielto.call<DeskRequest[]>(cred, 'customers', 'GET', '/v1/requests'),
+      // Who read the record, for those who may see the audit trail (dpo, admin); the trail's own page has them all.
+      offersFor(user).audit ? this.audit(user, id, t) : Promise.resolve(undefined),
     ]);
     const gaps: string[] = [];
     const matrix = new Map<string, Cell>();
@@ -148,6 +151,11 @@ export class PeopleService {
         timeline.push({ at: r.receivedAt, what, who: '', details: wordFor(t, 'actions.requestChannels', r.channel) });
       }
     }
+    for (const r of reads?.rows ?? []) {
+      const what = t('timeline.read', { service: r.service, action: `${r.method} ${r.route}` });
+      timeline.push({ at: r.at, what, who: r.actorName ? `${r.actorName} (${r.actor})` : r.actor, details: '' });
+    }
+    gaps.push(...(reads?.gaps ?? []));
     timeline.sort(newestFirst);
     return { customer, matrix, gaps: [...new Set(gaps)], ban, timeline };
   }

@@ -11,7 +11,7 @@ export interface Offers {
   identityCodeSearch: boolean;
   /** A person's audit trail, `GET /v1/audit?subject=` (dpo). */
   audit: boolean;
-  /** Customers due for retention, `GET /v1/retention/due` (admin). */
+  /** Customers due for retention, `GET /v1/retention/due` (dpo). */
   retention: boolean;
 }
 
@@ -26,6 +26,6 @@ export function offersFor(user: ConsoleUser | undefined): Offers {
     requests: may('staff', 'dpo'),
     identityCodeSearch: may('dpo'),
     audit: may('dpo'),
-    retention: may(),
+    retention: may('dpo'),
   };
 }

@@ -29,7 +29,10 @@ class RetentionRunDto {
   @ApiProperty({ description: 'Erasures that failed (logged); the next run tries again' }) failed!: number;
 }
 
-/** Admin only (no role named): the retention job's view and its manual trigger. */
+/**
+ * The retention job's view (the data-protection officer's too: which customers are due, issue 21) and its manual
+ * trigger (admin only: no role named).
+ */
 @ApiTags('retention')
 @Roles()
 @Controller('v1/retention')
@@ -37,6 +40,7 @@ export class RetentionController {
   constructor(private readonly retention: RetentionService) {}
 
   @Get('due')
+  @Roles('dpo')
   @Header('cache-control', 'no-store')
   @ApiOperation({
     summary: 'What the next retention run would erase: relationship ended > KIELTO_RETENTION_DAYS ago, no legal hold',
