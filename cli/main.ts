@@ -102,7 +102,7 @@ function buildProgram(run: (action: (config: CliConfig) => Promise<number>) => P
     .argument('<campaignId>', 'campaign id (1-128 of A-Z a-z 0-9 . _ : -)')
     .argument(
       '<contacts>',
-      'CSV with a header: email, phone, customerId, emailHash and/or phoneHash, any other columns',
+      'CSV with a header: email, phone, customerId, emailHash and/or phoneHash (post: also name, street, postalCode, city?), any other columns',
     )
     .addOption(
       new Option('--channel <channel>', 'channel of the campaign').choices([...CHANNELS]).makeOptionMandatory(),

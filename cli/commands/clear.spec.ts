@@ -43,8 +43,8 @@ describe('scanCampaignFile', () => {
     for await (const item of scanCampaignFile(path, 'sms')) rows.push(item);
     expect(rows).toEqual([
       { header: ['customerId', 'phone', 'email'] },
-      { row: { line: 2, cells: ['c-1', '040 123 4567', 'a@example.fi'], field: 'phone', value: '040 123 4567' } },
-      { row: { line: 3, cells: ['c-2', '', 'b@example.fi'], field: 'customerId', value: 'c-2' } },
+      { row: { line: 2, cells: ['c-1', '040 123 4567', 'a@example.fi'], contact: { phone: '040 123 4567' } } },
+      { row: { line: 3, cells: ['c-2', '', 'b@example.fi'], contact: { customerId: 'c-2' } } },
     ]);
   });
 
@@ -66,6 +66,77 @@ describe('scanCampaignFile', () => {
       { header: ['email'] },
       { error: { line: 2, message: 'column email: not a valid e-mail address' } },
     ]);
+  });
+});
+
+describe('scanCampaignFile: post by name and address', () => {
+  it('checks a post campaign by its name, street and postal code (city when given) before any other column', async () => {
+    const path = await files.file(
+      'p.csv',
+      'Name,Street,PostalCode,City,customerId\n' +
+        'Matti Meikäläinen,Testikatu 1 A 2,00100,Helsinki,c-1\n' +
+        'Maija M,Kuja 3,00200,,\n' +
+        ',,,,c-3\n' +
+        'Ilkka I,Ei numeroa,00300,,\n' +
+        'Liisa L,Tie 4,123,,\n',
+    );
+    const rows: unknown[] = [];
+    for await (const item of scanCampaignFile(path, 'post')) rows.push(item);
+    expect(rows).toEqual([
+      { header: ['Name', 'Street', 'PostalCode', 'City', 'customerId'] },
+      {
+        row: {
+          line: 2,
+          cells: ['Matti Meikäläinen', 'Testikatu 1 A 2', '00100', 'Helsinki', 'c-1'],
+          contact: { name: 'Matti Meikäläinen', street: 'Testikatu 1 A 2', postalCode: '00100', city: 'Helsinki' },
+        },
+      },
+      {
+        row: {
+          line: 3,
+          cells: ['Maija M', 'Kuja 3', '00200', '', ''],
+          contact: { name: 'Maija M', street: 'Kuja 3', postalCode: '00200' },
+        },
+      },
+      { row: { line: 4, cells: ['', '', '', '', 'c-3'], contact: { customerId: 'c-3' } } },
+      {
+        error: {
+          line: 5,
+          message: 'column street: must be a street address with a house number, at most 200 characters',
+        },
+      },
+      { error: { line: 6, message: 'column postalCode: must be five digits' } },
+    ]);
+  });
+
+  it('names the postal columns when a post campaign file has nothing to check by', async () => {
+    const rows: unknown[] = [];
+    for await (const item of scanCampaignFile(await files.file('q.csv', 'name,street\nA,B 1\n'), 'post'))
+      rows.push(item);
+    expect(rows).toEqual([
+      {
+        error: {
+          line: 1,
+          message:
+            'the header has no column to check the post channel by (name + street + postalCode, customerId, email, phone, emailHash, phoneHash)',
+        },
+      },
+    ]);
+  });
+
+  it('sends the postal identity as the contact of the clearance', async () => {
+    const path = await files.file('r.csv', 'name,street,postalCode\nMatti M,Testikatu 1,00100\n');
+    const { client, requests } = fakeClient(() => false);
+    captureOutput();
+    expect(
+      await clearCommand(client, 'post-2026', path, {
+        channel: 'post',
+        purpose: 'own-marketing',
+        out: join(files.dir(), 'r-out'),
+      }),
+    ).toBe(EXIT.ok);
+    expect(requests[0].contacts).toEqual([{ ref: 2, name: 'Matti M', street: 'Testikatu 1', postalCode: '00100' }]);
+    jest.restoreAllMocks();
   });
 });
 

@@ -2,7 +2,16 @@ import { once } from 'node:events';
 import { createWriteStream, WriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Channel, CHANNELS, normaliseEmail, normalisePhone, PRODUCTS, Purpose, PURPOSES } from '@kielto/contracts';
+import {
+  Channel,
+  CHANNELS,
+  normaliseEmail,
+  normalisePhone,
+  normalisePostalIdentity,
+  PRODUCTS,
+  Purpose,
+  PURPOSES,
+} from '@kielto/contracts';
 import { KieltoClient, UsageError } from '../http';
 import { csvLine, csvRecords, headerIndex, LineError } from '../input';
 import { Progress } from '../progress';
@@ -17,15 +26,19 @@ export interface ClearOptions {
   json?: boolean;
 }
 
-type IdentifierField = 'email' | 'phone' | 'customerId' | 'emailHash' | 'phoneHash';
+type SingleField = 'email' | 'phone' | 'customerId' | 'emailHash' | 'phoneHash';
+/** `postal`: the columns name, street and postalCode (city optional) together, one postal identity (issue 17). */
+type IdentifierField = SingleField | 'postal';
 
 /** Which column identifies the contact for a channel: the address the campaign will actually use comes first. */
 const PREFERENCE: Record<Channel, IdentifierField[]> = {
   email: ['email', 'emailHash', 'customerId'],
   sms: ['phone', 'phoneHash', 'customerId'],
   phone: ['phone', 'phoneHash', 'customerId'],
-  post: ['customerId', 'email', 'phone', 'emailHash', 'phoneHash'],
+  post: ['postal', 'customerId', 'email', 'phone', 'emailHash', 'phoneHash'],
 };
+/** The header names of a postal identity's columns (matched without regard to case), the last one optional. */
+const POSTAL_COLUMNS = ['name', 'street', 'postalCode', 'city'] as const;
 const FIELD_BY_COLUMN = new Map<string, IdentifierField>([
   ['email', 'email'],
   ['phone', 'phone'],
@@ -39,14 +52,14 @@ const HEX64 = /^[0-9a-f]{64}$/;
 /** The clearance route takes at most 10 000 contacts; each request stores one audit record. */
 const MAX_CHUNK = 10_000;
 
-const VALID: Record<IdentifierField, (v: string) => boolean> = {
+const VALID: Record<SingleField, (v: string) => boolean> = {
   email: (v) => normaliseEmail(v) !== null,
   phone: (v) => normalisePhone(v) !== null,
   customerId: (v) => CUSTOMER_ID.test(v),
   emailHash: (v) => HEX64.test(v),
   phoneHash: (v) => HEX64.test(v),
 };
-const INVALID: Record<IdentifierField, string> = {
+const INVALID: Record<SingleField, string> = {
   email: 'not a valid e-mail address',
   phone: 'not a valid phone number',
   customerId: 'not a customer id (1-64 of A-Z a-z 0-9 _ -)',
@@ -57,27 +70,69 @@ const INVALID: Record<IdentifierField, string> = {
 interface Row {
   line: number;
   cells: string[];
-  field: IdentifierField;
-  value: string;
+  /** The contact as the clearance route takes it: one identifier, or a postal identity's fields. */
+  contact: Record<string, string>;
 }
+
+/** Where a field's values are: one column, or a postal identity's columns (city's absent when the file has none). */
+interface Column {
+  field: IdentifierField;
+  index: number;
+  postal?: Partial<Record<(typeof POSTAL_COLUMNS)[number], number>>;
+}
+
+function columnOf(field: IdentifierField, index: Map<string, number>): Column[] {
+  if (field !== 'postal') {
+    const column = [...FIELD_BY_COLUMN].find(([, f]) => f === field)![0];
+    return index.has(column) ? [{ field, index: index.get(column)! }] : [];
+  }
+  const postal: Column['postal'] = {};
+  for (const name of POSTAL_COLUMNS) if (index.has(name.toLowerCase())) postal[name] = index.get(name.toLowerCase());
+  return postal.name !== undefined && postal.street !== undefined && postal.postalCode !== undefined
+    ? [{ field, index: postal.name, postal }]
+    : [];
+}
+
+/** The contact of a row by a column, or what is wrong with it (named as the column's header says). */
+function contactOf(column: Column, cells: string[]): { contact: Record<string, string> } | { error: string } {
+  if (!column.postal) {
+    const value = cells[column.index].trim();
+    return VALID[column.field as SingleField](value)
+      ? { contact: { [column.field]: value } }
+      : { error: `column ${column.field}: ${INVALID[column.field as SingleField]}` };
+  }
+  const contact: Record<string, string> = {};
+  for (const [name, index] of Object.entries(column.postal)) {
+    const value = cells[index]?.trim() ?? '';
+    if (value !== '' || name !== 'city') contact[name] = value;
+  }
+  const errors: { field: string; message: string }[] = [];
+  normalisePostalIdentity(contact, errors);
+  return errors.length === 0
+    ? { contact }
+    : { error: errors.map((e) => `column ${e.field}: ${e.message.replace(`${e.field} must`, 'must')}`).join('; ') };
+}
+
+/** Whether a row gives a value for the column (a postal identity: any of its fields). */
+const given = (column: Column, cells: string[]) =>
+  column.postal
+    ? Object.values(column.postal).some((i) => (cells[i] ?? '').trim() !== '')
+    : cells[column.index].trim() !== '';
 
 type ScannedRow = { header: string[] } | { row: Row } | { error: LineError };
 
 /** The rows of a campaign file with the identifier each is checked by, or the reason it cannot be checked. */
 export async function* scanCampaignFile(file: string, channel: Channel): AsyncGenerator<ScannedRow> {
-  let columns: { field: IdentifierField; index: number }[] | undefined;
+  let columns: Column[] | undefined;
   for await (const { line, cells } of csvRecords(file)) {
     if (!columns) {
       const index = headerIndex(cells);
-      columns = PREFERENCE[channel].flatMap((field) => {
-        const column = [...FIELD_BY_COLUMN].find(([, f]) => f === field)![0];
-        return index.has(column) ? [{ field, index: index.get(column)! }] : [];
-      });
+      columns = PREFERENCE[channel].flatMap((field) => columnOf(field, index));
       if (columns.length === 0) {
         yield {
           error: {
             line,
-            message: `the header has no column to check the ${channel} channel by (${PREFERENCE[channel].join(', ')})`,
+            message: `the header has no column to check the ${channel} channel by (${PREFERENCE[channel].map((f) => (f === 'postal' ? 'name + street + postalCode' : f)).join(', ')})`,
           },
         };
         return;
@@ -85,19 +140,19 @@ export async function* scanCampaignFile(file: string, channel: Channel): AsyncGe
       yield { header: cells };
       continue;
     }
-    const chosen = columns.find((c) => cells[c.index].trim() !== '');
+    const chosen = columns.find((c) => given(c, cells));
     if (!chosen) {
       yield {
         error: { line, message: `no ${columns.map((c) => c.field).join(' or ')} to check the ${channel} channel by` },
       };
       continue;
     }
-    const value = cells[chosen.index];
-    if (!VALID[chosen.field](value.trim())) {
-      yield { error: { line, message: `column ${chosen.field}: ${INVALID[chosen.field]}` } };
+    const checked = contactOf(chosen, cells);
+    if ('error' in checked) {
+      yield { error: { line, message: checked.error } };
       continue;
     }
-    yield { row: { line, cells, field: chosen.field, value: value.trim() } };
+    yield { row: { line, cells, contact: checked.contact } };
   }
 }
 
@@ -208,7 +263,7 @@ export async function clearCommand(
           channel,
           purpose,
           ...(product ? { product } : {}),
-          contacts: chunk.map((r) => ({ ref: r.line, [r.field]: r.value })),
+          contacts: chunk.map((r) => ({ ref: r.line, ...r.contact })),
         }),
         // A suppression list that is momentarily stale answers 503 + Retry-After (fail closed): wait and retry.
         retries: 10,

@@ -150,6 +150,49 @@ describe('kielto CLI: bulk import, campaign clearance, export and status against
     expect(bad.stderr).toMatch(/product/);
   });
 
+  it('clears a post campaign by name and address: a customer at that address who refused post is suppressed', async () => {
+    const street = `Kirjekatu ${Date.now() % 100_000} B 7`;
+    const created = await request(stack.urls.customers)
+      .post('/v1/customers')
+      .set(bearer('staff'))
+      .send({
+        kind: 'person',
+        name: 'Kirsi Kirje',
+        address: { street, postalCode: '00500', city: 'Helsinki', country: 'FI' },
+        activeContract: true,
+      });
+    expect(created.status).toBe(201);
+    const refused = await request(stack.urls.consents)
+      .post('/v1/consents')
+      .set(bearer('staff'))
+      .send({
+        customerId: (created.body as { id: string }).id,
+        channel: 'post',
+        purpose: 'own-marketing',
+        decision: 'prohibit',
+        source: 'customer-service',
+      });
+    expect(refused.status).toBe(201);
+    const file = path.join(dir, 'post-campaign.csv');
+    // The same person and address as the campaign list writes them: other case, the street abbreviated.
+    await writeFile(
+      file,
+      `name,street,postalCode,city\nKIRJE KIRSI,${street.replace('katu', 'k.')},00500,HELSINKI\nPertti Posti,Postitie 1,00500,\n`,
+    );
+    const out = path.join(dir, 'post');
+    const args = ['clear', 'post-2026', file, '--channel', 'post', '--purpose', 'own-marketing', '--out', out];
+    await eventually(async () => {
+      const run = await runCli(stack, args, { KIELTO_API_KEY: KEYS.marketing });
+      expect(run.code).toBe(0);
+      const suppressed = await readFile(path.join(out, 'suppressed.csv'), 'utf8');
+      expect(suppressed).toMatch(/^KIRJE KIRSI,.*prohibited/m);
+      return true;
+    });
+    expect(await readFile(path.join(out, 'allowed.csv'), 'utf8')).toBe(
+      'name,street,postalCode,city\nPertti Posti,Postitie 1,00500,\n',
+    );
+  });
+
   it("exports a data subject's data as JSON", async () => {
     const created = await request(stack.urls.customers)
       .post('/v1/customers')
