@@ -43,7 +43,7 @@ export class ListingRepository {
     const held = await Promise.all(
       rest.map((c) =>
         inserted.has(c.customerId)
-          ? { sequence: 1 }
+          ? Promise.resolve({ sequence: 1 })
           : byId<Pick<ListingDoc, 'sequence'>>(this.listings, c.customerId, { sequence: 1 }),
       ),
     );
