@@ -1,0 +1,168 @@
+/*
+ * Database commands per request (issue 20): the three source services started in this process against the shared
+ * Kafka and MongoDB/FerretDB (`KAFKA_BROKERS`, `MONGODB_URI`), with their own database and topic prefix (removed at
+ * the end). For each kind of request it runs BENCH_COMMANDS_N requests one at a time and prints the commands the
+ * last one caused (collection, filter by `_id` only — never a value of personal data: ids and keyed hashes), their
+ * count, and the process's CPU per request. Every command costs this process about 0.2-0.5 ms of CPU on the
+ * development machine, so the count is what the hot paths' cost follows. Commands of consumers running in this
+ * process at the time (the other services projecting the change) are listed too, marked by their database.
+ *
+ *   node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/commands.ts
+ *   BENCH_COMMANDS_N=100 BENCH_COMMANDS_ONLY='GET by e-mail' … bench/commands.ts
+ */
+import { performance } from 'node:perf_hooks';
+import { Kafka, logLevel } from 'kafkajs';
+import mongoose from 'mongoose';
+import type { ServiceApp } from '@kielto/platform';
+
+const N = Number(process.env.BENCH_COMMANDS_N ?? 30);
+const ONLY = process.env.BENCH_COMMANDS_ONLY;
+const RUN = `bench-commands-${Date.now().toString(36)}`;
+const MONGODB_URI = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
+const STAFF = 'bench-commands-staff-key';
+
+Object.assign(process.env, {
+  MONGODB_URI: `${MONGODB_URI}${MONGODB_URI.includes('?') ? '&' : '?'}monitorCommands=true`,
+  KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+  MONGODB_DB_PREFIX: RUN,
+  KAFKA_TOPIC_PREFIX: `${RUN}.`,
+  KIELTO_API_KEYS: `staff:${STAFF},admin:bench-commands-admin-key`,
+  KIELTO_SERVICE_KEY: 'bench-commands-admin-key',
+  KIELTO_RATE_LIMIT_PER_MINUTE: '100000000',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+});
+
+interface CommandEvent {
+  requestId: number;
+  databaseName: string;
+  commandName: string;
+  command: Record<string, unknown>;
+}
+
+let recording: string[] | undefined;
+const started = new Map<number, string>();
+
+/** What a command did, by collection and `_id`s only. */
+function describe(e: CommandEvent): string {
+  const c = e.command;
+  const ids = (list: unknown) =>
+    Array.isArray(list) ? list.map((x: { q?: { _id?: unknown }; _id?: unknown }) => x.q?._id ?? x._id) : undefined;
+  const filter =
+    (c.filter as { _id?: unknown } | undefined)?._id ?? ids(c.updates) ?? ids(c.deletes) ?? ids(c.documents);
+  const shown =
+    Array.isArray(filter) && filter.length > 3 ? `${filter.length} documents` : JSON.stringify(filter ?? '');
+  return `${e.databaseName.slice(RUN.length + 1)} ${e.commandName} ${String(c[e.commandName])} ${shown}`;
+}
+
+function monitor(): void {
+  for (const connection of mongoose.connections) {
+    const client = connection.getClient() as unknown as NodeJS.EventEmitter & { monitored?: boolean };
+    if (!client || client.monitored) continue;
+    client.monitored = true;
+    client.on('commandStarted', (e: CommandEvent) => recording && started.set(e.requestId, describe(e)));
+    client.on('commandSucceeded', (e: CommandEvent & { duration: number }) => {
+      const what = started.get(e.requestId);
+      started.delete(e.requestId);
+      if (what && recording) recording.push(`${what} (${e.duration.toFixed(1)} ms)`);
+    });
+  }
+}
+
+async function call(url: string, init?: RequestInit): Promise<unknown> {
+  const res = await fetch(url, {
+    ...init,
+    headers: { authorization: `Bearer ${STAFF}`, 'content-type': 'application/json' },
+  });
+  const body: unknown = res.status === 204 ? undefined : await res.json();
+  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${res.status}`);
+  return body;
+}
+
+async function measure(name: string, request: (i: number) => Promise<unknown>): Promise<void> {
+  if (ONLY && !name.includes(ONLY)) return;
+  const times: number[] = [];
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < N; i++) {
+    if (i === N - 1) recording = [];
+    const t = performance.now();
+    await request(i);
+    times.push(performance.now() - t);
+  }
+  // Let the consumers' share of the last request arrive.
+  await new Promise((r) => setTimeout(r, 300));
+  const used = process.cpuUsage(cpu);
+  const commands = recording ?? [];
+  recording = undefined;
+  times.sort((a, b) => a - b);
+  console.log(
+    `\n${name}: ${commands.length} commands for the last request; p50 ${times[N >> 1].toFixed(1)} ms,` +
+      ` ${((used.user + used.system) / 1000 / N).toFixed(1)} ms CPU per request (all services in this process)`,
+  );
+  for (const line of commands) console.log(`  ${line}`);
+}
+
+async function main(): Promise<void> {
+  const apps: ServiceApp[] = [];
+  try {
+    for (const name of ['consents', 'directory-bans', 'customers']) {
+      const { start } = (await import(`../apps/${name}/src/service`)) as { start(port?: number): Promise<ServiceApp> };
+      apps.push(await start(0));
+    }
+    monitor();
+    const [consents, bans, customers] = apps;
+    let n = 0;
+    const customer = () => {
+      const i = n++;
+      return {
+        kind: 'person',
+        name: `Komento ${i}`,
+        emails: [`komento${i}@example.fi`],
+        phones: [`+35850${String(1_000_000 + i)}`],
+      };
+    };
+    for (let i = 0; i < 10; i++)
+      await call(`${customers.url}/v1/customers`, { method: 'POST', body: JSON.stringify(customer()) });
+    const { id } = ((await call(`${customers.url}/v1/customers?email=komento3%40example.fi`)) as { id: string }[])[0];
+    await measure('POST /v1/customers', () =>
+      call(`${customers.url}/v1/customers`, { method: 'POST', body: JSON.stringify(customer()) }),
+    );
+    await measure('GET by e-mail', () => call(`${customers.url}/v1/customers?email=komento3%40example.fi`));
+    await measure("a customer's ledger", () => call(`${consents.url}/v1/consents?customerId=${id}`));
+    await measure('POST /v1/consents (a new e-mail)', (i) =>
+      call(`${consents.url}/v1/consents`, {
+        method: 'POST',
+        body: JSON.stringify({
+          email: `uusi${i}@example.fi`,
+          channel: 'email',
+          purpose: 'own-marketing',
+          decision: 'withdraw',
+          source: 'bench',
+        }),
+      }),
+    );
+    await measure('PUT /v1/directory-bans/:id', (i) =>
+      call(`${bans.url}/v1/directory-bans/${id}`, {
+        method: 'PUT',
+        body: JSON.stringify(i % 2 ? { scope: 'full' } : { scope: 'partial', hiddenFields: ['address'] }),
+      }),
+    );
+  } finally {
+    for (const app of apps.reverse()) await app.app.close();
+    const client = await mongoose.createConnection(MONGODB_URI).asPromise();
+    for (const db of ['customers', 'consents', 'directory-bans']) await client.useDb(`${RUN}-${db}`).dropDatabase();
+    await client.close();
+    const admin = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${RUN}.`));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+    await admin.disconnect();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
