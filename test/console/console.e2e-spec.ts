@@ -452,6 +452,21 @@ describe('console: staff and DPO pages in headless Chromium', () => {
     provider.nextUser = { sub: 'u-9', name: 'Nobody', groups: ['everyone'] };
     await page.goto(`${url}/login/oidc`);
     expect(await page.locator('h1').textContent()).toBe('Ei käyttöoikeutta');
+    // The language is the person's: their provider's locale at first, then what they choose, also at a later sign-in.
+    provider.nextUser = { sub: 'u-2103', name: 'Elsa English', groups: ['kielto-staff'], locale: 'en-GB' };
+    await browser.context.clearCookies();
+    await page.goto(`${url}/login`);
+    await Promise.all([page.waitForURL(`${url}/search`), page.getByRole('link', { name: /organisaation/ }).click()]);
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Svenska' }).click()]);
+    expect(await page.locator('html').getAttribute('lang')).toBe('sv');
+    await signOut();
+    await browser.context.clearCookies(); // another browser, as far as the console can tell
+    await page.goto(`${url}/login`);
+    expect(await page.locator('html').getAttribute('lang')).toBe('fi'); // the browser's language before sign-in
+    await Promise.all([page.waitForURL(`${url}/search`), page.getByRole('link', { name: /organisaation/ }).click()]);
+    expect(await page.locator('html').getAttribute('lang')).toBe('sv');
+    await signOut();
   });
 
   it('refuses a form without the CSRF token, and serves pages with a strict CSP, no-store and no inline script', async () => {

@@ -26,6 +26,8 @@ export interface ProviderUser {
   sub: string;
   name?: string;
   groups?: string[];
+  /** OIDC Core §5.1 `locale` (BCP 47), e.g. `sv-FI`. */
+  locale?: string;
 }
 
 interface IssuedCode {

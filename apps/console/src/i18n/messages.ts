@@ -57,11 +57,16 @@ export function isLanguage(value: unknown): value is Language {
   return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
 }
 
-/** The first of the browser's languages the console speaks, else Finnish. */
-export function languageFromHeader(header: string | undefined): Language {
-  for (const part of (header ?? '').split(',')) {
+/** The first of a list of language tags (an Accept-Language header, a `locale` claim) the console speaks. */
+export function spokenLanguage(tags: string | undefined): Language | undefined {
+  for (const part of (tags ?? '').split(',')) {
     const tag = part.split(';')[0].trim().toLowerCase().slice(0, 2);
     if (isLanguage(tag)) return tag;
   }
-  return 'fi';
+  return undefined;
+}
+
+/** The first of the browser's languages the console speaks, else Finnish. */
+export function languageFromHeader(header: string | undefined): Language {
+  return spokenLanguage(header) ?? 'fi';
 }

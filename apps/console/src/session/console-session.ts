@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConsoleEnv } from '../console.env';
-import { languageFromHeader } from '../i18n/messages';
+import { Language } from '@kielto/contracts';
+import { languageFromHeader, spokenLanguage } from '../i18n/messages';
 import { CONSOLE_CSP, PageContext } from '../views/layout';
 import { isLoopbackHost, readCookie, sessionCookie, sessionCookieName } from './cookies';
 import { ConsoleUser, csrfMatches, Flash, Session, SessionStore } from './session-store';
+
+/** People whose language choice is remembered (the least recently chosen are forgotten beyond this). */
+const MAX_REMEMBERED_LANGUAGES = 10_000;
 
 /** Thrown where a page needs a signed-in person and there is none: the filter sends the browser to sign in. */
 export class SignInRequired extends Error {}
@@ -31,6 +35,11 @@ export class ConsoleSessions {
   readonly cookieName: string;
   readonly idleMinutes: number;
   private readonly publicHost?: string;
+  /**
+   * Each signed-in person's last language choice, by actor id: in memory like the sessions (a restart forgets it and
+   * the identity provider's `locale` or the browser's language applies again).
+   */
+  private readonly chosen = new Map<string, Language>();
 
   constructor(env: ConsoleEnv) {
     this.idleMinutes = env.KIELTO_CONSOLE_IDLE_MINUTES;
@@ -79,11 +88,24 @@ export class ConsoleSessions {
     if (host === undefined || (host !== request.headers.host && host !== this.publicHost)) throw new CsrfRefused();
   }
 
-  /** Signs the session in under a new id and CSRF token (no fixation), keeping its language. */
-  signIn(reply: FastifyReply, session: Session, user: ConsoleUser): Session {
-    const next = this.store.rotate({ ...session, user, pending: undefined, ended: undefined });
+  /**
+   * Signs the session in under a new id and CSRF token (no fixation), in the person's language: the one they last
+   * chose here, else their identity provider's `locale`, else the session's (the browser's).
+   */
+  signIn(reply: FastifyReply, session: Session, user: ConsoleUser, locale?: string): Session {
+    const lang = this.chosen.get(user.actorId) ?? spokenLanguage(locale) ?? session.lang;
+    const next = this.store.rotate({ ...session, lang, user, pending: undefined, ended: undefined });
     this.setCookie(reply, next);
     return next;
+  }
+
+  /** The reader's language for this session, and for their later sign-ins when signed in (per person, issue 21). */
+  choose(session: Session, lang: Language): void {
+    session.lang = lang;
+    if (session.user === undefined) return;
+    if (this.chosen.size >= MAX_REMEMBERED_LANGUAGES) this.chosen.delete(this.chosen.keys().next().value!);
+    this.chosen.delete(session.user.actorId);
+    this.chosen.set(session.user.actorId, lang);
   }
 
   signOut(reply: FastifyReply, session: Session): void {

@@ -20,7 +20,14 @@ export interface OidcClientSettings extends OidcSettings {
 
 /** Why a callback is refused: `failed` (say so and start again), `provider-down`, or `forbidden` (no role of kielto). */
 export type CallbackRefusal = { outcome: 'failed' | 'provider-down' | 'forbidden' };
-export type SignedInPerson = { outcome: 'signed-in'; actor: Actor; idToken: string; expiresAt: number };
+export type SignedInPerson = {
+  outcome: 'signed-in';
+  actor: Actor;
+  idToken: string;
+  expiresAt: number;
+  /** The ID token's `locale` claim (OIDC Core §5.1), when it has one. */
+  locale?: string;
+};
 
 /**
  * The console as an OpenID Connect relying party: authorization code flow with PKCE (RFC 7636, S256), `state`
@@ -80,7 +87,13 @@ export class OidcClient {
     }
     const claims = decodeJwt(idToken);
     if (typeof claims.nonce !== 'string' || !sameText(claims.nonce, pending.nonce)) return { outcome: 'failed' };
-    return { outcome: 'signed-in', actor: verified, idToken, expiresAt: (claims.exp ?? 0) * 1000 };
+    return {
+      outcome: 'signed-in',
+      actor: verified,
+      idToken,
+      expiresAt: (claims.exp ?? 0) * 1000,
+      ...(typeof claims.locale === 'string' ? { locale: claims.locale } : {}),
+    };
   }
 
   private async exchange(code: string, pending: PendingSignIn): Promise<string> {

@@ -114,15 +114,20 @@ export class SignInController {
     switch (result.outcome) {
       case 'signed-in': {
         const { actor } = result;
-        this.sessions.signIn(reply, session, {
-          credential: result.idToken,
-          via: 'oidc',
-          actorId: actor.keyId,
-          role: actor.role,
-          roles: (actor.roles ?? [actor.role]) as Role[],
-          name: actor.name,
-          expiresAt: result.expiresAt,
-        });
+        this.sessions.signIn(
+          reply,
+          session,
+          {
+            credential: result.idToken,
+            via: 'oidc',
+            actorId: actor.keyId,
+            role: actor.role,
+            roles: (actor.roles ?? [actor.role]) as Role[],
+            name: actor.name,
+            expiresAt: result.expiresAt,
+          },
+          result.locale,
+        );
         return seeOther(reply, '/search');
       }
       case 'forbidden':
@@ -149,7 +154,7 @@ export class SignInController {
   language(@Body() body: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
     const session = this.sessions.open(request, reply);
     this.sessions.checkForm(request, session, body);
-    if (isLanguage(body.lang)) session.lang = body.lang;
+    if (isLanguage(body.lang)) this.sessions.choose(session, body.lang);
     const back = typeof body.return === 'string' && /^\/[A-Za-z0-9/_-]*$/.test(body.return) ? body.return : '/';
     seeOther(reply, back);
   }
