@@ -11,26 +11,17 @@
  *   BENCH_COMMANDS_N=100 BENCH_COMMANDS_ONLY='GET by e-mail' … bench/commands.ts
  */
 import { performance } from 'node:perf_hooks';
-import { Kafka, logLevel } from 'kafkajs';
 import mongoose from 'mongoose';
 import type { ServiceApp } from '@kielto/platform';
+import { BENCH_SERVERS, benchRun, dropRunData } from './run-data';
+
+const { run: RUN, staff: STAFF } = benchRun(
+  'commands',
+  `${BENCH_SERVERS.mongodbUri}${BENCH_SERVERS.mongodbUri.includes('?') ? '&' : '?'}monitorCommands=true`,
+);
 
 const N = Number(process.env.BENCH_COMMANDS_N ?? 30);
 const ONLY = process.env.BENCH_COMMANDS_ONLY;
-const RUN = `bench-commands-${Date.now().toString(36)}`;
-const MONGODB_URI = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
-const STAFF = 'bench-commands-staff-key';
-
-Object.assign(process.env, {
-  MONGODB_URI: `${MONGODB_URI}${MONGODB_URI.includes('?') ? '&' : '?'}monitorCommands=true`,
-  KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
-  MONGODB_DB_PREFIX: RUN,
-  KAFKA_TOPIC_PREFIX: `${RUN}.`,
-  KIELTO_API_KEYS: `staff:${STAFF},admin:bench-commands-admin-key`,
-  KIELTO_SERVICE_KEY: 'bench-commands-admin-key',
-  KIELTO_RATE_LIMIT_PER_MINUTE: '100000000',
-  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-});
 
 interface CommandEvent {
   requestId: number;
@@ -148,14 +139,7 @@ async function main(): Promise<void> {
     );
   } finally {
     for (const app of apps.reverse()) await app.app.close();
-    const client = await mongoose.createConnection(MONGODB_URI).asPromise();
-    for (const db of ['customers', 'consents', 'directory-bans']) await client.useDb(`${RUN}-${db}`).dropDatabase();
-    await client.close();
-    const admin = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${RUN}.`));
-    if (topics.length > 0) await admin.deleteTopics({ topics });
-    await admin.disconnect();
+    await dropRunData(RUN, ['customers', 'consents', 'directory-bans']);
   }
 }
 

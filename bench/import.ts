@@ -13,32 +13,18 @@
  *   BENCH_IMPORT_LEVELS=10000,100000 BENCH_IMPORT_BATCH=1000 … bench/import.ts
  */
 import { performance } from 'node:perf_hooks';
-import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
 import { writeFileSync } from 'node:fs';
 import { importedCustomerId } from '@kielto/contracts';
 import type { ServiceApp } from '@kielto/platform';
+import { benchRun, dropRunData } from './run-data';
+
+const { run: RUN, staff: STAFF } = benchRun('import');
 
 const LEVELS = (process.env.BENCH_IMPORT_LEVELS ?? process.env.BENCH_IMPORT_N ?? '1000').split(',').map(Number);
 const BATCH = Number(process.env.BENCH_IMPORT_BATCH ?? 1000);
 const SAMPLES = Number(process.env.BENCH_IMPORT_SAMPLES ?? 100);
 const CLIENTS = Number(process.env.BENCH_IMPORT_CLIENTS ?? 16);
 const MIXED_S = Number(process.env.BENCH_IMPORT_MIXED_S ?? 60);
-const MONGODB_URI = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
-const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-const RUN = `bench-import-${Date.now().toString(36)}`;
-const STAFF = 'bench-import-staff-key';
-
-Object.assign(process.env, {
-  MONGODB_URI,
-  KAFKA_BROKERS,
-  MONGODB_DB_PREFIX: RUN,
-  KAFKA_TOPIC_PREFIX: `${RUN}.`,
-  KIELTO_API_KEYS: `staff:${STAFF},admin:bench-import-admin-key`,
-  KIELTO_SERVICE_KEY: 'bench-import-admin-key',
-  KIELTO_RATE_LIMIT_PER_MINUTE: '100000000',
-  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-});
 
 const customer = (i: number) =>
   JSON.stringify({
@@ -248,14 +234,7 @@ async function main(): Promise<void> {
     if (process.env.BENCH_IMPORT_JSON) writeFileSync(process.env.BENCH_IMPORT_JSON, JSON.stringify(figures, null, 2));
   } finally {
     for (const app of apps.reverse()) await app.app.close();
-    const client = await MongoClient.connect(MONGODB_URI);
-    for (const db of ['customers', 'consents', 'directory-bans']) await client.db(`${RUN}-${db}`).dropDatabase();
-    await client.close();
-    const admin = new Kafka({ brokers: KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${RUN}.`));
-    if (topics.length > 0) await admin.deleteTopics({ topics });
-    await admin.disconnect();
+    await dropRunData(RUN, ['customers', 'consents', 'directory-bans']);
   }
 }
 

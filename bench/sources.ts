@@ -15,7 +15,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { CUSTOMER_EVENT_TYPES, TOPICS } from '@kielto/contracts';
 import { DEVELOPMENT_SECRET, eventPosition, IdentifierHasher } from '@kielto/platform';
@@ -23,26 +22,15 @@ import { toEventState } from '../apps/customers/src/customers/customer-mapping';
 import { generateCustomerNumber } from '../apps/customers/src/customers/customer-number';
 import type { CustomerRecord } from '../apps/customers/src/customers/customer-record';
 import { advanceHoldings, identifiersOf } from '../apps/customers/src/customers/identifier-holdings';
+import { BENCH_SERVERS, benchRun, dropRunData } from './run-data';
+
+const { run: RUN, staff: STAFF } = benchRun('sources');
+const { mongodbUri: MONGODB_URI } = BENCH_SERVERS;
 
 const LEVELS = (process.env.BENCH_SOURCES_N ?? '1000,10000').split(',').map(Number);
 const SAMPLES = Number(process.env.BENCH_SOURCES_SAMPLES ?? 50);
 const PORT = Number(process.env.BENCH_SOURCES_PORT ?? 3911);
-const MONGODB_URI = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
-const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-const RUN = `bench-sources-${Date.now().toString(36)}`;
 const BACKFILL = process.env.BENCH_SOURCES_BACKFILL === '1';
-const STAFF = 'bench-sources-staff-key';
-
-Object.assign(process.env, {
-  MONGODB_URI,
-  KAFKA_BROKERS,
-  MONGODB_DB_PREFIX: RUN,
-  KAFKA_TOPIC_PREFIX: `${RUN}.`,
-  KIELTO_API_KEYS: `staff:${STAFF},admin:bench-sources-admin-key`,
-  KIELTO_SERVICE_KEY: 'bench-sources-admin-key',
-  KIELTO_RATE_LIMIT_PER_MINUTE: '100000000',
-  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-});
 
 const hasher = new IdentifierHasher(process.env.KIELTO_PARTNER_HASH_KEY ?? DEVELOPMENT_SECRET);
 const email = (i: number) => `bench${i}@example.fi`;
@@ -204,19 +192,12 @@ async function measure(n: number, base: string, created: { count: number }): Pro
   return rows;
 }
 
-async function drop(client: MongoClient, run: string): Promise<void> {
-  await client.db(`${run}-customers`).dropDatabase();
-  const admin = new Kafka({ brokers: KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${run}.`));
-  if (topics.length > 0) await admin.deleteTopics({ topics });
-  await admin.disconnect();
-}
+const drop = (run: string) => dropRunData(run, ['customers']);
 
 async function main(): Promise<void> {
   const client = await MongoClient.connect(MONGODB_URI);
   if (process.env.BENCH_SOURCES_DROP) {
-    await drop(client, process.env.BENCH_SOURCES_DROP);
+    await drop(process.env.BENCH_SOURCES_DROP);
     return client.close();
   }
   const { start } = await import('../apps/customers/src/service');
@@ -242,7 +223,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await drop(client, RUN);
+    await drop(RUN);
     await client.close();
   }
   console.log(`\n${SAMPLES} samples each, one request at a time (ms)`);
