@@ -208,6 +208,8 @@ start_postgresql() {
     rm -rf "$pgdata" && mkdir -p "$pgdata" && chmod 700 "$pgdata"
     if [ "$(id -u)" = 0 ]; then
       chown postgres "$pgdata"
+      # A data directory of mode 700 (mktemp -d) lets the postgres user through, and no one else.
+      runuser -u postgres -- test -x "$DATA" || { chgrp postgres "$DATA" && chmod g+x "$DATA"; }
       runuser -u postgres -- test -w "$pgdata" ||
         { log "user postgres cannot reach $pgdata: set KIELTO_DATA_DIR to a directory it can"; return 1; }
     fi
