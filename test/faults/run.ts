@@ -9,8 +9,9 @@
  * decision of every identifier is computed from the source services' own data and compared with suppression.
  *
  * Settings (env): KIELTO_FAULTS_DATA_DIR (/tmp/kielto-faults), KIELTO_FAULTS_KAFKA_PORT (19092),
- * KIELTO_FAULTS_KAFKA_CONTROLLER_PORT (19093), KIELTO_FAULTS_MONGO_PORT (27018), KIELTO_FAULTS_WRITE_RATE (writes/s,
- * 40), KIELTO_FAULTS_CHECK_RATE (checks/s, 25), KIELTO_FAULTS_MIN_WRITES (2000), KIELTO_KEEP_INFRA=1 (leave the pair up),
+ * KIELTO_FAULTS_KAFKA_CONTROLLER_PORT (19093), KIELTO_FAULTS_MONGO_PORT (27018), KIELTO_FAULTS_PG_PORT (54339, with
+ * KIELTO_FERRETDB_BACKEND=postgresql), KIELTO_FAULTS_WRITE_RATE (writes/s, 40), KIELTO_FAULTS_CHECK_RATE (checks/s,
+ * 25), KIELTO_FAULTS_MIN_WRITES (2000), KIELTO_KEEP_INFRA=1 (leave the pair up),
  * KIELTO_FAULTS_SKIP_BUILD=1 (run dist/ as it is), KIELTO_FAULTS_LOAD_BUDGET_S (600: the load stops that long after it
  * began even short of MIN_WRITES, which then fails the run).
  */
@@ -18,7 +19,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { API_KEYS_SETTING, UNLIMITED_ACCESS, KEYS } from '../support/stack';
 import { http } from './lib/http';
-import { PrivateInfra, sleep } from './lib/private-infra';
+import { InfraProcess, PrivateInfra, sleep } from './lib/private-infra';
 import { ensureBuilt, freePort, ServiceName, ServiceProcess, SERVICES } from './lib/service-process';
 import { compareWithSources, ComparisonResult } from './lib/source-comparison';
 import { pump, Urls, Workload } from './lib/workload';
@@ -29,6 +30,11 @@ const CHECK_RATE = Number(process.env.KIELTO_FAULTS_CHECK_RATE ?? 25);
 const MIN_WRITES = Number(process.env.KIELTO_FAULTS_MIN_WRITES ?? 2000);
 /** After the fault schedule the load goes on until MIN_WRITES are acknowledged, but no longer than this after it began. */
 const LOAD_BUDGET_MS = Number(process.env.KIELTO_FAULTS_LOAD_BUDGET_S ?? 600) * 1000;
+const SERVER_NAMES: Record<InfraProcess, string> = {
+  kafka: 'Kafka broker',
+  ferretdb: 'database (FerretDB)',
+  postgresql: 'database server (PostgreSQL under FerretDB)',
+};
 const SEED_CUSTOMERS = 100;
 const SEED_BARE = 100;
 
@@ -66,7 +72,7 @@ async function main(): Promise<number> {
   const wasRunning = /running/.test(await infra.status());
   if (!wasRunning && dataDir.includes('kielto-faults')) rmSync(dataDir, { recursive: true, force: true });
   log(
-    `private Kafka ${infra.kafkaBrokers} + FerretDB :${infra.options.mongoPort} in ${dataDir}${wasRunning ? ' (already running)' : ''}`,
+    `private Kafka ${infra.kafkaBrokers} + FerretDB :${infra.options.mongoPort} on ${process.env.KIELTO_FERRETDB_BACKEND ?? 'sqlite'} in ${dataDir}${wasRunning ? ' (already running)' : ''}`,
   );
   await infra.up();
 
@@ -188,8 +194,11 @@ async function main(): Promise<number> {
       await steady(`after ${fault}`, 8000);
     }
 
-    for (const which of ['kafka', 'ferretdb'] as const) {
-      const fault = `kill -9 ${which === 'kafka' ? 'Kafka broker' : 'database (FerretDB)'}`;
+    // On FerretDB's PostgreSQL backend the database server under FerretDB is killed too (its postmaster: every
+    // connection drops, and the restart replays its write-ahead log).
+    const servers: InfraProcess[] = ['kafka', 'ferretdb', ...(infra.pid('postgresql') ? ['postgresql' as const] : [])];
+    for (const which of servers) {
+      const fault = `kill -9 ${SERVER_NAMES[which]}`;
       workload.phase = fault;
       const pid = await infra.kill(which);
       const killedAt = Date.now();

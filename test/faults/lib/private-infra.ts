@@ -7,11 +7,16 @@ const run = promisify(execFile);
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 const INFRA = path.join(ROOT, 'scripts', 'infra.sh');
 
+/** The servers infra.sh starts, by the name of their pid file; `postgresql` only on that backend. */
+export type InfraProcess = 'kafka' | 'ferretdb' | 'postgresql';
+
 export interface PrivateInfraOptions {
   dataDir: string;
   kafkaPort: number;
   controllerPort: number;
   mongoPort: number;
+  /** PostgreSQL under FerretDB when KIELTO_FERRETDB_BACKEND=postgresql: a cluster of this pair's own as well. */
+  pgPort: number;
 }
 
 /**
@@ -28,6 +33,7 @@ export class PrivateInfra {
       kafkaPort: Number(process.env.KIELTO_FAULTS_KAFKA_PORT ?? 19092),
       controllerPort: Number(process.env.KIELTO_FAULTS_KAFKA_CONTROLLER_PORT ?? 19093),
       mongoPort: Number(process.env.KIELTO_FAULTS_MONGO_PORT ?? 27018),
+      pgPort: Number(process.env.KIELTO_FAULTS_PG_PORT ?? 54339),
     });
   }
 
@@ -46,6 +52,7 @@ export class PrivateInfra {
       KIELTO_KAFKA_PORT: String(this.options.kafkaPort),
       KIELTO_KAFKA_CONTROLLER_PORT: String(this.options.controllerPort),
       KIELTO_MONGO_PORT: String(this.options.mongoPort),
+      KIELTO_PG_PORT: String(this.options.pgPort),
     };
     // infra.sh skips a server whose address is given: this pair is always started here.
     delete env.KAFKA_BROKERS;
@@ -71,7 +78,7 @@ export class PrivateInfra {
     return this.infra('status');
   }
 
-  pid(which: 'kafka' | 'ferretdb'): number | undefined {
+  pid(which: InfraProcess): number | undefined {
     const file = path.join(this.options.dataDir, `${which}.pid`);
     if (!existsSync(file)) return undefined;
     const pid = Number(readFileSync(file, 'utf8').trim());
@@ -79,7 +86,7 @@ export class PrivateInfra {
   }
 
   /** kill -9 of the broker or the database started by this pair; resolves once the process is gone. */
-  async kill(which: 'kafka' | 'ferretdb'): Promise<number> {
+  async kill(which: InfraProcess): Promise<number> {
     const pid = this.pid(which);
     if (pid === undefined) throw new Error(`no ${which}.pid in ${this.options.dataDir}: was the pair started here?`);
     process.kill(pid, 'SIGKILL');
