@@ -7,6 +7,7 @@ import { ServiceConfig } from '../config/service-config';
 import { MAX_SUBJECTS_PER_READ } from './personal-data-read';
 import { AuditRecord, SubjectRead, SubjectReadHead, SubjectReadPage, subjectPageId } from './audit-record.schema';
 import { byId } from '../mongo/by-id';
+import { insertNew } from '../mongo/bulk-write';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const ID_PARAM = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -23,7 +24,6 @@ const READ_BACK = 8;
 const HEAD_EVERY = READ_AHEAD;
 const MAX_HINTS = 100_000;
 
-const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
 
 interface Queued {
   record: AuditRecord;
@@ -197,10 +197,9 @@ export class AuditTrail implements BeforeApplicationShutdown {
   private async appendPage(subject: string, reads: SubjectRead[]): Promise<void> {
     let page = (this.lastPage.get(subject) ?? (await this.newestPage(subject))) + 1;
     for (let attempt = 0; attempt < 100; attempt++) {
-      try {
-        await this.pages.create({ _id: subjectPageId(subject, page), subject, page, reads });
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
+      // Straight to the driver (no mongoose document per page): a page is written for every audited read.
+      const [inserted] = await insertNew(this.pages, [{ _id: subjectPageId(subject, page), subject, page, reads }]);
+      if (!inserted) {
         page = (await this.newestPage(subject, page)) + 1; // another instance took it
         continue;
       }
