@@ -24,7 +24,6 @@ const READ_BACK = 8;
 const HEAD_EVERY = READ_AHEAD;
 const MAX_HINTS = 100_000;
 
-
 interface Queued {
   record: AuditRecord;
   subjects: string[];
