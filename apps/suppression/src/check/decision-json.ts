@@ -38,7 +38,12 @@ export function decisionJson(decision: Decision, asOf: string): string {
 
 /** `{"ref":…,"decision":…,"reasons":[…]}` — the same bytes JSON.stringify would produce. */
 export function resultJson(ref: string | number | null, decision: Decision): string {
-  return `{"ref":${refJson(ref)},"decision":"${decision.decision}","reasons":${reasonsJson(decision)}}`;
+  return resultLineJson(refJson(ref), decision);
+}
+
+/** resultJson with the ref already serialised (`refJson`). */
+export function resultLineJson(refJson: string, decision: Decision): string {
+  return `{"ref":${refJson},"decision":"${decision.decision}","reasons":${reasonsJson(decision)}}`;
 }
 
 /** `{"ref":…,"line":n,"error":"…"}` for a stream line that could not be checked (ref only when it was read). */
