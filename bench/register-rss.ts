@@ -1,0 +1,125 @@
+/**
+ * Where the memory of an imported register snapshot goes: RSS of one suppression instance before and after a
+ * PUT of N phone rows, beside the V8 heap (used, total), external memory and array buffers from its /metrics.
+ *
+ *   npx nest build suppression && node -r ts-node/register/transpile-only bench/register-rss.ts
+ *
+ * REGISTER_RSS_ROWS (default 1 000 000); REGISTER_RSS_MAIN another build's main.js; REGISTER_RSS_NODE_ARGS extra
+ * node flags for the service. Starts its own suppression on a spare port with a fresh database/topic prefix.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.join(__dirname, '..');
+const MAIN = process.env.REGISTER_RSS_MAIN ?? path.join(root, 'dist/apps/suppression/apps/suppression/src/main.js');
+const ROWS = Number(process.env.REGISTER_RSS_ROWS ?? 1_000_000);
+const PORT = Number(process.env.REGISTER_RSS_PORT ?? 3872);
+const KEY = 'register-rss-staff-key-0123456789';
+const url = `http://127.0.0.1:${PORT}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function rss(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+}
+
+/** RSS of the brk heap (the main thread's malloc) and of anonymous mappings (V8's pages, other malloc arenas). */
+function mappings(pid: number): { brk: number; anonymous: number } {
+  let brk = 0;
+  let anonymous = 0;
+  let current = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) current = head[1];
+    else if (line.startsWith('Rss:')) {
+      const bytes = Number(/(\d+)/.exec(line)![1]) * 1024;
+      if (current === '[heap]') brk += bytes;
+      else if (current === '') anonymous += bytes;
+    }
+  }
+  return { brk, anonymous };
+}
+
+async function memory(pid: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^kielto_${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1]);
+  return {
+    rss: rss(pid),
+    ...mappings(pid),
+    heapUsed: read('nodejs_heap_size_used_bytes'),
+    heapTotal: read('nodejs_heap_size_total_bytes'),
+    external: read('nodejs_external_memory_bytes'),
+  };
+}
+
+async function start(): Promise<ChildProcess> {
+  const prefix = `register-rss-${randomBytes(3).toString('hex')}`;
+  const nodeArgs = (process.env.REGISTER_RSS_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      PORT: String(PORT),
+      KIELTO_API_KEYS: `staff:${KEY}`,
+      KIELTO_RATE_LIMIT_PER_MINUTE: '1000000000',
+      KIELTO_PARTNER_HASH_KEY: 'bench-partner-hash-key-0123456789abcdef',
+      MONGODB_DB_PREFIX: prefix,
+      KAFKA_TOPIC_PREFIX: `${prefix}.`,
+      SUPPRESSION_INSTANCE_ID: 'register-rss',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(50)) {
+    if (child.exitCode !== null) throw new Error(`suppression exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(1000) });
+      if (res.status === 200) return child;
+    } catch {
+      // not yet
+    }
+  }
+  throw new Error('suppression not ready');
+}
+
+async function main(): Promise<void> {
+  const child = await start();
+  const pid = child.pid!;
+  try {
+    const lines: string[] = new Array<string>(ROWS);
+    for (let i = 0; i < ROWS; i++) lines[i] = `{"phone":"+35840${String(1_000_000 + i * 7).padStart(7, '0')}"}`;
+    const body = Buffer.from(lines.join('\n') + '\n');
+    lines.length = 0;
+    await sleep(1000);
+    const before = await memory(pid);
+    const t0 = Date.now();
+    const res = await fetch(`${url}/v1/suppression/registers/asml-phone`, {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${KEY}`,
+        'content-type': 'application/x-ndjson',
+        'x-register-date': new Date().toISOString().slice(0, 10),
+      },
+      body,
+    });
+    const summary = (await res.json()) as { added?: number };
+    if (res.status !== 200 || summary.added !== ROWS)
+      throw new Error(`import: ${res.status} ${JSON.stringify(summary)}`);
+    const seconds = (Date.now() - t0) / 1000;
+    for (const wait of [3000, 10_000]) {
+      await sleep(wait);
+      const after = await memory(pid);
+      const perRow = Object.entries(after).map(([k, v]) => `${k} ${((v - before[k]) / ROWS).toFixed(1)}`);
+      console.log(`import ${seconds.toFixed(1)} s; +${wait / 1000} s, B/row: ${perRow.join(', ')}`);
+    }
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+void main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
