@@ -45,3 +45,21 @@ describe('decision JSON templates', () => {
     }
   });
 });
+
+describe('reason JSON cache', () => {
+  it('keeps reasons apart that differ only in their rule (consent-withdrawn is R3, R4 or R6)', () => {
+    const since = '2025-02-01T00:00:00.000Z';
+    for (const [rule, source] of [
+      ['R3', 'Act 917/2014 §200(1)'],
+      ['R6', 'GDPR Art 7(3)'],
+    ] as const) {
+      const decision: Decision = {
+        decision: 'suppress',
+        reasons: [{ code: 'consent-withdrawn', rule, source, since }],
+      };
+      expect(resultJson('x', decision)).toBe(
+        JSON.stringify({ ref: 'x', decision: 'suppress', reasons: decision.reasons }),
+      );
+    }
+  });
+});

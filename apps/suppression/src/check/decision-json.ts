@@ -5,16 +5,28 @@ import type { Decision, Reason } from '../engine';
  * ref and reasons serialised once per (code, since) — there are few distinct ones in any campaign.
  */
 const REASON_CACHE_LIMIT = 50_000;
-const reasonCache = new Map<string, string>();
+/**
+ * rule → (code, since, register) → JSON. The rule is a key of its own: one code can come from several rules
+ * (`consent-withdrawn` is R3, R4 or R6) with the same since, and each must cite its own rule and source.
+ */
+const reasonCache = new Map<string, Map<string, string>>();
+let reasonCacheSize = 0;
 
 function reasonJson(reason: Reason): string {
   let key = reason.since === null ? reason.code : reason.code + reason.since;
   if (reason.register !== undefined) key += `|${reason.register}|${reason.registerDate}`;
-  let json = reasonCache.get(key);
+  let byKey = reasonCache.get(reason.rule);
+  let json = byKey?.get(key);
   if (json === undefined) {
-    if (reasonCache.size >= REASON_CACHE_LIMIT) reasonCache.clear();
+    if (reasonCacheSize >= REASON_CACHE_LIMIT) {
+      reasonCache.clear();
+      reasonCacheSize = 0;
+      byKey = undefined;
+    }
+    if (byKey === undefined) reasonCache.set(reason.rule, (byKey = new Map<string, string>()));
     json = JSON.stringify(reason);
-    reasonCache.set(key, json);
+    byKey.set(key, json);
+    reasonCacheSize++;
   }
   return json;
 }
