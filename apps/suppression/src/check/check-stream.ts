@@ -3,7 +3,7 @@ import { Transform, TransformCallback } from 'node:stream';
 import { type FieldError, MAX_LINE_LENGTH } from '@kielto/platform';
 import type { Decision } from '../engine';
 import { Contact, isHashed, MAX_REF_LENGTH, readContact } from './contact-reader';
-import { errorLineJson, refJson, resultLineJson } from './decision-json';
+import { errorLineJson, refJson, resultLine } from './decision-json';
 import { readPlainLine } from './plain-line';
 
 /** A line longer than this is answered with an error line and skipped (no contact needs a fraction of it). */
@@ -164,7 +164,7 @@ export class CheckStream extends Transform {
     const decision = this.options.decide(contact, now);
     this.stats.checked++;
     if (decision.reasons.length === 0) this.stats.allowed++;
-    return resultLineJson(serialisedRef, decision) + '\n';
+    return resultLine(serialisedRef, decision);
   }
 }
 

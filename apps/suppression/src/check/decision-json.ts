@@ -1,8 +1,8 @@
 import type { Decision, Reason } from '../engine';
 
 /**
- * Hand-written JSON for the hot paths (bulk and stream): a result line is a template around a pre-serialised
- * ref and reasons serialised once per (code, since) — there are few distinct ones in any campaign.
+ * Hand-written JSON for the hot paths (bulk and stream): a result line is a pre-serialised ref and a tail
+ * serialised once per decision and reasons (see resultTail) — there are few distinct ones in any campaign.
  */
 const REASON_CACHE_LIMIT = 50_000;
 /**
@@ -55,7 +55,50 @@ export function resultJson(ref: string | number | null, decision: Decision): str
 
 /** resultJson with the ref already serialised (`refJson`). */
 export function resultLineJson(refJson: string, decision: Decision): string {
-  return `{"ref":${refJson},"decision":"${decision.decision}","reasons":${reasonsJson(decision)}}`;
+  return '{"ref":' + refJson + resultTail(decision).json;
+}
+
+/** resultLineJson and a newline: a stream's answer line. */
+export function resultLine(refJson: string, decision: Decision): string {
+  return '{"ref":' + refJson + resultTail(decision).line;
+}
+
+/** What follows the ref in a result: `,"decision":…,"reasons":[…]}`, and the same with the line's newline. */
+interface ResultTail {
+  json: string;
+  line: string;
+}
+
+/**
+ * decision → its one reason's JSON ('' for none) → the tail. Most results have no reason or one, and few distinct
+ * ones: sharing their tails keeps an answer line three strings rather than eight, which a stream's output chunk
+ * (thousands of lines in one string) is flattened and encoded from.
+ */
+const tailCache = new Map<string, Map<string, ResultTail>>();
+let tailCacheSize = 0;
+
+function resultTail(decision: Decision): ResultTail {
+  const reasons = decision.reasons;
+  if (reasons.length > 1) {
+    const json = `,"decision":"${decision.decision}","reasons":${reasonsJson(decision)}}`;
+    return { json, line: json + '\n' };
+  }
+  const key = reasons.length === 0 ? '' : reasonJson(reasons[0]);
+  let byReason = tailCache.get(decision.decision);
+  let tail = byReason?.get(key);
+  if (tail === undefined) {
+    if (tailCacheSize >= REASON_CACHE_LIMIT) {
+      tailCache.clear();
+      tailCacheSize = 0;
+      byReason = undefined;
+    }
+    if (byReason === undefined) tailCache.set(decision.decision, (byReason = new Map<string, ResultTail>()));
+    const json = `,"decision":"${decision.decision}","reasons":${reasonsJson(decision)}}`;
+    tail = { json, line: json + '\n' };
+    byReason.set(key, tail);
+    tailCacheSize++;
+  }
+  return tail;
 }
 
 /** `{"ref":…,"line":n,"error":"…"}` for a stream line that could not be checked (ref only when it was read). */
