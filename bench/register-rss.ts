@@ -7,18 +7,13 @@
  * REGISTER_RSS_ROWS (default 1 000 000); REGISTER_RSS_MAIN another build's main.js; REGISTER_RSS_NODE_ARGS extra
  * node flags for the service. Starts its own suppression on a spare port with a fresh database/topic prefix.
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { sleep, startSuppression } from './bench-helpers';
 
-const root = path.join(__dirname, '..');
-const MAIN = process.env.REGISTER_RSS_MAIN ?? path.join(root, 'dist/apps/suppression/apps/suppression/src/main.js');
 const ROWS = Number(process.env.REGISTER_RSS_ROWS ?? 1_000_000);
 const PORT = Number(process.env.REGISTER_RSS_PORT ?? 3872);
 const KEY = 'register-rss-staff-key-0123456789';
 const url = `http://127.0.0.1:${PORT}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function rss(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
@@ -53,39 +48,13 @@ async function memory(pid: number): Promise<Record<string, number>> {
   };
 }
 
-async function start(): Promise<ChildProcess> {
-  const prefix = `register-rss-${randomBytes(3).toString('hex')}`;
-  const nodeArgs = (process.env.REGISTER_RSS_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'warn',
-      PORT: String(PORT),
-      KIELTO_API_KEYS: `staff:${KEY}`,
-      KIELTO_RATE_LIMIT_PER_MINUTE: '1000000000',
-      KIELTO_PARTNER_HASH_KEY: 'bench-partner-hash-key-0123456789abcdef',
-      MONGODB_DB_PREFIX: prefix,
-      KAFKA_TOPIC_PREFIX: `${prefix}.`,
-      SUPPRESSION_INSTANCE_ID: 'register-rss',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(50)) {
-    if (child.exitCode !== null) throw new Error(`suppression exited with ${child.exitCode}`);
-    try {
-      const res = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(1000) });
-      if (res.status === 200) return child;
-    } catch {
-      // not yet
-    }
-  }
-  throw new Error('suppression not ready');
-}
-
 async function main(): Promise<void> {
-  const child = await start();
+  const child = await startSuppression({
+    port: PORT,
+    apiKeys: `staff:${KEY}`,
+    main: process.env.REGISTER_RSS_MAIN,
+    nodeArgs: process.env.REGISTER_RSS_NODE_ARGS,
+  });
   const pid = child.pid!;
   try {
     const lines: string[] = new Array<string>(ROWS);

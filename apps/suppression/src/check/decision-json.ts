@@ -4,31 +4,40 @@ import type { Decision, Reason } from '../engine';
  * Hand-written JSON for the hot paths (bulk and stream): a result line is a pre-serialised ref and a tail
  * serialised once per decision and reasons (see resultTail) — there are few distinct ones in any campaign.
  */
-const REASON_CACHE_LIMIT = 50_000;
+const CACHE_LIMIT = 50_000;
+
+/** Values under two string keys, cleared whole once it holds CACHE_LIMIT (a refill costs one serialisation each). */
+class TwoKeyCache<V> {
+  private readonly byFirst = new Map<string, Map<string, V>>();
+  private size = 0;
+
+  get(first: string, second: string): V | undefined {
+    return this.byFirst.get(first)?.get(second);
+  }
+
+  set(first: string, second: string, value: V): V {
+    if (this.size >= CACHE_LIMIT) {
+      this.byFirst.clear();
+      this.size = 0;
+    }
+    let bySecond = this.byFirst.get(first);
+    if (bySecond === undefined) this.byFirst.set(first, (bySecond = new Map<string, V>()));
+    bySecond.set(second, value);
+    this.size++;
+    return value;
+  }
+}
+
 /**
  * rule → (code, since, register) → JSON. The rule is a key of its own: one code can come from several rules
  * (`consent-withdrawn` is R3, R4 or R6) with the same since, and each must cite its own rule and source.
  */
-const reasonCache = new Map<string, Map<string, string>>();
-let reasonCacheSize = 0;
+const reasonCache = new TwoKeyCache<string>();
 
 function reasonJson(reason: Reason): string {
   let key = reason.since === null ? reason.code : reason.code + reason.since;
   if (reason.register !== undefined) key += `|${reason.register}|${reason.registerDate}`;
-  let byKey = reasonCache.get(reason.rule);
-  let json = byKey?.get(key);
-  if (json === undefined) {
-    if (reasonCacheSize >= REASON_CACHE_LIMIT) {
-      reasonCache.clear();
-      reasonCacheSize = 0;
-      byKey = undefined;
-    }
-    if (byKey === undefined) reasonCache.set(reason.rule, (byKey = new Map<string, string>()));
-    json = JSON.stringify(reason);
-    byKey.set(key, json);
-    reasonCacheSize++;
-  }
-  return json;
+  return reasonCache.get(reason.rule, key) ?? reasonCache.set(reason.rule, key, JSON.stringify(reason));
 }
 
 export function refJson(ref: string | number | null): string {
@@ -74,8 +83,7 @@ interface ResultTail {
  * ones: sharing their tails keeps an answer line three strings rather than eight, which a stream's output chunk
  * (thousands of lines in one string) is flattened and encoded from.
  */
-const tailCache = new Map<string, Map<string, ResultTail>>();
-let tailCacheSize = 0;
+const tailCache = new TwoKeyCache<ResultTail>();
 
 function resultTail(decision: Decision): ResultTail {
   const reasons = decision.reasons;
@@ -84,21 +92,10 @@ function resultTail(decision: Decision): ResultTail {
     return { json, line: json + '\n' };
   }
   const key = reasons.length === 0 ? '' : reasonJson(reasons[0]);
-  let byReason = tailCache.get(decision.decision);
-  let tail = byReason?.get(key);
-  if (tail === undefined) {
-    if (tailCacheSize >= REASON_CACHE_LIMIT) {
-      tailCache.clear();
-      tailCacheSize = 0;
-      byReason = undefined;
-    }
-    if (byReason === undefined) tailCache.set(decision.decision, (byReason = new Map<string, ResultTail>()));
-    const json = `,"decision":"${decision.decision}","reasons":${reasonsJson(decision)}}`;
-    tail = { json, line: json + '\n' };
-    byReason.set(key, tail);
-    tailCacheSize++;
-  }
-  return tail;
+  const tail = tailCache.get(decision.decision, key);
+  if (tail !== undefined) return tail;
+  const json = `,"decision":"${decision.decision}","reasons":${reasonsJson(decision)}}`;
+  return tailCache.set(decision.decision, key, { json, line: json + '\n' });
 }
 
 /** `{"ref":…,"line":n,"error":"…"}` for a stream line that could not be checked (ref only when it was read). */
