@@ -8,7 +8,6 @@ import autocannon from 'autocannon';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
@@ -16,6 +15,7 @@ import { MongoClient } from 'mongodb';
 import { encodeState, SuppressionState } from '../apps/suppression/src/engine';
 import type { SubjectFacts } from '../apps/suppression/src/engine';
 import { SnapshotRepository } from '../apps/suppression/src/state/snapshot.repository';
+import { streamNdjson } from './bench-helpers';
 
 const root = path.join(__dirname, '..');
 const KEY = {
@@ -351,37 +351,7 @@ async function streamCheck(
   for (let i = 0; i < 10_000; i++) lines.push(JSON.stringify({ ref: String(i), ...contact(i) }));
   const chunk = Buffer.from(lines.join('\n') + '\n');
   const t1 = Date.now();
-  const answered = await new Promise<number>((resolve, reject) => {
-    const u = new URL(`${suppressionUrl}/v1/suppression/check/stream?channel=email&purpose=own-marketing`);
-    const req = httpRequest(
-      {
-        hostname: u.hostname,
-        port: u.port,
-        path: u.pathname + u.search,
-        method: 'POST',
-        headers: { authorization: `Bearer ${KEY.marketing}`, 'content-type': 'application/x-ndjson' },
-      },
-      (res) => {
-        if (res.statusCode !== 200) reject(new Error(`stream answered ${res.statusCode}`));
-        let count = 0;
-        res.on('data', (d: Buffer) => {
-          for (let i = 0; i < d.length; i++) if (d[i] === 10) count++;
-        });
-        res.on('end', () => resolve(count));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    let sent = 0;
-    const write = () => {
-      while (sent < rows) {
-        sent += 10_000;
-        if (!req.write(chunk)) return void req.once('drain', write);
-      }
-      req.end();
-    };
-    write();
-  });
+  const answered = await streamNdjson(suppressionUrl, KEY.marketing, chunk, 10_000, rows);
   return { rate: rows / ((Date.now() - t1) / 1000), answered };
 }
 

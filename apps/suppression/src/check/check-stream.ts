@@ -3,7 +3,8 @@ import { Transform, TransformCallback } from 'node:stream';
 import { type FieldError, MAX_LINE_LENGTH } from '@kielto/platform';
 import type { Decision } from '../engine';
 import { Contact, isHashed, MAX_REF_LENGTH, readContact } from './contact-reader';
-import { errorLineJson, resultJson } from './decision-json';
+import { errorLineJson, refJson, resultLine } from './decision-json';
+import { readPlainLine } from './plain-line';
 
 /** A line longer than this is answered with an error line and skipped (no contact needs a fraction of it). */
 export { MAX_LINE_LENGTH };
@@ -40,8 +41,9 @@ export interface CheckStreamStats {
  * Transform piped between the request and the reply, so a slow reader slows the writer down (back-pressure)
  * and memory stays flat for any number of rows.
  *
- * The loop is deliberately plain: lines are split by hand, each is JSON.parse'd and validated by hand, and
- * each answer is one template string; one output chunk is pushed per input chunk.
+ * The loop is deliberately plain: lines are split by hand; the common one-identifier line is read by hand
+ * (readPlainLine), any other is JSON.parse'd and validated by hand (readContact); each answer is one template string;
+ * one output chunk is pushed per input chunk.
  */
 export class CheckStream extends Transform {
   readonly stats: CheckStreamStats = { lines: 0, checked: 0, allowed: 0, errors: 0 };
@@ -131,6 +133,8 @@ export class CheckStream extends Transform {
       this.stats.errors++;
       return errorLineJson(null, n, `line is longer than ${MAX_LINE_LENGTH} characters`) + '\n';
     }
+    const plain = readPlainLine(text, start, end);
+    if (plain !== undefined) return this.decided(plain, plain.refJson, n, now);
     const line = text.slice(start, end);
     let raw: unknown;
     try {
@@ -148,6 +152,11 @@ export class CheckStream extends Transform {
       const ref = refOf(raw);
       return errorLineJson(ref, n, errors.map((e) => e.message).join('; ')) + '\n';
     }
+    return this.decided(contact, refJson(contact.ref), n, now);
+  }
+
+  /** The answer line for a valid contact on line `n` (`serialisedRef`: its ref as JSON). */
+  private decided(contact: Contact, serialisedRef: string, n: number, now: number): string {
     if (this.options.hashedOnly && !isHashed(contact)) {
       this.stats.errors++;
       return errorLineJson(contact.ref, n, 'partners may check hashed identifiers only (emailHash, phoneHash)') + '\n';
@@ -155,7 +164,7 @@ export class CheckStream extends Transform {
     const decision = this.options.decide(contact, now);
     this.stats.checked++;
     if (decision.reasons.length === 0) this.stats.allowed++;
-    return resultJson(contact.ref, decision) + '\n';
+    return resultLine(serialisedRef, decision);
   }
 }
 

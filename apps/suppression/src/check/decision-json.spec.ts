@@ -1,5 +1,5 @@
 import type { Decision } from '../engine';
-import { decisionJson, errorLineJson, resultJson } from './decision-json';
+import { decisionJson, errorLineJson, refJson, resultJson, resultLine } from './decision-json';
 
 const suppress: Decision = {
   decision: 'suppress',
@@ -23,10 +23,11 @@ const refs: (string | number | null)[] = [
 
 describe('decision JSON templates', () => {
   it.each(refs)('writes the same bytes as JSON.stringify for ref %p', (ref) => {
-    for (const decision of [allow, suppress]) {
-      expect(resultJson(ref, decision)).toBe(
-        JSON.stringify({ ref, decision: decision.decision, reasons: decision.reasons }),
-      );
+    const oneReason: Decision = { decision: 'suppress', reasons: suppress.reasons.slice(1) };
+    for (const decision of [allow, suppress, oneReason, allow, oneReason, suppress]) {
+      const json = JSON.stringify({ ref, decision: decision.decision, reasons: decision.reasons });
+      expect(resultJson(ref, decision)).toBe(json);
+      expect(resultLine(refJson(ref), decision)).toBe(json + '\n');
     }
     const error = errorLineJson(ref, 7, 'email must be a valid e-mail address');
     expect(JSON.parse(error)).toEqual({
@@ -41,6 +42,24 @@ describe('decision JSON templates', () => {
     for (const decision of [allow, suppress]) {
       expect(decisionJson(decision, asOf)).toBe(
         JSON.stringify({ decision: decision.decision, reasons: decision.reasons, asOf }),
+      );
+    }
+  });
+});
+
+describe('reason JSON cache', () => {
+  it('keeps reasons apart that differ only in their rule (consent-withdrawn is R3, R4 or R6)', () => {
+    const since = '2025-02-01T00:00:00.000Z';
+    for (const [rule, source] of [
+      ['R3', 'Act 917/2014 §200(1)'],
+      ['R6', 'GDPR Art 7(3)'],
+    ] as const) {
+      const decision: Decision = {
+        decision: 'suppress',
+        reasons: [{ code: 'consent-withdrawn', rule, source, since }],
+      };
+      expect(resultJson('x', decision)).toBe(
+        JSON.stringify({ ref: 'x', decision: 'suppress', reasons: decision.reasons }),
       );
     }
   });

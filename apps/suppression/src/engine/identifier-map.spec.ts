@@ -59,4 +59,38 @@ describe(IdentifierMap.name, () => {
     }
     expect(map.capacity).toBeLessThan(next);
   });
+
+  it('holds more identifiers than a page of its pool, across page boundaries, with words in and out', () => {
+    const map = new IdentifierMap();
+    const count = 3 * 32_768 + 100;
+    const words = new Int32Array(8);
+    let misplaced = 0;
+    for (let i = 0; i < count; i++) {
+      words[0] = i;
+      words[1] = ~i;
+      words[2] = i * 7;
+      words[3] = 3;
+      words[4] = i ^ 0x5bd1e995;
+      words[5] = -i;
+      words[6] = 0;
+      words[7] = i;
+      if (map.internWords(words) !== i) misplaced++;
+    }
+    expect(misplaced).toBe(0);
+    // The capacity grows by half as before (columns sized by it are unchanged); pages only hold the words.
+    expect(map.capacity).toBeGreaterThanOrEqual(count);
+    const out = new Int32Array(8);
+    for (const i of [0, 32_767, 32_768, 65_535, 65_536, count - 1]) {
+      words.set([i, ~i, i * 7, 3, i ^ 0x5bd1e995, -i, 0, i]);
+      expect(map.findWords(words)).toBe(i);
+      map.wordsOf(i, out);
+      expect([...out]).toEqual([...words]);
+      expect(map.find(map.text(i))).toBe(i);
+    }
+    map.delete(32_768);
+    words.set([32_768, ~32_768, 32_768 * 7, 3, 32_768 ^ 0x5bd1e995, -32_768, 0, 32_768]);
+    expect(map.findWords(words)).toBe(NONE);
+    expect(map.internWords(words)).toBe(32_768);
+    expect(map.size).toBe(count);
+  });
 });

@@ -2,6 +2,11 @@
 export const NONE = -1;
 
 const WORDS = 8; // 32 bytes of a SHA-256 as eight 32-bit words
+/** Identifiers a page of the pool holds (32 768: 1 MiB); the first page grows up to this, later ones are allocated whole. */
+const PAGE_SHIFT = 15;
+const PAGE_ROWS = 1 << PAGE_SHIFT;
+const PAGE_MASK = PAGE_ROWS - 1;
+const FIRST_CAPACITY = 16;
 const NIBBLE = new Int8Array(128).fill(-1);
 for (let c = 0; c < 16; c++) NIBBLE['0123456789abcdef'.charCodeAt(c)] = c;
 const HEX_CHARS = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
@@ -11,14 +16,18 @@ const HEX_CHARS = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
  * use instead of the string: an index is freed only by `delete`, and may then be reused.
  *
  * A hash is 64 lower-case hex characters; as a JavaScript string that costs ~80 bytes, and again as a `Map` key.
- * Here it is 32 bytes in one pool (an `Int32Array`, eight words an index) found through an open-addressing
+ * Here it is 32 bytes in a pool (`Int32Array` pages, eight words an index) found through an open-addressing
  * table of indices with linear probing; lookups parse the hex into a scratch buffer, so nothing is allocated.
+ * The pool grows by whole pages, never by copying: a copy leaves the old array's memory behind as a hole in the
+ * allocator's heap, which counted several times the pool's own size in the RSS after a million-row register import.
  * Any other string (upper case, another length, not hex) is held as it is in a `Map`: it gets an index all the
  * same, and never equals a hex one, exactly as distinct strings never do.
  */
 export class IdentifierMap {
-  /** 8 words per index; the words of an index held in `others` are unused. */
-  private pool = new Int32Array(16 * WORDS);
+  /** 8 words per index, index i in page i >> PAGE_SHIFT; the words of an index held in `others` are unused. */
+  private readonly pages: Int32Array[] = [new Int32Array(FIRST_CAPACITY * WORDS)];
+  /** Every index is below this: grows by half whenever reached, whatever the pages allocated. */
+  private reserved = FIRST_CAPACITY;
   /** index + 1 of the identifier in each slot, 0 when empty; the size is a power of two. */
   private slots = new Int32Array(32);
   private mask = 31;
@@ -39,7 +48,7 @@ export class IdentifierMap {
 
   /** Every index is below this (columns indexed by identifier need this length). */
   get capacity(): number {
-    return this.pool.length / WORDS;
+    return this.reserved;
   }
 
   /** The index of `text.slice(offset)`, or NONE when it is not held. */
@@ -69,7 +78,9 @@ export class IdentifierMap {
 
   /** Copies the eight big-endian words of a keyed hash held under `index` (not of an `others` string) into `into`. */
   wordsOf(index: number, into: Int32Array): void {
-    into.set(this.pool.subarray(index * WORDS, index * WORDS + WORDS));
+    const page = this.pages[index >>> PAGE_SHIFT];
+    const base = (index & PAGE_MASK) * WORDS;
+    for (let w = 0; w < WORDS; w++) into[w] = page[base + w];
   }
 
   /** The index of `text.slice(offset)`, added if it is not held yet. */
@@ -92,8 +103,9 @@ export class IdentifierMap {
     const held = this.slots[slot];
     if (held !== 0) return held - 1;
     const index = this.allocate();
-    const base = index * WORDS;
-    for (let w = 0; w < WORDS; w++) this.pool[base + w] = this.scratch[w];
+    const page = this.pages[index >>> PAGE_SHIFT];
+    const base = (index & PAGE_MASK) * WORDS;
+    for (let w = 0; w < WORDS; w++) page[base + w] = this.scratch[w];
     this.slots[slot] = index + 1;
     if (++this.hexCount * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     return index;
@@ -106,9 +118,10 @@ export class IdentifierMap {
       if (other !== undefined) return other;
     }
     const chars = this.chars;
-    const base = index * WORDS;
+    const page = this.pages[index >>> PAGE_SHIFT];
+    const base = (index & PAGE_MASK) * WORDS;
     for (let w = 0; w < WORDS; w++) {
-      const word = this.pool[base + w];
+      const word = page[base + w];
       for (let n = 0; n < 8; n++) chars[w * 8 + n] = HEX_CHARS[(word >>> (28 - 4 * n)) & 15];
     }
     return String.fromCharCode.apply(null, chars as unknown as number[]);
@@ -121,7 +134,7 @@ export class IdentifierMap {
       this.otherNames.delete(index);
       this.others.delete(other);
     } else {
-      this.scratch.set(this.pool.subarray(index * WORDS, index * WORDS + WORDS));
+      this.wordsOf(index, this.scratch);
       let hole = this.probe();
       if (this.slots[hole] !== index + 1) throw new Error(`IdentifierMap: index ${index} is not held`);
       // Backward-shift deletion: move up every later entry of the run that may not be found past the hole.
@@ -159,11 +172,12 @@ export class IdentifierMap {
   /** The slot holding the identifier in `scratch`, or the empty slot where it would go. */
   private probe(): number {
     const key = this.scratch;
-    const pool = this.pool;
+    const pages = this.pages;
     for (let slot = mix(key[0], key[1]) & this.mask; ; slot = (slot + 1) & this.mask) {
       const held = this.slots[slot];
       if (held === 0) return slot;
-      const base = (held - 1) * WORDS;
+      const pool = pages[(held - 1) >>> PAGE_SHIFT];
+      const base = ((held - 1) & PAGE_MASK) * WORDS;
       if (
         pool[base] === key[0] &&
         pool[base + 1] === key[1] &&
@@ -180,15 +194,21 @@ export class IdentifierMap {
   }
 
   private home(index: number): number {
-    return mix(this.pool[index * WORDS], this.pool[index * WORDS + 1]) & this.mask;
+    const page = this.pages[index >>> PAGE_SHIFT];
+    const base = (index & PAGE_MASK) * WORDS;
+    return mix(page[base], page[base + 1]) & this.mask;
   }
 
   private allocate(): number {
     const index = this.freed.pop() ?? this.end++;
-    if (index >= this.capacity) {
-      const pool = new Int32Array(Math.ceil(this.capacity * 1.5) * WORDS);
-      pool.set(this.pool);
-      this.pool = pool;
+    if (index >= this.reserved) this.reserved = Math.ceil(this.reserved * 1.5);
+    const page = index >>> PAGE_SHIFT;
+    if (page === this.pages.length) this.pages.push(new Int32Array(PAGE_ROWS * WORDS));
+    else if (page === 0 && index * WORDS >= this.pages[0].length) {
+      // The first page grows with the capacity (small maps stay small) until it is a whole page.
+      const first = new Int32Array(Math.min(PAGE_ROWS, this.reserved) * WORDS);
+      first.set(this.pages[0]);
+      this.pages[0] = first;
     }
     return index;
   }

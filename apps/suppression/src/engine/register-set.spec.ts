@@ -22,6 +22,28 @@ describe(RegisterSet.name, () => {
     expect(set.size).toBe(2);
     expect([...set.rows()].map((row) => set.hash(row)).sort()).toEqual([hex(2), hex(3)]);
   });
+
+  it('keeps every row and its day beyond the first page (70 000 rows)', () => {
+    const set = new RegisterSet();
+    // Row i's hash starts with i (the table spreads hashes by their first bytes, as keyed hashes are uniform).
+    const row = (i: number) => i.toString(16).padStart(8, '0') + '0'.repeat(56);
+    const range = (from: number, to: number) => {
+      const out = Buffer.alloc(32 * (to - from));
+      for (let i = from; i < to; i++) out.writeUInt32BE(i, 32 * (i - from));
+      return out;
+    };
+    set.apply(1, '2026-11-01', range(10, 40_010), bytes());
+    set.apply(2, '2026-12-01', range(40_010, 70_010), bytes(row(10), row(40_000)));
+    expect(set.size).toBe(69_998);
+    expect(set.find(row(10))).toBe(-1);
+    expect(set.find(row(40_000))).toBe(-1);
+    expect(set.since(set.find(row(40_009)))).toBe(DAY('2026-11-01'));
+    expect(set.since(set.find(row(70_009)))).toBe(DAY('2026-12-01'));
+    const held = [...set.rows()];
+    expect(held).toHaveLength(69_998);
+    expect(new Set(held.map((at) => set.hash(at))).size).toBe(69_998);
+    expect(held.every((at) => at < set.capacity)).toBe(true);
+  });
 });
 
 describe('a register row in a decision', () => {

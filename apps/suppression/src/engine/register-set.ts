@@ -2,6 +2,9 @@ import { IdentifierMap, NONE } from './identifier-map';
 
 const DAY_MS = 86_400_000;
 const WORDS = 8;
+/** Rows a page of first-seen days holds (128 KiB): pages are added, never copied (see IdentifierMap). */
+const PAGE_SHIFT = 15;
+const PAGE_MASK = (1 << PAGE_SHIFT) - 1;
 
 /** Where a register stands: the last change applied, and the snapshot in force. */
 export interface RegisterHead {
@@ -18,15 +21,15 @@ export const dayOf = (date: string) => Math.floor(Date.parse(`${date}T00:00:00Z`
 
 /**
  * The rows of one outside register (ASML Robinson): keyed hashes (32 bytes each in an `IdentifierMap`) with the day
- * each was first seen. ~50-70 bytes a row, whatever the register's size; a million rows fit in well under 100 MB.
+ * each was first seen. ~45-50 bytes a row (32 + 4 for the day + 8-16 for the hash table), whatever the register's size.
  *
  * A register changes only by applying its change events in sequence order (`apply`), so every instance that applies
  * the same events holds the same rows and head.
  */
 export class RegisterSet {
   private readonly ids = new IdentifierMap();
-  /** index → first-seen day + 1; 0 for an index not held (freed indices are reused) */
-  private firstSeen = new Int32Array(0);
+  /** index → first-seen day + 1, in pages of 2^PAGE_SHIFT rows; 0 for an index not held (freed indices are reused) */
+  private readonly firstSeen: Int32Array[] = [];
   private readonly scratch = new Int32Array(WORDS);
   head: RegisterHead = { sequence: 0 };
 
@@ -52,25 +55,23 @@ export class RegisterSet {
 
   /** Epoch ms (midnight UTC) of the day a row was first seen. */
   since(row: number): number {
-    return (this.firstSeen[row] - 1) * DAY_MS;
+    return (this.firstSeen[row >>> PAGE_SHIFT][row & PAGE_MASK] - 1) * DAY_MS;
   }
 
   /** Adds the 32 bytes at `offset`, first seen on `day`; a row already held keeps its first-seen day. */
   addBytes(bytes: Buffer, offset: number, day: number): void {
     const row = this.ids.internWords(this.read(bytes, offset));
-    if (row >= this.firstSeen.length) {
-      const grown = new Int32Array(this.ids.capacity);
-      grown.set(this.firstSeen);
-      this.firstSeen = grown;
-    }
-    if (this.firstSeen[row] === 0) this.firstSeen[row] = day + 1;
+    const page = row >>> PAGE_SHIFT;
+    while (this.firstSeen.length <= page) this.firstSeen.push(new Int32Array(PAGE_MASK + 1));
+    const days = this.firstSeen[page];
+    if (days[row & PAGE_MASK] === 0) days[row & PAGE_MASK] = day + 1;
   }
 
   /** Removes the 32 bytes at `offset` (nothing when not held). */
   removeBytes(bytes: Buffer, offset: number): void {
     const row = this.findBytes(bytes, offset);
     if (row === NONE) return;
-    this.firstSeen[row] = 0;
+    this.firstSeen[row >>> PAGE_SHIFT][row & PAGE_MASK] = 0;
     this.ids.delete(row);
   }
 
@@ -87,13 +88,15 @@ export class RegisterSet {
 
   /** Every row held, in index order (not sorted). */
   *rows(): Generator<number> {
-    const firstSeen = this.firstSeen;
-    for (let row = 0; row < firstSeen.length; row++) if (firstSeen[row] !== 0) yield row;
+    for (let page = 0; page < this.firstSeen.length; page++) {
+      const days = this.firstSeen[page];
+      for (let at = 0; at < days.length; at++) if (days[at] !== 0) yield (page << PAGE_SHIFT) + at;
+    }
   }
 
   /** Rows are indices below this (a per-row bitmap needs this length). */
   get capacity(): number {
-    return this.firstSeen.length;
+    return this.ids.capacity;
   }
 
   /** Applies one change event; false when it is not newer than the last applied (a redelivery or replay). */

@@ -161,7 +161,7 @@ export class RegistersService {
     const set = this.state.register(register);
     const kind = this.kinds[register];
     const startSequence = set.head.sequence;
-    // One bit per row held (a byte: simple, and a million rows is a megabyte); new rows as 32 bytes each.
+    // One bit per row held (a byte: simple, and a million rows is a megabyte); new rows as 32 bytes each (in pages).
     const seen = new Uint8Array(set.capacity);
     // New rows, deduplicated; nothing is ever deleted from it, so its indices are 0 … size - 1.
     const fresh = new IdentifierMap();
@@ -218,12 +218,18 @@ export class RegistersService {
     for (const row of set.rows()) {
       if (seen[row] !== 1) set.writeBytes(row, removed, 32 * removedCount++);
     }
-    const added = Buffer.allocUnsafe(32 * addedCount);
+    // The new rows are written out of `fresh` an event at a time: a second copy of them all (32 MB a million rows)
+    // would only leave a hole in the allocator's heap once freed. The removed rows are copied first, as the
+    // register they come from changes while the events are applied.
     const words = new Int32Array(8);
-    for (let i = 0; i < addedCount; i++) {
-      fresh.wordsOf(i, words);
-      for (let w = 0; w < 8; w++) added.writeInt32BE(words[w], 32 * i + 4 * w);
-    }
+    const added = (from: number, to: number): Buffer => {
+      const bytes = Buffer.allocUnsafe(32 * (to - from));
+      for (let i = from; i < to; i++) {
+        fresh.wordsOf(i, words);
+        for (let w = 0; w < 8; w++) bytes.writeInt32BE(words[w], 32 * (i - from) + 4 * w);
+      }
+      return bytes;
+    };
     const result: RegisterSnapshotResult = {
       register,
       registerDate,
@@ -243,22 +249,25 @@ export class RegistersService {
     return result;
   }
 
-  /** The difference as change events, removals first; the last one carries the summary and the date. */
+  /**
+   * The difference as change events, removals first; the last one carries the summary and the date. `added(from, to)`:
+   * the 32 bytes of each new row from … to - 1 (`result.added` of them).
+   */
   private async write(
     result: RegisterSnapshotResult,
-    added: Buffer,
+    added: (from: number, to: number) => Buffer,
     removed: Buffer,
     startSequence: number,
     actor: Actor,
   ): Promise<void> {
-    const perEvent = REGISTER_HASHES_PER_EVENT * 32;
-    const total = added.length + removed.length;
-    const parts = Math.max(1, Math.ceil(total / perEvent));
+    const removedRows = removed.length / 32;
+    const total = result.added + removedRows;
+    const parts = Math.max(1, Math.ceil(total / REGISTER_HASHES_PER_EVENT));
     for (let part = 1; part <= parts; part++) {
-      const from = (part - 1) * perEvent;
-      const to = Math.min(total, from + perEvent);
-      const removedPart = removed.subarray(Math.min(from, removed.length), Math.min(to, removed.length));
-      const addedPart = added.subarray(Math.max(0, from - removed.length), Math.max(0, to - removed.length));
+      const from = (part - 1) * REGISTER_HASHES_PER_EVENT;
+      const to = Math.min(total, from + REGISTER_HASHES_PER_EVENT);
+      const removedPart = removed.subarray(32 * Math.min(from, removedRows), 32 * Math.min(to, removedRows));
+      const addedPart = added(Math.max(0, from - removedRows), Math.max(0, to - removedRows));
       const last = part === parts;
       const data: RegisterChangedV1 = {
         register: result.register,
