@@ -8,7 +8,7 @@ import { SnapshotRepository } from '../state/snapshot.repository';
 
 /** How often pending feed values and due snapshots are looked at. */
 const TIMER_MS = 1_000;
-/** Identifiers whose feed may wait while the consumer catches up. */
+/** Identifiers whose feed may wait while the consumer catches up (and twice as many while a publish is on its way). */
 const FEED_COALESCE_MAX = 20_000;
 
 /**
@@ -127,15 +127,13 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
     this.eventsProjected += events.length;
     this.unsaved += events.length;
     const applied = Date.now();
-    if (this.feedPending.size >= FEED_COALESCE_MAX) {
-      // Far more pending than usual (a catch-up, the broker slow or away): the batch waits for the publish.
+    if (this.feedPending.size >= 2 * FEED_COALESCE_MAX) {
+      // The publishes do not keep up (the broker slow or away): the batch waits, which bounds what is held.
       await this.flushFeed();
-    } else if (this.progress.lag() <= events.length) {
-      // Caught up: published beside the next batches. Catching up (more than this batch is waiting), identifiers
-      // touched by many batches are published once, when pending reaches the bound or the consumer has caught up.
-      this.flushFeed().catch((error: unknown) =>
-        this.logger.warn({ err: error }, 'partner feed not published; will try again'),
-      );
+    } else if (this.feedPending.size >= FEED_COALESCE_MAX || this.progress.lag() <= events.length) {
+      // Published beside the next batches. Catching up (more than this batch is waiting), identifiers touched by
+      // many batches are published once, when pending reaches the bound or the consumer has caught up.
+      this.publishBeside();
     }
     this.logger.debug(
       { events: events.length, identifiers: affected.size, applyMs: applied - started, feedMs: Date.now() - applied },
@@ -190,13 +188,15 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
     return run;
   }
 
+  private publishBeside(): void {
+    this.flushFeed().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'partner feed not published; will try again'),
+    );
+  }
+
   private onTimer(): void {
     // What a failed publish left, or what a catch-up was still coalescing.
-    if (this.feedPending.size > 0 && !this.publishing) {
-      this.flushFeed().catch((error: unknown) =>
-        this.logger.warn({ err: error }, 'partner feed not published; will try again'),
-      );
-    }
+    if (this.feedPending.size > 0 && !this.publishing) this.publishBeside();
     this.snapshotIfDue();
   }
 
