@@ -124,7 +124,9 @@ function setUp(snapshots = new MemorySnapshots(), snapshotEvents = 50_000) {
     published,
     projector,
     failFeed: (fail: boolean) => (failFeed = fail),
-    holdFeed: (until?: Promise<void>) => (hold = until),
+    holdFeed: (until: Promise<void>) => {
+      hold = until;
+    },
     mostInFlight: () => mostInFlight,
   };
 }
