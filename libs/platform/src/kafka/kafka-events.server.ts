@@ -62,7 +62,7 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
   /** The commit under way, if any (one at a time). */
   private committing?: Promise<void>;
   private lastCommitAt = 0;
-  /** Commits every offset processed so far and not yet committed (set once the first batch is handled). */
+  /** Commits every offset processed so far and not yet committed (set by each batch handled). */
   private commitProcessed?: () => Promise<void>;
   dlqCount = 0;
 
@@ -194,9 +194,8 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
     const last = batch.messages[batch.messages.length - 1].offset;
     resolveOffset(last);
     this.progress.markProcessed(batch.topic, batch.partition, last);
-    this.commitProcessed ??= async () => {
-      await commitOffsetsIfNecessary(uncommittedOffsets());
-    };
+    // This batch's consumer group (a consumer restarted after a crash has a new one).
+    this.commitProcessed = () => commitOffsetsIfNecessary(uncommittedOffsets());
     if (this.stopping) await this.commit();
     else if (!this.committing && Date.now() - this.lastCommitAt >= COMMIT_INTERVAL_MS) void this.commit();
     await heartbeat();
