@@ -42,10 +42,14 @@ export class PartnerFeedService {
     return value === null ? null : JSON.stringify(value);
   }
 
-  /** Sends the value of every pending identifier whose value differs from the one the topic holds. */
+  /**
+   * Sends the value of every pending identifier whose value differs from the one the topic holds. The values are all
+   * taken before the first send, from one state: the projector applies batches while a publish is on its way.
+   */
   async publish(pending: PendingFeed): Promise<void> {
     if (pending.size === 0) return;
     const topic = this.kafka.topic(TOPICS.suppression);
+    const requests: { key: string; value: string | null }[][] = [];
     let messages: { key: string; value: string | null }[] = [];
     let bytes = 0;
     for (const [hash, { kind, before }] of pending) {
@@ -54,15 +58,15 @@ export class PartnerFeedService {
       messages.push({ key: hash, value: json });
       bytes += hash.length + (json?.length ?? 0) + RECORD_OVERHEAD;
       if (bytes >= SEND_BYTES) {
-        await this.kafka.producer.send({ topic, acks: -1, messages });
-        this.published += messages.length;
+        requests.push(messages);
         messages = [];
         bytes = 0;
       }
     }
-    if (messages.length > 0) {
-      await this.kafka.producer.send({ topic, acks: -1, messages });
-      this.published += messages.length;
+    if (messages.length > 0) requests.push(messages);
+    for (const request of requests) {
+      await this.kafka.producer.send({ topic, acks: -1, messages: request });
+      this.published += request.length;
     }
   }
 }

@@ -8,7 +8,7 @@ import { SnapshotRepository } from '../state/snapshot.repository';
 
 /** How often pending feed values and due snapshots are looked at. */
 const TIMER_MS = 1_000;
-/** Identifiers whose feed may wait while the consumer catches up. */
+/** Identifiers whose feed may wait while the consumer catches up (and twice as many while a publish is on its way). */
 const FEED_COALESCE_MAX = 20_000;
 
 /**
@@ -31,8 +31,10 @@ class Touched extends Map<string, IdentifierKind> {
 
 /**
  * Turns events into the suppression state: applies them to the in-memory index (idempotently: an event already
- * held changes nothing), then publishes the partner feed for every identifier whose answers may have changed;
- * only then does the transport count the batch as processed.
+ * held changes nothing), which checks answer from at once, and publishes the partner feed for every identifier whose
+ * answers may have changed. The feed goes out beside the consumption, not in its way: a batch waited for its produce
+ * round trip, and every event fetched after it with it (opt-out propagation, issue 20). Publishes run one at a time,
+ * each sending what was touched before it started; one that fails leaves its identifiers pending for the next.
  *
  * Persistence is a snapshot of the whole index with the topic positions it includes (SnapshotRepository),
  * written every SUPPRESSION_SNAPSHOT_EVENTS events once caught up, every SUPPRESSION_SNAPSHOT_INTERVAL_MS if
@@ -40,9 +42,9 @@ class Touched extends Map<string, IdentifierKind> {
  * positions, so a crash at any point re-applies events the state may already hold, which changes nothing.
  * The topics are the source of truth; the snapshot only saves re-reading them.
  *
- * Batches and snapshots run one at a time (the Kafka consumer and the local staff-entry path share a queue), so
- * a feed value computed from a newer state is never overtaken by one computed from an older state, and a
- * snapshot is a state between two batches.
+ * Batches and snapshots run one at a time (the Kafka consumer and the local staff-entry path share a queue), so a
+ * snapshot is a state between two batches; feed publishes run one at a time, each computing its values when it
+ * starts, so a value computed from a newer state is never overtaken by one computed from an older state.
  */
 @Injectable()
 export class SuppressionProjector implements OnModuleInit, BeforeApplicationShutdown, OnModuleDestroy {
@@ -56,7 +58,10 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
   private unsaved = 0;
   /** Identifiers whose feed value may have changed and is not published yet. */
   private feedPending: PendingFeed = new Map();
-  private flushQueued = false;
+  /** The last feed publish started or queued (they run one after the other). */
+  private publishing?: Promise<void>;
+  /** A publish waits behind the one under way: it will take whatever is pending when it starts. */
+  private publishQueued = false;
   eventsProjected = 0;
 
   constructor(
@@ -93,6 +98,7 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
     clearInterval(this.timer);
     if (!this.loaded) return;
     await this.writing;
+    await this.publishing?.catch(() => undefined);
     if (this.unsaved > 0)
       await this.snapshot().catch((error: unknown) => this.logger.error({ err: error }, 'final snapshot failed'));
   }
@@ -121,9 +127,14 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
     this.eventsProjected += events.length;
     this.unsaved += events.length;
     const applied = Date.now();
-    // Catching up (more than this batch is waiting): identifiers touched by many batches are published once.
-    const catchingUp = this.progress.lag() > events.length && this.feedPending.size < FEED_COALESCE_MAX;
-    if (!catchingUp) await this.flushFeed();
+    if (this.feedPending.size >= 2 * FEED_COALESCE_MAX) {
+      // The publishes do not keep up (the broker slow or away): the batch waits, which bounds what is held.
+      await this.flushFeed();
+    } else if (this.feedPending.size >= FEED_COALESCE_MAX || this.progress.lag() <= events.length) {
+      // Published beside the next batches. Catching up (more than this batch is waiting), identifiers touched by
+      // many batches are published once, when pending reaches the bound or the consumer has caught up.
+      this.publishBeside();
+    }
     this.logger.debug(
       { events: events.length, identifiers: affected.size, applyMs: applied - started, feedMs: Date.now() - applied },
       'batch projected',
@@ -133,19 +144,38 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
   }
 
   /**
-   * Publishes the feed of every identifier touched since the last flush, as the state holds it now. Whatever
-   * a failed publish held stays pending (the batch is retried, the next flush includes it). A snapshot flushes
-   * before it takes its positions, so a position is never saved while the feed of an event before it is unsent;
-   * after a crash, the events past the snapshot are applied again and their identifiers published.
+   * Publishes the feed of every identifier touched until now, after the publish under way if any; resolves once it is
+   * on Kafka. Whatever a failed publish held stays pending (the next publish, or the timer's, includes it). A
+   * snapshot flushes (in the queue, so nothing is touched meanwhile) before it takes its positions, so a position is
+   * never saved while the feed of an event before it is unsent; after a crash, the events past the snapshot are
+   * applied again and their identifiers published.
    */
-  private async flushFeed(): Promise<void> {
+  private flushFeed(): Promise<void> {
+    // A publish already waiting will take everything pending now when it starts.
+    if (this.publishQueued && this.publishing) return this.publishing;
+    const previous = this.publishing;
+    const run = (async () => {
+      if (previous) await previous.catch(() => undefined);
+      this.publishQueued = false;
+      await this.publishPending();
+    })();
+    if (previous) this.publishQueued = true;
+    this.publishing = run;
+    const settled = () => {
+      if (this.publishing === run) this.publishing = undefined;
+    };
+    run.then(settled, settled);
+    return run;
+  }
+
+  private async publishPending(): Promise<void> {
     if (this.feedPending.size === 0) return;
     const pending = this.feedPending;
     this.feedPending = new Map();
     try {
       await this.feed.publish(pending);
     } catch (error) {
-      // Still pending, with the value the topic holds (a newer touch meanwhile noted the unpublished one).
+      // Still pending, with the value the topic holds (the first touch since then noted the unpublished one).
       for (const [hash, change] of pending) this.feedPending.set(hash, change);
       throw error;
     }
@@ -158,13 +188,15 @@ export class SuppressionProjector implements OnModuleInit, BeforeApplicationShut
     return run;
   }
 
+  private publishBeside(): void {
+    this.flushFeed().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'partner feed not published; will try again'),
+    );
+  }
+
   private onTimer(): void {
-    if (this.feedPending.size > 0 && !this.flushQueued) {
-      this.flushQueued = true;
-      this.enqueue(() => this.flushFeed())
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'partner feed not published; will try again'))
-        .finally(() => (this.flushQueued = false));
-    }
+    // What a failed publish left, or what a catch-up was still coalescing.
+    if (this.feedPending.size > 0 && !this.publishing) this.publishBeside();
     this.snapshotIfDue();
   }
 

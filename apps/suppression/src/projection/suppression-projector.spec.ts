@@ -51,10 +51,10 @@ const customerCreated = (sequence = 1) =>
     since: T,
   });
 
-const prohibitionOfEmail = () =>
-  event<ConsentRecordedV1>(CONSENT_EVENT_TYPES.recorded, `email:${EMAIL}`, 1, {
-    entryId: 'e1',
-    subject: { type: 'email', key: EMAIL },
+const prohibitionOf = (type: 'email' | 'phone', key: string) =>
+  event<ConsentRecordedV1>(CONSENT_EVENT_TYPES.recorded, `${type}:${key}`, 1, {
+    entryId: `e-${type}`,
+    subject: { type, key },
     channel: 'all',
     purpose: 'all',
     decision: 'prohibit',
@@ -62,6 +62,7 @@ const prohibitionOfEmail = () =>
     source: 'test',
     sequence: 1,
   });
+const prohibitionOfEmail = () => prohibitionOf('email', EMAIL);
 
 /** A snapshot store in memory: what SnapshotRepository does, without the database. */
 class MemorySnapshots {
@@ -87,18 +88,27 @@ function setUp(snapshots = new MemorySnapshots(), snapshotEvents = 50_000) {
   const state = new SuppressionState();
   const published: AffectedIdentifiers[] = [];
   let failFeed = false;
+  /** While set, a publish (having taken its values) waits for it before it is done. */
+  let hold: Promise<void> | undefined;
+  let inFlight = 0;
+  let mostInFlight = 0;
   // The feed port: values as the real feed computes them; what a publish sends is recorded (identifier → kind).
   const current = (kind: IdentifierKind, hash: string) =>
     JSON.stringify(feedValue(kind, state.factsForIdentifier(kind, hash)));
   const feed = {
     current,
-    publish: (pending: PendingFeed) => {
-      if (failFeed) return Promise.reject(new Error('broker down'));
+    publish: async (pending: PendingFeed) => {
+      if (failFeed) throw new Error('broker down');
       const sent = new Map(
         [...pending].filter(([h, c]) => current(c.kind, h) !== c.before).map(([h, c]) => [h, c.kind]),
       );
       if (sent.size > 0) published.push(sent);
-      return Promise.resolve();
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      try {
+        await hold;
+      } finally {
+        inFlight--;
+      }
     },
   } as unknown as PartnerFeedService;
   const progress = new ConsumerProgress();
@@ -114,6 +124,10 @@ function setUp(snapshots = new MemorySnapshots(), snapshotEvents = 50_000) {
     published,
     projector,
     failFeed: (fail: boolean) => (failFeed = fail),
+    holdFeed: (until: Promise<void>) => {
+      hold = until;
+    },
+    mostInFlight: () => mostInFlight,
   };
 }
 
@@ -216,13 +230,39 @@ describe(SuppressionProjector.name, () => {
     expect(published).toHaveLength(1);
   });
 
-  it('publishes the feed on redelivery when the first attempt failed after the state was changed', async () => {
+  it('does not hold the next batch while the feed is on its way, publishes one at a time, and snapshots after', async () => {
+    const { state, published, projector, snapshots, holdFeed, mostInFlight } = setUp();
+    let release!: () => void;
+    holdFeed(new Promise<void>((resolve) => (release = resolve)));
+    await projector.project([prohibitionOfEmail()]);
+    await projector.project([prohibitionOf('phone', PHONE)]);
+    // Both batches are applied (checks answer from the state) while the first publish is still on its way.
+    expect(state.factsForIdentifier('phone', PHONE).ledger).toHaveLength(1);
+    expect(published).toEqual([new Map([[EMAIL, 'email']])]);
+    let snapshotted = false;
+    const snapshot = projector.snapshot().then(() => (snapshotted = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    // The snapshot's positions must not include a batch whose feed is unsent: it waits.
+    expect(snapshotted).toBe(false);
+    expect(snapshots.writes).toBe(0);
+    release();
+    await snapshot;
+    expect(published).toEqual([new Map([[EMAIL, 'email']]), new Map([[PHONE, 'phone']])]);
+    expect(mostInFlight()).toBe(1);
+    expect(snapshots.writes).toBe(1);
+  });
+
+  it('keeps what a failed publish held pending and sends it with the next one; the batch itself is applied', async () => {
     const { state, published, projector, failFeed } = setUp();
     failFeed(true);
-    await expect(projector.project([customerCreated(), prohibitionOfEmail()])).rejects.toThrow('broker down');
-    expect(state.factsForIdentifier('email', EMAIL).ledger).toHaveLength(1);
-    failFeed(false);
     await projector.project([customerCreated(), prohibitionOfEmail()]);
+    expect(state.factsForIdentifier('email', EMAIL).ledger).toHaveLength(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(published).toEqual([]);
+    failFeed(false);
+    // Redelivered or not, the identifiers go out with the next publish (here the one before a snapshot).
+    await projector.project([customerCreated(), prohibitionOfEmail()]);
+    await projector.snapshot();
     expect(published.at(-1)).toEqual(
       new Map([
         [EMAIL, 'email'],

@@ -39,6 +39,13 @@ const MAX_BACKOFF_MS = 10_000;
 /** A sample of the end offsets slower than this is logged: it holds `asOf` back by as much. */
 const SLOW_SAMPLE_MS = 1_000;
 const HEARTBEAT_WHILE_HANDLING_MS = 3_000;
+/**
+ * The group's offsets are committed at most this often, beside the consumption rather than in its way: kafkajs's
+ * autoCommit commits after every batch, a round trip to the coordinator that each batch waited for (and with it every
+ * event fetched after it: opt-out propagation, issue 20). A crash re-reads at most this much, which consumers
+ * deduplicate anyway; a shutdown commits everything processed before it leaves the group.
+ */
+const COMMIT_INTERVAL_MS = 1_000;
 
 /**
  * Nest microservice transport for kielto's topics, on kafkajs. Compared with Nest's stock Kafka transport it
@@ -52,6 +59,11 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
   private consumer?: Consumer;
   private watermarkTimer?: NodeJS.Timeout;
   private stopping = false;
+  /** The commit under way, if any (one at a time). */
+  private committing?: Promise<void>;
+  private lastCommitAt = 0;
+  /** Commits every offset processed so far and not yet committed (set by each batch handled). */
+  private commitProcessed?: () => Promise<void>;
   dlqCount = 0;
 
   constructor(
@@ -119,7 +131,8 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
     // freshness-dependent answers stay 503 until the consumer has caught up. Join failures restart the consumer.
     consumer
       .run({
-        autoCommit: true,
+        // Offsets are committed by handleBatch, every COMMIT_INTERVAL_MS, only once the handler has succeeded.
+        autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
         eachBatch: (payload) => this.handleBatch(payload),
@@ -133,6 +146,7 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
     resolveOffset,
     heartbeat,
     commitOffsetsIfNecessary,
+    uncommittedOffsets,
     isRunning,
     isStale,
   }: EachBatchPayload) {
@@ -179,9 +193,30 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
     }
     const last = batch.messages[batch.messages.length - 1].offset;
     resolveOffset(last);
-    await commitOffsetsIfNecessary();
     this.progress.markProcessed(batch.topic, batch.partition, last);
+    // This batch's consumer group (a consumer restarted after a crash has a new one).
+    this.commitProcessed = () => commitOffsetsIfNecessary(uncommittedOffsets());
+    if (this.stopping) await this.commit();
+    else if (!this.committing && Date.now() - this.lastCommitAt >= COMMIT_INTERVAL_MS) void this.commit();
     await heartbeat();
+  }
+
+  /**
+   * Commits what was processed, after any commit under way (the group's offsets only ever move forward). A failure
+   * (a rebalance, the coordinator moving) is only logged: the next commit includes the same offsets.
+   */
+  private commit(): Promise<void> {
+    const commit = this.commitProcessed;
+    if (!commit) return Promise.resolve();
+    this.lastCommitAt = Date.now();
+    const run = (this.committing ?? Promise.resolve()).then(commit).catch((error: unknown) => {
+      this.logger.debug({ err: error }, 'could not commit offsets; the next commit includes them');
+    });
+    this.committing = run;
+    void run.finally(() => {
+      if (this.committing === run) this.committing = undefined;
+    });
+    return run;
   }
 
   private async deadLetter(topic: string, partition: number, poisoned: { message: KafkaMessage; reason: string }[]) {
@@ -281,6 +316,9 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
   async close(): Promise<void> {
     this.stopping = true;
     clearInterval(this.watermarkTimer);
+    // What was processed is committed before the consumer leaves the group (a batch still being handled commits
+    // its own offsets when it ends, before the consumer stops).
+    await this.commit();
     await this.consumer?.disconnect().catch(() => undefined);
   }
 
