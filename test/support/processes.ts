@@ -91,7 +91,11 @@ export async function startProcesses(
       } catch {
         // starting
       }
-      if (Date.now() > deadline) throw new Error(`${service} did not become ready:\n${output.slice(-30).join('\n')}`);
+      if (Date.now() > deadline) {
+        // Nothing is left running for the next test (the caller gets no handle to stop them).
+        for (const child of children) child.kill('SIGKILL');
+        throw new Error(`${service} did not become ready:\n${output.slice(-30).join('\n')}`);
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
   }
