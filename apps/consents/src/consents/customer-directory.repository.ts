@@ -59,33 +59,39 @@ export class CustomerDirectoryRepository implements OnApplicationBootstrap {
 
   /**
    * Applies customers' states, each if it is newer than what is held (a consumer batch at once, issue 20: an
-   * import's thousand creates are a few commands, not a dozen reads and writes each). The slots of every state come
-   * first, so a contacts document never names an identifier without one. A customer's first state usually finds no
-   * document and is inserted without a read; the others (and a first one already held: a redelivery) read the held
-   * sequence. Events of one customer arrive in order on one partition and are handled one batch at a time, so
-   * reading the held sequence and then writing by `_id` does not race another write of the same customer.
+   * import's thousand creates are a few commands, not a dozen reads and writes each). Only each customer's newest
+   * state of the batch counts. A first state (sequence 1) usually finds no document and is inserted without a read
+   * (one already held is a redelivery: the insert fails and nothing changes); a later one reads the held sequence
+   * first and is skipped when it is not newer. The slots of what is applied are ensured before its document is
+   * written, so a contacts document never names an identifier without one. Events of one customer arrive in order on
+   * one partition and are handled one batch at a time, so the read and the write by `_id` do not race.
    */
   async apply(states: readonly Omit<CustomerContacts, 'erasedAt'>[]): Promise<void> {
     const newest = new Map<string, Omit<CustomerContacts, 'erasedAt'>>();
-    const slots = new Map<string, { key: string; customerId: string }>();
-    for (const state of states) {
+    for (const state of states)
       if ((newest.get(state.customerId)?.sequence ?? 0) < state.sequence) newest.set(state.customerId, state);
+    const firsts = [...newest.values()].filter((state) => state.sequence === 1);
+    const later = [...newest.values()].filter((state) => state.sequence !== 1);
+    const held = await mapLimited(later, READ_CONCURRENCY, (state) => this.heldSequence(state.customerId));
+    const updates = later.filter((state, i) => (held[i] ?? 0) < state.sequence);
+    const applied = [...firsts, ...updates];
+    if (applied.length === 0) return;
+    // Every identifier each applied customer holds or held in this batch (its intermediate states' too).
+    const slots = new Map<string, { key: string; customerId: string }>();
+    const applying = new Set(applied.map((state) => state.customerId));
+    for (const state of states) {
+      if (!applying.has(state.customerId)) continue;
       for (const key of [...state.subjects, ...state.holdings.map((h) => h.key)])
         slots.set(`${key}\n${state.customerId}`, { key, customerId: state.customerId });
     }
-    if (newest.size === 0) return;
     await this.slots.ensureMany([...slots.values()]);
-    const latest = [...newest.values()];
-    const firsts = latest.filter((state) => state.sequence === 1);
-    const inserted = await insertNew(
+    await insertNew(
       this.docs,
       firsts.map((state) => ({ _id: state.customerId, ...contactsFields(state) })),
     );
-    const rest = [...latest.filter((state) => state.sequence !== 1), ...firsts.filter((_, i) => !inserted[i])];
-    await mapLimited(rest, READ_CONCURRENCY, async (state) => {
-      if (((await this.heldSequence(state.customerId)) ?? 0) >= state.sequence) return;
-      await this.docs.updateOne({ _id: state.customerId }, { $set: contactsFields(state) }, { upsert: true });
-    });
+    await mapLimited(updates, READ_CONCURRENCY, (state) =>
+      this.docs.updateOne({ _id: state.customerId }, { $set: contactsFields(state) }, { upsert: true }),
+    );
   }
 
   /**
