@@ -12,8 +12,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import mongoose from 'mongoose';
-import type { ServiceApp } from '@kielto/platform';
-import { BENCH_SERVERS, benchRun, dropRunData } from './run-data';
+import { BENCH_SERVERS, benchRun, withSourceServices } from './run-data';
 
 const { run: RUN, staff: STAFF } = benchRun(
   'commands',
@@ -93,14 +92,8 @@ async function measure(name: string, request: (i: number) => Promise<unknown>): 
 }
 
 async function main(): Promise<void> {
-  const apps: ServiceApp[] = [];
-  try {
-    for (const name of ['consents', 'directory-bans', 'customers']) {
-      const { start } = (await import(`../apps/${name}/src/service`)) as { start(port?: number): Promise<ServiceApp> };
-      apps.push(await start(0));
-    }
+  await withSourceServices(RUN, async (urls) => {
     monitor();
-    const [consents, bans, customers] = apps;
     let n = 0;
     const customer = () => {
       const i = n++;
@@ -112,15 +105,15 @@ async function main(): Promise<void> {
       };
     };
     for (let i = 0; i < 10; i++)
-      await call(`${customers.url}/v1/customers`, { method: 'POST', body: JSON.stringify(customer()) });
-    const { id } = ((await call(`${customers.url}/v1/customers?email=komento3%40example.fi`)) as { id: string }[])[0];
+      await call(`${urls.customers}/v1/customers`, { method: 'POST', body: JSON.stringify(customer()) });
+    const { id } = ((await call(`${urls.customers}/v1/customers?email=komento3%40example.fi`)) as { id: string }[])[0];
     await measure('POST /v1/customers', () =>
-      call(`${customers.url}/v1/customers`, { method: 'POST', body: JSON.stringify(customer()) }),
+      call(`${urls.customers}/v1/customers`, { method: 'POST', body: JSON.stringify(customer()) }),
     );
-    await measure('GET by e-mail', () => call(`${customers.url}/v1/customers?email=komento3%40example.fi`));
-    await measure("a customer's ledger", () => call(`${consents.url}/v1/consents?customerId=${id}`));
+    await measure('GET by e-mail', () => call(`${urls.customers}/v1/customers?email=komento3%40example.fi`));
+    await measure("a customer's ledger", () => call(`${urls.consents}/v1/consents?customerId=${id}`));
     await measure('POST /v1/consents (a new e-mail)', (i) =>
-      call(`${consents.url}/v1/consents`, {
+      call(`${urls.consents}/v1/consents`, {
         method: 'POST',
         body: JSON.stringify({
           email: `uusi${i}@example.fi`,
@@ -132,15 +125,12 @@ async function main(): Promise<void> {
       }),
     );
     await measure('PUT /v1/directory-bans/:id', (i) =>
-      call(`${bans.url}/v1/directory-bans/${id}`, {
+      call(`${urls.bans}/v1/directory-bans/${id}`, {
         method: 'PUT',
         body: JSON.stringify(i % 2 ? { scope: 'full' } : { scope: 'partial', hiddenFields: ['address'] }),
       }),
     );
-  } finally {
-    for (const app of apps.reverse()) await app.app.close();
-    await dropRunData(RUN, ['customers', 'consents', 'directory-bans']);
-  }
+  });
 }
 
 main().then(

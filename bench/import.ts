@@ -15,8 +15,7 @@
 import { performance } from 'node:perf_hooks';
 import { writeFileSync } from 'node:fs';
 import { importedCustomerId } from '@kielto/contracts';
-import type { ServiceApp } from '@kielto/platform';
-import { benchRun, dropRunData } from './run-data';
+import { benchRun, withSourceServices } from './run-data';
 
 const { run: RUN, staff: STAFF } = benchRun('import');
 
@@ -214,28 +213,19 @@ async function mixedWrites(urls: { customers: string; consents: string; bans: st
 }
 
 async function main(): Promise<void> {
-  const apps: ServiceApp[] = [];
-  try {
-    for (const name of ['consents', 'directory-bans', 'customers']) {
-      const { start } = (await import(`../apps/${name}/src/service`)) as { start(port?: number): Promise<ServiceApp> };
-      apps.push(await start(0));
-    }
-    const [consents, bans, customers] = apps;
+  await withSourceServices(RUN, async (urls) => {
     let imported = 0;
     for (const level of LEVELS) {
-      const c = await timedImport(`${customers.url}/v1/customers/import`, imported, level, (i) => [customer(i)]);
+      const c = await timedImport(`${urls.customers}/v1/customers/import`, imported, level, (i) => [customer(i)]);
       report({ name: 'import customers', value: (level - imported) / c, unit: 'customers/s', level });
-      const e = await timedImport(`${consents.url}/v1/consents/import`, imported, level, entries);
+      const e = await timedImport(`${urls.consents}/v1/consents/import`, imported, level, entries);
       report({ name: 'import ledger entries', value: (3 * (level - imported)) / e, unit: 'entries/s', level });
       imported = level;
-      await hotPaths(level, { customers: customers.url, consents: consents.url });
+      await hotPaths(level, urls);
     }
-    if (MIXED_S > 0) await mixedWrites({ customers: customers.url, consents: consents.url, bans: bans.url }, imported);
+    if (MIXED_S > 0) await mixedWrites(urls, imported);
     if (process.env.BENCH_IMPORT_JSON) writeFileSync(process.env.BENCH_IMPORT_JSON, JSON.stringify(figures, null, 2));
-  } finally {
-    for (const app of apps.reverse()) await app.app.close();
-    await dropRunData(RUN, ['customers', 'consents', 'directory-bans']);
-  }
+  });
 }
 
 main().then(

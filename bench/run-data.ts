@@ -1,3 +1,4 @@
+import type { ServiceApp } from '@kielto/platform';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
@@ -46,5 +47,31 @@ export async function dropRunData(run: string, services: readonly string[], serv
     if (topics.length > 0) await admin.deleteTopics({ topics });
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** The three source services' base URLs while `work` runs. */
+export interface SourceUrls {
+  customers: string;
+  consents: string;
+  bans: string;
+}
+
+/**
+ * Runs `work` against the three source services started in this process on spare ports (consents and
+ * directory-bans first: they consume what customers publish), then stops them and removes the run's data.
+ */
+export async function withSourceServices(run: string, work: (urls: SourceUrls) => Promise<void>): Promise<void> {
+  const apps: ServiceApp[] = [];
+  try {
+    for (const name of ['consents', 'directory-bans', 'customers']) {
+      const { start } = (await import(`../apps/${name}/src/service`)) as { start(port?: number): Promise<ServiceApp> };
+      apps.push(await start(0));
+    }
+    const [consents, bans, customers] = apps;
+    await work({ customers: customers.url, consents: consents.url, bans: bans.url });
+  } finally {
+    for (const app of apps.reverse()) await app.app.close();
+    await dropRunData(run, ['customers', 'consents', 'directory-bans']);
   }
 }
