@@ -124,6 +124,48 @@ async function main(): Promise<void> {
         }),
       }),
     );
+    const ndjson = (url: string, rows: unknown[]) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${STAFF}`, 'content-type': 'application/x-ndjson' },
+        body: rows.map((row) => JSON.stringify(row)).join('\n') + '\n',
+      }).then(async (res) => {
+        if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${await res.text()}`);
+        return res.json();
+      });
+    const IMPORT_ROWS = Number(process.env.BENCH_COMMANDS_IMPORT_ROWS ?? 1000);
+    let batch = 0;
+    await measure(`import ${IMPORT_ROWS} customers`, () => {
+      const b = batch++;
+      return ndjson(
+        `${urls.customers}/v1/customers/import`,
+        Array.from({ length: IMPORT_ROWS }, (_, i) => ({
+          ref: `K-${b}-${i}`,
+          kind: 'person',
+          name: `Tuonti ${i}`,
+          emails: [`tuonti${b}x${i}@example.fi`],
+          phones: [`+35844${String(b * IMPORT_ROWS + i).padStart(7, '0')}`],
+          activeContract: true,
+        })),
+      );
+    });
+    batch = 0;
+    await measure(`import ${3 * IMPORT_ROWS} ledger entries`, () => {
+      const b = batch++;
+      return ndjson(
+        `${urls.consents}/v1/consents/import`,
+        Array.from({ length: IMPORT_ROWS }, (_, i) =>
+          (['grant', 'withdraw', 'grant'] as const).map((decision, k) => ({
+            customerRef: `K-${b}-${i}`,
+            channel: k === 1 ? 'sms' : 'email',
+            purpose: 'own-marketing',
+            decision,
+            source: 'legacy',
+            recordedAt: `201${k}-01-01T10:00:00Z`,
+          })),
+        ).flat(),
+      );
+    });
     await measure('PUT /v1/directory-bans/:id', (i) =>
       call(`${urls.bans}/v1/directory-bans/${id}`, {
         method: 'PUT',
