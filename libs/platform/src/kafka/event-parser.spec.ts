@@ -1,6 +1,12 @@
 import 'reflect-metadata';
-import { EVENT_EXAMPLES } from '@kielto/contracts';
-import { fastEventValidators, isRealCanonicalTime, parseEvent, validateEvent } from './event-parser';
+import { EVENT_EXAMPLES, EVENT_PAYLOAD_CLASSES } from '@kielto/contracts';
+import {
+  FastEventValidators,
+  fastEventValidators,
+  isRealCanonicalTime,
+  parseEvent,
+  validateEvent,
+} from './event-parser';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -128,5 +134,16 @@ describe('isRealCanonicalTime', () => {
       }
     }
     expect(compared).toBeGreaterThan(20_000);
+  });
+});
+
+describe('FastEventValidators.warmUp', () => {
+  it('compiles the validator of every event type ahead of its first event, once', async () => {
+    const validators = new FastEventValidators();
+    expect(validators.compiled).toBe(0);
+    await validators.warmUp(0);
+    expect(validators.compiled).toBe(Object.keys(EVENT_PAYLOAD_CLASSES).length);
+    await validators.warmUp(0);
+    expect(validators.compiled).toBe(Object.keys(EVENT_PAYLOAD_CLASSES).length);
   });
 });

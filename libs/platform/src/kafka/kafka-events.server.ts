@@ -6,7 +6,7 @@ import { lastValueFrom } from 'rxjs';
 import { KieltoEvent, TOPICS } from '@kielto/contracts';
 import { consumerHandlerContext } from './consumer-context';
 import { ConsumerProgress } from './consumer-progress';
-import { parseEvent } from './event-parser';
+import { fastEventValidators, parseEvent } from './event-parser';
 import { KafkaService } from './kafka.service';
 import { deadLetteredMessages } from '../metrics/metrics';
 
@@ -139,6 +139,10 @@ export class KafkaEventsServer extends Server implements CustomTransportStrategy
       })
       .catch((error: unknown) => this.logger.error({ err: error }, 'Kafka consumer did not start'));
     this.startWatermarkPoller(topics);
+    // After the consumer started (a replay from the start compiles what it reads on first use, faster than all).
+    fastEventValidators()
+      .warmUp()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'event validators not compiled ahead'));
   }
 
   private async handleBatch({
