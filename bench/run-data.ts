@@ -1,4 +1,8 @@
 import type { ServiceApp } from '@kielto/platform';
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
@@ -57,21 +61,104 @@ export interface SourceUrls {
   bans: string;
 }
 
+const SOURCE_SERVICES = ['consents', 'directory-bans', 'customers'] as const;
+
 /**
- * Runs `work` against the three source services started in this process on spare ports (consents and
- * directory-bans first: they consume what customers publish), then stops them and removes the run's data.
+ * Runs `work` against the three source services on spare ports (consents and directory-bans first: they consume what
+ * customers publish), then stops them and removes the run's data. By default they start in this process (so that a
+ * bench can watch their database commands); with `processes` each runs in a Node process of its own, as in
+ * production, so that their consumers, the outbox relays and the bench's own client do not share one event loop.
  */
-export async function withSourceServices(run: string, work: (urls: SourceUrls) => Promise<void>): Promise<void> {
+export async function withSourceServices(
+  run: string,
+  work: (urls: SourceUrls) => Promise<void>,
+  options: { processes?: boolean } = {},
+): Promise<void> {
   const apps: ServiceApp[] = [];
+  const children: ChildProcess[] = [];
   try {
-    for (const name of ['consents', 'directory-bans', 'customers']) {
-      const { start } = (await import(`../apps/${name}/src/service`)) as { start(port?: number): Promise<ServiceApp> };
-      apps.push(await start(0));
+    const urls: string[] = [];
+    if (options.processes) {
+      children.push(...SOURCE_SERVICES.map((name) => spawnService(name)));
+      urls.push(...(await Promise.all(children.map((child, i) => listeningUrl(child, SOURCE_SERVICES[i])))));
+    } else {
+      for (const name of SOURCE_SERVICES) {
+        const { start } = (await import(`../apps/${name}/src/service`)) as {
+          start(port?: number): Promise<ServiceApp>;
+        };
+        const app = await start(0);
+        apps.push(app);
+        urls.push(app.url);
+      }
     }
-    const [consents, bans, customers] = apps;
-    await work({ customers: customers.url, consents: consents.url, bans: bans.url });
+    const [consents, bans, customers] = urls;
+    await work({ customers, consents, bans });
   } finally {
     for (const app of apps.reverse()) await app.app.close();
-    await dropRunData(run, ['customers', 'consents', 'directory-bans']);
+    await Promise.all(
+      children.map(async (child) => {
+        if (child.exitCode !== null) return;
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        await exited;
+      }),
+    );
+    await dropRunData(run, SOURCE_SERVICES);
   }
+}
+
+/** A source service in a Node process of its own, on a port the system picks, with this process's environment. */
+function spawnService(name: string): ChildProcess {
+  const root = path.join(__dirname, '..');
+  return spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      '-r',
+      'ts-node/register/transpile-only',
+      '-r',
+      'tsconfig-paths/register',
+      path.join(root, 'apps', name, 'src', 'main.ts'),
+    ],
+    { cwd: root, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+}
+
+/** The URL a spawned service prints when it listens (`<name> listening on <url>`). */
+async function listeningUrl(child: ChildProcess, name: string): Promise<string> {
+  const lines = createInterface({ input: child.stdout! });
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`${name} exited with ${String(code)} before it listened`);
+  });
+  const listening = (async () => {
+    for await (const line of lines) {
+      const match = /listening on (\S+)/.exec(line);
+      if (match) return match[1];
+    }
+    throw new Error(`${name} closed its output before it listened`);
+  })();
+  const url = await Promise.race([listening, exited]);
+  // Keep draining its output so that it never blocks on a full pipe.
+  child.stdout!.resume();
+  return url;
+}
+
+/**
+ * Waits until every source service has published all it stored (outbox empty) and processed all it consumes
+ * (consumer lag 0), read from their `/metrics`, twice in a row; answers the milliseconds it waited.
+ */
+export async function untilSourcesIdle(urls: SourceUrls, timeoutMs = 30 * 60_000): Promise<number> {
+  const started = Date.now();
+  const busy = async (url: string) => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return /^kielto_(outbox_pending_events|kafka_consumer_lag_messages)\{[^}]*\} [1-9]/m.test(text);
+  };
+  let quiet = 0;
+  while (quiet < 2) {
+    if (Date.now() - started > timeoutMs) throw new Error('the source services did not catch up');
+    const states = await Promise.all([urls.customers, urls.consents, urls.bans].map(busy));
+    quiet = states.some(Boolean) ? 0 : quiet + 1;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return Date.now() - started;
 }
