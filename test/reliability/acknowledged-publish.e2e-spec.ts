@@ -122,4 +122,44 @@ describe('reliability: an acknowledged change is on Kafka before its answer (iss
     expect(confirmed.status).toBe(200);
     expect(await onKafka(bans, TOPICS.directoryBans)).toBeGreaterThan(before);
   });
+
+  it('an outbox sweep while the relay deletes the markers of what it just sent sends nothing again', async () => {
+    const eventLog = customers.app.get(EventLog);
+    const internals = eventLog as unknown as {
+      markers: { bulkWrite: (...args: unknown[]) => Promise<unknown> };
+      sweeper: { request(): void; idle(): Promise<void> };
+    };
+    const before = await onKafka(customers, TOPICS.customers);
+    // The relay's marker deletes wait (a busy database: on an import they take a second per thousand events).
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding!: () => void;
+    const deleting = new Promise<void>((resolve) => (holding = resolve));
+    const bulkWrite = internals.markers.bulkWrite.bind(internals.markers);
+    const spy = jest.spyOn(internals.markers, 'bulkWrite').mockImplementationOnce(async (...args: unknown[]) => {
+      holding();
+      await held;
+      return bulkWrite(...args);
+    });
+    const store = customers.app.get(CustomerStore);
+    const sync = jest.spyOn(store, 'sync');
+    const created = request(stack.urls.customers)
+      .post('/v1/customers')
+      .set(bearer('staff'))
+      .send({ kind: 'person', name: 'Testi Pyyhkäisy', phones: [`+358 40 ${randomInt(1_000_000, 9_999_999)}`] })
+      .then((res) => res);
+    await deleting;
+    // Sent, marker still there: a sweep now must leave it to the relay.
+    expect(await onKafka(customers, TOPICS.customers)).toBe(before + 1);
+    const syncsBefore = sync.mock.calls.length;
+    internals.sweeper.request();
+    await internals.sweeper.idle();
+    release();
+    expect((await created).status).toBe(201);
+    expect(await onKafka(customers, TOPICS.customers)).toBe(before + 1);
+    expect(sync.mock.calls.length).toBe(syncsBefore);
+    expect(await eventLog.pendingCount()).toBe(0);
+    spy.mockRestore();
+    sync.mockRestore();
+  });
 });

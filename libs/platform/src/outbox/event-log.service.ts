@@ -142,6 +142,13 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    * hands them to the relay itself, so the sweep leaves them alone instead of publishing them a second time.
    */
   private readonly appending = new Set<string>();
+  /**
+   * Events this process has just published whose markers it is deleting: the sweep leaves them alone. (It took them
+   * for another instance's, sent them again and ran their projector: on a bulk import, whose marker deletes take a
+   * second per thousand events, most sweeps found hundreds of them, each costing a duplicate on Kafka and nine reads.)
+   * A delete that fails leaves the marker for a later sweep, as before.
+   */
+  private readonly retiring = new Set<string>();
   /** Pending events found by the last sweep that are not on Kafka yet (the sweep publishes what it finds). */
   private sweptUnpublished = 0;
   private stopped = false;
@@ -642,7 +649,10 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
         .limit(RELAY_BATCH)
         .lean<PendingEvent[]>();
       // Events this process appended (or is appending) are the relay's to publish, in their order.
-      const candidates = found.filter((marker) => !this.unpublished.has(marker._id) && !this.appending.has(marker._id));
+      const candidates = found.filter(
+        (marker) =>
+          !this.unpublished.has(marker._id) && !this.appending.has(marker._id) && !this.retiring.has(marker._id),
+      );
       const docs = await Promise.all(candidates.map((marker) => this.readEvent(marker.position)));
       const batch: OutboxEvent[] = [];
       const orphans: string[] = [];
@@ -690,38 +700,43 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     );
     const byTopic = new Map<string, OutboxEvent[]>();
     for (const doc of ordered) byTopic.set(doc.topic, [...(byTopic.get(doc.topic) ?? []), doc]);
-    for (const [topic, docs] of byTopic) {
-      const projector = this.projectors.get(topic);
-      for (const doc of docs) {
-        if (!project && !this.unprojected.has(doc.eventId) && !projectAlso.has(doc.eventId)) continue;
-        await projector?.(this.toCloudEvent(doc));
-        this.unprojected.delete(doc.eventId);
+    try {
+      for (const [topic, docs] of byTopic) {
+        const projector = this.projectors.get(topic);
+        for (const doc of docs) {
+          if (!project && !this.unprojected.has(doc.eventId) && !projectAlso.has(doc.eventId)) continue;
+          await projector?.(this.toCloudEvent(doc));
+          this.unprojected.delete(doc.eventId);
+        }
+        const cloudEvents = docs.map((d) => this.toCloudEvent(d));
+        await this.kafka.producer.send({
+          topic: this.kafka.topic(topic),
+          acks: -1,
+          messages: cloudEvents.map((e) => ({
+            key: e.subject,
+            value: JSON.stringify(e),
+            headers: { 'content-type': 'application/cloudevents+json', 'ce-type': e.type },
+          })),
+        });
+        for (const doc of docs) {
+          this.unpublished.delete(doc.eventId);
+          this.retiring.add(doc.eventId);
+          this.unprojected.delete(doc.eventId);
+          remember(this.publishedUpTo, aggregateKey(doc.topic, doc.aggregateId), doc.sequence);
+        }
+        this.settlePublished(docs.map((d) => d.eventId));
       }
-      const cloudEvents = docs.map((d) => this.toCloudEvent(d));
-      await this.kafka.producer.send({
-        topic: this.kafka.topic(topic),
-        acks: -1,
-        messages: cloudEvents.map((e) => ({
-          key: e.subject,
-          value: JSON.stringify(e),
-          headers: { 'content-type': 'application/cloudevents+json', 'ce-type': e.type },
-        })),
-      });
-      for (const doc of docs) {
-        this.unpublished.delete(doc.eventId);
-        this.unprojected.delete(doc.eventId);
-        remember(this.publishedUpTo, aggregateKey(doc.topic, doc.aggregateId), doc.sequence);
-      }
-      this.settlePublished(docs.map((d) => d.eventId));
+      // One delete per id (FerretDB serves only an exact _id filter from its index), in commands of a few dozen (a
+      // relay pass after an outage publishes hundreds, which deadlocked FerretDB in one command). Should this fail,
+      // the markers stay and a later sweep publishes the events again (duplicates only).
+      await bulkWriteInChunks(
+        this.markers,
+        all.map((d) => ({ deleteOne: { filter: { _id: d.eventId } } })),
+        { ordered: false },
+      );
+    } finally {
+      for (const doc of all) this.retiring.delete(doc.eventId);
     }
-    // One delete per id (FerretDB serves only an exact _id filter from its index), in commands of a few dozen (a
-    // relay pass after an outage publishes hundreds, which deadlocked FerretDB in one command). Should this fail,
-    // the markers stay and a later sweep publishes the events again (duplicates only).
-    await bulkWriteInChunks(
-      this.markers,
-      all.map((d) => ({ deleteOne: { filter: { _id: d.eventId } } })),
-      { ordered: false },
-    );
   }
 
   /**
