@@ -126,7 +126,7 @@ describe('reliability: an acknowledged change is on Kafka before its answer (iss
   it('an outbox sweep while the relay deletes the markers of what it just sent sends nothing again', async () => {
     const eventLog = customers.app.get(EventLog);
     const internals = eventLog as unknown as {
-      markers: { bulkWrite: (...args: unknown[]) => Promise<unknown> };
+      markers: { deleteMany: (...args: unknown[]) => Promise<unknown> };
       sweeper: { request(): void; idle(): Promise<void> };
     };
     const before = await onKafka(customers, TOPICS.customers);
@@ -135,11 +135,11 @@ describe('reliability: an acknowledged change is on Kafka before its answer (iss
     const held = new Promise<void>((resolve) => (release = resolve));
     let holding!: () => void;
     const deleting = new Promise<void>((resolve) => (holding = resolve));
-    const bulkWrite = internals.markers.bulkWrite.bind(internals.markers);
-    const spy = jest.spyOn(internals.markers, 'bulkWrite').mockImplementationOnce(async (...args: unknown[]) => {
+    const deleteMany = internals.markers.deleteMany.bind(internals.markers);
+    const spy = jest.spyOn(internals.markers, 'deleteMany').mockImplementationOnce(async (...args: unknown[]) => {
       holding();
       await held;
-      return bulkWrite(...args);
+      return deleteMany(...args);
     });
     const store = customers.app.get(CustomerStore);
     const sync = jest.spyOn(store, 'sync');
