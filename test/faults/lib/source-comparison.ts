@@ -151,7 +151,14 @@ async function compareSubject(subject: Subject, urls: Urls, keys: Keys, result: 
     });
   } else {
     const id = subject.customerId!;
-    const customer = await getJson<CustomerView>(`${urls.customers}/v1/customers/${id}`, keys.staff);
+    // The three sources are read side by side: each answers by key, and none depends on another's answer.
+    const [customer, ban, ledger] = await Promise.all([
+      getJson<CustomerView>(`${urls.customers}/v1/customers/${id}`, keys.staff),
+      getJson<{ scope: 'full' | 'partial' }>(`${urls['directory-bans']}/v1/directory-bans/${id}`, keys.staff),
+      // The consents service gathers the entries of the customer id and of all its addresses and numbers; that
+      // it gathered all of them is checked below against the entries the load had acknowledged.
+      sourceLedger(urls, keys, [{ customerId: id }]),
+    ]);
     if (customer.status === 404) {
       if (checkLost && !model.erased)
         result.lost.push(`subject ${subject.index}: customer ${id} is gone but was never erased`);
@@ -159,14 +166,7 @@ async function compareSubject(subject: Subject, urls: Urls, keys: Keys, result: 
     } else {
       const view = customer.body;
       if (checkLost && model.erased) result.lost.push(`subject ${subject.index}: erasure of ${id} not held`);
-      const ban = await getJson<{ scope: 'full' | 'partial' }>(
-        `${urls['directory-bans']}/v1/directory-bans/${id}`,
-        keys.staff,
-      );
       const banScope = ban.status === 200 ? ban.body.scope : 'none';
-      // The consents service gathers the entries of the customer id and of all its addresses and numbers; that
-      // it gathered all of them is checked below against the entries the load had acknowledged.
-      const ledger = await sourceLedger(urls, keys, [{ customerId: id }]);
       if (checkLost) {
         if (view.restricted !== model.restricted)
           result.lost.push(`subject ${subject.index}: restricted=${view.restricted}, acknowledged ${model.restricted}`);
@@ -205,10 +205,16 @@ async function compareSubject(subject: Subject, urls: Urls, keys: Keys, result: 
 
   result.busyMs.sources += Date.now() - started;
   const checksStarted = Date.now();
-  for (const { identifier, facts } of targets) {
-    for (const [channel, purpose] of PAIRS) {
+  // An identifier's answers for every (channel, purpose) side by side: suppression answers from memory.
+  const answers = await Promise.all(
+    targets.map(({ identifier }) =>
+      Promise.all(PAIRS.map(([channel, purpose]) => suppressionAnswer(urls, keys, identifier, channel, purpose))),
+    ),
+  );
+  for (const [t, { identifier, facts }] of targets.entries()) {
+    for (const [p, [channel, purpose]] of PAIRS.entries()) {
       const expected = expectedDecision(facts, channel, purpose);
-      const actual = await suppressionAnswer(urls, keys, identifier, channel, purpose);
+      const actual = answers[t][p];
       result.compared++;
       if (actual !== expected) {
         result.differences.push({
