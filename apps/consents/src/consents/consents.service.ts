@@ -244,8 +244,9 @@ export class ConsentsService {
   ): Promise<{ entry: LedgerEntry; created: boolean }> {
     const aggregateId = subjectKey(decision.subject);
     const { subjectKeys } = await this.scopeOf(decision.subject);
-    const others = await Promise.all(
-      subjectKeys.filter((key) => key !== aggregateId).map((key) => this.eventLog.history(TOPICS.consents, key)),
+    const others = await this.eventLog.histories(
+      TOPICS.consents,
+      subjectKeys.filter((key) => key !== aggregateId),
     );
     const entryId = decision.entryId ?? randomUUID();
     const evidence = privateEvidenceOf(decision);
@@ -315,11 +316,8 @@ export class ConsentsService {
   /** Every entry that applies to the subject, in order, and the effective state derived from them. */
   async view(subject: ConsentSubjectV1, now = Date.now()): Promise<LedgerView & { scope: SubjectScope }> {
     const scope = await this.scopeOf(subject);
-    const histories = new Map(
-      await Promise.all(
-        scope.subjectKeys.map(async (key) => [key, await this.eventLog.history(TOPICS.consents, key)] as const),
-      ),
-    );
+    const read = await this.eventLog.histories(TOPICS.consents, scope.subjectKeys);
+    const histories = new Map(scope.subjectKeys.map((key, i) => [key, read[i]]));
     const binds = (source: ScopeSource, entry: ConsentRecordedV1) => {
       const view = { at: Date.parse(entry.recordedAt), decision: entry.decision };
       return bindsHolder(view, source.from, source.until) && (source.grants || bindsContactPerson(view));

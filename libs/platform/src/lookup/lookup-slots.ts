@@ -1,27 +1,28 @@
 import { Model, Schema } from 'mongoose';
 import { insertNew } from '../mongo/bulk-write';
-import { byId } from '../mongo/by-id';
+import { byIds } from '../mongo/by-id';
 
 /*
  * Lookups answered by key on every server. FerretDB v1 pushes down only a filter that is exactly `{_id: <string>}`
- * (sqlite backend `collection.go` Query); any other filter, `$in` on `_id` included, reads the whole collection.
+ * (sqlite backend `collection.go` Query) — and, in the build of scripts/infra.sh, `{_id: {$in: [...]}}`; any other
+ * filter reads the whole collection.
  * So "which customers hold this identifier" is kept as slot documents whose `_id` is derived from the identifier:
  * `<key>#0`, `<key>#1`, … each naming one customer. Slots are only ever inserted at the first free index (the
  * unique `_id` decides a race) and vacated, never deleted, so they stay contiguous and a reader stops at the first
  * missing one. A slot is a hint: readers confirm each customer against its committed state.
  */
 
-/** The slot store: three single-document operations by `_id`. */
+/** The slot store: three operations by `_id`. */
 export interface LookupSlotStore {
-  /** The customer id of a slot; null when it was vacated; undefined when there is no such slot. */
-  read(slotId: string): Promise<string | null | undefined>;
+  /** Per slot id, the customer id of the slot; null when it was vacated; undefined when there is no such slot. */
+  read(slotIds: readonly string[]): Promise<(string | null | undefined)[]>;
   /** Inserts slots (in few commands); per slot, false when a slot of that id exists already. */
   insert(slots: readonly { id: string; customerId: string }[]): Promise<boolean[]>;
   /** Vacates a slot (it stays, so later slots remain reachable). */
   vacate(slotId: string): Promise<void>;
 }
 
-/** Slots read in parallel per round trip: one holder (the usual case) is answered by one round. */
+/** Slots read per round trip (one command): one holder (the usual case) is answered by one round. */
 const READ_AHEAD = 2;
 /** A bound on the slots of one key, so a pathological key cannot make a request unbounded. */
 export const MAX_SLOTS = 1_000;
@@ -79,7 +80,7 @@ export class LookupSlots {
     const found: Slot[] = [];
     while (found.length < MAX_SLOTS) {
       const ids = Array.from({ length: READ_AHEAD }, (_, i) => slotId(key, found.length + i));
-      const values = await Promise.all(ids.map((id) => this.store.read(id)));
+      const values = await this.store.read(ids);
       for (let i = 0; i < ids.length; i++) {
         const customerId = values[i];
         if (customerId === undefined) return found;
@@ -97,16 +98,18 @@ export interface LookupSlotDoc {
 }
 
 /**
- * The slot store on a MongoDB-protocol collection. Every operation is a filter of exactly `{_id}`, the one filter
- * FerretDB v1 answers from its index.
+ * The slot store on a MongoDB-protocol collection. Every operation filters by `_id` alone (`{_id}` or `{_id: {$in}}`),
+ * which FerretDB (scripts/infra.sh's build) answers from its index.
  */
 export class MongoLookupSlotStore implements LookupSlotStore {
   constructor(private readonly model: Model<LookupSlotDoc>) {}
 
-  async read(id: string): Promise<string | null | undefined> {
-    const doc = await byId<LookupSlotDoc>(this.model, id);
-    if (!doc) return undefined;
-    return doc.customerId ?? null;
+  async read(ids: readonly string[]): Promise<(string | null | undefined)[]> {
+    const docs = await byIds<LookupSlotDoc>(this.model, ids);
+    return ids.map((id) => {
+      const doc = docs.get(id);
+      return doc ? (doc.customerId ?? null) : undefined;
+    });
   }
 
   async insert(slots: readonly { id: string; customerId: string }[]): Promise<boolean[]> {

@@ -17,7 +17,7 @@ import {
   isDuplicateKeyError,
 } from '../mongo/bulk-write';
 import { aggregateKey, EventHead, eventPosition, OutboxEvent, PendingEvent } from './outbox-event.schema';
-import { byId } from '../mongo/by-id';
+import { byId, byIds } from '../mongo/by-id';
 
 export class ConcurrentModificationError extends Error {
   constructor() {
@@ -495,9 +495,15 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     for (const id of ids) for (const waiter of [...(this.awaitingPublication.get(id) ?? [])]) waiter.settle();
   }
 
-  /** All events of an aggregate, in order: its head, then every event by `_id` (two rounds of reads). */
+  /** All events of an aggregate, in order: its head, then every event by `_id` (see `readMany`). */
   async history(topic: string, aggregateId: string): Promise<CloudEventV1[]> {
-    return (await this.read(topic, aggregateId)).map((d) => this.toCloudEvent(d));
+    const [docs] = await this.readMany(topic, [aggregateId]);
+    return docs.map((d) => this.toCloudEvent(d));
+  }
+
+  /** The histories of several aggregates of a topic (a subject's ledger spans several), read together. */
+  async histories(topic: string, aggregateIds: readonly string[]): Promise<CloudEventV1[][]> {
+    return (await this.readMany(topic, aggregateIds)).map((docs) => docs.map((d) => this.toCloudEvent(d)));
   }
 
   /**
@@ -509,10 +515,11 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   async newestSequence(topic: string, aggregateId: string): Promise<number> {
     const key = aggregateKey(topic, aggregateId);
     const hint = this.lastSequence.get(key) ?? 0;
-    const [{ known }, at, next] = await Promise.all([
+    const [{ known }, [at, next]] = await Promise.all([
       this.head(topic, aggregateId),
-      hint > 0 ? this.readEvent(eventPosition(topic, aggregateId, hint)) : Promise.resolve(null),
-      this.readEvent(eventPosition(topic, aggregateId, hint + 1)),
+      hint > 0
+        ? this.readSequences(topic, aggregateId, hint, hint + 1)
+        : this.readSequences(topic, aggregateId, 1, 1).then((docs) => [null, ...docs]),
     ]);
     // Sequences are contiguous: h present (or 0) and h+1 absent make h the newest, unless the head knows of more (an
     // erasure's floor above them).
@@ -659,7 +666,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
         (marker) =>
           !this.unpublished.has(marker._id) && !this.appending.has(marker._id) && !this.retiring.has(marker._id),
       );
-      const docs = await Promise.all(candidates.map((marker) => this.readEvent(marker.position)));
+      const docs = await this.readEvents(candidates.map((marker) => marker.position));
       const batch: OutboxEvent[] = [];
       const orphans: string[] = [];
       candidates.forEach((marker, i) => {
@@ -773,15 +780,25 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     return byId<OutboxEvent>(this.events, position);
   }
 
+  /** The events at these positions (null where there is none), in one read: see byIds. */
+  private async readEvents(positions: readonly string[]): Promise<(OutboxEvent | null)[]> {
+    if (positions.length === 1) return [await this.readEvent(positions[0])];
+    const found = await byIds<OutboxEvent & { _id: string }>(this.events, positions);
+    return positions.map((position) => found.get(position) ?? null);
+  }
+
+  /** The aggregate's events from..to (inclusive), null where there is none. */
+  private readSequences(topic: string, aggregateId: string, from: number, to: number): Promise<(OutboxEvent | null)[]> {
+    return this.readEvents(range(from, to + 1).map((sequence) => eventPosition(topic, aggregateId, sequence)));
+  }
+
   private async isPending(eventId: string): Promise<boolean> {
     return (await byId(this.markers, eventId, { _id: 1 })) !== null;
   }
 
   /** The aggregate's floor and a sequence it is known to have reached (0: none known). */
   private async head(topic: string, aggregateId: string): Promise<{ floor: number; known: number }> {
-    const head = await byId<EventHead>(this.heads, aggregateKey(topic, aggregateId));
-    const floor = head?.floor ?? 1;
-    return { floor, known: Math.max(head?.sequence ?? 0, floor - 1) };
+    return headState(await byId<EventHead>(this.heads, aggregateKey(topic, aggregateId)));
   }
 
   /** The events after `after`, read forward READ_AHEAD at a time until one is missing (sequences are contiguous). */
@@ -789,9 +806,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     const found: OutboxEvent[] = [];
     for (;;) {
       const next = after + found.length + 1;
-      const docs = await Promise.all(
-        range(next, next + READ_AHEAD).map((sequence) => this.readEvent(eventPosition(topic, aggregateId, sequence))),
-      );
+      const docs = await this.readSequences(topic, aggregateId, next, next + READ_AHEAD - 1);
       for (const doc of docs) {
         if (!doc) return found;
         found.push(doc);
@@ -800,31 +815,61 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * Every event of the aggregate, in order: its head and the events from the floor this process last saw up to h+1
-   * at once, where h is this process's hint (0 without one) — one round when the hint is current — then whatever the
-   * head or h+1 show to be beyond.
+   * Every event of each aggregate, in order: the heads and the events from the floor this process last saw up to h+1
+   * of every aggregate at once (two reads for all of them: `_id: {$in}`), where h is this process's hint (0 without
+   * one) — one round when the hints are current — then, per aggregate, whatever its head or h+1 show to be beyond.
    */
   private async read(topic: string, aggregateId: string): Promise<OutboxEvent[]> {
-    const key = aggregateKey(topic, aggregateId);
-    const hint = this.lastSequence.get(key) ?? 0;
-    const events = (from: number, to: number) =>
-      Promise.all(range(from, to + 1).map((sequence) => this.readEvent(eventPosition(topic, aggregateId, sequence))));
-    const [{ floor, known }, early] = await Promise.all([
-      this.head(topic, aggregateId),
-      events(this.floors.get(key) ?? 1, hint + 1),
-    ]);
-    const upTo = Math.max(known, hint + 1);
-    const [middle, after] =
-      early[early.length - 1] !== null || known > hint
-        ? await Promise.all([events(hint + 2, upTo), this.readForward(topic, aggregateId, upTo)])
-        : [[], []];
-    // A missing one at or above the floor was erased after the head was read; one below the floor is being erased.
-    const docs = [...early, ...middle, ...after].filter(
-      (doc): doc is OutboxEvent => doc !== null && doc.sequence >= floor,
-    );
-    if (floor > 1) remember(this.floors, key, floor);
-    this.rememberSequence(key, Math.max(docs[docs.length - 1]?.sequence ?? 0, floor - 1));
+    const [docs] = await this.readMany(topic, [aggregateId]);
     return docs;
+  }
+
+  private async readMany(topic: string, aggregateIds: readonly string[]): Promise<OutboxEvent[][]> {
+    const plans = aggregateIds.map((aggregateId) => {
+      const key = aggregateKey(topic, aggregateId);
+      const hint = this.lastSequence.get(key) ?? 0;
+      return { aggregateId, key, hint, from: this.floors.get(key) ?? 1 };
+    });
+    const [heads, early] = await Promise.all([
+      plans.length === 1
+        ? byId<EventHead>(this.heads, plans[0].key).then((head) => new Map(head ? [[plans[0].key, head]] : []))
+        : byIds<EventHead & { _id: string }>(
+            this.heads,
+            plans.map((p) => p.key),
+          ),
+      this.readEvents(
+        plans.flatMap((p) =>
+          range(p.from, p.hint + 2).map((sequence) => eventPosition(topic, p.aggregateId, sequence)),
+        ),
+      ),
+    ]);
+    let offset = 0;
+    const firsts = plans.map((p) => {
+      const n = Math.max(0, p.hint + 2 - p.from);
+      offset += n;
+      return early.slice(offset - n, offset);
+    });
+    return Promise.all(
+      plans.map(async ({ aggregateId, key, hint }, i) => {
+        const { floor, known } = headState(heads.get(key));
+        const first = firsts[i];
+        const upTo = Math.max(known, hint + 1);
+        const [middle, after] =
+          first[first.length - 1] !== null || known > hint
+            ? await Promise.all([
+                hint + 2 > upTo ? [] : this.readSequences(topic, aggregateId, hint + 2, upTo),
+                this.readForward(topic, aggregateId, upTo),
+              ])
+            : [[], []];
+        // A missing one at or above the floor was erased after the head was read; one below the floor is being erased.
+        const docs = [...first, ...middle, ...after].filter(
+          (doc): doc is OutboxEvent => doc !== null && doc.sequence >= floor,
+        );
+        if (floor > 1) remember(this.floors, key, floor);
+        this.rememberSequence(key, Math.max(docs[docs.length - 1]?.sequence ?? 0, floor - 1));
+        return docs;
+      }),
+    );
   }
 
   /**
@@ -985,6 +1030,12 @@ function remember(hints: Map<string, number>, key: string, sequence: number): vo
   if (hints.size > MAX_HINTS) hints.clear();
   const held = hints.get(key);
   if (held === undefined || held < sequence) hints.set(key, sequence);
+}
+
+/** An aggregate's floor and a sequence it is known to have reached (0: none known), from its head document. */
+function headState(head: EventHead | null | undefined): { floor: number; known: number } {
+  const floor = head?.floor ?? 1;
+  return { floor, known: Math.max(head?.sequence ?? 0, floor - 1) };
 }
 
 const range = (from: number, to: number): number[] =>
