@@ -18,9 +18,9 @@ KAFKA_CONTROLLER_PORT=${KIELTO_KAFKA_CONTROLLER_PORT:-9093}
 MONGO_PORT=${KIELTO_MONGO_PORT:-27017}
 PG_PORT=${KIELTO_PG_PORT:-54329}
 KAFKA_LIB=$CACHE/kafka-$KAFKA_VERSION/lib
-# `-kielto.4`: the build with both _id index fixes, `_id: {$in}` pushed down on SQLite and the -handler flag; an older
-# cached build is not reused.
-FERRETDB_BIN=$CACHE/ferretdb-$FERRETDB_VERSION-kielto.4/kielto-ferretdb
+# `-kielto.5`: the build with both _id index fixes, `_id: {$in}` pushed down on SQLite (and said so by explain) and the
+# -handler flag; an older cached build is not reused.
+FERRETDB_BIN=$CACHE/ferretdb-$FERRETDB_VERSION-kielto.5/kielto-ferretdb
 # FerretDB's backend. `sqlite` (default): no server besides FerretDB, one writer at a time. `postgresql`: Debian's
 # PostgreSQL under it, concurrent writers. Side by side on the 2-core development VM (issue 20: bench/import.ts at
 # 10 000 customers, two and three runs, load 9-16) PostgreSQL was not faster (README, "Your own Kafka and MongoDB"):
@@ -90,11 +90,15 @@ FERRETDB_PG_FILTER_FIX='	if k == "_id" && operator == "->" { // kielto: filter o
 
 # And a batch of ids: `_id: {$in: [...]}` scanned the table on SQLite, so the outbox deleted its markers one statement
 # (one write transaction) per id, about 1 ms each. infra/ferretdb/kielto_id_in.go.txt pushes it down as `_id IN (…)`
-# on the index's expression; the Query of the SQLite backend uses it where it has no other WHERE clause.
-FERRETDB_SQLITE_IN_AT='^	q += whereClause$'
+# on the index's expression; Query and Explain of the SQLite backend use it where they have no other WHERE clause.
 FERRETDB_SQLITE_IN_FIX='	if whereClause == "" { // kielto: _id: {$in} by the _id index (scripts/infra.sh)
 		if w, a, ok := kieltoIDIn(params.Filter); ok {
 			whereClause, args = w, a
+		}
+	}'
+FERRETDB_SQLITE_IN_EXPLAIN_FIX='	if whereClause == "" { // kielto: _id: {$in} by the _id index (scripts/infra.sh)
+		if w, a, ok := kieltoIDIn(params.Filter); ok {
+			whereClause, args, filterPushdown = w, a, true
 		}
 	}'
 
@@ -120,13 +124,15 @@ provision_ferretdb() {
     grep -qF "kielto: filter on the _id_ index" "$file" || { log "the PostgreSQL _id fix did not apply"; exit 1; }
     file=$src/sqlite/collection.go
     chmod u+w "$file" "$src/sqlite"
-    [ "$(grep -c "$FERRETDB_SQLITE_IN_AT" "$file")" = 1 ] || { log "FerretDB source differs: the _id \$in fix does not apply"; exit 1; }
     printf '%s\n' "$FERRETDB_SQLITE_IN_FIX" >sqlite-in-fix.txt
-    # before that line: sed's `r` appends after it
-    awk -v at="$(printf '\tq += whereClause')" '$0 == at { while ((getline fix < "sqlite-in-fix.txt") > 0) print fix } { print }' \
-      "$file" >"$file.new" && mv "$file.new" "$file"
+    printf '%s\n' "$FERRETDB_SQLITE_IN_EXPLAIN_FIX" >sqlite-in-explain-fix.txt
+    # Before Query's `q += whereClause` and Explain's `orderByClause := …` (each once in the file).
+    awk -v query="$(printf '\tq += whereClause')" -v explain="$(printf '\torderByClause := prepareOrderByClause(params.Sort)')" '
+      $0 == query { while ((getline fix < "sqlite-in-fix.txt") > 0) print fix }
+      $0 == explain { while ((getline fix < "sqlite-in-explain-fix.txt") > 0) print fix }
+      { print }' "$file" >"$file.new" && mv "$file.new" "$file"
     mv kielto_id_in.go.txt "$src/sqlite/kielto_id_in.go"
-    grep -qF "kielto: _id: {\$in}" "$file" || { log "the _id \$in fix did not apply"; exit 1; }
+    [ "$(grep -cF "kielto: _id: {\$in}" "$file")" = 2 ] || { log "FerretDB source differs: the _id \$in fix did not apply"; exit 1; }
     mkdir -p "$(dirname "$FERRETDB_BIN")"
     go build -mod=vendor -o "$FERRETDB_BIN.tmp" .
   ) >&2 || { rm -rf "$build"; return 1; }

@@ -21,7 +21,7 @@ describe('the MongoDB-protocol server answers reads by _id from its index', () =
     await dropDatabases(prefix);
   });
 
-  it('finds a document by _id with an index search, not a table scan (updates and deletes share the filter)', async () => {
+  it('finds a document by _id, and several by _id $in, with an index search, not a table scan (updates and deletes share the filter)', async () => {
     const db = client.db(`${prefix}-probe`);
     await db
       .collection<{ _id: string; n: number }>('docs')
@@ -38,5 +38,19 @@ describe('the MongoDB-protocol server answers reads by _id from its index', () =
     // SQLite: `SEARCH docs_… USING INDEX docs_…__id_`; PostgreSQL: `"Node Type":"Index Scan", … "Index Name":"docs_…__id__…"`.
     expect(find).toMatch(/SEARCH \S+ USING INDEX \S+__id_|"Index Name":"[^"]+__id__/);
     expect(find).not.toMatch(/detail=SCAN|Seq Scan/);
+    // Several ids at once (`byIds`, `deleteByIds`): on SQLite the build pushes `_id: {$in}` down to the same index.
+    if (isSqlite(find)) {
+      const many = await plan({ find: 'docs', filter: { _id: { $in: ['k:7', 'k:9', 'k:404'] } } });
+      expect(many).toMatch(/SEARCH \S+ USING INDEX \S+__id_ \(<expr>=\?\)/);
+      expect(many).not.toMatch(/detail=SCAN/);
+      const found = await db
+        .collection<{ _id: string; n: number }>('docs')
+        .find({ _id: { $in: ['k:7', 'k:9', 'k:404'] } })
+        .toArray();
+      expect(found.map((d) => d.n).sort()).toEqual([7, 9]);
+    }
   });
 });
+
+/** SQLite's query plans read `SEARCH …`/`SCAN …`; PostgreSQL's are JSON nodes. */
+const isSqlite = (plan: string) => /detail=(SEARCH|SCAN)/.test(plan);
