@@ -5,6 +5,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+// The platform's fix of kafkajs's request-queue timer (a 1 ms timer per connection and Node 24's TimeoutNegativeWarning).
+import '../libs/platform/src/kafka/kafkajs-request-queue';
 
 /** The servers a bench run uses: the running (or `infra.sh`-started) Kafka and MongoDB/FerretDB. */
 export const BENCH_SERVERS = {

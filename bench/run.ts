@@ -11,6 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
+// The platform's fix of kafkajs's request-queue timer (a 1 ms timer per connection and Node 24's TimeoutNegativeWarning).
+import '../libs/platform/src/kafka/kafkajs-request-queue';
 import { MongoClient } from 'mongodb';
 import { encodeState, SuppressionState } from '../apps/suppression/src/engine';
 import type { SubjectFacts } from '../apps/suppression/src/engine';
