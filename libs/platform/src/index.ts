@@ -38,6 +38,7 @@ export * from './import/import-rows';
 export * from './import/import-batches';
 export * from './import/import-route';
 export * from './keyed-queue';
+export * from './group-by';
 export * from './security/access-policy';
 export * from './security/client-address';
 export * from './security/route-rules';

@@ -2,6 +2,7 @@ import { Model, Schema } from 'mongoose';
 import { insertNew } from '../mongo/bulk-write';
 import type { BatchDigest } from './import-rows';
 import { byId } from '../mongo/by-id';
+import { groupBy } from '../group-by';
 
 /** What a batch did, as the bulk routes answer it. */
 export interface ImportBatchResult {
@@ -175,11 +176,7 @@ export class ImportBatches {
       ]);
       for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
     } else {
-      const lanes = new Map<string, number[]>();
-      plan.rows.forEach((row, i) => {
-        const lane = plan.lane?.(row) ?? String(i);
-        lanes.set(lane, [...(lanes.get(lane) ?? []), i]);
-      });
+      const lanes = groupBy(plan.rows.keys(), (i) => plan.lane?.(plan.rows[i]) ?? String(i));
       await mapLimited([...lanes.values()], plan.concurrency, async (indexes) => {
         for (const i of indexes) {
           const row = plan.rows[i];

@@ -18,6 +18,7 @@ import {
 } from '../mongo/bulk-write';
 import { aggregateKey, EventHead, eventPosition, OutboxEvent, PendingEvent } from './outbox-event.schema';
 import { byId, byIds } from '../mongo/by-id';
+import { groupBy } from '../group-by';
 
 export class ConcurrentModificationError extends Error {
   constructor() {
@@ -394,9 +395,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
    */
   private async projectAll(docs: readonly OutboxEvent[]): Promise<Set<string>> {
     const failed = new Set<string>();
-    const byTopic = new Map<string, OutboxEvent[]>();
-    for (const doc of docs) byTopic.set(doc.topic, [...(byTopic.get(doc.topic) ?? []), doc]);
-    for (const [topic, ofTopic] of byTopic) {
+    for (const [topic, ofTopic] of groupBy(docs, (doc) => doc.topic)) {
       const many = this.batchProjectors.get(topic);
       if (many) {
         try {
@@ -410,8 +409,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
         }
         continue;
       }
-      const byAggregate = new Map<string, OutboxEvent[]>();
-      for (const doc of ofTopic) byAggregate.set(doc.aggregateId, [...(byAggregate.get(doc.aggregateId) ?? []), doc]);
+      const byAggregate = groupBy(ofTopic, (doc) => doc.aggregateId);
       await mapLimited([...byAggregate.values()], READ_CONCURRENCY, async (ofAggregate) => {
         for (const doc of ofAggregate)
           if (!(await this.project(topic, this.toCloudEvent(doc)))) failed.add(doc.eventId);
@@ -707,10 +705,8 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
     const ordered = all.sort((a, b) =>
       a.aggregateId === b.aggregateId ? a.sequence - b.sequence : a.aggregateId < b.aggregateId ? -1 : 1,
     );
-    const byTopic = new Map<string, OutboxEvent[]>();
-    for (const doc of ordered) byTopic.set(doc.topic, [...(byTopic.get(doc.topic) ?? []), doc]);
     try {
-      for (const [topic, docs] of byTopic) {
+      for (const [topic, docs] of groupBy(ordered, (doc) => doc.topic)) {
         const projector = this.projectors.get(topic);
         for (const doc of docs) {
           if (!project && !this.unprojected.has(doc.eventId) && !projectAlso.has(doc.eventId)) continue;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Readable } from 'node:stream';
 import { Model } from 'mongoose';
-import { importedCustomerId, importedEntryId, subjectKey } from '@kielto/contracts';
+import { ConsentSubjectV1, importedCustomerId, importedEntryId, subjectKey } from '@kielto/contracts';
 import {
   Actor,
   byId,
@@ -63,16 +63,18 @@ export class ConsentImportService {
     captured: { actor: Actor; requestId: string; defaultNoticeVersion: string; attempt?: string; dryRun?: boolean },
   ): Promise<ImportBatchResult> {
     const now = Date.now();
+    // Each row's subject as its check found it: derived (a keyed hash, or the imported customer's id) once per row.
+    const subjects = new Map<ImportConsentDto, ConsentSubjectV1>();
     const { rows: read, digest } = await readImportRows(
       body,
       ImportConsentDto,
       { maxRows: MAX_CONSENT_IMPORT_ROWS, maxBytes: MAX_IMPORT_BYTES },
-      (value) => this.rowErrors(value, now),
+      (value) => this.rowErrors(value, now, subjects),
     );
     const errors: FieldError[] = [];
     const entries = new RepeatedRows(errors, 'recordedAt', 'the entry');
     const rows: Row[] = read.map(({ line, value }) => {
-      const subject = this.consents.subjectOf(subjectInput(value));
+      const subject = subjects.get(value)!;
       const recordedAt = new Date(value.recordedAt).toISOString();
       const decision = decisionOf(subject, value, {
         keyId: captured.actor.keyId,
@@ -137,14 +139,18 @@ export class ConsentImportService {
   }
 
   /** The subject and expiry rules of the single write, and that the history is not in the future. */
-  private rowErrors(value: ImportConsentDto, now: number): FieldError[] {
+  private rowErrors(
+    value: ImportConsentDto,
+    now: number,
+    subjects: Map<ImportConsentDto, ConsentSubjectV1>,
+  ): FieldError[] {
     const errors: FieldError[] = [];
     if (value.customerRef !== undefined && (value.customerId ?? value.email ?? value.phone) !== undefined) {
       const message = 'exactly one of customerId, customerRef, email or phone is required';
       errors.push({ field: 'customerRef', message });
     } else {
       try {
-        this.consents.subjectOf(subjectInput(value));
+        subjects.set(value, this.consents.subjectOf(subjectInput(value)));
       } catch (error) {
         if (!(error instanceof ProblemException)) throw error;
         errors.push(...(error.fieldErrors ?? []));

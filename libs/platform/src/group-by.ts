@@ -1,0 +1,15 @@
+/**
+ * The items by key, each group in the items' order, the groups in the order their keys first appear. Linear: the
+ * `map.set(k, [...(map.get(k) ?? []), item])` it replaces copied a group for every item, quadratic in a group's size
+ * (issue 20: an import's 3 000 events of one topic made 4.5 million copies per projection).
+ */
+export function groupBy<T, K>(items: Iterable<T>, keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
