@@ -30,7 +30,9 @@ describe('suppression: ASML registers as synced snapshots', () => {
   const extra: ServiceApp[] = [];
   const run = randomBytes(3).toString('hex');
   let n = 0;
-  const phone = () => `+3584${String(parseInt(run, 16) % 100000).padStart(5, '0')}${String(++n).padStart(3, '0')}`;
+  // 040 numbers: the run id picked the digit after the 4 before, and normalisePhone refuses +358 49… (not a range
+  // libphonenumber knows as valid), which failed the whole file in about one run in ten.
+  const phone = () => `+35840${String(parseInt(run, 16) % 10000).padStart(4, '0')}${String(++n).padStart(3, '0')}`;
   const [p1, p2, p3, p4, bare] = [phone(), phone(), phone(), phone(), phone()];
   const customerId = randomUUID();
 
