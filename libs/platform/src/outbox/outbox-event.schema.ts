@@ -2,8 +2,9 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 
 /*
  * The service's event log, which is also its transactional outbox, stored so that every access is by `_id` — the
- * one filter FerretDB v1 answers from an index (sqlite backend `collection.go`: a filter of exactly `{_id: <string>}`;
- * anything else, `$in` and ranges on `_id` included, reads the whole collection). Three collections:
+ * one filter FerretDB v1 answers from an index (sqlite backend `collection.go`: a filter of exactly `{_id: <string>}`,
+ * and in the build of scripts/infra.sh `{_id: {$in: [...]}}`; anything else, ranges on `_id` included, reads the
+ * whole collection). Three collections:
  *
  *   event_log      one document per event, `_id` = `<topic>:<aggregateId>:<sequence>` (eventPosition). Appending is
  *                  a single insert: the unique `_id` decides which of two concurrent writers (in this process or
