@@ -1,4 +1,5 @@
 import type { AnyBulkWriteOperation, FilterQuery, Model } from 'mongoose';
+import { ID_IN_CHUNK } from './by-id';
 
 /**
  * Update statements per `update` command. FerretDB v1 (msg_update.go) keeps the query of every statement of one
@@ -25,18 +26,13 @@ export async function bulkWriteInChunks<T>(
 }
 
 /**
- * Ids per `delete` command of deleteByIds. The FerretDB build of scripts/infra.sh pushes `_id: {$in}` down to its
- * _id index for up to 1 000 values (MongoDB always uses the index).
- */
-export const DELETE_BY_IDS_CHUNK = 500;
-
-/**
- * Deletes the documents of these ids, in commands of one `_id: {$in}` statement each: on FerretDB one statement is
- * one write transaction, so deleting by one statement per id cost about 1 ms an id (the outbox's markers, per event).
+ * Deletes the documents of these ids, in commands of one `_id: {$in}` statement of ID_IN_CHUNK ids each: on FerretDB
+ * one statement is one write transaction, so deleting by one statement per id cost about 1 ms an id (the outbox's
+ * markers, per event).
  */
 export async function deleteByIds<T>(model: Model<T>, ids: readonly string[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += DELETE_BY_IDS_CHUNK) {
-    await model.deleteMany({ _id: { $in: ids.slice(i, i + DELETE_BY_IDS_CHUNK) } } as FilterQuery<T>);
+  for (let i = 0; i < ids.length; i += ID_IN_CHUNK) {
+    await model.deleteMany({ _id: { $in: ids.slice(i, i + ID_IN_CHUNK) } } as FilterQuery<T>);
   }
 }
 

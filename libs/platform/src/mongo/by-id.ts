@@ -16,13 +16,15 @@ export async function byId<T>(model: AnyModel, id: string, projection?: Record<s
   return (await model.collection.findOne({ _id: id } as never, projection ? { projection } : {})) as T | null;
 }
 
-/** Ids per command of byIds (FerretDB's kielto build pushes `_id: {$in}` down for up to 1 000 values). */
-const BY_IDS_CHUNK = 500;
+/**
+ * Ids per `_id: {$in}` command (byIds, deleteByIds): FerretDB's kielto build (scripts/infra.sh) pushes `$in` down to
+ * its `_id` index for up to 1 000 values; MongoDB always uses the index.
+ */
+export const ID_IN_CHUNK = 500;
 
 /**
- * The documents of these ids, by id (missing ones absent), in one `_id: {$in}` read per few hundred ids: one command
- * where reading them one by one cost a command each (MongoDB and the FerretDB build of scripts/infra.sh answer it from
- * the `_id` index).
+ * The documents of these ids, by id (missing ones absent), in one `_id: {$in}` read per ID_IN_CHUNK ids where reading
+ * them one by one cost a command each; a single id is read by `{_id}` (byId), none costs no command.
  */
 export async function byIds<T extends { _id: string }>(
   model: AnyModel,
@@ -30,9 +32,14 @@ export async function byIds<T extends { _id: string }>(
 ): Promise<Map<string, T>> {
   const found = new Map<string, T>();
   const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += BY_IDS_CHUNK) {
+  if (unique.length === 1) {
+    const doc = await byId<T>(model, unique[0]);
+    if (doc) found.set(doc._id, doc);
+    return found;
+  }
+  for (let i = 0; i < unique.length; i += ID_IN_CHUNK) {
     const docs = (await model.collection
-      .find({ _id: { $in: unique.slice(i, i + BY_IDS_CHUNK) } } as never)
+      .find({ _id: { $in: unique.slice(i, i + ID_IN_CHUNK) } } as never)
       .toArray()) as unknown as T[];
     for (const doc of docs) found.set(doc._id, doc);
   }

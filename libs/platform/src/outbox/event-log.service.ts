@@ -495,8 +495,7 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
 
   /** All events of an aggregate, in order: its head, then every event by `_id` (see `readMany`). */
   async history(topic: string, aggregateId: string): Promise<CloudEventV1[]> {
-    const [docs] = await this.readMany(topic, [aggregateId]);
-    return docs.map((d) => this.toCloudEvent(d));
+    return (await this.read(topic, aggregateId)).map((d) => this.toCloudEvent(d));
   }
 
   /** The histories of several aggregates of a topic (a subject's ledger spans several), read together. */
@@ -513,12 +512,12 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
   async newestSequence(topic: string, aggregateId: string): Promise<number> {
     const key = aggregateKey(topic, aggregateId);
     const hint = this.lastSequence.get(key) ?? 0;
-    const [{ known }, [at, next]] = await Promise.all([
+    const [{ known }, read] = await Promise.all([
       this.head(topic, aggregateId),
-      hint > 0
-        ? this.readSequences(topic, aggregateId, hint, hint + 1)
-        : this.readSequences(topic, aggregateId, 1, 1).then((docs) => [null, ...docs]),
+      this.readSequences(topic, aggregateId, Math.max(hint, 1), hint + 1),
     ]);
+    const at = hint > 0 ? read[0] : null;
+    const next = read[read.length - 1];
     // Sequences are contiguous: h present (or 0) and h+1 absent make h the newest, unless the head knows of more (an
     // erasure's floor above them).
     const from = next ? Math.max(hint + 1, known) : (hint === 0 || at) && known <= hint ? undefined : known;
@@ -778,7 +777,6 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
 
   /** The events at these positions (null where there is none), in one read: see byIds. */
   private async readEvents(positions: readonly string[]): Promise<(OutboxEvent | null)[]> {
-    if (positions.length === 1) return [await this.readEvent(positions[0])];
     const found = await byIds<OutboxEvent & { _id: string }>(this.events, positions);
     return positions.map((position) => found.get(position) ?? null);
   }
@@ -826,34 +824,25 @@ export class EventLog implements OnModuleInit, BeforeApplicationShutdown {
       const hint = this.lastSequence.get(key) ?? 0;
       return { aggregateId, key, hint, from: this.floors.get(key) ?? 1 };
     });
+    const firstPositions = (p: (typeof plans)[number]) =>
+      range(p.from, p.hint + 2).map((sequence) => eventPosition(topic, p.aggregateId, sequence));
     const [heads, early] = await Promise.all([
-      plans.length === 1
-        ? byId<EventHead>(this.heads, plans[0].key).then((head) => new Map(head ? [[plans[0].key, head]] : []))
-        : byIds<EventHead & { _id: string }>(
-            this.heads,
-            plans.map((p) => p.key),
-          ),
-      this.readEvents(
-        plans.flatMap((p) =>
-          range(p.from, p.hint + 2).map((sequence) => eventPosition(topic, p.aggregateId, sequence)),
-        ),
+      byIds<EventHead & { _id: string }>(
+        this.heads,
+        plans.map((p) => p.key),
       ),
+      byIds<OutboxEvent & { _id: string }>(this.events, plans.flatMap(firstPositions)),
     ]);
-    let offset = 0;
-    const firsts = plans.map((p) => {
-      const n = Math.max(0, p.hint + 2 - p.from);
-      offset += n;
-      return early.slice(offset - n, offset);
-    });
     return Promise.all(
-      plans.map(async ({ aggregateId, key, hint }, i) => {
+      plans.map(async (plan) => {
+        const { aggregateId, key, hint } = plan;
         const { floor, known } = headState(heads.get(key));
-        const first = firsts[i];
+        const first = firstPositions(plan).map((position) => early.get(position) ?? null);
         const upTo = Math.max(known, hint + 1);
         const [middle, after] =
           first[first.length - 1] !== null || known > hint
             ? await Promise.all([
-                hint + 2 > upTo ? [] : this.readSequences(topic, aggregateId, hint + 2, upTo),
+                this.readSequences(topic, aggregateId, hint + 2, upTo),
                 this.readForward(topic, aggregateId, upTo),
               ])
             : [[], []];
