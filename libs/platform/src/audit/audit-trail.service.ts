@@ -6,8 +6,8 @@ import { Actor } from '../auth/api-keys';
 import { ServiceConfig } from '../config/service-config';
 import { MAX_SUBJECTS_PER_READ } from './personal-data-read';
 import { AuditRecord, SubjectRead, SubjectReadHead, SubjectReadPage, subjectPageId } from './audit-record.schema';
-import { byId } from '../mongo/by-id';
-import { insertNew } from '../mongo/bulk-write';
+import { byIds } from '../mongo/by-id';
+import { bulkWriteInChunks, insertEach, isDuplicateKeyError } from '../mongo/bulk-write';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const ID_PARAM = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -177,63 +177,98 @@ export class AuditTrail implements BeforeApplicationShutdown {
         bySubject.set(subject, [...(bySubject.get(subject) ?? []), read]);
       }
     }
-    const subjects = [...bySubject.entries()];
-    for (let i = 0; i < subjects.length; i += 16) {
-      await Promise.all(
-        subjects.slice(i, i + 16).map(async ([subject, reads]) => {
-          try {
-            await this.appendPage(subject, reads);
-          } catch (error) {
-            this.logger.error({ err: error, reads: reads.length }, 'subject reads could not be written');
-          }
-        }),
-      );
+    try {
+      await this.appendPages(bySubject);
+    } catch (error) {
+      this.logger.error({ err: error, subjects: bySubject.size }, 'subject reads could not be written');
     }
     for (const q of batch) q.done();
   }
 
-  /** One page of reads for a subject: the next free page number, decided by the unique `_id`. */
-  private async appendPage(subject: string, reads: SubjectRead[]): Promise<void> {
-    let page = (this.lastPage.get(subject) ?? (await this.newestPage(subject))) + 1;
-    for (let attempt = 0; attempt < 100; attempt++) {
+  /**
+   * One page of reads per subject, at each subject's next free page number, decided by the unique `_id`: the pages of
+   * all subjects of a flush in one insert, after one read of the heads and one of the candidate pages for the subjects
+   * this process holds no hint of (a flush of K subjects cost up to 7K commands one by one: the read audit of a lookup
+   * wrote three times the commands of the lookup itself, and its bursts made the lookups' p99, issue 20).
+   */
+  private async appendPages(bySubject: Map<string, SubjectRead[]>): Promise<void> {
+    // Per subject: the newest page known (this process's hint), else where to look for it from (undefined: its head).
+    let waiting: { subject: string; newest?: number; from?: number }[] = [...bySubject.keys()].map((subject) => ({
+      subject,
+      newest: this.lastPage.get(subject),
+    }));
+    for (let attempt = 0; waiting.length > 0; attempt++) {
+      if (attempt === 100) throw new Error('no free page for the subject after 100 attempts');
+      const found = await this.newestPages(waiting.filter((w) => w.newest === undefined));
+      const tries = waiting.map(({ subject, newest }) => ({ subject, page: (newest ?? found.get(subject)!) + 1 }));
       // Straight to the driver (no mongoose document per page): a page is written for every audited read.
-      const [inserted] = await insertNew(this.pages, [{ _id: subjectPageId(subject, page), subject, page, reads }]);
-      if (!inserted) {
-        page = (await this.newestPage(subject, page)) + 1; // another instance took it
-        continue;
-      }
-      if (this.lastPage.size >= MAX_HINTS) this.lastPage.clear();
-      this.lastPage.set(subject, page);
-      if (page % HEAD_EVERY === 0) {
-        await this.heads.updateOne({ _id: subject }, { $set: { page } }, { upsert: true });
-      }
-      return;
+      const errors = await insertEach(
+        this.pages,
+        tries.map(({ subject, page }) => ({
+          _id: subjectPageId(subject, page),
+          subject,
+          page,
+          reads: bySubject.get(subject),
+        })),
+      );
+      const failure = errors.find((error) => error !== undefined && !isDuplicateKeyError(error));
+      if (failure) throw failure;
+      const written = tries.filter((_, i) => errors[i] === undefined);
+      if (this.lastPage.size + written.length > MAX_HINTS) this.lastPage.clear();
+      for (const { subject, page } of written) this.lastPage.set(subject, page);
+      await bulkWriteInChunks(
+        this.heads,
+        written
+          .filter(({ page }) => page % HEAD_EVERY === 0)
+          .map(({ subject, page }) => ({
+            updateOne: { filter: { _id: subject }, update: { $set: { page } }, upsert: true },
+          })),
+        { ordered: false },
+      );
+      // Another instance took these numbers: look for the newest from there.
+      waiting = tries.filter((_, i) => errors[i] !== undefined).map(({ subject, page }) => ({ subject, from: page }));
     }
-    throw new Error('no free page for the subject after 100 attempts');
   }
 
-  /** The newest page of a subject (0: none), reading forward from `from` or the head hint until one is missing. */
-  private async newestPage(subject: string, from?: number): Promise<number> {
-    let newest = from ?? (await byId(this.heads, subject))?.page ?? 0;
-    for (;;) {
-      const candidates = Array.from({ length: READ_AHEAD }, (_, i) => newest + 1 + i);
-      const found = await Promise.all(
-        candidates.map((n) => this.pages.exists({ _id: subjectPageId(subject, n) }).then(Boolean)),
+  /**
+   * The newest page of each subject (0: none), reading forward from `from` or the subject's head hint until one is
+   * missing: the heads in one read, then the next READ_AHEAD pages of every subject in one read per round.
+   */
+  private async newestPages(subjects: readonly { subject: string; from?: number }[]): Promise<Map<string, number>> {
+    const heads = await byIds<SubjectReadHead>(
+      this.heads,
+      subjects.filter((s) => s.from === undefined).map((s) => s.subject),
+    );
+    let looking = subjects.map(({ subject, from }) => ({ subject, newest: from ?? heads.get(subject)?.page ?? 0 }));
+    const newest = new Map<string, number>();
+    while (looking.length > 0) {
+      const candidates = (newest: number) => Array.from({ length: READ_AHEAD }, (_, i) => newest + 1 + i);
+      const pages = await byIds<SubjectReadPage>(
+        this.pages,
+        looking.flatMap(({ subject, newest }) => candidates(newest).map((n) => subjectPageId(subject, n))),
       );
-      const missing = found.indexOf(false);
-      if (missing === 0) return newest;
-      newest = missing === -1 ? newest + READ_AHEAD : candidates[missing - 1];
-      if (missing !== -1) return newest;
+      const further: typeof looking = [];
+      for (const { subject, newest: from } of looking) {
+        const missing = candidates(from).findIndex((n) => !pages.has(subjectPageId(subject, n)));
+        if (missing === -1) further.push({ subject, newest: from + READ_AHEAD });
+        else newest.set(subject, from + missing);
+      }
+      looking = further;
     }
+    return newest;
   }
 
   /** Who read a subject's data in this service, newest first, as audit records (`target.subject`). */
   async readsOf(subject: string, limit: number, since?: Date): Promise<AuditRecord[]> {
-    const newest = await this.newestPage(subject);
+    const newest = (await this.newestPages([{ subject }])).get(subject)!;
     const reads: SubjectRead[] = [];
     for (let top = newest; top >= 1 && reads.length < limit; top -= READ_BACK) {
       const numbers = Array.from({ length: Math.min(READ_BACK, top) }, (_, i) => top - i);
-      const pages = await Promise.all(numbers.map((n) => byId(this.pages, subjectPageId(subject, n))));
+      const found = await byIds<SubjectReadPage>(
+        this.pages,
+        numbers.map((n) => subjectPageId(subject, n)),
+      );
+      const pages = numbers.map((n) => found.get(subjectPageId(subject, n)));
       for (const page of pages) if (page) reads.push(...page.reads);
       // Pages are in time order: once a page is older than `since`, the rest are too.
       if (since !== undefined && pages.some((p) => p?.reads.every((r) => new Date(r.at) < since))) break;
