@@ -145,6 +145,12 @@ export class CustomersRepository {
     );
   }
 
+  /** The read model of a customer: the record of `version` (see CustomerStore.load). */
+  async findProjection(customerId: string): Promise<{ version: number; record: CustomerRecord } | undefined> {
+    const doc = await byId(this.customers, customerId, { version: 1, record: 1 });
+    return doc?.record ? { version: doc.version, record: doc.record } : undefined;
+  }
+
   async projectionVersion(customerId: string): Promise<number | undefined> {
     const doc = await byId(this.customers, customerId, { version: 1 });
     return doc?.version;
