@@ -211,8 +211,10 @@ export class AuditTrail implements BeforeApplicationShutdown {
           reads: bySubject.get(subject),
         })),
       );
-      const failure = errors.find((error) => error !== undefined && !isDuplicateKeyError(error));
-      if (failure) throw failure;
+      // A page that failed otherwise is logged and given up, as one subject's failure was before; the rest go on.
+      const failed = errors.filter((error) => error !== undefined && !isDuplicateKeyError(error));
+      if (failed.length > 0)
+        this.logger.error({ err: failed[0], subjects: failed.length }, 'subject reads could not be written');
       const written = tries.filter((_, i) => errors[i] === undefined);
       if (this.lastPage.size + written.length > MAX_HINTS) this.lastPage.clear();
       for (const { subject, page } of written) this.lastPage.set(subject, page);
@@ -226,7 +228,9 @@ export class AuditTrail implements BeforeApplicationShutdown {
         { ordered: false },
       );
       // Another instance took these numbers: look for the newest from there.
-      waiting = tries.filter((_, i) => errors[i] !== undefined).map(({ subject, page }) => ({ subject, from: page }));
+      waiting = tries
+        .filter((_, i) => errors[i] !== undefined && isDuplicateKeyError(errors[i]))
+        .map(({ subject, page }) => ({ subject, from: page }));
     }
   }
 
