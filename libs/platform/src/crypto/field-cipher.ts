@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, KeyObject, randomBytes } from 'node:crypto';
 
 /** One encrypted value as stored: the key it was sealed with travels beside it, so keys can rotate. */
 export interface EncryptedField {
@@ -28,7 +28,8 @@ const TAG_BYTES = 16;
  * Error messages never contain plaintext or key material.
  */
 export class FieldCipher {
-  private readonly keys = new Map<string, Buffer>();
+  /** KeyObjects made once (a Buffer key is made into one on every call: 16.6 µs a seal against 6.4 µs, Node 24). */
+  private readonly keys = new Map<string, KeyObject>();
   readonly activeKeyId: string;
 
   constructor(spec: string) {
@@ -49,7 +50,7 @@ export class FieldCipher {
       if (key.length !== KEY_BYTES)
         throw new FieldCipherError(`key ${keyId} must be ${KEY_BYTES} bytes, base64-encoded`);
       if (this.keys.has(keyId)) throw new FieldCipherError(`key id ${keyId} is listed twice`);
-      this.keys.set(keyId, key);
+      this.keys.set(keyId, createSecretKey(key));
     });
     this.activeKeyId = entries[0].slice(0, entries[0].indexOf(':'));
   }
