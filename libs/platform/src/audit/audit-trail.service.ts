@@ -243,19 +243,20 @@ export class AuditTrail implements BeforeApplicationShutdown {
       this.heads,
       subjects.filter((s) => s.from === undefined).map((s) => s.subject),
     );
-    let looking = subjects.map(({ subject, from }) => ({ subject, newest: from ?? heads.get(subject)?.page ?? 0 }));
+    // Per subject, a page known to exist (0: none known).
+    let looking = subjects.map(({ subject, from }) => ({ subject, known: from ?? heads.get(subject)?.page ?? 0 }));
     const newest = new Map<string, number>();
     while (looking.length > 0) {
-      const candidates = (newest: number) => Array.from({ length: READ_AHEAD }, (_, i) => newest + 1 + i);
+      const candidates = (after: number) => Array.from({ length: READ_AHEAD }, (_, i) => after + 1 + i);
       const pages = await byIds<SubjectReadPage>(
         this.pages,
-        looking.flatMap(({ subject, newest }) => candidates(newest).map((n) => subjectPageId(subject, n))),
+        looking.flatMap(({ subject, known }) => candidates(known).map((n) => subjectPageId(subject, n))),
       );
       const further: typeof looking = [];
-      for (const { subject, newest: from } of looking) {
-        const missing = candidates(from).findIndex((n) => !pages.has(subjectPageId(subject, n)));
-        if (missing === -1) further.push({ subject, newest: from + READ_AHEAD });
-        else newest.set(subject, from + missing);
+      for (const { subject, known } of looking) {
+        const missing = candidates(known).findIndex((n) => !pages.has(subjectPageId(subject, n)));
+        if (missing === -1) further.push({ subject, known: known + READ_AHEAD });
+        else newest.set(subject, known + missing);
       }
       looking = further;
     }
