@@ -90,15 +90,11 @@ FERRETDB_PG_FILTER_FIX='	if k == "_id" && operator == "->" { // kielto: filter o
 
 # And a batch of ids: `_id: {$in: [...]}` scanned the table on SQLite, so the outbox deleted its markers one statement
 # (one write transaction) per id, about 1 ms each. infra/ferretdb/kielto_id_in.go.txt pushes it down as `_id IN (…)`
-# on the index's expression; Query and Explain of the SQLite backend use it where they have no other WHERE clause.
+# on the index's expression; Query and Explain of the SQLite backend use it where they have no other WHERE clause
+# (Explain also reports the pushdown: `filterPushdown` joins the assignment there).
 FERRETDB_SQLITE_IN_FIX='	if whereClause == "" { // kielto: _id: {$in} by the _id index (scripts/infra.sh)
 		if w, a, ok := kieltoIDIn(params.Filter); ok {
 			whereClause, args = w, a
-		}
-	}'
-FERRETDB_SQLITE_IN_EXPLAIN_FIX='	if whereClause == "" { // kielto: _id: {$in} by the _id index (scripts/infra.sh)
-		if w, a, ok := kieltoIDIn(params.Filter); ok {
-			whereClause, args, filterPushdown = w, a, true
 		}
 	}'
 
@@ -125,7 +121,7 @@ provision_ferretdb() {
     file=$src/sqlite/collection.go
     chmod u+w "$file" "$src/sqlite"
     printf '%s\n' "$FERRETDB_SQLITE_IN_FIX" >sqlite-in-fix.txt
-    printf '%s\n' "$FERRETDB_SQLITE_IN_EXPLAIN_FIX" >sqlite-in-explain-fix.txt
+    sed 's/whereClause, args = w, a$/whereClause, args, filterPushdown = w, a, true/' sqlite-in-fix.txt >sqlite-in-explain-fix.txt
     # Before Query's `q += whereClause` and Explain's `orderByClause := …` (each once in the file).
     awk -v query="$(printf '\tq += whereClause')" -v explain="$(printf '\torderByClause := prepareOrderByClause(params.Sort)')" '
       $0 == query { while ((getline fix < "sqlite-in-fix.txt") > 0) print fix }

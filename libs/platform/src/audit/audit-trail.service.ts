@@ -7,6 +7,7 @@ import { ServiceConfig } from '../config/service-config';
 import { MAX_SUBJECTS_PER_READ } from './personal-data-read';
 import { AuditRecord, SubjectRead, SubjectReadHead, SubjectReadPage, subjectPageId } from './audit-record.schema';
 import { byIds } from '../mongo/by-id';
+import { groupBy } from '../group-by';
 import { bulkWriteInChunks, insertEach, isDuplicateKeyError } from '../mongo/bulk-write';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -161,22 +162,22 @@ export class AuditTrail implements BeforeApplicationShutdown {
       // The responses are already sent; the failure is loud in the logs.
       this.logger.error({ err: error, records: batch.length }, 'audit records could not be written');
     }
-    const bySubject = new Map<string, SubjectRead[]>();
-    for (const { record, subjects } of batch) {
-      for (const subject of subjects) {
-        const read: SubjectRead = {
-          recordId: record._id,
-          at: record.at,
-          actor: record.actor,
-          ...(record.actorName !== undefined ? { actorName: record.actorName } : {}),
-          role: record.role,
-          method: record.method,
-          route: record.route,
-          requestId: record.requestId,
-        };
-        bySubject.set(subject, [...(bySubject.get(subject) ?? []), read]);
-      }
-    }
+    const reads = batch.flatMap(({ record, subjects }) => {
+      const read: SubjectRead = {
+        recordId: record._id,
+        at: record.at,
+        actor: record.actor,
+        ...(record.actorName !== undefined ? { actorName: record.actorName } : {}),
+        role: record.role,
+        method: record.method,
+        route: record.route,
+        requestId: record.requestId,
+      };
+      return subjects.map((subject) => ({ subject, read }));
+    });
+    const bySubject = new Map(
+      [...groupBy(reads, ({ subject }) => subject)].map(([subject, of]) => [subject, of.map(({ read }) => read)]),
+    );
     try {
       await this.appendPages(bySubject);
     } catch (error) {
